@@ -1,0 +1,80 @@
+#include "common/log.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <time.h>
+
+static enum wk_log_level min_level = WK_LOG_INFO;
+static bool use_syslog;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+void
+wk_log_set_level(enum wk_log_level level)
+{
+	min_level = level;
+}
+
+void
+wk_log_open_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID, LOG_DAEMON);
+	use_syslog = true;
+}
+
+static int
+syslog_priority(enum wk_log_level level)
+{
+	switch (level) {
+	case WK_LOG_DEBUG: return LOG_DEBUG;
+	case WK_LOG_INFO: return LOG_INFO;
+	case WK_LOG_WARN: return LOG_WARNING;
+	default: return LOG_ERR;
+	}
+}
+
+static void
+vlog(int facility, enum wk_log_level level, const char *event,
+    const char *fmt, va_list ap)
+{
+	char msg[2048];
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	if (level < min_level || level >= WK_LOG_NONE)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (use_syslog) {
+		syslog(facility | syslog_priority(level), "event=%s %s", event,
+		    msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ level=%s event=%s %s\n", when,
+	    ts.tv_nsec / 1000000, level_names[level], event, msg);
+}
+
+void
+wk_log(enum wk_log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DAEMON, level, event, fmt, ap);
+	va_end(ap);
+}
+
+void
+wk_log_auth(enum wk_log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_AUTHPRIV, level, event, fmt, ap);
+	va_end(ap);
+}

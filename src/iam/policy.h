@@ -1,0 +1,87 @@
+/*
+ * policy.h - the IAM policy language: grammar (checked on every write) and
+ * evaluation of identity-based policies in one account, as AWS documents it.
+ *
+ * Evaluation: every statement of every policy given is matched against the
+ * request; an explicit Deny wins over any Allow; no matching Allow is an
+ * implicit deny.
+ */
+#ifndef WK_IAM_POLICY_H
+#define WK_IAM_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+
+/* IAM's limits (characters, whitespace not counted, as IAM counts). */
+#define WK_POLICY_MAX_MANAGED 6144
+#define WK_POLICY_MAX_INLINE_USER 2048
+#define WK_POLICY_MAX_INLINE_GROUP 5120
+#define WK_POLICY_MAX_JSON_DEPTH 16
+
+struct wk_policy;	/* a parsed, validated policy document (immutable) */
+
+/*
+ * Parses and validates a policy document. On WK_ERR_INVAL, `err` holds
+ * IAM's MalformedPolicyDocument message (e.g. "Syntax errors in policy.",
+ * "Policy document should not specify a principal.",
+ * "The policy failed legacy parsing", "Invalid Version...").
+ * max_chars is the size limit to enforce (WK_ERR_TOOBIG -> LimitExceeded);
+ * 0 means WK_POLICY_MAX_MANAGED.
+ */
+int wk_policy_parse(struct wk_span json, size_t max_chars,
+    struct wk_policy **out, char *err, size_t errlen);
+void wk_policy_free(struct wk_policy *p);	/* NULL-safe */
+/* IAM's size count for a document: characters excluding whitespace. */
+size_t wk_policy_size(struct wk_span json);
+
+/*
+ * The request context: condition keys with one or more string values.
+ * Keys are matched case-insensitively. Typed operators (Numeric, Date, Bool,
+ * IpAddress, Arn, Binary) interpret the strings.
+ */
+struct wk_ctx;
+int wk_ctx_new(struct wk_ctx **out);
+void wk_ctx_free(struct wk_ctx *c);	/* NULL-safe */
+/* Adds a value; call again with the same key for a multi-valued key. */
+int wk_ctx_add(struct wk_ctx *c, const char *key, const char *value);
+/* Number of values for key (0 when absent); value i via *out. */
+size_t wk_ctx_count(const struct wk_ctx *c, const char *key);
+const char *wk_ctx_get(const struct wk_ctx *c, const char *key, size_t i);
+
+struct wk_authz_request {
+	const char *action;	/* "ec2-instance-connect:SendSSHPublicKey" */
+	const char *resource;	/* "arn:aws:ec2:us-east-1:123:instance/i-..." */
+	const struct wk_ctx *ctx;	/* includes aws:username etc. */
+};
+
+/* One policy in the set being evaluated, with a name for reporting. */
+struct wk_policy_ref {
+	const struct wk_policy *policy;
+	const char *source;	/* policy ARN, or "user/NAME/inline/PNAME" */
+};
+
+enum wk_decision {
+	WK_DECISION_IMPLICIT_DENY = 0,
+	WK_DECISION_ALLOW = 1,
+	WK_DECISION_EXPLICIT_DENY = 2,
+};
+
+struct wk_decision_detail {
+	enum wk_decision decision;
+	/* The deciding statement (the Deny, or the first Allow); none for an
+	 * implicit deny: source NULL, statement -1. */
+	const char *source;
+	int statement;		/* index in the policy's Statement array */
+	char sid[128];		/* "" when the statement has no Sid */
+};
+
+/* Never fails for a well-formed request; evaluation allocates nothing
+ * except for policy-variable substitution (NOMEM possible). */
+int wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
+    const struct wk_authz_request *req, struct wk_decision_detail *out);
+
+const char *wk_decision_name(enum wk_decision d);	/* "allowed", "explicitDeny", "implicitDeny" */
+
+#endif

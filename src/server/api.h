@@ -1,0 +1,130 @@
+/*
+ * api.h - the AWS-compatible API layer. The HTTP front hands every
+ * POST / to wk_api_dispatch (api.c), which:
+ *   1. authenticates SigV4 (auth.c) and loads the caller (user + key),
+ *   2. decodes the protocol: Query (form body: Action=...&Version=...) for
+ *      IAM/STS/EC2, or JSON 1.1 (X-Amz-Target: Service.Operation),
+ *   3. finds the action in the tables below and checks the body cap,
+ *   4. calls its handler, which authorizes with wk_api_authorize (the
+ *      same policy engine for every action) and fills the response,
+ *   5. writes the response in the protocol's shape (XML / JSON; errors in
+ *      AWS's error shape for that protocol).
+ * Each action lives in its own file (e.g. iam_create_user.c) and exports
+ * one `const struct wk_api_action`.
+ */
+#ifndef WK_SERVER_API_H
+#define WK_SERVER_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "iam/policy.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "server/http.h"
+
+enum wk_protocol {
+	WK_PROTO_QUERY_IAM,	/* XML, xmlns https://iam.amazonaws.com/doc/2010-05-08/ */
+	WK_PROTO_QUERY_STS,	/* XML, xmlns https://sts.amazonaws.com/doc/2011-06-15/ */
+	WK_PROTO_QUERY_EC2,	/* XML, xmlns http://ec2.amazonaws.com/doc/2016-11-15/ */
+	WK_PROTO_JSON,		/* application/x-amz-json-1.1 */
+};
+
+/* Decoded Query parameters, in request order. */
+struct wk_param {
+	char *name;
+	char *value;
+};
+struct wk_params {
+	struct wk_param *v;
+	size_t n;
+};
+/* The value of a parameter, or NULL when absent. */
+const char *wk_params_get(const struct wk_params *p, const char *name);
+
+/* The authenticated caller. */
+struct wk_caller {
+	struct wk_user user;
+	char access_key_id[33];
+};
+
+struct wk_api_req {
+	struct wk_server *srv;
+	const struct wk_caller *caller;
+	const char *request_id;		/* UUID, also in the response */
+	const char *source_ip;
+	bool secure;
+	time_t now;
+	const char *via;		/* "api" or "console" (for audit) */
+	const struct wk_params *params;	/* Query protocols, else NULL */
+	json_t *json;			/* JSON protocol (object), else NULL */
+};
+
+struct wk_api_resp {
+	unsigned status;		/* 200 unless an error is set */
+	/*
+	 * Success: the handler writes the Result's inner XML (Query) — the
+	 * elements inside <ActionResult> — or sets `json` (JSON protocol).
+	 * The dispatcher adds the envelope and ResponseMetadata/RequestId.
+	 */
+	struct wk_buf xml;
+	json_t *json;
+	/* Error: set with wk_api_error; the dispatcher writes the shape. */
+	char error_code[64];
+	char error_message[1024];
+	bool sender_fault;		/* Type Sender vs Receiver */
+};
+
+/* Sets an error: HTTP status, AWS error code and message. Returns WK_ERR_INVAL. */
+int wk_api_error(struct wk_api_resp *resp, unsigned status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Authorizes the caller for `action` on `resource` through the policy
+ * engine, with the standard context keys (aws:username, aws:userid,
+ * aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, aws:EpochTime,
+ * aws:SecureTransport, aws:RequestedRegion, aws:PrincipalTag/...) plus
+ * `extra` (may be NULL; e.g. ec2:osuser). On deny sets the protocol's
+ * access-denied error (AccessDenied / UnauthorizedOperation / given code)
+ * and returns WK_ERR_DENIED; `detail` (may be NULL) receives the decision.
+ * deny_code NULL means the protocol's default.
+ */
+int wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *action, const char *resource, const struct wk_ctx *extra,
+    const char *deny_code, struct wk_decision_detail *detail);
+
+struct wk_api_action {
+	const char *name;	/* Query Action, or JSON operation name */
+	enum wk_protocol protocol;
+	/* JSON: the X-Amz-Target prefix, e.g. "AWSEC2InstanceConnectService" */
+	const char *target_prefix;
+	size_t body_max;	/* bytes */
+	/* Returns 0 on success, or negative after setting an error (or
+	 * WK_ERR_NOMEM/STORE: the dispatcher answers InternalFailure/ServiceFailure). */
+	int (*handle)(const struct wk_api_req *req, struct wk_api_resp *resp);
+};
+
+/* ---- the XML writer for Query replies (escaping; no parser) ---- */
+int wk_xml_open(struct wk_buf *b, const char *tag);	/* <tag> */
+int wk_xml_close(struct wk_buf *b, const char *tag);	/* </tag> */
+/* <tag>escaped text</tag> */
+int wk_xml_text(struct wk_buf *b, const char *tag, const char *text);
+int wk_xml_time(struct wk_buf *b, const char *tag, time_t t);	/* ISO 8601 Z */
+int wk_xml_int(struct wk_buf *b, const char *tag, long long v);
+int wk_xml_bool(struct wk_buf *b, const char *tag, bool v);
+/* Escapes & < > " ' for element text and attribute values. */
+int wk_xml_escape(struct wk_buf *b, const char *text);
+
+/* ---- action tables, NULL-terminated ---- */
+extern const struct wk_api_action *const wk_iam_actions[];	/* iam_actions.c */
+extern const struct wk_api_action *const wk_sts_actions[];	/* sts_actions.c */
+extern const struct wk_api_action *const wk_ec2_actions[];	/* ec2_actions.c */
+extern const struct wk_api_action *const wk_json_actions[];	/* json_actions.c */
+
+/* The front's entry point for POST / (api.c). */
+void wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req);
+
+#endif

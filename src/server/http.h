@@ -1,0 +1,77 @@
+/*
+ * http.h - wicketd's HTTP front: libmicrohttpd driven from our own epoll
+ * loop (so we own the timers), request bodies collected up to the route's
+ * cap, then dispatched to a route. A route answers at once or suspends the
+ * request (long-poll) and answers later from a timer or another request.
+ */
+#ifndef WK_SERVER_HTTP_H
+#define WK_SERVER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "crypto/sigv4.h"
+
+struct wk_server;
+struct wk_http_conn;	/* one request in flight; owned by http.c */
+
+struct wk_http_request {
+	const char *method;
+	struct wk_span path;	/* raw request target path (still encoded) */
+	struct wk_span query;	/* raw query string, without '?' */
+	const struct wk_sigv4_header *headers;	/* as received */
+	size_t nheaders;
+	struct wk_span body;
+	const char *source_ip;	/* "127.0.0.1" */
+	bool secure;		/* arrived over TLS */
+};
+
+/* First value of a header (case-insensitive name), or an empty NULL span. */
+struct wk_span wk_http_header(const struct wk_http_request *req,
+    const char *name);
+
+/* ---- answering ---- */
+/*
+ * Queues the response and, for a suspended request, resumes it. Copies
+ * body. extra_headers: NULL or "Name: value\r\n" lines. May be called
+ * once per request; later calls are ignored with WK_ERR_INVAL.
+ */
+int wk_http_respond(struct wk_http_conn *c, unsigned status,
+    const char *content_type, struct wk_span body, const char *extra_headers);
+
+/*
+ * Suspends the request (long-poll). The route must later call
+ * wk_http_respond; if it has not after timeout_ms, on_timeout(c, arg) is
+ * called (and must respond). on_close(arg) is called if the client goes
+ * away first; after that, c is invalid. Either callback may be NULL.
+ */
+int wk_http_suspend(struct wk_http_conn *c, uint64_t timeout_ms,
+    void (*on_timeout)(struct wk_http_conn *c, void *arg),
+    void (*on_close)(void *arg), void *arg);
+
+/* ---- routes ---- */
+struct wk_http_route {
+	const char *method;	/* "POST"; NULL = any */
+	const char *path;	/* exact match against the decoded path */
+	size_t body_max;	/* bytes; larger bodies get 413 */
+	void (*handle)(struct wk_server *srv, struct wk_http_conn *c,
+	    const struct wk_http_request *req);
+};
+
+/* ---- the loop and its timers (CLOCK_MONOTONIC) ---- */
+struct wk_loop;
+struct wk_timer;
+/* Runs cb(arg) once after delay_ms; returns a handle for cancel. */
+struct wk_timer *wk_loop_timer_add(struct wk_loop *l, uint64_t delay_ms,
+    void (*cb)(void *arg), void *arg);
+void wk_loop_timer_cancel(struct wk_loop *l, struct wk_timer *t); /* NULL-safe */
+
+/*
+ * Starts listening on srv->cfg.listen with `routes` (terminated by an
+ * entry with handle == NULL) and runs until srv->stopping is set (SIGINT,
+ * SIGTERM). Returns 0 on clean shutdown.
+ */
+int wk_http_serve(struct wk_server *srv, const struct wk_http_route *routes);
+
+#endif

@@ -1,0 +1,7 @@
+/* placeholder: replaced by the real entry point */
+int main(void);
+int
+main(void)
+{
+	return 1;
+}

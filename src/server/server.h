@@ -1,0 +1,41 @@
+/*
+ * server.h - wicketd's process-wide state, shared by every part of the
+ * server. One event loop thread runs everything: no locks.
+ */
+#ifndef WK_SERVER_SERVER_H
+#define WK_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/signkey.h"
+#include "store/store.h"
+
+struct wk_agent_hub;	/* agent_hub.h: connected agents, pending records */
+struct wk_authz_cache;	/* authz.h: parsed policies per user */
+struct wk_loop;		/* http.h: the event loop and its timers */
+
+struct wk_server_config {
+	char data_dir[1024];
+	char listen[256];		/* "127.0.0.1:8080" */
+	char public_url[512];		/* how agents/clients reach us ("" = derived) */
+	unsigned key_ttl_seconds;	/* 60 */
+	unsigned agent_poll_seconds;	/* long-poll hold time, 25 */
+	unsigned agent_offline_seconds;	/* unseen this long = offline, 70 */
+	size_t max_connections;		/* 60000 */
+};
+
+struct wk_server {
+	struct wk_server_config cfg;
+	struct wk_store *store;
+	struct wk_signkey *signkey;	/* current signing key */
+	struct wk_signkey *next_signkey;	/* announced, not yet used; may be NULL */
+	char account_id[13];
+	char region[32];
+	struct wk_loop *loop;
+	struct wk_agent_hub *hub;
+	struct wk_authz_cache *authz;
+	volatile int stopping;
+};
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * store.h - the one storage interface of wicketd. Backends: SQLite (this
+ * file's implementation lives in sqlite/), PostgreSQL later, both behind
+ * the same functions and the same test suite.
+ *
+ * Conventions: every function returns 0 or a negative WK_ERR_*:
+ * WK_ERR_NOTFOUND (no such entity), WK_ERR_EXISTS (name taken),
+ * WK_ERR_CONFLICT (dependent entities, IAM's DeleteConflict),
+ * WK_ERR_LIMIT (IAM quota), WK_ERR_STORE (backend failure).
+ * Every write is durable (committed, synced) when the call returns.
+ * Names are compared case-insensitively where IAM does (user, group and
+ * policy names), but stored as given.
+ * Out structs are filled by the store and released with their _cleanup.
+ * Lists are returned as arrays released with the matching _list_free.
+ * Pagination: `marker` is NULL or the value returned in *next_marker by the
+ * previous call; *next_marker is NULL when the list is complete (IsTruncated
+ * false); max_items 0 means 100 (IAM's default).
+ */
+#ifndef WK_STORE_STORE_H
+#define WK_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define WK_MASTER_KEY_LEN 32
+
+struct wk_store;
+
+/*
+ * Opens (creating and migrating when needed) the database at `path`
+ * (a SQLite file). master_key encrypts secret access keys at rest
+ * (AES-256-GCM). Copies the key.
+ */
+int wk_store_open(const char *path, const uint8_t master_key[WK_MASTER_KEY_LEN],
+    struct wk_store **out);
+void wk_store_close(struct wk_store *st);	/* NULL-safe */
+
+/* Settings: "account_id", "region", ... */
+int wk_store_meta_get(struct wk_store *st, const char *key, char **out);
+int wk_store_meta_set(struct wk_store *st, const char *key, const char *value);
+
+/* ---- tags (users and instances) ---- */
+struct wk_tag {
+	char key[129];
+	char value[257];
+};
+
+/* ---- users ---- */
+struct wk_user {
+	char name[65];
+	char id[33];		/* AIDA... */
+	char path[513];
+	char arn[2048];
+	time_t create_date;
+	time_t password_last_used;	/* 0 when never */
+};
+
+int wk_store_user_create(struct wk_store *st, const struct wk_user *u);
+int wk_store_user_get(struct wk_store *st, const char *name, struct wk_user *out);
+int wk_store_user_list(struct wk_store *st, const char *path_prefix,
+    const char *marker, size_t max_items, struct wk_user **out, size_t *n,
+    char **next_marker);
+/* new_name/new_path may be NULL (unchanged). Renames keep keys/policies. */
+int wk_store_user_update(struct wk_store *st, const char *name,
+    const char *new_name, const char *new_path, const char *new_arn);
+/* CONFLICT while the user has access keys, policies, groups or a login
+ * profile (as IAM refuses DeleteUser). */
+int wk_store_user_delete(struct wk_store *st, const char *name);
+int wk_store_user_tags_set(struct wk_store *st, const char *name,
+    const struct wk_tag *tags, size_t n);	/* upsert each */
+int wk_store_user_tags_remove(struct wk_store *st, const char *name,
+    const char *const *keys, size_t n);
+int wk_store_user_tags_list(struct wk_store *st, const char *name,
+    struct wk_tag **out, size_t *n);
+
+/* ---- access keys ---- */
+struct wk_access_key {
+	char id[33];		/* AKIA... */
+	char user_name[65];
+	char secret[64];	/* plaintext after get; empty in lists */
+	bool active;
+	time_t create_date;
+	time_t last_used;	/* 0 when never */
+	char last_used_service[64];
+	char last_used_region[64];
+};
+
+/* LIMIT when the user already has 2 keys; NOTFOUND for no such user. */
+int wk_store_key_create(struct wk_store *st, const struct wk_access_key *k);
+/* Decrypts the secret. Wipe it (wk_explicit_bzero) after use. */
+int wk_store_key_get(struct wk_store *st, const char *id, struct wk_access_key *out);
+int wk_store_key_list(struct wk_store *st, const char *user_name,
+    struct wk_access_key **out, size_t *n);
+int wk_store_key_set_active(struct wk_store *st, const char *user_name,
+    const char *id, bool active);
+int wk_store_key_delete(struct wk_store *st, const char *user_name, const char *id);
+int wk_store_key_touch(struct wk_store *st, const char *id, time_t when,
+    const char *service, const char *region);
+
+/* ---- managed policies and versions ---- */
+struct wk_managed_policy {
+	char name[129];
+	char id[33];		/* ANPA... */
+	char path[513];
+	char arn[2048];
+	char description[1001];
+	char default_version[8];	/* "v1" */
+	int attachment_count;
+	time_t create_date;
+	time_t update_date;
+};
+
+struct wk_policy_version {
+	char version_id[8];
+	bool is_default;
+	time_t create_date;
+	char *document;		/* JSON text as given */
+};
+
+/* Creates the policy and its version v1 (the default). */
+int wk_store_policy_create(struct wk_store *st, const struct wk_managed_policy *p,
+    const char *document);
+int wk_store_policy_get(struct wk_store *st, const char *arn,
+    struct wk_managed_policy *out);
+/* only_attached: attachment_count > 0 */
+int wk_store_policy_list(struct wk_store *st, const char *path_prefix,
+    bool only_attached, const char *marker, size_t max_items,
+    struct wk_managed_policy **out, size_t *n, char **next_marker);
+/* CONFLICT while attached or while it has non-default versions. */
+int wk_store_policy_delete(struct wk_store *st, const char *arn);
+/* LIMIT at 5 versions. Writes the new id ("v2"...) to version_id. */
+int wk_store_policy_version_create(struct wk_store *st, const char *arn,
+    const char *document, bool set_default, char version_id[static 8]);
+int wk_store_policy_version_get(struct wk_store *st, const char *arn,
+    const char *version_id, struct wk_policy_version *out);
+int wk_store_policy_version_list(struct wk_store *st, const char *arn,
+    struct wk_policy_version **out, size_t *n);
+/* CONFLICT for the default version. */
+int wk_store_policy_version_delete(struct wk_store *st, const char *arn,
+    const char *version_id);
+int wk_store_policy_version_set_default(struct wk_store *st, const char *arn,
+    const char *version_id);
+void wk_policy_version_cleanup(struct wk_policy_version *v);
+void wk_policy_version_list_free(struct wk_policy_version *v, size_t n);
+
+/* ---- attachments (managed policies to users and groups) ---- */
+/* LIMIT at 10 per user/group; attaching twice is a no-op success. */
+int wk_store_attach_user(struct wk_store *st, const char *user_name, const char *arn);
+int wk_store_detach_user(struct wk_store *st, const char *user_name, const char *arn);
+int wk_store_attach_group(struct wk_store *st, const char *group_name, const char *arn);
+int wk_store_detach_group(struct wk_store *st, const char *group_name, const char *arn);
+/* Each list item: the attached policy (name and arn filled). */
+int wk_store_attached_user_list(struct wk_store *st, const char *user_name,
+    struct wk_managed_policy **out, size_t *n);
+int wk_store_attached_group_list(struct wk_store *st, const char *group_name,
+    struct wk_managed_policy **out, size_t *n);
+/* Names of the users and groups a policy is attached to. */
+int wk_store_policy_entities(struct wk_store *st, const char *arn,
+    char ***users, size_t *nusers, char ***groups, size_t *ngroups);
+
+/* ---- inline policies ---- */
+struct wk_inline_policy {
+	char name[129];
+	char *document;
+};
+int wk_store_user_policy_put(struct wk_store *st, const char *user_name,
+    const char *policy_name, const char *document);
+int wk_store_user_policy_get(struct wk_store *st, const char *user_name,
+    const char *policy_name, struct wk_inline_policy *out);
+int wk_store_user_policy_list(struct wk_store *st, const char *user_name,
+    char ***names, size_t *n);
+int wk_store_user_policy_delete(struct wk_store *st, const char *user_name,
+    const char *policy_name);
+int wk_store_group_policy_put(struct wk_store *st, const char *group_name,
+    const char *policy_name, const char *document);
+int wk_store_group_policy_get(struct wk_store *st, const char *group_name,
+    const char *policy_name, struct wk_inline_policy *out);
+int wk_store_group_policy_list(struct wk_store *st, const char *group_name,
+    char ***names, size_t *n);
+int wk_store_group_policy_delete(struct wk_store *st, const char *group_name,
+    const char *policy_name);
+void wk_inline_policy_cleanup(struct wk_inline_policy *p);
+
+/* ---- groups ---- */
+struct wk_group {
+	char name[129];
+	char id[33];		/* AGPA... */
+	char path[513];
+	char arn[2048];
+	time_t create_date;
+};
+int wk_store_group_create(struct wk_store *st, const struct wk_group *g);
+int wk_store_group_get(struct wk_store *st, const char *name, struct wk_group *out);
+int wk_store_group_list(struct wk_store *st, const char *path_prefix,
+    const char *marker, size_t max_items, struct wk_group **out, size_t *n,
+    char **next_marker);
+/* CONFLICT while it has members or policies. */
+int wk_store_group_delete(struct wk_store *st, const char *name);
+int wk_store_group_add_user(struct wk_store *st, const char *group_name,
+    const char *user_name);
+int wk_store_group_remove_user(struct wk_store *st, const char *group_name,
+    const char *user_name);
+int wk_store_group_members(struct wk_store *st, const char *group_name,
+    struct wk_user **out, size_t *n);
+int wk_store_groups_for_user(struct wk_store *st, const char *user_name,
+    struct wk_group **out, size_t *n);
+
+/* ---- login profiles (console passwords) ---- */
+struct wk_login_profile {
+	char user_name[65];
+	char password_hash[256];	/* encoded Argon2id */
+	bool reset_required;
+	time_t create_date;
+};
+int wk_store_login_profile_put(struct wk_store *st, const struct wk_login_profile *p,
+    bool create);	/* create: EXISTS if present; else NOTFOUND if absent */
+int wk_store_login_profile_get(struct wk_store *st, const char *user_name,
+    struct wk_login_profile *out);
+int wk_store_login_profile_delete(struct wk_store *st, const char *user_name);
+
+/* ---- what authorization needs: every policy that applies to a user ---- */
+struct wk_effective_policy {
+	char source[2300];	/* policy ARN, "user/NAME/inline/P" or "group/G/inline/P" */
+	char *document;		/* default version for managed policies */
+};
+int wk_store_effective_policies(struct wk_store *st, const char *user_name,
+    struct wk_effective_policy **out, size_t *n);
+void wk_effective_policy_list_free(struct wk_effective_policy *p, size_t n);
+/*
+ * A counter bumped by every write that can change some user's effective
+ * policies; callers cache parsed policies and re-read when it moves.
+ */
+int wk_store_policy_generation(struct wk_store *st, uint64_t *out);
+
+/* ---- instances (the registry) ---- */
+struct wk_instance {
+	char id[20];		/* i- + 17 hex */
+	char hostname[256];
+	char address[256];	/* where clients reach sshd */
+	int ssh_port;
+	char *host_keys;	/* "type base64\n" lines, as sshd's *.pub */
+	char agent_secret_hash[65];	/* hex SHA-256 of the agent secret */
+	time_t create_date;
+	time_t last_seen;
+};
+int wk_store_instance_create(struct wk_store *st, const struct wk_instance *in);
+int wk_store_instance_get(struct wk_store *st, const char *id, struct wk_instance *out);
+int wk_store_instance_list(struct wk_store *st, struct wk_instance **out, size_t *n);
+/* Updates hostname, address, ssh_port, host_keys. */
+int wk_store_instance_update(struct wk_store *st, const struct wk_instance *in);
+int wk_store_instance_delete(struct wk_store *st, const char *id);
+int wk_store_instance_tags_set(struct wk_store *st, const char *id,
+    const struct wk_tag *tags, size_t n);
+int wk_store_instance_tags_list(struct wk_store *st, const char *id,
+    struct wk_tag **out, size_t *n);
+void wk_instance_cleanup(struct wk_instance *in);
+void wk_instance_list_free(struct wk_instance *in, size_t n);
+
+/* ---- enrollment tokens (stored as a hash only) ---- */
+int wk_store_token_create(struct wk_store *st, const char *token_hash_hex,
+    time_t expires);
+/* Atomically marks it used. NOTFOUND if unknown or used; EXPIRED if late. */
+int wk_store_token_consume(struct wk_store *st, const char *token_hash_hex,
+    time_t now);
+
+/* ---- audit log (append-only, durable before the call returns) ---- */
+struct wk_audit_event {
+	int64_t id;		/* assigned by the store */
+	int64_t time_ms;
+	char request_id[64];
+	char action[128];	/* "ec2-instance-connect:SendSSHPublicKey" */
+	char caller_arn[2048];	/* "" when the caller is unknown */
+	char access_key_id[33];
+	char source_ip[64];
+	char instance_id[33];
+	char os_user[64];
+	char key_fingerprint[64];
+	char decision[16];	/* "Allow" or "Deny" */
+	char error_code[64];	/* "" on success */
+	char via[16];		/* "api" or "console" */
+};
+int wk_store_audit_append(struct wk_store *st, struct wk_audit_event *ev);
+struct wk_audit_filter {
+	const char *instance_id;	/* NULL: any */
+	const char *caller_arn;		/* NULL: any */
+	int64_t since_ms;		/* 0: no bound */
+	int64_t until_ms;		/* 0: no bound */
+	int64_t before_id;		/* 0: newest; pagination cursor */
+	size_t max_items;		/* 0: 100 */
+};
+/* Newest first. */
+int wk_store_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
+    struct wk_audit_event **out, size_t *n);
+
+void wk_store_free(void *p);	/* frees any array returned above */
+void wk_store_strv_free(char **v, size_t n);
+
+#endif
