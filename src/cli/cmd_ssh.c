@@ -1,0 +1,1022 @@
+/*
+ * cmd_ssh.c - `wicket ssh` and `wicket sftp`: look the instance up
+ * (WicketService.DescribeInstances), generate an Ed25519 key in memory,
+ * push it (AWSEC2InstanceConnectService.SendSSHPublicKey), write the key
+ * and a known_hosts file with the registered host keys into a fresh 0700
+ * directory, run OpenSSH's ssh/sftp with them (execvp, never a shell),
+ * forward SIGINT/SIGTERM/SIGHUP to it, clean up, exit with its status.
+ *
+ * The client's argv:
+ *   ssh  -i KEY -o IdentitiesOnly=yes -o UserKnownHostsFile=KH
+ *        -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes
+ *        -o HostKeyAlias=i-... -o CheckHostIP=no -o UpdateHostKeys=no
+ *        -p PORT [user's options] -- USER@ADDR [command...]
+ *   sftp (same options) -P PORT [user's options] -- USER@ADDR[:path]
+ * ssh takes the first value given for an option, so the user's own -o
+ * cannot weaken the host-key check.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/aws_client.h"
+#include "common/alloc.h"
+#include "common/err.h"
+#include "crypto/sshkey.h"
+
+#define MAX_HOST_KEYS 32
+#define MAX_ADDR 253
+#define MAX_HOST_KEY_LINE 16384
+
+/* getopt letters of OpenSSH 9.x ssh(1) and sftp(1) */
+static const char ssh_argopts[] = "bceilmopBDEFIJLOPQRSwW";
+static const char ssh_flags[] = "1246afgknqstvxACGKMNTVXYy";
+static const char sftp_argopts[] = "cDilosSbBFJPRX";
+static const char sftp_flags[] = "1246AafhNpqrvC";
+
+static const char ssh_usage[] =
+"NAME\n"
+"     wicket ssh - connect to an instance with a one-time SSH key\n"
+"\n"
+"SYNOPSIS\n"
+"     wicket ssh [--profile P] [--region R] [--endpoint-url URL]\n"
+"                [--ssh PATH] [--dry-run] [ssh options]\n"
+"                [user@]i-XXXXXXXX [command [argument ...]]\n"
+"\n"
+"DESCRIPTION\n"
+"     Looks the instance up in wicketd (WicketService.DescribeInstances),\n"
+"     generates an Ed25519 key pair in memory, pushes the public key with\n"
+"     ec2-instance-connect:SendSSHPublicKey (valid 60 seconds), and runs\n"
+"     ssh(1) with the private key and a temporary known_hosts file that\n"
+"     holds the host keys registered when the instance enrolled, so the\n"
+"     host is verified without trust on first use (StrictHostKeyChecking\n"
+"     =yes, HostKeyAlias=<instance id>). The key and the temporary files\n"
+"     are removed when ssh exits.\n"
+"\n"
+"     ssh options before the destination are passed to ssh unchanged,\n"
+"     with their arguments (-o, -i, -J, -L, -R, -D, -F, -E, ...). ssh\n"
+"     options may also follow the destination, as with ssh. wicket\n"
+"     interprets two itself:\n"
+"     -l user   the OS user (the user@ of the destination wins if it\n"
+"               comes first, as in ssh)\n"
+"     -p port   connect to this port instead of the registered one\n"
+"\n"
+"     The OS user is the user@ part of the destination, else -l, else\n"
+"     \"" WK_CLI_DEFAULT_USER "\" (as AWS's mssh).\n"
+"\n"
+"OPTIONS\n"
+"     --profile P        use profile P of ~/.aws/credentials and\n"
+"                        ~/.aws/config (default: $AWS_PROFILE, \"default\")\n"
+"     --region R         the signing region (default: $AWS_REGION,\n"
+"                        $AWS_DEFAULT_REGION, the profile's, us-east-1)\n"
+"     --endpoint-url URL wicketd's API (default:\n"
+"                        $AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT,\n"
+"                        $AWS_ENDPOINT_URL, the profile's endpoint_url)\n"
+"     --ssh PATH         the ssh program (default: ssh from $PATH)\n"
+"     --dry-run          look the instance up, print the ssh command line\n"
+"                        and exit; no key is generated or pushed\n"
+"     --help             this text\n"
+"\n"
+"ENVIRONMENT\n"
+"     AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (used\n"
+"     when no --profile is given), AWS_PROFILE, AWS_REGION,\n"
+"     AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT,\n"
+"     AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, AWS_SHARED_CREDENTIALS_FILE,\n"
+"     AWS_CONFIG_FILE, AWS_CA_BUNDLE, TMPDIR.\n"
+"\n"
+"EXIT STATUS\n"
+"     The exit status of ssh, or 255 when wicket itself fails.\n"
+"\n"
+"EXAMPLES\n"
+"     wicket ssh ubuntu@i-0123456789abcdef0\n"
+"     wicket ssh --profile ops -l admin i-0123456789abcdef0 uptime\n"
+"     wicket ssh -L 8080:localhost:80 -N ubuntu@i-0123456789abcdef0\n"
+"     wicket ssh --endpoint-url https://wicket.example.com \\\n"
+"         -o ServerAliveInterval=30 ec2-user@i-0123456789abcdef0\n";
+
+static const char sftp_usage[] =
+"NAME\n"
+"     wicket sftp - transfer files to/from an instance with a one-time key\n"
+"\n"
+"SYNOPSIS\n"
+"     wicket sftp [--profile P] [--region R] [--endpoint-url URL]\n"
+"                 [--sftp PATH] [--dry-run] [sftp options]\n"
+"                 [user@]i-XXXXXXXX[:path]\n"
+"\n"
+"DESCRIPTION\n"
+"     Like wicket ssh, but runs sftp(1). sftp options before the\n"
+"     destination are passed unchanged (-b batchfile, -o option, -r, -J,\n"
+"     ...); -P port connects to that port instead of the registered one.\n"
+"     The OS user is the user@ part of the destination, else\n"
+"     \"" WK_CLI_DEFAULT_USER "\".\n"
+"\n"
+"OPTIONS\n"
+"     --profile P, --region R, --endpoint-url URL, --dry-run, --help\n"
+"                        as for wicket ssh\n"
+"     --sftp PATH        the sftp program (default: sftp from $PATH)\n"
+"\n"
+"EXIT STATUS\n"
+"     The exit status of sftp, or 255 when wicket itself fails.\n"
+"\n"
+"EXAMPLES\n"
+"     wicket sftp ubuntu@i-0123456789abcdef0\n"
+"     wicket sftp -b batch.txt ubuntu@i-0123456789abcdef0:/var/log\n";
+
+/* ---- argument parsing ---- */
+
+static bool
+valid_instance_id(const char *s)
+{
+	size_t n;
+
+	if (strncmp(s, "i-", 2) != 0)
+		return false;
+	for (n = 0; s[2 + n] != '\0'; n++) {
+		if (!((s[2 + n] >= '0' && s[2 + n] <= '9') ||
+		    (s[2 + n] >= 'a' && s[2 + n] <= 'f')))
+			return false;
+	}
+	return n >= 8 && n <= 17;
+}
+
+/* AWS's InstanceOSUser: ^[A-Za-z_][A-Za-z0-9@._-]{0,30}[A-Za-z0-9$_-]?$ */
+static bool
+valid_os_user(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+		bool digit = c >= '0' && c <= '9';
+
+		if (i == 0) {
+			if (!alpha && c != '_')
+				return false;
+		} else if (i == n - 1 && n == 32) {
+			if (!alpha && !digit && c != '$' && c != '_' &&
+			    c != '-')
+				return false;
+		} else if (!alpha && !digit && c != '@' && c != '.' &&
+		    c != '_' && c != '-' && !(i == n - 1 && c == '$')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int
+parse_port(const char *s, unsigned *out)
+{
+	uint64_t v;
+
+	if (wk_cstr_to_u64(s, 65535, &v) != 0 || v == 0)
+		return WK_ERR_INVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* The destination: [user@]i-...  (sftp: [user@]i-...[:path]). */
+static int
+parse_dest(struct wk_ssh_args *a, const char *dest, struct wk_buf *errmsg)
+{
+	const char *host = dest, *at, *colon = NULL;
+	size_t hostlen;
+
+	if (a->kind == WK_CLIENT_SFTP && (colon = strchr(dest, ':')) != NULL)
+		a->path = colon + 1;
+	hostlen = colon != NULL ? (size_t)(colon - dest) : strlen(dest);
+	at = memrchr(dest, '@', hostlen);
+	if (at != NULL) {
+		if (at == dest) {
+			(void)wk_buf_appendf(errmsg, "empty user name in '%s'",
+			    dest);
+			return WK_ERR_INVAL;
+		}
+		if ((a->dest_user = wk_strndup(dest, (size_t)(at - dest))) ==
+		    NULL)
+			return WK_ERR_NOMEM;
+		if (a->os_user == NULL)
+			a->os_user = a->dest_user;
+		host = at + 1;
+		hostlen -= (size_t)(host - dest);
+	}
+	if (hostlen >= sizeof(a->instance_id)) {
+		(void)wk_buf_appendf(errmsg, "'%s' is not an instance id "
+		    "(i-...)", dest);
+		return WK_ERR_INVAL;
+	}
+	memcpy(a->instance_id, host, hostlen);
+	a->instance_id[hostlen] = '\0';
+	if (!valid_instance_id(a->instance_id)) {
+		(void)wk_buf_appendf(errmsg, "'%s' is not an instance id "
+		    "(i- and 8 to 17 hex digits)", a->instance_id);
+		return WK_ERR_INVAL;
+	}
+	return 0;
+}
+
+/* wicket's own long options; returns 1 when argv[*i] was one. */
+static int
+parse_long(struct wk_ssh_args *a, int argc, char **argv, int *i,
+    struct wk_buf *errmsg)
+{
+	const char *arg = argv[*i], *v = NULL;
+	int m;
+
+	if (strcmp(arg, "--dry-run") == 0) {
+		a->dry_run = true;
+		return 1;
+	}
+	if (strcmp(arg, "--help") == 0) {
+		a->help = true;
+		return 1;
+	}
+	if ((m = wk_cli_longopt(argc, argv, i, "--profile", &v)) != 0)
+		a->aws.profile = v;
+	else if ((m = wk_cli_longopt(argc, argv, i, "--region", &v)) != 0)
+		a->aws.region = v;
+	else if ((m = wk_cli_longopt(argc, argv, i, "--endpoint-url", &v)) != 0)
+		a->aws.endpoint_url = v;
+	else if ((m = wk_cli_longopt(argc, argv, i, "--ssh", &v)) != 0 ||
+	    (m = wk_cli_longopt(argc, argv, i, "--sftp", &v)) != 0)
+		a->program = v;
+	if (m == 0) {
+		(void)wk_buf_appendf(errmsg, "unknown option '%s'", arg);
+		return WK_ERR_INVAL;
+	}
+	if (m < 0) {
+		(void)wk_buf_appendf(errmsg, "option '%s' needs a value", arg);
+		return WK_ERR_INVAL;
+	}
+	if (*v == '\0') {
+		(void)wk_buf_appendf(errmsg, "option '%s' needs a non-empty "
+		    "value", arg);
+		return WK_ERR_INVAL;
+	}
+	return 1;
+}
+
+/* One cluster of short options ("-v", "-p22", "-vvp", "22"...). */
+static int
+parse_short(struct wk_ssh_args *a, int argc, char **argv, int *i,
+    struct wk_buf *errmsg)
+{
+	const char *arg = argv[*i], *argopts, *flags, *v;
+	bool ssh = a->kind == WK_CLIENT_SSH;
+	size_t j;
+	char c;
+	int r;
+
+	argopts = ssh ? ssh_argopts : sftp_argopts;
+	flags = ssh ? ssh_flags : sftp_flags;
+	for (j = 1; (c = arg[j]) != '\0'; j++) {
+		if (strchr(flags, c) != NULL) {
+			if ((r = wk_argv_pushf(&a->options, "-%c", c)) != 0)
+				return r;
+			continue;
+		}
+		if (strchr(argopts, c) == NULL) {
+			(void)wk_buf_appendf(errmsg, "unknown %s option -- %c",
+			    ssh ? "ssh" : "sftp", c);
+			return WK_ERR_INVAL;
+		}
+		if (arg[j + 1] != '\0') {
+			v = arg + j + 1;
+		} else if (*i + 1 < argc) {
+			v = argv[++*i];
+		} else {
+			(void)wk_buf_appendf(errmsg, "option requires an "
+			    "argument -- %c", c);
+			return WK_ERR_INVAL;
+		}
+		if (ssh && c == 'l') {
+			if (!valid_os_user(v)) {
+				(void)wk_buf_appendf(errmsg, "invalid OS user "
+				    "'%s'", v);
+				return WK_ERR_INVAL;
+			}
+			if (a->os_user == NULL)
+				a->os_user = v;
+		} else if ((ssh && c == 'p') || (!ssh && c == 'P')) {
+			unsigned port;
+
+			if (parse_port(v, &port) != 0) {
+				(void)wk_buf_appendf(errmsg, "bad port '%s'",
+				    v);
+				return WK_ERR_INVAL;
+			}
+			if (a->port == 0)
+				a->port = port;
+		} else if ((r = wk_argv_pushf(&a->options, "-%c", c)) != 0 ||
+		    (r = wk_argv_push(&a->options, v)) != 0) {
+			return r;
+		}
+		break;
+	}
+	return 0;
+}
+
+int
+wk_ssh_parse_args(enum wk_client_kind kind, int argc, char **argv,
+    struct wk_ssh_args *out, struct wk_buf *errmsg)
+{
+	const char *dest = NULL;
+	bool ended = false;
+	int i, r;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	wk_buf_reset(errmsg);
+	if (argc > WK_CLI_MAX_ARGS) {
+		(void)wk_buf_appendf(errmsg, "too many arguments");
+		return WK_ERR_INVAL;
+	}
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (!ended && strcmp(arg, "--") == 0) {
+			ended = true;
+			if (dest != NULL) {
+				i++;
+				break;
+			}
+			continue;
+		}
+		if (!ended && arg[0] == '-' && arg[1] == '-') {
+			if ((r = parse_long(out, argc, argv, &i, errmsg)) < 0)
+				goto out;
+			continue;
+		}
+		if (!ended && arg[0] == '-' && arg[1] != '\0') {
+			if ((r = parse_short(out, argc, argv, &i, errmsg)) != 0)
+				goto out;
+			continue;
+		}
+		if (dest != NULL)
+			break;	/* first word of the remote command */
+		dest = arg;
+		if ((r = parse_dest(out, dest, errmsg)) != 0)
+			goto out;
+		if (ended) {
+			i++;
+			break;
+		}
+	}
+	if (out->help) {
+		r = 0;
+		goto out;
+	}
+	if (dest == NULL) {
+		(void)wk_buf_appendf(errmsg, "no destination given "
+		    "(try 'wicket %s --help')", kind == WK_CLIENT_SSH ?
+		    "ssh" : "sftp");
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	if (i < argc) {
+		if (kind == WK_CLIENT_SFTP) {
+			(void)wk_buf_appendf(errmsg, "unexpected argument "
+			    "'%s' after the destination", argv[i]);
+			r = WK_ERR_INVAL;
+			goto out;
+		}
+		out->command = argv + i;
+		out->ncommand = (size_t)(argc - i);
+	}
+	if (out->os_user != NULL && !valid_os_user(out->os_user)) {
+		(void)wk_buf_appendf(errmsg, "invalid OS user '%s'",
+		    out->os_user);
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		wk_ssh_args_cleanup(out);
+	return r;
+}
+
+void
+wk_ssh_args_cleanup(struct wk_ssh_args *a)
+{
+	if (a == NULL)
+		return;
+	wk_argv_free(&a->options);
+	wk_free(a->dest_user);
+	a->dest_user = NULL;
+	a->os_user = NULL;
+}
+
+/* ---- the DescribeInstances reply ---- */
+
+static bool
+valid_addr(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || s[0] == '-' || strlen(s) > MAX_ADDR)
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		    c == ':' || c == '_' || c == '%'))
+			return false;
+	}
+	return true;
+}
+
+/* "type base64 [comment]" -> "type base64", or NULL (malformed). */
+static char *
+normalize_host_key(const char *line)
+{
+	size_t tlen, blen, i;
+	const char *b;
+
+	if (strlen(line) > MAX_HOST_KEY_LINE)
+		return NULL;
+	for (i = 0; line[i] != '\0'; i++) {
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return NULL;
+	}
+	tlen = strspn(line, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.-");
+	if (tlen == 0 || tlen > 64 || line[tlen] != ' ')
+		return NULL;
+	b = line + tlen + 1;
+	blen = strspn(b, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=");
+	if (blen < 16 || (b[blen] != '\0' && b[blen] != ' '))
+		return NULL;
+	return wk_strndup(line, tlen + 1 + blen);
+}
+
+void
+wk_cli_instance_cleanup(struct wk_cli_instance *in)
+{
+	size_t i;
+
+	if (in == NULL)
+		return;
+	wk_free(in->instance_id);
+	wk_free(in->hostname);
+	wk_free(in->address);
+	for (i = 0; i < in->nhost_keys; i++)
+		wk_free(in->host_keys[i]);
+	wk_free(in->host_keys);
+	memset(in, 0, sizeof(*in));
+}
+
+static const char *
+json_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int
+wk_cli_instance_from_json(json_t *reply, const char *instance_id,
+    struct wk_cli_instance *out, struct wk_buf *errmsg)
+{
+	struct wk_cli_instance in;
+	json_t *list, *item = NULL, *v, *keys;
+	const char *addr, *host;
+	size_t i;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&in, 0, sizeof(in));
+	wk_buf_reset(errmsg);
+	list = json_object_get(reply, "Instances");
+	if (!json_is_array(list)) {
+		(void)wk_buf_appendf(errmsg, "malformed DescribeInstances "
+		    "reply (no Instances list)");
+		return WK_ERR_INVAL;
+	}
+	json_array_foreach(list, i, v) {
+		const char *id = json_str(v, "InstanceId");
+
+		if (id != NULL && strcmp(id, instance_id) == 0) {
+			item = v;
+			break;
+		}
+	}
+	if (item == NULL) {
+		(void)wk_buf_appendf(errmsg, "instance %s not found",
+		    instance_id);
+		return WK_ERR_NOTFOUND;
+	}
+	host = json_str(item, "Hostname");
+	addr = json_str(item, "Address");
+	if (addr == NULL || *addr == '\0')
+		addr = host;
+	if (addr == NULL || !valid_addr(addr)) {
+		(void)wk_buf_appendf(errmsg, "instance %s has no usable "
+		    "address", instance_id);
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	in.port = 22;
+	v = json_object_get(item, "SshPort");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 65535) {
+			(void)wk_buf_appendf(errmsg, "instance %s has a bad "
+			    "SshPort", instance_id);
+			r = WK_ERR_INVAL;
+			goto out;
+		}
+		in.port = (unsigned)json_integer_value(v);
+	}
+	in.online = json_is_true(json_object_get(item, "Online"));
+	if ((in.instance_id = wk_strdup(instance_id)) == NULL ||
+	    (in.address = wk_strdup(addr)) == NULL ||
+	    (in.hostname = wk_strdup(host != NULL ? host : "")) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	keys = json_object_get(item, "HostKeys");
+	if (json_is_array(keys) && json_array_size(keys) > 0) {
+		size_t n = json_array_size(keys);
+
+		if (n > MAX_HOST_KEYS)
+			n = MAX_HOST_KEYS;
+		if ((in.host_keys = wk_calloc(n, sizeof(char *))) == NULL) {
+			r = WK_ERR_NOMEM;
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			const char *k = json_string_value(json_array_get(keys,
+			    i));
+			char *norm;
+
+			if (k == NULL || (norm = normalize_host_key(k)) == NULL)
+				continue;
+			in.host_keys[in.nhost_keys++] = norm;
+		}
+	}
+	if (in.nhost_keys == 0) {
+		(void)wk_buf_appendf(errmsg, "instance %s has no registered "
+		    "host keys; refusing to connect without host "
+		    "verification", instance_id);
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	*out = in;
+	memset(&in, 0, sizeof(in));
+	r = 0;
+ out:
+	wk_cli_instance_cleanup(&in);
+	return r;
+}
+
+/* ---- the client's argv ---- */
+
+/* ssh -o values are split on blanks and %-expanded: quote paths. */
+static int
+push_opt_path(struct wk_argv *av, const char *name, const char *path)
+{
+	if (strpbrk(path, " \t") != NULL)
+		return wk_argv_pushf(av, "%s=\"%s\"", name, path);
+	return wk_argv_pushf(av, "%s=%s", name, path);
+}
+
+int
+wk_ssh_build_argv(const struct wk_ssh_args *a,
+    const struct wk_cli_instance *in, const char *key_path,
+    const char *known_hosts_path, struct wk_argv *out)
+{
+	const char *user = a->os_user != NULL ? a->os_user :
+	    WK_CLI_DEFAULT_USER;
+	const char *prog = a->program;
+	bool ssh = a->kind == WK_CLIENT_SSH;
+	unsigned port = a->port != 0 ? a->port : in->port;
+	size_t i;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (prog == NULL)
+		prog = ssh ? "ssh" : "sftp";
+	if ((r = wk_argv_push(out, prog)) != 0 ||
+	    (r = wk_argv_push(out, "-i")) != 0 ||
+	    (r = wk_argv_push(out, key_path)) != 0 ||
+	    (r = wk_argv_push(out, "-o")) != 0 ||
+	    (r = wk_argv_push(out, "IdentitiesOnly=yes")) != 0 ||
+	    (r = wk_argv_push(out, "-o")) != 0 ||
+	    (r = push_opt_path(out, "UserKnownHostsFile",
+	    known_hosts_path)) != 0 ||
+	    (r = wk_argv_push(out, "-o")) != 0 ||
+	    (r = wk_argv_push(out, "GlobalKnownHostsFile=/dev/null")) != 0 ||
+	    (r = wk_argv_push(out, "-o")) != 0 ||
+	    (r = wk_argv_push(out, "StrictHostKeyChecking=yes")) != 0 ||
+	    (r = wk_argv_push(out, "-o")) != 0 ||
+	    (r = wk_argv_pushf(out, "HostKeyAlias=%s", in->instance_id)) != 0 ||
+	    (r = wk_argv_push(out, "-o")) != 0 ||
+	    (r = wk_argv_push(out, "CheckHostIP=no")) != 0 ||
+	    (r = wk_argv_push(out, "-o")) != 0 ||
+	    (r = wk_argv_push(out, "UpdateHostKeys=no")) != 0 ||
+	    (r = wk_argv_push(out, ssh ? "-p" : "-P")) != 0 ||
+	    (r = wk_argv_pushf(out, "%u", port)) != 0)
+		goto out;
+	for (i = 0; i < a->options.n; i++) {
+		if ((r = wk_argv_push(out, a->options.v[i])) != 0)
+			goto out;
+	}
+	if ((r = wk_argv_push(out, "--")) != 0)
+		goto out;
+	if (ssh) {
+		r = wk_argv_pushf(out, "%s@%s", user, in->address);
+	} else {
+		bool v6 = strchr(in->address, ':') != NULL;
+
+		r = wk_argv_pushf(out, "%s@%s%s%s%s%s", user, v6 ? "[" : "",
+		    in->address, v6 ? "]" : "", a->path != NULL ? ":" : "",
+		    a->path != NULL ? a->path : "");
+	}
+	if (r != 0)
+		goto out;
+	for (i = 0; i < a->ncommand; i++) {
+		if ((r = wk_argv_push(out, a->command[i])) != 0)
+			goto out;
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		wk_argv_free(out);
+	return r;
+}
+
+/* ---- running it ---- */
+
+static volatile sig_atomic_t forward_pid;
+
+static void
+forward_signal(int sig)
+{
+	int saved = errno;
+
+	if (forward_pid > 0)
+		(void)kill((pid_t)forward_pid, sig);
+	errno = saved;
+}
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+
+/* $TMPDIR when ssh can take it literally as a path, else /tmp. */
+static const char *
+tmp_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	size_t i;
+
+	if (t == NULL || t[0] != '/' || strlen(t) > 1024)
+		return "/tmp";
+	for (i = 0; t[i] != '\0'; i++) {
+		if ((unsigned char)t[i] <= ' ' || strchr("%\"'\\~$", t[i]))
+			return "/tmp";
+	}
+	return t;
+}
+
+static int
+write_file(const char *path, const struct wk_buf *b)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1)
+		return WK_ERR_IO;
+	while (off < b->len) {
+		n = write(fd, b->p + off, b->len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = WK_ERR_IO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) == -1 && r == 0)
+		r = WK_ERR_IO;
+	return r;
+}
+
+static void
+print_argv(const struct wk_argv *av)
+{
+	struct wk_buf b;
+	size_t i;
+
+	wk_buf_init(&b, 1024 * 1024);
+	for (i = 0; i < av->n; i++) {
+		if ((i > 0 && wk_buf_putc(&b, ' ') != 0) ||
+		    wk_cli_shell_quote(&b, av->v[i]) != 0)
+			break;
+	}
+	printf("%s\n", wk_buf_cstr(&b));
+	wk_buf_cleanup(&b);
+}
+
+static int
+describe(struct wk_aws_client *client, const struct wk_aws_config *cfg,
+    const char *instance_id, struct wk_cli_instance *in)
+{
+	struct wk_aws_error err;
+	struct wk_buf msg;
+	json_t *req = NULL, *reply = NULL;
+	int r;
+
+	wk_buf_init(&msg, 4096);
+	req = json_pack("{s:[s]}", "InstanceIds", instance_id);
+	if (req == NULL) {
+		r = WK_ERR_NOMEM;
+		wk_cli_errx("out of memory");
+		goto out;
+	}
+	if ((r = wk_aws_call(client, "ec2", "WicketService.DescribeInstances",
+	    req, &reply, &err)) != 0) {
+		wk_aws_error_print(stderr, &err, "DescribeInstances",
+		    cfg->endpoint_url);
+		goto out;
+	}
+	if ((r = wk_cli_instance_from_json(reply, instance_id, in,
+	    &msg)) != 0)
+		wk_cli_errx("%s", r == WK_ERR_NOMEM ? "out of memory" :
+		    wk_buf_cstr(&msg));
+ out:
+	json_decref(req);
+	json_decref(reply);
+	wk_buf_cleanup(&msg);
+	return r;
+}
+
+static int
+push_key(struct wk_aws_client *client, const struct wk_aws_config *cfg,
+    const char *instance_id, const char *user, const char *pub)
+{
+	struct wk_aws_error err;
+	json_t *req, *reply = NULL, *ok;
+	int r;
+
+	req = json_pack("{s:s, s:s, s:s}", "InstanceId", instance_id,
+	    "InstanceOSUser", user, "SSHPublicKey", pub);
+	if (req == NULL) {
+		wk_cli_errx("out of memory");
+		return WK_ERR_NOMEM;
+	}
+	if ((r = wk_aws_call(client, "ec2-instance-connect",
+	    "AWSEC2InstanceConnectService.SendSSHPublicKey", req, &reply,
+	    &err)) != 0) {
+		wk_aws_error_print(stderr, &err, "SendSSHPublicKey",
+		    cfg->endpoint_url);
+		goto out;
+	}
+	ok = json_object_get(reply, "Success");
+	if (ok != NULL && !json_is_true(ok)) {
+		wk_cli_errx("SendSSHPublicKey did not succeed");
+		r = WK_ERR_DENIED;
+	}
+ out:
+	json_decref(req);
+	json_decref(reply);
+	return r;
+}
+
+/* Runs argv, forwarding signals; returns the exit status to use. */
+static int
+run_client(const struct wk_argv *av, const sigset_t *oldmask)
+{
+	struct sigaction sa, old[NFORWARDED];
+	pid_t pid, w;
+	size_t i;
+	int status;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		wk_cli_errx("fork: %s", strerror(errno));
+		return WK_CLI_EXIT_ERR;
+	}
+	if (pid == 0) {
+		(void)sigprocmask(SIG_SETMASK, oldmask, NULL);
+		execvp(av->v[0], av->v);
+		fprintf(stderr, "wicket: cannot run %s: %s\n", av->v[0],
+		    strerror(errno));
+		_exit(WK_CLI_EXIT_ERR);
+	}
+	forward_pid = (sig_atomic_t)pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < NFORWARDED; i++)
+		(void)sigaction(forwarded[i], &sa, &old[i]);
+	(void)sigprocmask(SIG_SETMASK, oldmask, NULL);
+	do {
+		w = waitpid(pid, &status, 0);
+	} while (w == -1 && errno == EINTR);
+	/* block again until cleanup is done; the caller restores the mask */
+	{
+		sigset_t block;
+
+		sigemptyset(&block);
+		for (i = 0; i < NFORWARDED; i++)
+			sigaddset(&block, forwarded[i]);
+		(void)sigprocmask(SIG_BLOCK, &block, NULL);
+	}
+	forward_pid = 0;
+	for (i = 0; i < NFORWARDED; i++)
+		(void)sigaction(forwarded[i], &old[i], NULL);
+	if (w == -1)
+		return WK_CLI_EXIT_ERR;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WK_CLI_EXIT_ERR;
+}
+
+static int
+ssh_main(enum wk_client_kind kind, const struct wk_cli_cmd *self, int argc,
+    char **argv)
+{
+	struct wk_ssh_args a;
+	struct wk_aws_config cfg;
+	struct wk_aws_client *client = NULL;
+	struct wk_cli_instance in;
+	struct wk_argv av;
+	struct wk_buf msg, pub, priv, kh, dir, key_path, kh_path;
+	sigset_t block, oldmask;
+	const char *user;
+	bool have_dir = false, have_key = false, have_kh = false;
+	bool masked = false;
+	size_t i;
+	int r, status = WK_CLI_EXIT_ERR;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&in, 0, sizeof(in));
+	memset(&av, 0, sizeof(av));
+	wk_buf_init(&msg, 4096);
+	wk_buf_init(&pub, WK_SSHKEY_MAX_LINE);
+	wk_buf_init(&priv, 16384);
+	wk_buf_init(&kh, 1024 * 1024);
+	wk_buf_init(&dir, 2048);
+	wk_buf_init(&key_path, 2048);
+	wk_buf_init(&kh_path, 2048);
+
+	if ((r = wk_ssh_parse_args(kind, argc, argv, &a, &msg)) != 0) {
+		wk_cli_errx("%s", wk_buf_cstr(&msg));
+		goto out;
+	}
+	if (a.help) {
+		fputs(self->usage, stdout);
+		status = 0;
+		goto out;
+	}
+	user = a.os_user != NULL ? a.os_user : WK_CLI_DEFAULT_USER;
+	if ((r = wk_aws_config_resolve(&a.aws, 1, &cfg, &msg)) != 0) {
+		wk_cli_errx("%s", wk_buf_cstr(&msg));
+		goto out;
+	}
+	if ((r = wk_aws_client_new(&cfg, &client)) != 0) {
+		wk_cli_errx("cannot use endpoint '%s': %s", cfg.endpoint_url,
+		    wk_strerror(r));
+		goto out;
+	}
+	if ((r = describe(client, &cfg, a.instance_id, &in)) != 0)
+		goto out;
+
+	if ((r = wk_buf_appendf(&dir, "%s/wicket-XXXXXX", tmp_base())) != 0)
+		goto nomem;
+	if (a.dry_run) {
+		if ((r = wk_buf_appendf(&key_path, "%s/id_ed25519",
+		    wk_buf_cstr(&dir))) != 0 ||
+		    (r = wk_buf_appendf(&kh_path, "%s/known_hosts",
+		    wk_buf_cstr(&dir))) != 0 ||
+		    (r = wk_ssh_build_argv(&a, &in, wk_buf_cstr(&key_path),
+		    wk_buf_cstr(&kh_path), &av)) != 0)
+			goto nomem;
+		print_argv(&av);
+		status = 0;
+		goto out;
+	}
+
+	if ((r = wk_sshkey_generate_ed25519(&pub, &priv)) != 0) {
+		wk_cli_errx("cannot generate a key: %s", wk_strerror(r));
+		goto out;
+	}
+	if ((r = wk_known_hosts_format(&in, a.port != 0 ? a.port : in.port,
+	    &kh)) != 0)
+		goto nomem;
+	if ((r = push_key(client, &cfg, a.instance_id, user,
+	    wk_buf_cstr(&pub))) != 0)
+		goto out;
+
+	/* from here to the fork a signal must not leave the key behind */
+	sigemptyset(&block);
+	for (i = 0; i < NFORWARDED; i++)
+		sigaddset(&block, forwarded[i]);
+	(void)sigprocmask(SIG_BLOCK, &block, &oldmask);
+	masked = true;
+
+	if (mkdtemp((char *)dir.p) == NULL) {
+		wk_cli_errx("cannot create a directory in %s: %s",
+		    tmp_base(), strerror(errno));
+		goto out;
+	}
+	have_dir = true;
+	if ((r = wk_buf_appendf(&key_path, "%s/id_ed25519",
+	    wk_buf_cstr(&dir))) != 0 ||
+	    (r = wk_buf_appendf(&kh_path, "%s/known_hosts",
+	    wk_buf_cstr(&dir))) != 0)
+		goto nomem;
+	have_key = true;
+	if ((r = write_file(wk_buf_cstr(&key_path), &priv)) != 0) {
+		wk_cli_errx("cannot write %s: %s", wk_buf_cstr(&key_path),
+		    strerror(errno));
+		goto out;
+	}
+	wk_buf_cleanup_secret(&priv);
+	have_kh = true;
+	if ((r = write_file(wk_buf_cstr(&kh_path), &kh)) != 0) {
+		wk_cli_errx("cannot write %s: %s", wk_buf_cstr(&kh_path),
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = wk_ssh_build_argv(&a, &in, wk_buf_cstr(&key_path),
+	    wk_buf_cstr(&kh_path), &av)) != 0)
+		goto nomem;
+	status = run_client(&av, &oldmask);
+	goto out;
+
+ nomem:
+	wk_cli_errx("%s", r == WK_ERR_NOMEM ? "out of memory" :
+	    wk_strerror(r));
+	status = WK_CLI_EXIT_ERR;
+ out:
+	if (have_key)
+		(void)unlink(wk_buf_cstr(&key_path));
+	if (have_kh)
+		(void)unlink(wk_buf_cstr(&kh_path));
+	if (have_dir && rmdir(wk_buf_cstr(&dir)) == -1)
+		wk_cli_errx("cannot remove %s: %s", wk_buf_cstr(&dir),
+		    strerror(errno));
+	if (masked)
+		(void)sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	wk_buf_cleanup_secret(&priv);
+	wk_buf_cleanup(&pub);
+	wk_buf_cleanup(&kh);
+	wk_buf_cleanup(&dir);
+	wk_buf_cleanup(&key_path);
+	wk_buf_cleanup(&kh_path);
+	wk_buf_cleanup(&msg);
+	wk_argv_free(&av);
+	wk_cli_instance_cleanup(&in);
+	wk_aws_client_free(client);
+	wk_aws_config_cleanup(&cfg);
+	wk_ssh_args_cleanup(&a);
+	return status;
+}
+
+static int
+cmd_ssh_exec(const struct wk_cli_cmd *self, int argc, char **argv)
+{
+	return ssh_main(WK_CLIENT_SSH, self, argc, argv);
+}
+
+static int
+cmd_sftp_exec(const struct wk_cli_cmd *self, int argc, char **argv)
+{
+	return ssh_main(WK_CLIENT_SFTP, self, argc, argv);
+}
+
+const struct wk_cli_cmd wk_cli_cmd_ssh = {
+	.name = "ssh",
+	.summary = "connect to an instance with a one-time key (like mssh)",
+	.usage = ssh_usage,
+	.exec = cmd_ssh_exec,
+};
+
+const struct wk_cli_cmd wk_cli_cmd_sftp = {
+	.name = "sftp",
+	.summary = "sftp to an instance with a one-time key (like msftp)",
+	.usage = sftp_usage,
+	.exec = cmd_sftp_exec,
+};
