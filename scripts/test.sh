@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what is missing, then builds and runs every test: unit and
+# end-to-end tests (real sshd, ssh and aws CLI) in the normal build, the
+# same tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and
+# each libFuzzer target briefly over its regression corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc)
+scripts/install-deps.sh
+scripts/check-banned.sh
+
+echo "== build and test (gcc, hardened)"
+cmake --preset dev >/dev/null
+cmake --build --preset dev -j"$jobs"
+ctest --preset dev -j"$jobs"
+
+echo "== build and test (clang, ASan + UBSan)"
+cmake --preset asan-ubsan >/dev/null
+cmake --build --preset asan-ubsan -j"$jobs"
+ctest --preset asan-ubsan -j"$jobs"
+
+echo "== fuzz targets (regression corpus + ${WK_FUZZ_SECONDS:-10}s each)"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j"$jobs"
+for f in build/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus="fuzz/corpus/$name"
+	work=$(mktemp -d)
+	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+	echo "-- $name"
+	"$f" -max_total_time="${WK_FUZZ_SECONDS:-10}" -max_len=16384 \
+	    -print_final_stats=0 "$work" 2>&1 | tail -n 2
+	rm -rf "$work"
+done
+echo "all tests passed"
