@@ -52,6 +52,8 @@ wk_buf_reserve(struct wk_buf *b, size_t extra)
 
 	if (b->max - b->len < extra)
 		return WK_ERR_TOOBIG;
+	if (b->len + extra == SIZE_MAX)	/* no room for the NUL */
+		return WK_ERR_TOOBIG;
 	need = b->len + extra + 1;	/* room for the trailing NUL */
 	if (need <= b->cap)
 		return 0;
@@ -63,10 +65,11 @@ wk_buf_reserve(struct wk_buf *b, size_t extra)
 		}
 		ncap *= 2;
 	}
-	if (ncap > b->max + 1 && need <= b->max + 1)
-		ncap = b->max + 1;
+	if (b->max < SIZE_MAX && ncap > b->max + 1)
+		ncap = b->max + 1;	/* need <= max + 1 holds here */
 	if ((np = wk_realloc(b->p, ncap)) == NULL)
 		return WK_ERR_NOMEM;
+	np[b->len] = '\0';	/* keep the invariant for fresh memory */
 	b->p = np;
 	b->cap = ncap;
 	return 0;
@@ -155,8 +158,7 @@ wk_buf_steal(struct wk_buf *b)
 
 	if (b->p == NULL && wk_buf_reserve(b, 0) != 0)
 		return NULL;
-	if (b->p[0] == '\0' && b->len == 0)
-		b->p[0] = '\0';
+	b->p[b->len] = '\0';
 	s = (char *)b->p;
 	b->p = NULL;
 	b->len = b->cap = 0;

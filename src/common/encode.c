@@ -91,10 +91,11 @@ wk_base64_decode(struct wk_span in, struct wk_buf *out)
 
 	if (in.len % 4 != 0)
 		return WK_ERR_INVAL;
-	if (in.len > 0 && in.p[in.len - 1] == '=')
+	if (in.len > 0 && in.p[in.len - 1] == '=') {
 		pad++;
-	if (in.len > 1 && in.p[in.len - 2] == '=')
-		pad++;
+		if (in.p[in.len - 2] == '=')	/* len >= 4 here */
+			pad++;
+	}
 	if ((r = wk_buf_reserve(out, in.len / 4 * 3)) != 0)
 		return r;
 	for (size_t i = 0; i < in.len; i += 4) {

@@ -35,6 +35,9 @@ syslog_priority(enum wk_log_level level)
 	}
 }
 
+static void vlog(int, enum wk_log_level, const char *, const char *,
+    va_list) __attribute__((format(printf, 4, 0)));
+
 static void
 vlog(int facility, enum wk_log_level level, const char *event,
     const char *fmt, va_list ap)

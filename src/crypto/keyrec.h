@@ -64,7 +64,14 @@ int wk_keyrec_parse(struct wk_span text, struct wk_keyrec *out,
  * signature verifies with that key, the instance is `instance_id`, the user
  * is `os_user`, issued <= now + WK_KEYREC_SKEW_SECONDS, and now < expires.
  * Returns 0 and fills *out, or a negative error with a short reason for the
- * log in *why (never NULL on error).
+ * log in *why (never NULL on error): WK_ERR_INVAL/WK_ERR_TOOBIG malformed,
+ * WK_ERR_AUTH unknown key id or bad signature, WK_ERR_DENIED wrong
+ * instance or user, WK_ERR_EXPIRED expired or issued in the future.
+ * Field rules (checked when signing too): Instance "i-" + 1..30 lower hex;
+ * User as AWS's InstanceOSUser pattern; Caller printable, no spaces;
+ * Request [A-Za-z0-9._-]{1,63}; From [0-9a-fA-F.:/,*?!]*; key line exactly
+ * the normalised "type base64"; times decimal, no leading zeros,
+ * issued < expires.
  */
 int wk_keyrec_verify(struct wk_span text, const struct wk_pubkey *pinned,
     size_t npinned, const char *instance_id, const char *os_user,

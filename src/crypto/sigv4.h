@@ -70,6 +70,10 @@ int wk_sigv4_string_to_sign(struct wk_span amz_date, struct wk_span scope,
  * (constant-time). Returns 0, WK_ERR_INVAL (malformed -> IncompleteSignature),
  * WK_ERR_EXPIRED (clock skew -> SignatureDoesNotMatch "Signature expired"),
  * or WK_ERR_AUTH (mismatch -> SignatureDoesNotMatch).
+ * The Date header is accepted only in IMF-fixdate form. Region and service
+ * are NOT checked here: the caller compares auth->region/service with its
+ * own (a mismatch still fails the signature, as the scope is signed).
+ * The canonical URI is always normalised (non-S3 rules).
  */
 int wk_sigv4_verify(const struct wk_sigv4_request *req,
     const struct wk_sigv4_auth *auth, struct wk_span secret_access_key,

@@ -15,7 +15,9 @@
 
 /*
  * Validates "type base64 [comment]" as pushed to SendSSHPublicKey:
- * one line (no CR/LF/NUL), no options before the type, a known type
+ * one line (no CR/LF/NUL/control bytes; a single trailing "\n" or "\r\n"
+ * is tolerated because `--ssh-public-key file://k.pub` sends one), at most
+ * WK_SSHKEY_MAX_LINE bytes, no options before the type, a known type
  * (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa >= 2048 bits,
  * sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com), the
  * blob's inner type equal to the outer one and the blob decodable by

@@ -1,0 +1,297 @@
+/*
+ * signkey.c - Ed25519 signing keys through OpenSSL EVP.
+ */
+#include "crypto/signkey.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/encode.h"
+#include "common/err.h"
+
+#define MAX_KEY_FILE 16384
+
+struct wk_signkey {
+	EVP_PKEY *pkey;
+	struct wk_pubkey pub;
+};
+
+static int
+key_id(const uint8_t raw[WK_ED25519_PUB_LEN], char id[WK_SIGNKEY_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(raw, WK_ED25519_PUB_LEN, md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen != sizeof(md))
+		return WK_ERR_CRYPTO;
+	for (size_t i = 0; i < WK_SIGNKEY_ID_LEN / 2; i++) {
+		id[2 * i] = hex[md[i] >> 4];
+		id[2 * i + 1] = hex[md[i] & 15];
+	}
+	id[WK_SIGNKEY_ID_LEN] = '\0';
+	return 0;
+}
+
+/* Wraps a private EVP_PKEY (taking ownership) after checking its type. */
+static int
+wrap_pkey(EVP_PKEY *pkey, struct wk_signkey **out)
+{
+	struct wk_signkey *k = NULL;
+	uint8_t raw[WK_ED25519_PUB_LEN];
+	size_t rawlen = sizeof(raw);
+	int r;
+
+	*out = NULL;
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	if (EVP_PKEY_get_raw_public_key(pkey, raw, &rawlen) != 1 ||
+	    rawlen != sizeof(raw)) {
+		r = WK_ERR_CRYPTO;
+		goto out;
+	}
+	if ((k = wk_calloc(1, sizeof(*k))) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = wk_pubkey_from_raw(raw, rawlen, &k->pub)) != 0)
+		goto out;
+	k->pkey = pkey;
+	pkey = NULL;
+	*out = k;
+	k = NULL;
+out:
+	EVP_PKEY_free(pkey);
+	wk_free(k);
+	return r;
+}
+
+int
+wk_signkey_generate(struct wk_signkey **out)
+{
+	EVP_PKEY *pkey;
+
+	*out = NULL;
+	if ((pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL)
+		return WK_ERR_CRYPTO;
+	return wrap_pkey(pkey, out);
+}
+
+int
+wk_signkey_save(const struct wk_signkey *k, const char *path)
+{
+	BIO *mem = NULL;
+	char *data = NULL;
+	long dlen;
+	int fd = -1, r = 0;
+	bool created = false;
+	size_t off = 0;
+
+	if ((mem = BIO_new(BIO_s_secmem())) == NULL)
+		return WK_ERR_NOMEM;
+	if (PEM_write_bio_PrivateKey(mem, k->pkey, NULL, NULL, 0, NULL,
+	    NULL) != 1 || (dlen = BIO_get_mem_data(mem, &data)) <= 0) {
+		r = WK_ERR_CRYPTO;
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		r = errno == EEXIST ? WK_ERR_EXISTS : WK_ERR_IO;
+		goto out;
+	}
+	created = true;
+	/* The umask may have narrowed it further, never widened; be sure. */
+	if (fchmod(fd, 0600) != 0) {
+		r = WK_ERR_IO;
+		goto out;
+	}
+	while (off < (size_t)dlen) {
+		ssize_t w = write(fd, data + off, (size_t)dlen - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			r = WK_ERR_IO;
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		r = WK_ERR_IO;
+		goto out;
+	}
+out:
+	if (fd >= 0 && close(fd) != 0 && r == 0)
+		r = WK_ERR_IO;
+	if (r != 0 && created)
+		unlink(path);
+	BIO_free(mem);
+	return r;
+}
+
+int
+wk_signkey_load(const char *path, struct wk_signkey **out)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	BIO *mem = NULL;
+	EVP_PKEY *pkey = NULL;
+	struct stat st;
+	int fd = -1, r = 0;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? WK_ERR_NOTFOUND : WK_ERR_IO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = WK_ERR_IO;
+		goto out;
+	}
+	if (st.st_size <= 0 || st.st_size > MAX_KEY_FILE) {
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	if ((data = wk_malloc(MAX_KEY_FILE)) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = read(fd, data + len, MAX_KEY_FILE - len);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			r = WK_ERR_IO;
+			goto out;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+		if (len == MAX_KEY_FILE) {
+			r = WK_ERR_TOOBIG;
+			goto out;
+		}
+	}
+	if ((mem = BIO_new_mem_buf(data, (int)len)) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	if ((pkey = PEM_read_bio_PrivateKey(mem, NULL, NULL, NULL)) == NULL) {
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	r = wrap_pkey(pkey, out);
+	pkey = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	BIO_free(mem);
+	wk_freezero(data, MAX_KEY_FILE);
+	return r;
+}
+
+void
+wk_signkey_free(struct wk_signkey *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	wk_freezero(k, sizeof(*k));
+}
+
+void
+wk_signkey_public(const struct wk_signkey *k, struct wk_pubkey *out)
+{
+	*out = k->pub;
+}
+
+int
+wk_signkey_sign(const struct wk_signkey *k, struct wk_span msg,
+    uint8_t sig[static WK_ED25519_SIG_LEN])
+{
+	EVP_MD_CTX *ctx;
+	size_t siglen = WK_ED25519_SIG_LEN;
+	int r = 0;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return WK_ERR_NOMEM;
+	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
+	    EVP_DigestSign(ctx, sig, &siglen, msg.len ? msg.p :
+	    (const uint8_t *)"", msg.len) != 1 ||
+	    siglen != WK_ED25519_SIG_LEN)
+		r = WK_ERR_CRYPTO;
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+int
+wk_pubkey_from_raw(const uint8_t *raw, size_t len, struct wk_pubkey *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len != WK_ED25519_PUB_LEN)
+		return WK_ERR_INVAL;
+	memcpy(out->raw, raw, len);
+	return key_id(out->raw, out->id);
+}
+
+int
+wk_pubkey_to_base64(const struct wk_pubkey *pk, struct wk_buf *out)
+{
+	return wk_base64_encode(out, pk->raw, sizeof(pk->raw));
+}
+
+int
+wk_pubkey_from_base64(struct wk_span b64, struct wk_pubkey *out)
+{
+	struct wk_buf raw;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (b64.len != 44)
+		return WK_ERR_INVAL;
+	wk_buf_init(&raw, 64);
+	if ((r = wk_base64_decode(b64, &raw)) == 0)
+		r = wk_pubkey_from_raw(raw.p, raw.len, out);
+	wk_buf_cleanup(&raw);
+	return r;
+}
+
+int
+wk_pubkey_verify(const struct wk_pubkey *pk, struct wk_span msg,
+    const uint8_t *sig, size_t siglen)
+{
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	int r = WK_ERR_AUTH;
+
+	if (sig == NULL || siglen != WK_ED25519_SIG_LEN)
+		return WK_ERR_AUTH;
+	if ((pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+	    pk->raw, sizeof(pk->raw))) == NULL)
+		return WK_ERR_AUTH;	/* not a valid point: cannot verify */
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1) {
+		r = WK_ERR_CRYPTO;
+		goto out;
+	}
+	if (EVP_DigestVerify(ctx, sig, siglen, msg.len ? msg.p :
+	    (const uint8_t *)"", msg.len) == 1)
+		r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	return r;
+}
