@@ -68,8 +68,11 @@ int wk_store_user_update(struct wk_store *st, const char *name,
 /* CONFLICT while the user has access keys, policies, groups or a login
  * profile (as IAM refuses DeleteUser). */
 int wk_store_user_delete(struct wk_store *st, const char *name);
+/* Records a console sign-in (password_last_used). */
+int wk_store_user_touch_password(struct wk_store *st, const char *name,
+    time_t when);
 int wk_store_user_tags_set(struct wk_store *st, const char *name,
-    const struct wk_tag *tags, size_t n);	/* upsert each */
+    const struct wk_tag *tags, size_t n);	/* upsert each; LIMIT > 50 */
 int wk_store_user_tags_remove(struct wk_store *st, const char *name,
     const char *const *keys, size_t n);
 int wk_store_user_tags_list(struct wk_store *st, const char *name,
@@ -250,9 +253,13 @@ int wk_store_instance_get(struct wk_store *st, const char *id, struct wk_instanc
 int wk_store_instance_list(struct wk_store *st, struct wk_instance **out, size_t *n);
 /* Updates hostname, address, ssh_port, host_keys. */
 int wk_store_instance_update(struct wk_store *st, const struct wk_instance *in);
+/* Sets last_seen (agent activity). */
+int wk_store_instance_touch(struct wk_store *st, const char *id, time_t when);
 int wk_store_instance_delete(struct wk_store *st, const char *id);
 int wk_store_instance_tags_set(struct wk_store *st, const char *id,
-    const struct wk_tag *tags, size_t n);
+    const struct wk_tag *tags, size_t n);	/* upsert each; LIMIT > 50 */
+int wk_store_instance_tags_remove(struct wk_store *st, const char *id,
+    const char *const *keys, size_t n);
 int wk_store_instance_tags_list(struct wk_store *st, const char *id,
     struct wk_tag **out, size_t *n);
 void wk_instance_cleanup(struct wk_instance *in);
@@ -282,6 +289,12 @@ struct wk_audit_event {
 	char via[16];		/* "api" or "console" */
 };
 int wk_store_audit_append(struct wk_store *st, struct wk_audit_event *ev);
+/*
+ * Group commit: appends n events (n <= 4096) in one durable transaction
+ * (one fsync), assigning each its id; all or none are written.
+ */
+int wk_store_audit_append_batch(struct wk_store *st,
+    struct wk_audit_event *evs, size_t n);
 struct wk_audit_filter {
 	const char *instance_id;	/* NULL: any */
 	const char *caller_arn;		/* NULL: any */

@@ -1,0 +1,240 @@
+/*
+ * sqlite_int.h - the SQLite backend's internals: the store object, the
+ * statement cache and helpers, and every operation (named wk_sq_<op>, with
+ * the signatures of store.h) that sqlite_open.c puts in the ops table.
+ *
+ * All SQL is static text, prepared once per store (cached by the address
+ * of its text) and bound; nothing is ever built from input. Calls are
+ * serialised by the front (store.c), so one connection serves them all.
+ */
+#ifndef WK_STORE_SQLITE_INT_H
+#define WK_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+#define WK_SQ_CACHE_SLOTS	512
+#define WK_SQ_BUSY_TIMEOUT_MS	5000
+#define WK_SQ_SCHEMA_VERSION	1
+
+struct wk_sq_cache_ent {
+	const char *sql;	/* key: address of static text */
+	sqlite3_stmt *stmt;
+};
+
+struct wk_sqlite {
+	struct wk_store base;	/* first: (struct wk_store *) casts */
+	sqlite3 *db;
+	struct wk_sq_cache_ent cache[WK_SQ_CACHE_SLOTS];
+};
+
+static inline struct wk_sqlite *
+wk_sq(struct wk_store *st)
+{
+	return (struct wk_sqlite *)st;
+}
+
+/* A numbered migration: SQL applied once, in the migration transaction. */
+struct wk_sq_migration {
+	int version;
+	const char *sql;
+};
+extern const struct wk_sq_migration wk_sq_migrations[];
+extern const size_t wk_sq_nmigrations;
+
+/* ---- helpers (sqlite_util.c) ---- */
+
+/* Logs the connection's error for `op` and returns WK_ERR_STORE. */
+int wk_sq_fail(struct wk_sqlite *s, const char *op, int rc);
+/* Cached prepared statement for static `sql`, reset and unbound. */
+int wk_sq_prepare(struct wk_sqlite *s, const char *sql, sqlite3_stmt **out);
+/* Resets and clears a statement after use; NULL-safe. */
+void wk_sq_done(sqlite3_stmt *stmt);
+/* Finalizes every cached statement. */
+void wk_sq_cache_clear(struct wk_sqlite *s);
+/*
+ * Binds parameters 1..n from a format: 't' const char * (NULL binds NULL),
+ * 'i' int64_t, 'b' const void * then size_t (blob), 'n' NULL.
+ */
+int wk_sq_bind(struct wk_sqlite *s, sqlite3_stmt *stmt, const char *fmt, ...);
+/*
+ * Steps once: 1 for a row, 0 when done, or a negative WK_ERR_* (EXISTS for
+ * a UNIQUE/PRIMARY KEY violation, CONFLICT for a foreign key, STORE
+ * otherwise, logged).
+ */
+int wk_sq_step(struct wk_sqlite *s, sqlite3_stmt *stmt, const char *op);
+/*
+ * Prepares `sql`, binds per `fmt`, runs it to completion and reports the
+ * number of rows changed (changes may be NULL).
+ */
+int wk_sq_run(struct wk_sqlite *s, const char *op, const char *sql,
+    int *changes, const char *fmt, ...);
+/*
+ * Prepares `sql`, binds per `fmt`, steps once and reads column 0 as an
+ * integer: NOTFOUND when there is no row.
+ */
+int wk_sq_int(struct wk_sqlite *s, const char *op, const char *sql,
+    int64_t *out, const char *fmt, ...);
+
+/* Copies text column `col` into dst[dstsz]; STORE if it does not fit. */
+int wk_sq_col_copy(struct wk_sqlite *s, sqlite3_stmt *stmt, int col,
+    char *dst, size_t dstsz);
+/* Duplicates text column `col` (NULL column: ""). */
+int wk_sq_col_strdup(sqlite3_stmt *stmt, int col, char **out);
+
+/* Write transactions: BEGIN IMMEDIATE; wk_sq_end commits when r == 0 and
+ * rolls back otherwise, returning the final result. */
+int wk_sq_begin(struct wk_sqlite *s);
+int wk_sq_end(struct wk_sqlite *s, int r);
+/* Bumps the policy generation (inside the caller's transaction). */
+int wk_sq_bump_generation(struct wk_sqlite *s);
+
+/* Row ids of named entities: NOTFOUND when absent. */
+int wk_sq_user_uid(struct wk_sqlite *s, const char *name, int64_t *uid);
+int wk_sq_group_gid(struct wk_sqlite *s, const char *name, int64_t *gid);
+int wk_sq_policy_pid(struct wk_sqlite *s, const char *arn, int64_t *pid);
+
+/* Runs `sql` with ?1 = id and collects column 0 of every row as strings. */
+int wk_sq_strv(struct wk_sqlite *s, const char *op, const char *sql,
+    int64_t id, char ***out, size_t *n);
+/* Growable result arrays for list functions. */
+int wk_sq_grow(void **arr, size_t *cap, size_t n, size_t elemsz);
+
+/* ---- operations ---- */
+
+/* sqlite_open.c */
+int wk_sq_meta_get(struct wk_store *, const char *, char **);
+int wk_sq_meta_set(struct wk_store *, const char *, const char *);
+int wk_sq_policy_generation(struct wk_store *, uint64_t *);
+
+/* sqlite_users.c */
+int wk_sq_user_create(struct wk_store *, const struct wk_user *);
+int wk_sq_user_get(struct wk_store *, const char *, struct wk_user *);
+int wk_sq_user_list(struct wk_store *, const char *, const char *, size_t,
+    struct wk_user **, size_t *, char **);
+int wk_sq_user_update(struct wk_store *, const char *, const char *,
+    const char *, const char *);
+int wk_sq_user_delete(struct wk_store *, const char *);
+int wk_sq_user_touch_password(struct wk_store *, const char *, time_t);
+int wk_sq_login_profile_put(struct wk_store *, const struct wk_login_profile *,
+    bool);
+int wk_sq_login_profile_get(struct wk_store *, const char *,
+    struct wk_login_profile *);
+int wk_sq_login_profile_delete(struct wk_store *, const char *);
+/* Reads a users row selected as WK_SQ_USER_COLS starting at column 0. */
+int wk_sq_user_row(struct wk_sqlite *s, sqlite3_stmt *stmt,
+    struct wk_user *u);
+#define WK_SQ_USER_COLS \
+	"u.name, u.id, u.path, u.arn, u.create_date, u.password_last_used"
+
+/* sqlite_tags.c */
+int wk_sq_user_tags_set(struct wk_store *, const char *, const struct wk_tag *,
+    size_t);
+int wk_sq_user_tags_remove(struct wk_store *, const char *,
+    const char *const *, size_t);
+int wk_sq_user_tags_list(struct wk_store *, const char *, struct wk_tag **,
+    size_t *);
+int wk_sq_instance_tags_set(struct wk_store *, const char *,
+    const struct wk_tag *, size_t);
+int wk_sq_instance_tags_remove(struct wk_store *, const char *,
+    const char *const *, size_t);
+int wk_sq_instance_tags_list(struct wk_store *, const char *,
+    struct wk_tag **, size_t *);
+
+/* sqlite_keys.c */
+int wk_sq_key_create(struct wk_store *, const struct wk_access_key *);
+int wk_sq_key_get(struct wk_store *, const char *, struct wk_access_key *);
+int wk_sq_key_list(struct wk_store *, const char *, struct wk_access_key **,
+    size_t *);
+int wk_sq_key_set_active(struct wk_store *, const char *, const char *, bool);
+int wk_sq_key_delete(struct wk_store *, const char *, const char *);
+int wk_sq_key_touch(struct wk_store *, const char *, time_t, const char *,
+    const char *);
+
+/* sqlite_policies.c */
+int wk_sq_policy_create(struct wk_store *, const struct wk_managed_policy *,
+    const char *);
+int wk_sq_policy_get(struct wk_store *, const char *,
+    struct wk_managed_policy *);
+int wk_sq_policy_list(struct wk_store *, const char *, bool, const char *,
+    size_t, struct wk_managed_policy **, size_t *, char **);
+int wk_sq_policy_delete(struct wk_store *, const char *);
+int wk_sq_policy_version_create(struct wk_store *, const char *, const char *,
+    bool, char *);
+int wk_sq_policy_version_get(struct wk_store *, const char *, const char *,
+    struct wk_policy_version *);
+int wk_sq_policy_version_list(struct wk_store *, const char *,
+    struct wk_policy_version **, size_t *);
+int wk_sq_policy_version_delete(struct wk_store *, const char *,
+    const char *);
+int wk_sq_policy_version_set_default(struct wk_store *, const char *,
+    const char *);
+/* Reads a policies row selected as WK_SQ_POLICY_COLS from column 0. */
+int wk_sq_policy_row(struct wk_sqlite *s, sqlite3_stmt *stmt,
+    struct wk_managed_policy *p);
+#define WK_SQ_POLICY_COLS \
+	"p.name, p.id, p.path, p.arn, p.description, p.default_num, " \
+	"p.attachment_count, p.create_date, p.update_date"
+
+/* sqlite_attach.c */
+int wk_sq_attach_user(struct wk_store *, const char *, const char *);
+int wk_sq_detach_user(struct wk_store *, const char *, const char *);
+int wk_sq_attach_group(struct wk_store *, const char *, const char *);
+int wk_sq_detach_group(struct wk_store *, const char *, const char *);
+int wk_sq_attached_user_list(struct wk_store *, const char *,
+    struct wk_managed_policy **, size_t *);
+int wk_sq_attached_group_list(struct wk_store *, const char *,
+    struct wk_managed_policy **, size_t *);
+int wk_sq_policy_entities(struct wk_store *, const char *, char ***, size_t *,
+    char ***, size_t *);
+
+/* sqlite_inline.c */
+int wk_sq_user_policy_put(struct wk_store *, const char *, const char *,
+    const char *);
+int wk_sq_user_policy_get(struct wk_store *, const char *, const char *,
+    struct wk_inline_policy *);
+int wk_sq_user_policy_list(struct wk_store *, const char *, char ***,
+    size_t *);
+int wk_sq_user_policy_delete(struct wk_store *, const char *, const char *);
+int wk_sq_group_policy_put(struct wk_store *, const char *, const char *,
+    const char *);
+int wk_sq_group_policy_get(struct wk_store *, const char *, const char *,
+    struct wk_inline_policy *);
+int wk_sq_group_policy_list(struct wk_store *, const char *, char ***,
+    size_t *);
+int wk_sq_group_policy_delete(struct wk_store *, const char *, const char *);
+int wk_sq_effective_policies(struct wk_store *, const char *,
+    struct wk_effective_policy **, size_t *);
+
+/* sqlite_groups.c */
+int wk_sq_group_create(struct wk_store *, const struct wk_group *);
+int wk_sq_group_get(struct wk_store *, const char *, struct wk_group *);
+int wk_sq_group_list(struct wk_store *, const char *, const char *, size_t,
+    struct wk_group **, size_t *, char **);
+int wk_sq_group_delete(struct wk_store *, const char *);
+int wk_sq_group_add_user(struct wk_store *, const char *, const char *);
+int wk_sq_group_remove_user(struct wk_store *, const char *, const char *);
+int wk_sq_group_members(struct wk_store *, const char *, struct wk_user **,
+    size_t *);
+int wk_sq_groups_for_user(struct wk_store *, const char *, struct wk_group **,
+    size_t *);
+
+/* sqlite_instances.c */
+int wk_sq_instance_create(struct wk_store *, const struct wk_instance *);
+int wk_sq_instance_get(struct wk_store *, const char *, struct wk_instance *);
+int wk_sq_instance_list(struct wk_store *, struct wk_instance **, size_t *);
+int wk_sq_instance_update(struct wk_store *, const struct wk_instance *);
+int wk_sq_instance_touch(struct wk_store *, const char *, time_t);
+int wk_sq_instance_delete(struct wk_store *, const char *);
+
+/* sqlite_tokens.c */
+int wk_sq_token_create(struct wk_store *, const char *, time_t);
+int wk_sq_token_consume(struct wk_store *, const char *, time_t);
+
+/* sqlite_audit.c */
+int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t);
+int wk_sq_audit_query(struct wk_store *, const struct wk_audit_filter *,
+    struct wk_audit_event **, size_t *);
+
+#endif

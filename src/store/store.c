@@ -1,0 +1,707 @@
+/*
+ * store.c - the storage front: picks the backend at open, serialises calls
+ * for single-connection backends and dispatches every operation through
+ * the backend's struct wk_store_ops. Also the release functions and the
+ * small checks every backend shares.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "store/store_int.h"
+
+int
+wk_store_base_init(struct wk_store *st, const struct wk_store_ops *ops,
+    const uint8_t master_key[WK_MASTER_KEY_LEN])
+{
+	st->ops = ops;
+	memcpy(st->master_key, master_key, WK_MASTER_KEY_LEN);
+	if (pthread_mutex_init(&st->lock, NULL) != 0) {
+		wk_explicit_bzero(st->master_key, sizeof(st->master_key));
+		return WK_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+void
+wk_store_base_cleanup(struct wk_store *st)
+{
+	wk_explicit_bzero(st->master_key, sizeof(st->master_key));
+	pthread_mutex_destroy(&st->lock);
+}
+
+static bool
+is_postgres_url(const char *path)
+{
+	return strncmp(path, "postgres://", 11) == 0 ||
+	    strncmp(path, "postgresql://", 13) == 0;
+}
+
+int
+wk_store_open(const char *path, const uint8_t master_key[WK_MASTER_KEY_LEN],
+    struct wk_store **out)
+{
+	int r;
+
+	if (out == NULL)
+		return WK_ERR_INVAL;
+	*out = NULL;
+	if (master_key == NULL)
+		return WK_ERR_INVAL;
+	if ((r = wk_store_check_str(path, 4096)) != 0)
+		return r;
+	if (*path == '\0')
+		return WK_ERR_INVAL;
+	if (is_postgres_url(path)) {
+		wk_log(WK_LOG_ERROR, "store_open",
+		    "backend=postgres outcome=unsupported");
+		return WK_ERR_INVAL;
+	}
+	return wk_store_sqlite_open(path, master_key, out);
+}
+
+void
+wk_store_close(struct wk_store *st)
+{
+	if (st == NULL)
+		return;
+	st->ops->close(st);
+}
+
+static void
+store_lock(struct wk_store *st)
+{
+	if (st->ops->serialized)
+		pthread_mutex_lock(&st->lock);
+}
+
+static void
+store_unlock(struct wk_store *st)
+{
+	if (st->ops->serialized)
+		pthread_mutex_unlock(&st->lock);
+}
+
+/* Calls the backend's operation `op` under the store's lock. */
+#define WK_STORE_CALL(st, op, ...) do {					\
+	int r_;								\
+	if ((st) == NULL)						\
+		return WK_ERR_INVAL;					\
+	store_lock(st);							\
+	r_ = (st)->ops->op((st), __VA_ARGS__);				\
+	store_unlock(st);						\
+	return r_;							\
+} while (0)
+
+int
+wk_store_meta_get(struct wk_store *st, const char *key, char **out)
+{
+	WK_STORE_CALL(st, meta_get, key, out);
+}
+
+int
+wk_store_meta_set(struct wk_store *st, const char *key, const char *value)
+{
+	WK_STORE_CALL(st, meta_set, key, value);
+}
+
+int
+wk_store_user_create(struct wk_store *st, const struct wk_user *u)
+{
+	WK_STORE_CALL(st, user_create, u);
+}
+
+int
+wk_store_user_get(struct wk_store *st, const char *name, struct wk_user *out)
+{
+	WK_STORE_CALL(st, user_get, name, out);
+}
+
+int
+wk_store_user_list(struct wk_store *st, const char *path_prefix,
+    const char *marker, size_t max_items, struct wk_user **out, size_t *n,
+    char **next_marker)
+{
+	WK_STORE_CALL(st, user_list, path_prefix, marker, max_items, out, n,
+	    next_marker);
+}
+
+int
+wk_store_user_update(struct wk_store *st, const char *name,
+    const char *new_name, const char *new_path, const char *new_arn)
+{
+	WK_STORE_CALL(st, user_update, name, new_name, new_path, new_arn);
+}
+
+int
+wk_store_user_delete(struct wk_store *st, const char *name)
+{
+	WK_STORE_CALL(st, user_delete, name);
+}
+
+int
+wk_store_user_touch_password(struct wk_store *st, const char *name,
+    time_t when)
+{
+	WK_STORE_CALL(st, user_touch_password, name, when);
+}
+
+int
+wk_store_user_tags_set(struct wk_store *st, const char *name,
+    const struct wk_tag *tags, size_t n)
+{
+	WK_STORE_CALL(st, user_tags_set, name, tags, n);
+}
+
+int
+wk_store_user_tags_remove(struct wk_store *st, const char *name,
+    const char *const *keys, size_t n)
+{
+	WK_STORE_CALL(st, user_tags_remove, name, keys, n);
+}
+
+int
+wk_store_user_tags_list(struct wk_store *st, const char *name,
+    struct wk_tag **out, size_t *n)
+{
+	WK_STORE_CALL(st, user_tags_list, name, out, n);
+}
+
+int
+wk_store_key_create(struct wk_store *st, const struct wk_access_key *k)
+{
+	WK_STORE_CALL(st, key_create, k);
+}
+
+int
+wk_store_key_get(struct wk_store *st, const char *id, struct wk_access_key *out)
+{
+	WK_STORE_CALL(st, key_get, id, out);
+}
+
+int
+wk_store_key_list(struct wk_store *st, const char *user_name,
+    struct wk_access_key **out, size_t *n)
+{
+	WK_STORE_CALL(st, key_list, user_name, out, n);
+}
+
+int
+wk_store_key_set_active(struct wk_store *st, const char *user_name,
+    const char *id, bool active)
+{
+	WK_STORE_CALL(st, key_set_active, user_name, id, active);
+}
+
+int
+wk_store_key_delete(struct wk_store *st, const char *user_name, const char *id)
+{
+	WK_STORE_CALL(st, key_delete, user_name, id);
+}
+
+int
+wk_store_key_touch(struct wk_store *st, const char *id, time_t when,
+    const char *service, const char *region)
+{
+	WK_STORE_CALL(st, key_touch, id, when, service, region);
+}
+
+int
+wk_store_policy_create(struct wk_store *st, const struct wk_managed_policy *p,
+    const char *document)
+{
+	WK_STORE_CALL(st, policy_create, p, document);
+}
+
+int
+wk_store_policy_get(struct wk_store *st, const char *arn,
+    struct wk_managed_policy *out)
+{
+	WK_STORE_CALL(st, policy_get, arn, out);
+}
+
+int
+wk_store_policy_list(struct wk_store *st, const char *path_prefix,
+    bool only_attached, const char *marker, size_t max_items,
+    struct wk_managed_policy **out, size_t *n, char **next_marker)
+{
+	WK_STORE_CALL(st, policy_list, path_prefix, only_attached, marker,
+	    max_items, out, n, next_marker);
+}
+
+int
+wk_store_policy_delete(struct wk_store *st, const char *arn)
+{
+	WK_STORE_CALL(st, policy_delete, arn);
+}
+
+int
+wk_store_policy_version_create(struct wk_store *st, const char *arn,
+    const char *document, bool set_default, char version_id[static 8])
+{
+	WK_STORE_CALL(st, policy_version_create, arn, document, set_default,
+	    version_id);
+}
+
+int
+wk_store_policy_version_get(struct wk_store *st, const char *arn,
+    const char *version_id, struct wk_policy_version *out)
+{
+	WK_STORE_CALL(st, policy_version_get, arn, version_id, out);
+}
+
+int
+wk_store_policy_version_list(struct wk_store *st, const char *arn,
+    struct wk_policy_version **out, size_t *n)
+{
+	WK_STORE_CALL(st, policy_version_list, arn, out, n);
+}
+
+int
+wk_store_policy_version_delete(struct wk_store *st, const char *arn,
+    const char *version_id)
+{
+	WK_STORE_CALL(st, policy_version_delete, arn, version_id);
+}
+
+int
+wk_store_policy_version_set_default(struct wk_store *st, const char *arn,
+    const char *version_id)
+{
+	WK_STORE_CALL(st, policy_version_set_default, arn, version_id);
+}
+
+int
+wk_store_attach_user(struct wk_store *st, const char *user_name,
+    const char *arn)
+{
+	WK_STORE_CALL(st, attach_user, user_name, arn);
+}
+
+int
+wk_store_detach_user(struct wk_store *st, const char *user_name,
+    const char *arn)
+{
+	WK_STORE_CALL(st, detach_user, user_name, arn);
+}
+
+int
+wk_store_attach_group(struct wk_store *st, const char *group_name,
+    const char *arn)
+{
+	WK_STORE_CALL(st, attach_group, group_name, arn);
+}
+
+int
+wk_store_detach_group(struct wk_store *st, const char *group_name,
+    const char *arn)
+{
+	WK_STORE_CALL(st, detach_group, group_name, arn);
+}
+
+int
+wk_store_attached_user_list(struct wk_store *st, const char *user_name,
+    struct wk_managed_policy **out, size_t *n)
+{
+	WK_STORE_CALL(st, attached_user_list, user_name, out, n);
+}
+
+int
+wk_store_attached_group_list(struct wk_store *st, const char *group_name,
+    struct wk_managed_policy **out, size_t *n)
+{
+	WK_STORE_CALL(st, attached_group_list, group_name, out, n);
+}
+
+int
+wk_store_policy_entities(struct wk_store *st, const char *arn,
+    char ***users, size_t *nusers, char ***groups, size_t *ngroups)
+{
+	WK_STORE_CALL(st, policy_entities, arn, users, nusers, groups,
+	    ngroups);
+}
+
+int
+wk_store_user_policy_put(struct wk_store *st, const char *user_name,
+    const char *policy_name, const char *document)
+{
+	WK_STORE_CALL(st, user_policy_put, user_name, policy_name, document);
+}
+
+int
+wk_store_user_policy_get(struct wk_store *st, const char *user_name,
+    const char *policy_name, struct wk_inline_policy *out)
+{
+	WK_STORE_CALL(st, user_policy_get, user_name, policy_name, out);
+}
+
+int
+wk_store_user_policy_list(struct wk_store *st, const char *user_name,
+    char ***names, size_t *n)
+{
+	WK_STORE_CALL(st, user_policy_list, user_name, names, n);
+}
+
+int
+wk_store_user_policy_delete(struct wk_store *st, const char *user_name,
+    const char *policy_name)
+{
+	WK_STORE_CALL(st, user_policy_delete, user_name, policy_name);
+}
+
+int
+wk_store_group_policy_put(struct wk_store *st, const char *group_name,
+    const char *policy_name, const char *document)
+{
+	WK_STORE_CALL(st, group_policy_put, group_name, policy_name,
+	    document);
+}
+
+int
+wk_store_group_policy_get(struct wk_store *st, const char *group_name,
+    const char *policy_name, struct wk_inline_policy *out)
+{
+	WK_STORE_CALL(st, group_policy_get, group_name, policy_name, out);
+}
+
+int
+wk_store_group_policy_list(struct wk_store *st, const char *group_name,
+    char ***names, size_t *n)
+{
+	WK_STORE_CALL(st, group_policy_list, group_name, names, n);
+}
+
+int
+wk_store_group_policy_delete(struct wk_store *st, const char *group_name,
+    const char *policy_name)
+{
+	WK_STORE_CALL(st, group_policy_delete, group_name, policy_name);
+}
+
+int
+wk_store_group_create(struct wk_store *st, const struct wk_group *g)
+{
+	WK_STORE_CALL(st, group_create, g);
+}
+
+int
+wk_store_group_get(struct wk_store *st, const char *name, struct wk_group *out)
+{
+	WK_STORE_CALL(st, group_get, name, out);
+}
+
+int
+wk_store_group_list(struct wk_store *st, const char *path_prefix,
+    const char *marker, size_t max_items, struct wk_group **out, size_t *n,
+    char **next_marker)
+{
+	WK_STORE_CALL(st, group_list, path_prefix, marker, max_items, out, n,
+	    next_marker);
+}
+
+int
+wk_store_group_delete(struct wk_store *st, const char *name)
+{
+	WK_STORE_CALL(st, group_delete, name);
+}
+
+int
+wk_store_group_add_user(struct wk_store *st, const char *group_name,
+    const char *user_name)
+{
+	WK_STORE_CALL(st, group_add_user, group_name, user_name);
+}
+
+int
+wk_store_group_remove_user(struct wk_store *st, const char *group_name,
+    const char *user_name)
+{
+	WK_STORE_CALL(st, group_remove_user, group_name, user_name);
+}
+
+int
+wk_store_group_members(struct wk_store *st, const char *group_name,
+    struct wk_user **out, size_t *n)
+{
+	WK_STORE_CALL(st, group_members, group_name, out, n);
+}
+
+int
+wk_store_groups_for_user(struct wk_store *st, const char *user_name,
+    struct wk_group **out, size_t *n)
+{
+	WK_STORE_CALL(st, groups_for_user, user_name, out, n);
+}
+
+int
+wk_store_login_profile_put(struct wk_store *st,
+    const struct wk_login_profile *p, bool create)
+{
+	WK_STORE_CALL(st, login_profile_put, p, create);
+}
+
+int
+wk_store_login_profile_get(struct wk_store *st, const char *user_name,
+    struct wk_login_profile *out)
+{
+	WK_STORE_CALL(st, login_profile_get, user_name, out);
+}
+
+int
+wk_store_login_profile_delete(struct wk_store *st, const char *user_name)
+{
+	WK_STORE_CALL(st, login_profile_delete, user_name);
+}
+
+int
+wk_store_effective_policies(struct wk_store *st, const char *user_name,
+    struct wk_effective_policy **out, size_t *n)
+{
+	WK_STORE_CALL(st, effective_policies, user_name, out, n);
+}
+
+int
+wk_store_policy_generation(struct wk_store *st, uint64_t *out)
+{
+	WK_STORE_CALL(st, policy_generation, out);
+}
+
+int
+wk_store_instance_create(struct wk_store *st, const struct wk_instance *in)
+{
+	WK_STORE_CALL(st, instance_create, in);
+}
+
+int
+wk_store_instance_get(struct wk_store *st, const char *id,
+    struct wk_instance *out)
+{
+	WK_STORE_CALL(st, instance_get, id, out);
+}
+
+int
+wk_store_instance_list(struct wk_store *st, struct wk_instance **out,
+    size_t *n)
+{
+	WK_STORE_CALL(st, instance_list, out, n);
+}
+
+int
+wk_store_instance_update(struct wk_store *st, const struct wk_instance *in)
+{
+	WK_STORE_CALL(st, instance_update, in);
+}
+
+int
+wk_store_instance_touch(struct wk_store *st, const char *id, time_t when)
+{
+	WK_STORE_CALL(st, instance_touch, id, when);
+}
+
+int
+wk_store_instance_delete(struct wk_store *st, const char *id)
+{
+	WK_STORE_CALL(st, instance_delete, id);
+}
+
+int
+wk_store_instance_tags_set(struct wk_store *st, const char *id,
+    const struct wk_tag *tags, size_t n)
+{
+	WK_STORE_CALL(st, instance_tags_set, id, tags, n);
+}
+
+int
+wk_store_instance_tags_remove(struct wk_store *st, const char *id,
+    const char *const *keys, size_t n)
+{
+	WK_STORE_CALL(st, instance_tags_remove, id, keys, n);
+}
+
+int
+wk_store_instance_tags_list(struct wk_store *st, const char *id,
+    struct wk_tag **out, size_t *n)
+{
+	WK_STORE_CALL(st, instance_tags_list, id, out, n);
+}
+
+int
+wk_store_token_create(struct wk_store *st, const char *token_hash_hex,
+    time_t expires)
+{
+	WK_STORE_CALL(st, token_create, token_hash_hex, expires);
+}
+
+int
+wk_store_token_consume(struct wk_store *st, const char *token_hash_hex,
+    time_t now)
+{
+	WK_STORE_CALL(st, token_consume, token_hash_hex, now);
+}
+
+int
+wk_store_audit_append(struct wk_store *st, struct wk_audit_event *ev)
+{
+	WK_STORE_CALL(st, audit_append, ev, 1);
+}
+
+int
+wk_store_audit_append_batch(struct wk_store *st, struct wk_audit_event *evs,
+    size_t n)
+{
+	WK_STORE_CALL(st, audit_append, evs, n);
+}
+
+int
+wk_store_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
+    struct wk_audit_event **out, size_t *n)
+{
+	WK_STORE_CALL(st, audit_query, f, out, n);
+}
+
+/* ---- release functions ---- */
+
+void
+wk_policy_version_cleanup(struct wk_policy_version *v)
+{
+	if (v == NULL)
+		return;
+	wk_free(v->document);
+	v->document = NULL;
+}
+
+void
+wk_policy_version_list_free(struct wk_policy_version *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		wk_free(v[i].document);
+	wk_free(v);
+}
+
+void
+wk_inline_policy_cleanup(struct wk_inline_policy *p)
+{
+	if (p == NULL)
+		return;
+	wk_free(p->document);
+	p->document = NULL;
+}
+
+void
+wk_effective_policy_list_free(struct wk_effective_policy *p, size_t n)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		wk_free(p[i].document);
+	wk_free(p);
+}
+
+void
+wk_instance_cleanup(struct wk_instance *in)
+{
+	if (in == NULL)
+		return;
+	wk_free(in->host_keys);
+	in->host_keys = NULL;
+}
+
+void
+wk_instance_list_free(struct wk_instance *in, size_t n)
+{
+	size_t i;
+
+	if (in == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		wk_free(in[i].host_keys);
+	wk_free(in);
+}
+
+void
+wk_store_free(void *p)
+{
+	wk_free(p);
+}
+
+void
+wk_store_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		wk_free(v[i]);
+	wk_free(v);
+}
+
+/* ---- shared checks ---- */
+
+int
+wk_store_check_str(const char *s, size_t max)
+{
+	if (s == NULL)
+		return WK_ERR_INVAL;
+	if (strnlen(s, max + 1) > max)
+		return WK_ERR_TOOBIG;
+	return 0;
+}
+
+int
+wk_store_check_opt(const char *s, size_t max)
+{
+	if (s == NULL)
+		return 0;
+	return wk_store_check_str(s, max);
+}
+
+int
+wk_store_version_parse(const char *version_id, int64_t *num)
+{
+	uint64_t v;
+
+	*num = 0;
+	if (version_id == NULL || version_id[0] != 'v' ||
+	    version_id[1] < '1' || version_id[1] > '9' ||
+	    strnlen(version_id, 8) > 7)
+		return WK_ERR_INVAL;
+	if (wk_cstr_to_u64(version_id + 1, 999999, &v) != 0)
+		return WK_ERR_INVAL;
+	*num = (int64_t)v;
+	return 0;
+}
+
+int
+wk_store_version_format(int64_t num, char out[static 8])
+{
+	int n;
+
+	if (num < 1 || num > 999999)
+		return WK_ERR_INVAL;
+	n = snprintf(out, 8, "v%lld", (long long)num);
+	if (n < 0 || n >= 8)
+		return WK_ERR_INTERNAL;
+	return 0;
+}
+
+size_t
+wk_store_max_items(size_t max_items)
+{
+	if (max_items == 0)
+		return WK_STORE_LIST_DEFAULT;
+	if (max_items > WK_STORE_LIST_MAX)
+		return WK_STORE_LIST_MAX;
+	return max_items;
+}
