@@ -1,0 +1,481 @@
+/*
+ * agent_enroll.c - POST /agent/v1/enroll and POST /agent/v1/update, the
+ * agent credential, and the agent channel's JSON reply helpers
+ * (docs/protocols.md).
+ */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rand.h"
+#include "common/time.h"
+#include "crypto/sshkey.h"
+#include "server/agent_hub.h"
+#include "server/agent_hub_int.h"
+#include "server/server.h"
+
+#define AUTH_SCHEME "Wicket-Agent "
+
+/* ---- replies ---- */
+
+static int
+dump_cb(const char *buffer, size_t size, void *data)
+{
+	return wk_buf_append(data, buffer, size) == 0 ? 0 : -1;
+}
+
+void
+wk_agent_json(struct wk_http_conn *c, json_t *obj)
+{
+	struct wk_buf b;
+
+	wk_buf_init(&b, WK_AGENT_BODY_MAX * 4);
+	if (obj == NULL || json_dump_callback(obj, dump_cb, &b,
+	    JSON_COMPACT) != 0) {
+		wk_buf_cleanup(&b);
+		wk_agent_error(c, 500, "InternalError", "out of memory");
+		return;
+	}
+	wk_http_respond(c, 200, "application/json", wk_buf_span(&b), NULL);
+	wk_buf_cleanup(&b);
+}
+
+void
+wk_agent_error(struct wk_http_conn *c, unsigned status, const char *code,
+    const char *msg)
+{
+	static const char fallback[] =
+	    "{\"error\":\"InternalError\",\"message\":\"out of memory\"}";
+	struct wk_buf b;
+	json_t *o;
+
+	wk_buf_init(&b, 4096);
+	o = json_pack("{s:s, s:s}", "error", code, "message", msg);
+	if (o == NULL || json_dump_callback(o, dump_cb, &b, JSON_COMPACT) != 0)
+		wk_http_respond(c, 500, "application/json",
+		    WK_SPAN_LIT(fallback), NULL);
+	else
+		wk_http_respond(c, status, "application/json",
+		    wk_buf_span(&b), NULL);
+	json_decref(o);
+	wk_buf_cleanup(&b);
+}
+
+/* ---- hashing and the credential ---- */
+
+int
+wk_agent_sha256_hex(struct wk_span data, char out[static 65])
+{
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+	struct wk_buf hex;
+	int r;
+
+	out[0] = '\0';
+	if (EVP_Digest(data.p != NULL ? data.p : (const uint8_t *)"", data.len,
+	    md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != sizeof(md))
+		return WK_ERR_CRYPTO;
+	wk_buf_init(&hex, 64);
+	if ((r = wk_hex_encode(&hex, md, sizeof(md))) == 0)
+		memcpy(out, hex.p, 65);
+	wk_buf_cleanup(&hex);
+	return r;
+}
+
+static bool
+is_hex(struct wk_span s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++) {
+		uint8_t ch = s.p[i];
+
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		    (ch >= 'A' && ch <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+static bool
+valid_instance_id(struct wk_span id)
+{
+	return id.len == 19 && wk_span_starts_with(id, "i-") &&
+	    is_hex((struct wk_span){ id.p + 2, id.len - 2 });
+}
+
+int
+wk_agent_authenticate(struct wk_server *srv, const struct wk_http_request *req,
+    struct wk_instance *inst)
+{
+	struct wk_span v, id, secret;
+	char idbuf[20], hash[65];
+	int r;
+
+	memset(inst, 0, sizeof(*inst));
+	v = wk_http_header(req, "Authorization");
+	if (v.len < sizeof(AUTH_SCHEME) - 1 || v.len > 256 ||
+	    !wk_span_starts_with(v, AUTH_SCHEME))
+		return WK_ERR_AUTH;
+	v.p += sizeof(AUTH_SCHEME) - 1;
+	v.len -= sizeof(AUTH_SCHEME) - 1;
+	if (!wk_span_split(v, ':', &id, &secret) || !valid_instance_id(id) ||
+	    secret.len != 2 * WK_AGENT_SECRET_LEN || !is_hex(secret))
+		return WK_ERR_AUTH;
+	memcpy(idbuf, id.p, id.len);
+	idbuf[id.len] = '\0';
+	if ((r = wk_agent_sha256_hex(secret, hash)) != 0)
+		return r;
+	if ((r = wk_store_instance_get(srv->store, idbuf, inst)) != 0) {
+		wk_instance_cleanup(inst);
+		memset(inst, 0, sizeof(*inst));
+		return r == WK_ERR_NOTFOUND ? WK_ERR_AUTH : r;
+	}
+	if (!wk_span_ct_eq(wk_span_from_cstr(hash),
+	    wk_span_from_cstr(inst->agent_secret_hash))) {
+		wk_instance_cleanup(inst);
+		memset(inst, 0, sizeof(*inst));
+		return WK_ERR_AUTH;
+	}
+	return 0;
+}
+
+/* ---- the enroll/update body ---- */
+
+void
+wk_agent_reg_init(struct wk_agent_reg *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ssh_port = 22;
+	wk_buf_init(&r->host_keys,
+	    WK_AGENT_MAX_HOST_KEYS * (WK_SSHKEY_MAX_LINE + 1));
+}
+
+void
+wk_agent_reg_cleanup(struct wk_agent_reg *r)
+{
+	wk_explicit_bzero(r->token, sizeof(r->token));
+	wk_buf_cleanup(&r->host_keys);
+}
+
+/* A DNS name or label list: 1..253 of [A-Za-z0-9._-], not starting '-'. */
+static bool
+valid_hostname(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 253 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+		    ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+valid_address(const char *s, size_t len)
+{
+	uint8_t addr[16];
+
+	if (len == 0)
+		return true;
+	if (inet_pton(AF_INET, s, addr) == 1 ||
+	    inet_pton(AF_INET6, s, addr) == 1)
+		return true;
+	return valid_hostname(s, len);
+}
+
+static int
+copy_string(json_t *v, char *dst, size_t dstsz, size_t min)
+{
+	size_t len;
+
+	if (!json_is_string(v))
+		return WK_ERR_INVAL;
+	len = json_string_length(v);
+	if (len < min || len >= dstsz)
+		return WK_ERR_INVAL;
+	memcpy(dst, json_string_value(v), len);
+	dst[len] = '\0';
+	if (strlen(dst) != len)
+		return WK_ERR_INVAL;	/* embedded NUL */
+	return 0;
+}
+
+static int
+parse_host_keys(json_t *arr, struct wk_agent_reg *out, const char **why)
+{
+	char fp[WK_SSHKEY_FP_LEN];
+	const char *kwhy = NULL;
+	json_t *v;
+	size_t i;
+	int r;
+
+	if (!json_is_array(arr)) {
+		*why = "host_keys must be an array";
+		return WK_ERR_INVAL;
+	}
+	if (json_array_size(arr) == 0 ||
+	    json_array_size(arr) > WK_AGENT_MAX_HOST_KEYS) {
+		*why = "host_keys must hold 1 to 16 keys";
+		return WK_ERR_INVAL;
+	}
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) ||
+		    json_string_length(v) > WK_SSHKEY_MAX_LINE) {
+			*why = "host_keys: each key must be a string";
+			return WK_ERR_INVAL;
+		}
+		r = wk_sshkey_validate(wk_span_from_mem(json_string_value(v),
+		    json_string_length(v)), &out->host_keys, fp, &kwhy);
+		if (r != 0) {
+			*why = "host_keys: invalid key";
+			return r == WK_ERR_NOMEM ? r : WK_ERR_INVAL;
+		}
+		if ((r = wk_buf_putc(&out->host_keys, '\n')) != 0)
+			return r;
+		out->nhost_keys++;
+	}
+	return 0;
+}
+
+int
+wk_agent_reg_parse(struct wk_span body, bool with_token,
+    struct wk_agent_reg *out, const char **why)
+{
+	json_error_t jerr;
+	json_t *root = NULL, *v;
+	const char *key;
+	bool have_host = false, have_keys = false, have_token = false;
+	json_int_t port;
+	int r = WK_ERR_INVAL;
+
+	*why = "invalid request";
+	if (body.len > WK_AGENT_BODY_MAX) {
+		*why = "body too large";
+		return WK_ERR_TOOBIG;
+	}
+	root = json_loadb((const char *)body.p, body.len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		*why = "body is not a JSON object";
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "token") == 0 && with_token) {
+			if (copy_string(v, out->token, sizeof(out->token),
+			    1) != 0) {
+				*why = "token must be a string";
+				goto out;
+			}
+			have_token = true;
+		} else if (strcmp(key, "hostname") == 0) {
+			if (copy_string(v, out->hostname, sizeof(out->hostname),
+			    1) != 0 || !valid_hostname(out->hostname,
+			    strlen(out->hostname))) {
+				*why = "invalid hostname";
+				goto out;
+			}
+			have_host = true;
+		} else if (strcmp(key, "address") == 0) {
+			if (copy_string(v, out->address, sizeof(out->address),
+			    0) != 0 || !valid_address(out->address,
+			    strlen(out->address))) {
+				*why = "invalid address";
+				goto out;
+			}
+		} else if (strcmp(key, "ssh_port") == 0) {
+			port = json_is_integer(v) ? json_integer_value(v) : 0;
+			if (port < 1 || port > 65535) {
+				*why = "ssh_port must be 1 to 65535";
+				goto out;
+			}
+			out->ssh_port = (int)port;
+		} else if (strcmp(key, "host_keys") == 0) {
+			if ((r = parse_host_keys(v, out, why)) != 0)
+				goto out;
+			r = WK_ERR_INVAL;
+			have_keys = true;
+		} else {
+			*why = "unknown member";
+			goto out;
+		}
+	}
+	if (with_token && !have_token) {
+		*why = "token is required";
+		goto out;
+	}
+	if (!have_host) {
+		*why = "hostname is required";
+		goto out;
+	}
+	if (!have_keys) {
+		*why = "host_keys is required";
+		goto out;
+	}
+	r = 0;
+ out:
+	json_decref(root);
+	return r;
+}
+
+/* ---- handlers ---- */
+
+static void
+fill_instance(struct wk_instance *in, const struct wk_agent_reg *reg,
+    const struct wk_http_request *req)
+{
+	size_t n;
+
+	memcpy(in->hostname, reg->hostname, sizeof(in->hostname));
+	if (reg->address[0] != '\0')
+		memcpy(in->address, reg->address, sizeof(in->address));
+	else {
+		n = req->source_ip != NULL ? strlen(req->source_ip) : 0;
+		if (n >= sizeof(in->address))
+			n = 0;
+		if (n > 0)
+			memcpy(in->address, req->source_ip, n);
+		in->address[n] = '\0';
+	}
+	in->ssh_port = reg->ssh_port;
+	in->host_keys = (char *)reg->host_keys.p;	/* borrowed */
+}
+
+void
+wk_agent_enroll_handle(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	struct wk_agent_reg reg;
+	struct wk_instance in;
+	struct wk_buf secret_hex;
+	uint8_t secret[WK_AGENT_SECRET_LEN];
+	char token_hash[65];
+	const char *why = NULL;
+	json_t *keys = NULL, *reply = NULL;
+	time_t now = wk_wall_now();
+	int r;
+
+	wk_agent_reg_init(&reg);
+	memset(&in, 0, sizeof(in));
+	wk_buf_init(&secret_hex, 2 * WK_AGENT_SECRET_LEN);
+	if ((r = wk_agent_reg_parse(req->body, true, &reg, &why)) != 0) {
+		if (r == WK_ERR_NOMEM)
+			wk_agent_error(c, 500, "InternalError", "out of memory");
+		else
+			wk_agent_error(c, 400, "InvalidRequest", why);
+		goto out;
+	}
+	if ((r = wk_agent_sha256_hex(wk_span_from_cstr(reg.token),
+	    token_hash)) != 0) {
+		wk_agent_error(c, 500, "InternalError", "hash failed");
+		goto out;
+	}
+	/* the body is valid: only now spend the token */
+	r = wk_store_token_consume(srv->store, token_hash, now);
+	if (r == WK_ERR_NOTFOUND || r == WK_ERR_EXPIRED) {
+		wk_log_auth(WK_LOG_WARN, "agent_enroll",
+		    "outcome=deny reason=%s source_ip=%s",
+		    r == WK_ERR_EXPIRED ? "expired" : "unknown",
+		    req->source_ip != NULL ? req->source_ip : "");
+		wk_agent_error(c, 401, "InvalidToken",
+		    "unknown, used or expired join token");
+		goto out;
+	} else if (r != 0) {
+		wk_agent_error(c, 500, "InternalError", "store failure");
+		goto out;
+	}
+	if ((r = wk_random_instance_id(in.id)) != 0 ||
+	    (r = wk_random_bytes(secret, sizeof(secret))) != 0 ||
+	    (r = wk_hex_encode(&secret_hex, secret, sizeof(secret))) != 0 ||
+	    (r = wk_agent_sha256_hex(wk_buf_span(&secret_hex),
+	    in.agent_secret_hash)) != 0) {
+		wk_agent_error(c, 500, "InternalError", wk_strerror(r));
+		goto out;
+	}
+	fill_instance(&in, &reg, req);
+	in.create_date = now;
+	in.last_seen = now;
+	if ((r = wk_store_instance_create(srv->store, &in)) != 0) {
+		wk_agent_error(c, 500, "InternalError", "store failure");
+		goto out;
+	}
+	if ((r = wk_hub_signing_keys(srv, &keys)) != 0) {
+		wk_agent_error(c, 500, "InternalError", wk_strerror(r));
+		goto out;
+	}
+	reply = json_pack("{s:s, s:s, s:s, s:s, s:o}", "instance_id", in.id,
+	    "agent_secret", wk_buf_cstr(&secret_hex), "account_id",
+	    srv->account_id, "region", srv->region, "signing_keys", keys);
+	keys = NULL;
+	wk_log_auth(WK_LOG_INFO, "agent_enroll",
+	    "outcome=allow instance=%s hostname=%s source_ip=%s", in.id,
+	    in.hostname, req->source_ip != NULL ? req->source_ip : "");
+	wk_agent_json(c, reply);
+ out:
+	json_decref(reply);
+	json_decref(keys);
+	in.host_keys = NULL;	/* borrowed from reg */
+	wk_explicit_bzero(secret, sizeof(secret));
+	wk_buf_cleanup_secret(&secret_hex);
+	wk_agent_reg_cleanup(&reg);
+}
+
+void
+wk_agent_update_handle(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	struct wk_agent_reg reg;
+	struct wk_instance in;
+	const char *why = NULL;
+	json_t *keys = NULL, *reply = NULL;
+	char *saved_keys;
+	int r;
+
+	wk_agent_reg_init(&reg);
+	memset(&in, 0, sizeof(in));
+	if (wk_agent_authenticate(srv, req, &in) != 0) {
+		wk_agent_error(c, 401, "InvalidCredential",
+		    "invalid agent credential");
+		goto out;
+	}
+	if ((r = wk_agent_reg_parse(req->body, false, &reg, &why)) != 0) {
+		if (r == WK_ERR_NOMEM)
+			wk_agent_error(c, 500, "InternalError", "out of memory");
+		else
+			wk_agent_error(c, 400, "InvalidRequest", why);
+		goto out;
+	}
+	saved_keys = in.host_keys;
+	fill_instance(&in, &reg, req);
+	r = wk_store_instance_update(srv->store, &in);
+	in.host_keys = saved_keys;
+	if (r != 0) {
+		wk_agent_error(c, 500, "InternalError", "store failure");
+		goto out;
+	}
+	if ((r = wk_hub_signing_keys(srv, &keys)) != 0) {
+		wk_agent_error(c, 500, "InternalError", wk_strerror(r));
+		goto out;
+	}
+	reply = json_pack("{s:o}", "signing_keys", keys);
+	keys = NULL;
+	wk_log(WK_LOG_INFO, "agent_update", "instance=%s hostname=%s address=%s",
+	    in.id, in.hostname, in.address);
+	wk_agent_json(c, reply);
+ out:
+	json_decref(reply);
+	json_decref(keys);
+	wk_instance_cleanup(&in);
+	wk_agent_reg_cleanup(&reg);
+}

@@ -1,0 +1,623 @@
+/*
+ * agent_hub.c - the server side of the agent channel: the per-instance
+ * table, pending record queues, and the long-poll (GET /agent/v1/poll).
+ * Enrollment and updates live in agent_enroll.c. See docs/protocols.md.
+ *
+ * Everything runs on the one event-loop thread: no locks.
+ */
+#include "server/agent_hub.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rand.h"
+#include "common/time.h"
+#include "crypto/signkey.h"
+#include "server/agent_hub_int.h"
+#include "server/server.h"
+
+#define HUB_MIN_CAP 64
+#define POLL_QUERY_MAX 512
+#define LAST_SEEN_EVERY_S 300
+
+/* ---- the table ---- */
+
+static size_t
+hub_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *id != '\0'; id++) {
+		h ^= (uint8_t)*id;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+struct wk_hub_agent *
+wk_hub_find(struct wk_agent_hub *h, const char *id)
+{
+	size_t i, mask;
+
+	if (h == NULL || h->cap == 0 || id == NULL)
+		return NULL;
+	mask = h->cap - 1;
+	for (i = hub_hash(id) & mask; h->slots[i] != NULL; i = (i + 1) & mask) {
+		if (strcmp(h->slots[i]->id, id) == 0)
+			return h->slots[i];
+	}
+	return NULL;
+}
+
+static void
+hub_insert_slot(struct wk_hub_agent **slots, size_t cap, struct wk_hub_agent *a)
+{
+	size_t i, mask = cap - 1;
+
+	for (i = hub_hash(a->id) & mask; slots[i] != NULL; i = (i + 1) & mask)
+		;
+	slots[i] = a;
+}
+
+static int
+hub_grow(struct wk_agent_hub *h)
+{
+	struct wk_hub_agent **ns;
+	size_t ncap, i;
+
+	if (h->cap == 0)
+		ncap = HUB_MIN_CAP;
+	else {
+		if (h->cap > SIZE_MAX / 2 / sizeof(*ns))
+			return WK_ERR_NOMEM;
+		ncap = h->cap * 2;
+	}
+	if ((ns = wk_calloc(ncap, sizeof(*ns))) == NULL)
+		return WK_ERR_NOMEM;
+	for (i = 0; i < h->cap; i++) {
+		if (h->slots[i] != NULL)
+			hub_insert_slot(ns, ncap, h->slots[i]);
+	}
+	wk_free(h->slots);
+	h->slots = ns;
+	h->cap = ncap;
+	return 0;
+}
+
+int
+wk_hub_get(struct wk_agent_hub *h, const char *id, struct wk_hub_agent **out)
+{
+	struct wk_hub_agent *a;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if ((a = wk_hub_find(h, id)) != NULL) {
+		*out = a;
+		return 0;
+	}
+	len = strlen(id);
+	if (len < 3 || len >= sizeof(a->id))
+		return WK_ERR_INVAL;
+	/* keep the load factor under 1/2 */
+	if (h->cap == 0 || h->n + 1 > h->cap / 2) {
+		if ((r = hub_grow(h)) != 0)
+			return r;
+	}
+	if ((a = wk_calloc(1, sizeof(*a))) == NULL)
+		return WK_ERR_NOMEM;
+	a->hub = h;
+	memcpy(a->id, id, len + 1);
+	hub_insert_slot(h->slots, h->cap, a);
+	h->n++;
+	*out = a;
+	return 0;
+}
+
+static void
+hub_free_records(struct wk_agent_hub *h, struct wk_hub_agent *a)
+{
+	struct wk_hub_rec *r, *next;
+
+	for (r = a->head; r != NULL; r = next) {
+		next = r->next;
+		wk_freezero(r, sizeof(*r) + r->len);
+		h->nrecords--;
+	}
+	a->head = a->tail = NULL;
+	a->nrecs = 0;
+}
+
+void
+wk_hub_remove(struct wk_agent_hub *h, struct wk_hub_agent *a)
+{
+	size_t i, j, k, mask;
+
+	if (h == NULL || a == NULL || a->held != NULL || h->cap == 0)
+		return;
+	mask = h->cap - 1;
+	for (i = hub_hash(a->id) & mask; h->slots[i] != a; i = (i + 1) & mask) {
+		if (h->slots[i] == NULL)
+			return;	/* not ours */
+	}
+	/* backward-shift deletion keeps probe chains intact */
+	h->slots[i] = NULL;
+	for (j = (i + 1) & mask; h->slots[j] != NULL; j = (j + 1) & mask) {
+		k = hub_hash(h->slots[j]->id) & mask;
+		/* move slot j to i if its home k is not in (i, j] cyclically */
+		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+			h->slots[i] = h->slots[j];
+			h->slots[j] = NULL;
+			i = j;
+		}
+	}
+	hub_free_records(h, a);
+	wk_free(a);
+	h->n--;
+}
+
+/* ---- queues ---- */
+
+static void
+hub_drop_head(struct wk_agent_hub *h, struct wk_hub_agent *a)
+{
+	struct wk_hub_rec *r = a->head;
+
+	if (r == NULL)
+		return;
+	a->head = r->next;
+	if (a->head == NULL)
+		a->tail = NULL;
+	a->nrecs--;
+	h->nrecords--;
+	wk_freezero(r, sizeof(*r) + r->len);
+}
+
+void
+wk_hub_prune(struct wk_agent_hub *h, struct wk_hub_agent *a, uint64_t cursor,
+    time_t now)
+{
+	struct wk_hub_rec **pp, *r;
+
+	for (pp = &a->head; (r = *pp) != NULL;) {
+		if (r->seq <= cursor || r->expires <= now) {
+			*pp = r->next;
+			a->nrecs--;
+			h->nrecords--;
+			wk_freezero(r, sizeof(*r) + r->len);
+			continue;
+		}
+		pp = &r->next;
+	}
+	/* recompute the tail */
+	a->tail = NULL;
+	for (r = a->head; r != NULL; r = r->next)
+		a->tail = r;
+}
+
+int
+wk_hub_enqueue(struct wk_agent_hub *h, struct wk_hub_agent *a,
+    struct wk_span record, time_t expires, time_t now)
+{
+	struct wk_hub_rec *r;
+
+	if (record.len == 0 || record.len > 8192 || expires <= now)
+		return WK_ERR_INVAL;
+	wk_hub_prune(h, a, 0, now);
+	if (h->nrecords >= WK_HUB_MAX_RECORDS) {
+		wk_hub_sweep(h, now);
+		if (h->nrecords >= WK_HUB_MAX_RECORDS)
+			return WK_ERR_LIMIT;
+	}
+	if ((r = wk_malloc(sizeof(*r) + record.len)) == NULL)
+		return WK_ERR_NOMEM;
+	r->next = NULL;
+	r->seq = ++h->seq;
+	r->expires = expires;
+	r->len = record.len;
+	memcpy(r->data, record.p, record.len);
+	while (a->nrecs >= WK_HUB_MAX_RECORDS_PER_AGENT)
+		hub_drop_head(h, a);
+	if (a->tail != NULL)
+		a->tail->next = r;
+	else
+		a->head = r;
+	a->tail = r;
+	a->nrecs++;
+	h->nrecords++;
+	return 0;
+}
+
+bool
+wk_hub_has_newer(const struct wk_hub_agent *a, uint64_t cursor, time_t now)
+{
+	const struct wk_hub_rec *r;
+
+	for (r = a->head; r != NULL; r = r->next) {
+		if (r->seq > cursor && r->expires > now)
+			return true;
+	}
+	return false;
+}
+
+uint64_t
+wk_hub_effective_cursor(const struct wk_agent_hub *h, const char *epoch,
+    uint64_t cursor)
+{
+	if (epoch == NULL || strcmp(epoch, h->epoch) != 0)
+		return 0;
+	/* a cursor from the future (not ours) acknowledges nothing */
+	if (cursor > h->seq)
+		return 0;
+	return cursor;
+}
+
+int
+wk_hub_signing_keys(const struct wk_server *srv, json_t **out)
+{
+	const struct wk_signkey *keys[2];
+	struct wk_pubkey pk;
+	struct wk_buf b64;
+	json_t *arr = NULL, *o;
+	size_t i;
+	int r = WK_ERR_NOMEM;
+
+	*out = NULL;
+	wk_buf_init(&b64, 128);
+	keys[0] = srv != NULL ? srv->signkey : NULL;
+	keys[1] = srv != NULL ? srv->next_signkey : NULL;
+	if ((arr = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (keys[i] == NULL)
+			continue;
+		wk_signkey_public(keys[i], &pk);
+		wk_buf_reset(&b64);
+		if ((r = wk_pubkey_to_base64(&pk, &b64)) != 0)
+			goto out;
+		r = WK_ERR_NOMEM;
+		o = json_pack("{s:s, s:s}", "id", pk.id, "public_key",
+		    wk_buf_cstr(&b64));
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			goto out;
+	}
+	*out = arr;
+	arr = NULL;
+	r = 0;
+ out:
+	json_decref(arr);
+	wk_buf_cleanup(&b64);
+	return r;
+}
+
+static int
+hub_dump_cb(const char *buffer, size_t size, void *data)
+{
+	return wk_buf_append(data, buffer, size) == 0 ? 0 : -1;
+}
+
+int
+wk_hub_reply(struct wk_agent_hub *h, const struct wk_hub_agent *a,
+    uint64_t cursor, time_t now, struct wk_buf *out)
+{
+	const struct wk_hub_rec *rec;
+	json_t *root = NULL, *records, *keys = NULL, *s;
+	uint64_t newest = cursor;
+	int r = WK_ERR_NOMEM;
+
+	if ((records = json_array()) == NULL)
+		goto out;
+	for (rec = a != NULL ? a->head : NULL; rec != NULL; rec = rec->next) {
+		if (rec->seq <= cursor || rec->expires <= now)
+			continue;
+		s = json_stringn((const char *)rec->data, rec->len);
+		if (s == NULL || json_array_append_new(records, s) != 0) {
+			json_decref(records);
+			goto out;
+		}
+		if (rec->seq > newest)
+			newest = rec->seq;
+	}
+	if ((r = wk_hub_signing_keys(h->srv, &keys)) != 0) {
+		json_decref(records);
+		goto out;
+	}
+	r = WK_ERR_NOMEM;
+	root = json_pack("{s:s, s:I, s:o, s:o}", "epoch", h->epoch, "cursor",
+	    (json_int_t)newest, "records", records, "signing_keys", keys);
+	keys = NULL;	/* "o" steals, even on failure */
+	if (root == NULL)
+		goto out;
+	if (json_dump_callback(root, hub_dump_cb, out, JSON_COMPACT) != 0)
+		goto out;
+	r = 0;
+ out:
+	json_decref(root);
+	return r;
+}
+
+bool
+wk_hub_online_at(struct wk_agent_hub *h, const char *id, time_t now)
+{
+	struct wk_hub_agent *a;
+	time_t window;
+
+	if ((a = wk_hub_find(h, id)) == NULL)
+		return false;
+	if (a->held != NULL)
+		return true;
+	if (a->last_poll == 0)
+		return false;
+	window = (time_t)(h->srv != NULL ? h->srv->cfg.agent_offline_seconds :
+	    70);
+	return now - a->last_poll <= window;
+}
+
+void
+wk_hub_sweep(struct wk_agent_hub *h, time_t now)
+{
+	struct wk_hub_agent *a;
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->cap;) {
+		a = h->slots[i];
+		if (a == NULL) {
+			i++;
+			continue;
+		}
+		wk_hub_prune(h, a, 0, now);
+		if (a->held == NULL && a->head == NULL &&
+		    !wk_hub_online_at(h, a->id, now)) {
+			/* removal may shift another slot into i: look again */
+			wk_hub_remove(h, a);
+			continue;
+		}
+		i++;
+	}
+}
+
+/* ---- the hub's lifetime ---- */
+
+static void hub_sweep_timer(void *arg);
+
+static void
+hub_arm_sweep(struct wk_agent_hub *h)
+{
+	if (h->srv != NULL && h->srv->loop != NULL)
+		h->sweep = wk_loop_timer_add(h->srv->loop, WK_HUB_SWEEP_MS,
+		    hub_sweep_timer, h);
+}
+
+static void
+hub_sweep_timer(void *arg)
+{
+	struct wk_agent_hub *h = arg;
+
+	h->sweep = NULL;
+	wk_hub_sweep(h, wk_wall_now());
+	hub_arm_sweep(h);
+}
+
+int
+wk_agent_hub_new(struct wk_server *srv, struct wk_agent_hub **out)
+{
+	struct wk_agent_hub *h = NULL;
+	struct wk_buf hex;
+	uint8_t boot[WK_HUB_EPOCH_LEN / 2];
+	int r;
+
+	*out = NULL;
+	wk_buf_init(&hex, WK_HUB_EPOCH_LEN);
+	if ((h = wk_calloc(1, sizeof(*h))) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	h->srv = srv;
+	if ((r = wk_random_bytes(boot, sizeof(boot))) != 0 ||
+	    (r = wk_hex_encode(&hex, boot, sizeof(boot))) != 0)
+		goto out;
+	memcpy(h->epoch, hex.p, WK_HUB_EPOCH_LEN);
+	h->epoch[WK_HUB_EPOCH_LEN] = '\0';
+	hub_arm_sweep(h);
+	*out = h;
+	h = NULL;
+ out:
+	wk_buf_cleanup(&hex);
+	wk_free(h);
+	return r;
+}
+
+static void
+hub_answer(struct wk_agent_hub *h, struct wk_hub_agent *a, time_t now)
+{
+	struct wk_http_conn *c = a->held;
+	struct wk_buf body;
+
+	if (c == NULL)
+		return;
+	a->held = NULL;
+	a->last_poll = now;
+	wk_buf_init(&body, 1024 * 1024);
+	if (wk_hub_reply(h, a, a->held_cursor, now, &body) == 0)
+		wk_http_respond(c, 200, "application/json",
+		    wk_buf_span(&body), NULL);
+	else
+		wk_agent_error(c, 500, "InternalError", "reply failed");
+	wk_buf_cleanup(&body);
+}
+
+void
+wk_agent_hub_free(struct wk_agent_hub *h)
+{
+	struct wk_hub_agent *a;
+	time_t now;
+	size_t i;
+
+	if (h == NULL)
+		return;
+	if (h->srv != NULL && h->srv->loop != NULL)
+		wk_loop_timer_cancel(h->srv->loop, h->sweep);
+	now = wk_wall_now();
+	for (i = 0; i < h->cap; i++) {
+		if ((a = h->slots[i]) == NULL)
+			continue;
+		hub_answer(h, a, now);
+		hub_free_records(h, a);
+		wk_free(a);
+	}
+	wk_free(h->slots);
+	wk_free(h);
+}
+
+int
+wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
+    struct wk_span record, time_t expires)
+{
+	struct wk_hub_agent *a;
+	time_t now = wk_wall_now();
+	int r;
+
+	if (h == NULL)
+		return WK_ERR_UNAVAIL;
+	if ((r = wk_hub_get(h, instance_id, &a)) != 0)
+		return r;
+	if ((r = wk_hub_enqueue(h, a, record, expires, now)) != 0)
+		return r;
+	if (a->held != NULL)
+		hub_answer(h, a, now);
+	return 0;
+}
+
+bool
+wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id)
+{
+	if (h == NULL)
+		return false;
+	return wk_hub_online_at(h, instance_id, wk_wall_now());
+}
+
+/* ---- GET /agent/v1/poll?epoch=E&cursor=N ---- */
+
+static void
+poll_timeout(struct wk_http_conn *c, void *arg)
+{
+	struct wk_hub_agent *a = arg;
+
+	(void)c;
+	hub_answer(a->hub, a, wk_wall_now());
+}
+
+static void
+poll_closed(void *arg)
+{
+	struct wk_hub_agent *a = arg;
+
+	a->held = NULL;
+	a->last_poll = wk_wall_now();
+}
+
+/* Reads epoch and cursor; unknown parameters are ignored. */
+static int
+poll_parse_query(struct wk_span q, char epoch[static WK_HUB_EPOCH_LEN + 1],
+    uint64_t *cursor)
+{
+	struct wk_span pair, name, value;
+	struct wk_buf dec;
+	int r = 0;
+
+	epoch[0] = '\0';
+	*cursor = 0;
+	if (q.len > POLL_QUERY_MAX)
+		return WK_ERR_TOOBIG;
+	wk_buf_init(&dec, POLL_QUERY_MAX);
+	while (q.len > 0) {
+		/* without the separator: head is all of it, rest empty */
+		(void)wk_span_split(q, '&', &pair, &q);
+		(void)wk_span_split(pair, '=', &name, &value);
+		wk_buf_reset(&dec);
+		if ((r = wk_uri_decode(&dec, value, true)) != 0)
+			goto out;
+		if (wk_span_eq_cstr(name, "epoch")) {
+			if (dec.len > WK_HUB_EPOCH_LEN) {
+				/* not one of ours: a restart, cursor 0 */
+				epoch[0] = '\0';
+				continue;
+			}
+			if (dec.len > 0)
+				memcpy(epoch, dec.p, dec.len);
+			epoch[dec.len] = '\0';
+		} else if (wk_span_eq_cstr(name, "cursor") && dec.len > 0) {
+			if ((r = wk_span_to_u64(wk_buf_span(&dec), UINT64_MAX / 2,
+			    cursor)) != 0)
+				goto out;
+		}
+	}
+ out:
+	wk_buf_cleanup(&dec);
+	return r;
+}
+
+void
+wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	struct wk_agent_hub *h = srv->hub;
+	struct wk_instance inst;
+	struct wk_hub_agent *a;
+	char epoch[WK_HUB_EPOCH_LEN + 1];
+	uint64_t cursor, timeout_ms;
+	time_t now = wk_wall_now();
+	int r;
+
+	memset(&inst, 0, sizeof(inst));
+	if (h == NULL) {
+		wk_agent_error(c, 503, "Unavailable", "agent hub not running");
+		return;
+	}
+	if (wk_agent_authenticate(srv, req, &inst) != 0) {
+		wk_agent_error(c, 401, "InvalidCredential",
+		    "invalid agent credential");
+		return;
+	}
+	if (poll_parse_query(req->query, epoch, &cursor) != 0) {
+		wk_agent_error(c, 400, "InvalidRequest", "bad poll parameters");
+		goto out;
+	}
+	if ((r = wk_hub_get(h, inst.id, &a)) != 0) {
+		wk_agent_error(c, 500, "InternalError", wk_strerror(r));
+		goto out;
+	}
+	/* one held poll per instance: the newer one wins */
+	if (a->held != NULL)
+		hub_answer(h, a, now);
+	wk_log(WK_LOG_DEBUG, "agent_poll", "instance=%s epoch=%s cursor=%llu "
+	    "current_epoch=%s seq=%llu", inst.id, epoch,
+	    (unsigned long long)cursor, h->epoch, (unsigned long long)h->seq);
+	cursor = wk_hub_effective_cursor(h, epoch, cursor);
+	wk_hub_prune(h, a, cursor, now);
+	/* the registry's last_seen, coarsely: not a write per poll */
+	if (now - a->last_touch >= LAST_SEEN_EVERY_S) {
+		a->last_touch = now;
+		(void)wk_store_instance_touch(srv->store, inst.id, now);
+	}
+	a->last_poll = now;
+	a->held = c;
+	a->held_cursor = cursor;
+	if (wk_hub_has_newer(a, cursor, now)) {
+		hub_answer(h, a, now);
+		goto out;
+	}
+	timeout_ms = (uint64_t)srv->cfg.agent_poll_seconds * 1000;
+	if (timeout_ms == 0)
+		timeout_ms = 25000;
+	if (wk_http_suspend(c, timeout_ms, poll_timeout, poll_closed, a) != 0)
+		hub_answer(h, a, now);	/* cannot hold: a heartbeat now */
+ out:
+	wk_instance_cleanup(&inst);
+}

@@ -1,0 +1,134 @@
+/*
+ * agent_hub_int.h - internals of the agent channel, exposed for
+ * agent_hub.c, agent_enroll.c and their unit tests and fuzz target.
+ *
+ * The hub keeps one small struct per instance (an open-addressing table
+ * keyed by instance id): the poll it holds (if any), when the agent last
+ * polled, and a short queue of pending signed records, oldest first.
+ * Sequence numbers are global and monotonic within one `epoch` (a random
+ * boot id); an agent acknowledges records by polling with a cursor >= their
+ * sequence number, and they are dropped then, or when they expire.
+ */
+#ifndef WK_SERVER_AGENT_HUB_INT_H
+#define WK_SERVER_AGENT_HUB_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "server/agent_hub.h"
+#include "server/http.h"
+#include "store/store.h"
+
+#define WK_HUB_MAX_RECORDS_PER_AGENT 64	/* as many as a LOOKUP reply holds */
+#define WK_HUB_MAX_RECORDS 262144	/* all instances together */
+#define WK_HUB_EPOCH_LEN 16		/* hex digits */
+#define WK_HUB_SWEEP_MS 10000
+#define WK_AGENT_BODY_MAX (64 * 1024)
+#define WK_AGENT_MAX_HOST_KEYS 16
+#define WK_AGENT_SECRET_LEN 32		/* bytes; 64 hex on the wire */
+
+struct wk_hub_rec {
+	struct wk_hub_rec *next;
+	uint64_t seq;
+	time_t expires;
+	size_t len;
+	uint8_t data[];		/* the record text (not NUL-terminated) */
+};
+
+struct wk_hub_agent {
+	struct wk_agent_hub *hub;
+	struct wk_http_conn *held;	/* the waiting poll, or NULL */
+	struct wk_hub_rec *head;	/* oldest first */
+	struct wk_hub_rec *tail;
+	uint64_t held_cursor;		/* effective cursor of the held poll */
+	time_t last_poll;		/* wall clock; 0 when never */
+	time_t last_touch;		/* last_seen last written to the store */
+	uint32_t nrecs;
+	char id[20];			/* "i-" + 17 hex */
+};
+
+struct wk_agent_hub {
+	struct wk_server *srv;
+	struct wk_hub_agent **slots;	/* open addressing, linear probing */
+	size_t cap;			/* power of two (or 0) */
+	size_t n;
+	uint64_t seq;			/* last sequence number handed out */
+	size_t nrecords;		/* records queued, all instances */
+	struct wk_timer *sweep;
+	char epoch[WK_HUB_EPOCH_LEN + 1];
+};
+
+/* The instance's slot, or NULL. */
+struct wk_hub_agent *wk_hub_find(struct wk_agent_hub *h, const char *id);
+/* The instance's slot, created when absent. */
+int wk_hub_get(struct wk_agent_hub *h, const char *id,
+    struct wk_hub_agent **out);
+/* Removes (and frees) a slot that holds no poll. */
+void wk_hub_remove(struct wk_agent_hub *h, struct wk_hub_agent *a);
+
+/* Queues a record (copied). Drops the oldest when the queue is full. */
+int wk_hub_enqueue(struct wk_agent_hub *h, struct wk_hub_agent *a,
+    struct wk_span record, time_t expires, time_t now);
+/* Drops records that expired (expires <= now) or with seq <= cursor. */
+void wk_hub_prune(struct wk_agent_hub *h, struct wk_hub_agent *a,
+    uint64_t cursor, time_t now);
+/* True when a live record newer than cursor waits. */
+bool wk_hub_has_newer(const struct wk_hub_agent *a, uint64_t cursor,
+    time_t now);
+/* The cursor a poll means: its own when its epoch is current, else 0. */
+uint64_t wk_hub_effective_cursor(const struct wk_agent_hub *h,
+    const char *epoch, uint64_t cursor);
+/*
+ * Appends the poll reply JSON: {"epoch", "cursor", "records", "signing_keys"}
+ * with every live record newer than cursor; cursor in the reply is the
+ * newest sequence number sent, else `cursor`.
+ */
+int wk_hub_reply(struct wk_agent_hub *h, const struct wk_hub_agent *a,
+    uint64_t cursor, time_t now, struct wk_buf *out);
+/* Online at `now`: a held poll, or a poll within agent_offline_seconds. */
+bool wk_hub_online_at(struct wk_agent_hub *h, const char *id, time_t now);
+/* Drops expired records everywhere and forgets idle, empty, offline slots. */
+void wk_hub_sweep(struct wk_agent_hub *h, time_t now);
+
+/* {"signing_keys": [...]}-style array of srv's signing keys (new ref). */
+int wk_hub_signing_keys(const struct wk_server *srv, json_t **out);
+
+/* ---- enroll/update bodies (agent_enroll.c) ---- */
+struct wk_agent_reg {
+	char token[257];	/* enroll only */
+	char hostname[256];
+	char address[256];	/* "" = use the request's source address */
+	int ssh_port;		/* default 22 */
+	struct wk_buf host_keys;	/* normalised "type base64\n" lines */
+	size_t nhost_keys;
+};
+void wk_agent_reg_init(struct wk_agent_reg *r);
+void wk_agent_reg_cleanup(struct wk_agent_reg *r);
+/*
+ * Parses and validates an enroll (with_token) or update body. Unknown
+ * members are refused. On WK_ERR_INVAL/TOOBIG *why says what was wrong.
+ */
+int wk_agent_reg_parse(struct wk_span body, bool with_token,
+    struct wk_agent_reg *out, const char **why);
+
+/* Hex SHA-256 of `data` (65 bytes with NUL). */
+int wk_agent_sha256_hex(struct wk_span data, char out[static 65]);
+
+/*
+ * Checks "Authorization: Wicket-Agent <id>:<secret>" against the registry.
+ * Fills *inst (release with wk_instance_cleanup) on success; WK_ERR_AUTH
+ * for a missing, malformed or wrong credential.
+ */
+int wk_agent_authenticate(struct wk_server *srv,
+    const struct wk_http_request *req, struct wk_instance *inst);
+
+/* Answers {"error": code, "message": msg}. */
+void wk_agent_error(struct wk_http_conn *c, unsigned status, const char *code,
+    const char *msg);
+/* Answers a JSON object (steals nothing; dumps compactly). */
+void wk_agent_json(struct wk_http_conn *c, json_t *obj);
+
+#endif

@@ -1,0 +1,10 @@
+/*
+ * ec2_actions.c - the EC2 Query actions wicketd answers.
+ */
+#include "server/api.h"
+#include "server/ec2ic_int.h"
+
+const struct wk_api_action *const wk_ec2_actions[] = {
+	&wk_ec2_describe_instances,
+	NULL,
+};

@@ -1,0 +1,77 @@
+/*
+ * ec2ic_int.h - internals of the key push path's API actions
+ * (ec2ic_send_ssh_public_key.c, ec2_describe_instances.c,
+ * wicket_describe_instances.c, wicket_list_audit_events.c), exposed for
+ * the action tables and the unit tests.
+ */
+#ifndef WK_SERVER_EC2IC_INT_H
+#define WK_SERVER_EC2IC_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iam/policy.h"
+#include "server/api.h"
+#include "store/store.h"
+
+extern const struct wk_api_action wk_ec2ic_send_ssh_public_key;
+extern const struct wk_api_action wk_ec2_describe_instances;
+extern const struct wk_api_action wk_wicket_describe_instances;
+extern const struct wk_api_action wk_wicket_list_audit_events;
+
+#define WK_EC2IC_ACTION "ec2-instance-connect:SendSSHPublicKey"
+#define WK_EC2IC_BODY_MAX (16 * 1024)
+
+/* ---- SendSSHPublicKey's field constraints (AWS's API model) ---- */
+/* InstanceId: 10..32, ^i-[a-f0-9]+$ */
+bool wk_ec2ic_valid_instance_id(const char *s);
+/* InstanceOSUser: 1..32, ^[A-Za-z_][A-Za-z0-9\@\._-]{0,30}[A-Za-z0-9\$_-]?$ */
+bool wk_ec2ic_valid_os_user(const char *s);
+/* AvailabilityZone: 6..32, ^(\w+-){2,3}\d+\w+$ */
+bool wk_ec2ic_valid_az(const char *s);
+/* True when az names an Availability Zone of `region` ("us-east-1a"). */
+bool wk_ec2ic_az_in_region(const char *az, const char *region);
+
+/* ---- per-caller throttling: a token bucket per access key ---- */
+#define WK_EC2IC_RATE_PER_SEC 20
+#define WK_EC2IC_BURST 40
+/* Takes one token for akid at now_ms; false when the caller is throttled. */
+bool wk_ec2ic_throttle_take(const char *akid, uint64_t now_ms);
+void wk_ec2ic_throttle_reset(void);	/* forgets every bucket (tests) */
+
+/* ---- the registry as callers may see it ---- */
+struct wk_instance_view {
+	struct wk_instance inst;
+	struct wk_tag *tags;
+	size_t ntags;
+	bool online;
+};
+
+/* "arn:aws:ec2:REGION:ACCOUNT:instance/ID" */
+int wk_ec2_instance_arn(const struct wk_server *srv, const char *id,
+    char *out, size_t outsz);
+/*
+ * The condition keys of an instance: ec2:ResourceTag/K for every tag, plus
+ * ec2:osuser when os_user is not NULL. *out is freed by the caller.
+ */
+int wk_ec2_instance_ctx(const struct wk_tag *tags, size_t ntags,
+    const char *os_user, struct wk_ctx **out);
+
+#define WK_DESCRIBE_MAX_IDS 1000
+/*
+ * The instances the caller may describe (`action` on each instance's ARN).
+ * With ids (nids > 0): exactly those, in order; a malformed id is
+ * InvalidInstanceID.Malformed, an unknown one InvalidInstanceID.NotFound,
+ * one the caller may not describe deny_code (NULL: the protocol's
+ * access-denied error) (all set on
+ * resp, WK_ERR_INVAL/WK_ERR_DENIED returned). Without ids: every
+ * instance the caller may describe (the others are silently left out).
+ */
+int wk_ec2_instances_visible(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *action, const char *deny_code,
+    const char *const *ids, size_t nids, struct wk_instance_view **out,
+    size_t *n);
+void wk_ec2_instance_views_free(struct wk_instance_view *v, size_t n);
+
+#endif

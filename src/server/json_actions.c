@@ -1,0 +1,14 @@
+/*
+ * json_actions.c - the JSON 1.1 operations: EC2 Instance Connect
+ * (X-Amz-Target: AWSEC2InstanceConnectService.*) and wicket's own
+ * (X-Amz-Target: WicketService.*).
+ */
+#include "server/api.h"
+#include "server/ec2ic_int.h"
+
+const struct wk_api_action *const wk_json_actions[] = {
+	&wk_ec2ic_send_ssh_public_key,
+	&wk_wicket_describe_instances,
+	&wk_wicket_list_audit_events,
+	NULL,
+};

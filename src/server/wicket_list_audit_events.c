@@ -1,0 +1,169 @@
+/*
+ * wicket_list_audit_events.c - WicketService.ListAuditEvents (JSON): the
+ * audit log, newest first, filtered and paginated.
+ *   {"InstanceId", "CallerArn", "StartTime", "EndTime" (epoch seconds),
+ *    "MaxResults" (1..1000, default 50), "NextToken"} ->
+ *   {"Events": [...], "NextToken"}
+ * Authorized as wicket:ListAuditEvents on "*".
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/time.h"
+#include "server/api.h"
+#include "server/ec2ic_int.h"
+#include "server/server.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 1000
+#define TIME_MAX_S 253402300799LL	/* 9999-12-31T23:59:59Z */
+
+static int
+bad(struct wk_api_resp *resp, const char *field, const char *what)
+{
+	return wk_api_error(resp, 400, "ValidationException", "%s %s", field,
+	    what);
+}
+
+static int
+get_time(struct wk_api_resp *resp, const char *field, json_t *v, int64_t *ms)
+{
+	double d;
+
+	if (json_is_integer(v))
+		d = (double)json_integer_value(v);
+	else if (json_is_real(v))
+		d = json_real_value(v);
+	else
+		return bad(resp, field, "must be a number (epoch seconds)");
+	if (!(d >= 0 && d <= (double)TIME_MAX_S))
+		return bad(resp, field, "is out of range");
+	*ms = (int64_t)(d * 1000.0);
+	return 0;
+}
+
+static int
+parse_filter(const json_t *obj, struct wk_api_resp *resp,
+    struct wk_audit_filter *f, size_t *max)
+{
+	const char *key, *s;
+	json_t *v;
+	uint64_t u;
+	json_int_t n;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	*max = LIST_DEFAULT;
+	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+		if (strcmp(key, "InstanceId") == 0 ||
+		    strcmp(key, "CallerArn") == 0) {
+			if (!json_is_string(v) || json_string_length(v) == 0 ||
+			    json_string_length(v) > 2048)
+				return bad(resp, key, "must be a non-empty "
+				    "string of at most 2048 characters");
+			s = json_string_value(v);
+			if (key[0] == 'I')
+				f->instance_id = s;
+			else
+				f->caller_arn = s;
+		} else if (strcmp(key, "StartTime") == 0) {
+			if ((r = get_time(resp, key, v, &f->since_ms)) != 0)
+				return r;
+		} else if (strcmp(key, "EndTime") == 0) {
+			if ((r = get_time(resp, key, v, &f->until_ms)) != 0)
+				return r;
+		} else if (strcmp(key, "MaxResults") == 0) {
+			n = json_is_integer(v) ? json_integer_value(v) : 0;
+			if (n < 1 || n > LIST_MAX)
+				return bad(resp, key, "must be an integer from "
+				    "1 to 1000");
+			*max = (size_t)n;
+		} else if (strcmp(key, "NextToken") == 0) {
+			if (!json_is_string(v) ||
+			    wk_cstr_to_u64(json_string_value(v), INT64_MAX,
+			    &u) != 0 || u == 0)
+				return wk_api_error(resp, 400,
+				    "InvalidNextTokenException",
+				    "The NextToken is not valid");
+			f->before_id = (int64_t)u;
+		} else
+			return wk_api_error(resp, 400, "ValidationException",
+			    "Unknown parameter: %.64s", key);
+	}
+	if (f->since_ms != 0 && f->until_ms != 0 && f->until_ms < f->since_ms)
+		return bad(resp, "EndTime", "must not be before StartTime");
+	return 0;
+}
+
+static json_t *
+event_json(const struct wk_audit_event *ev)
+{
+	char when[21];
+
+	wk_time_iso8601((time_t)(ev->time_ms / 1000), when);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+	    "s:s, s:s}",
+	    "EventTime", when, "RequestId", ev->request_id,
+	    "EventName", ev->action, "CallerArn", ev->caller_arn,
+	    "AccessKeyId", ev->access_key_id, "SourceIp", ev->source_ip,
+	    "InstanceId", ev->instance_id, "OsUser", ev->os_user,
+	    "KeyFingerprint", ev->key_fingerprint, "Decision", ev->decision,
+	    "ErrorCode", ev->error_code, "Via", ev->via);
+}
+
+static int
+wicket_list_audit_events(const struct wk_api_req *req,
+    struct wk_api_resp *resp)
+{
+	struct wk_audit_filter f;
+	struct wk_audit_event *evs = NULL;
+	size_t nev = 0, max, i, shown;
+	json_t *arr = NULL, *o;
+	char token[24];
+	int r;
+
+	if ((r = wk_api_authorize(req, resp, "wicket:ListAuditEvents", "*",
+	    NULL, NULL, NULL)) != 0)
+		return r;
+	if ((r = parse_filter(req->json, resp, &f, &max)) != 0)
+		return r;
+	f.max_items = max + 1;	/* one more: is there a next page? */
+	if ((r = wk_store_audit_query(req->srv->store, &f, &evs, &nev)) != 0)
+		goto out;
+	shown = nev > max ? max : nev;
+	r = WK_ERR_NOMEM;
+	if ((arr = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < shown; i++) {
+		if ((o = event_json(&evs[i])) == NULL ||
+		    json_array_append_new(arr, o) != 0)
+			goto out;
+	}
+	if ((resp->json = json_pack("{s:o}", "Events", arr)) == NULL) {
+		arr = NULL;
+		goto out;
+	}
+	arr = NULL;
+	if (nev > max) {
+		snprintf(token, sizeof(token), "%lld",
+		    (long long)evs[shown - 1].id);
+		if (json_object_set_new(resp->json, "NextToken",
+		    json_string(token)) != 0)
+			goto out;
+	}
+	r = 0;
+ out:
+	json_decref(arr);
+	wk_store_free(evs);
+	return r;
+}
+
+const struct wk_api_action wk_wicket_list_audit_events = {
+	.name = "ListAuditEvents",
+	.protocol = WK_PROTO_JSON,
+	.target_prefix = "WicketService",
+	.body_max = 16 * 1024,
+	.handle = wicket_list_audit_events,
+};

@@ -1,0 +1,635 @@
+/*
+ * test_send_ssh_public_key.c - SendSSHPublicKey against a real store, the
+ * real policy engine and a real agent hub (no HTTP): AWS's field
+ * constraints (InvalidArgsException per field), registry, authorization,
+ * agent online, throttling, the audit event of every call, and the signed
+ * record that reaches the hub only when the call succeeds. Also the two
+ * DescribeInstances actions' filtering.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/time.h"
+#include "crypto/keyrec.h"
+#include "crypto/signkey.h"
+#include "server/agent_hub.h"
+#include "server/agent_hub_int.h"
+#include "server/api.h"
+#include "server/authz.h"
+#include "server/ec2ic_int.h"
+#include "server/server.h"
+#include "store/store.h"
+
+#define ACCOUNT "123456789012"
+#define INST1 "i-0123456789abcdef0"	/* env=prod, online */
+#define INST2 "i-0123456789abcdef1"	/* env=dev, online */
+#define INST3 "i-0123456789abcdef2"	/* env=prod, offline */
+#define ED_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICKXrB4K/csCCuynn0NOOS4a" \
+	"Y18ij0TeNcjIxiJpb+S5"
+#define RSA1024_KEY "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC0bokwyOUUe42Z6gY" \
+	"IrEtQxg0QuenArottfokNbepP47oWgDHO4/IHAElGW/AOL1qUV/D3931lQixUH9L7aUI" \
+	"6gByFrrD18442cRhLhqsbCkSkKqZUV4MIcj/Zypq2gHiBbfTnOa4bbt2ZmQVCjHIpphi" \
+	"2BUGLbqpjMIwrAqH/dQ=="
+
+/* alice may push as ubuntu to env=prod instances, and describe those */
+static const char alice_policy[] =
+    "{\"Version\": \"2012-10-17\", \"Statement\": ["
+    "{\"Effect\": \"Allow\", \"Action\": "
+    "\"ec2-instance-connect:SendSSHPublicKey\", \"Resource\": "
+    "\"arn:aws:ec2:us-east-1:" ACCOUNT ":instance/*\", \"Condition\": {"
+    "\"StringEquals\": {\"ec2:osuser\": \"ubuntu\", "
+    "\"ec2:ResourceTag/env\": \"prod\"}}},"
+    "{\"Effect\": \"Allow\", \"Action\": \"ec2:DescribeInstances\", "
+    "\"Resource\": \"*\", \"Condition\": {\"StringEquals\": "
+    "{\"ec2:ResourceTag/env\": \"prod\"}}}]}";
+
+struct fixture {
+	char dir[64];
+	char db[96];
+	struct wk_server srv;
+	struct wk_caller alice, bob;
+	struct wk_api_resp resp;
+	unsigned nreq;
+	char rid[37];
+};
+
+static int
+add_user(struct fixture *f, const char *name, struct wk_caller *c,
+    const char *akid)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->user.name, sizeof(c->user.name), "%s", name);
+	snprintf(c->user.id, sizeof(c->user.id), "AIDA%sXXXXXXXXXXXX", name);
+	snprintf(c->user.path, sizeof(c->user.path), "/");
+	snprintf(c->user.arn, sizeof(c->user.arn),
+	    "arn:aws:iam::" ACCOUNT ":user/%s", name);
+	c->user.create_date = time(NULL);
+	snprintf(c->access_key_id, sizeof(c->access_key_id), "%s", akid);
+	return wk_store_user_create(f->srv.store, &c->user);
+}
+
+static int
+add_instance(struct fixture *f, const char *id, const char *env)
+{
+	struct wk_instance in;
+	struct wk_tag tag;
+	char hk[] = ED_KEY "\n";
+
+	memset(&in, 0, sizeof(in));
+	snprintf(in.id, sizeof(in.id), "%s", id);
+	snprintf(in.hostname, sizeof(in.hostname), "host-%s", env);
+	snprintf(in.address, sizeof(in.address), "10.0.0.%c", id[18]);
+	in.ssh_port = 22;
+	in.host_keys = hk;
+	snprintf(in.agent_secret_hash, sizeof(in.agent_secret_hash), "%064d",
+	    0);
+	in.create_date = in.last_seen = time(NULL);
+	memset(&tag, 0, sizeof(tag));
+	snprintf(tag.key, sizeof(tag.key), "env");
+	snprintf(tag.value, sizeof(tag.value), "%s", env);
+	if (wk_store_instance_create(f->srv.store, &in) != 0 ||
+	    wk_store_instance_tags_set(f->srv.store, id, &tag, 1) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+mark_online(struct fixture *f, const char *id)
+{
+	struct wk_hub_agent *a;
+
+	if (wk_hub_get(f->srv.hub, id, &a) != 0)
+		return -1;
+	a->last_poll = time(NULL);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	static const uint8_t mk[WK_MASTER_KEY_LEN];
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/wk-ec2ic-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/wicket.db", f->dir);
+	if (wk_store_open(f->db, mk, &f->srv.store) != 0 ||
+	    wk_signkey_generate(&f->srv.signkey) != 0)
+		return -1;
+	snprintf(f->srv.account_id, sizeof(f->srv.account_id), ACCOUNT);
+	snprintf(f->srv.region, sizeof(f->srv.region), "us-east-1");
+	f->srv.cfg.key_ttl_seconds = 60;
+	f->srv.cfg.agent_poll_seconds = 25;
+	f->srv.cfg.agent_offline_seconds = 70;
+	if (wk_agent_hub_new(&f->srv, &f->srv.hub) != 0 ||
+	    add_user(f, "alice", &f->alice, "AKIAALICE0000000000") != 0 ||
+	    add_user(f, "bob", &f->bob, "AKIABOB000000000000") != 0 ||
+	    wk_store_user_policy_put(f->srv.store, "alice", "push",
+	    alice_policy) != 0 ||
+	    add_instance(f, INST1, "prod") != 0 ||
+	    add_instance(f, INST2, "dev") != 0 ||
+	    add_instance(f, INST3, "prod") != 0 ||
+	    mark_online(f, INST1) != 0 || mark_online(f, INST2) != 0)
+		return -1;
+	wk_buf_init(&f->resp.xml, 1 << 20);
+	wk_ec2ic_throttle_reset();
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	json_decref(f->resp.json);
+	wk_buf_cleanup(&f->resp.xml);
+	wk_agent_hub_free(f->srv.hub);
+	wk_authz_cache_free(f->srv.authz);
+	wk_signkey_free(f->srv.signkey);
+	wk_store_close(f->srv.store);
+	unlink(f->db);
+	{
+		char p[128];
+
+		snprintf(p, sizeof(p), "%s-wal", f->db);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", f->db);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Runs an action with a JSON body (or Query params) as `who`. */
+static int
+call(struct fixture *f, const struct wk_api_action *act,
+    const struct wk_caller *who, const char *body,
+    const struct wk_params *params)
+{
+	struct wk_api_req req;
+	json_error_t jerr;
+	json_t *json = NULL;
+	int r;
+
+	json_decref(f->resp.json);
+	f->resp.json = NULL;
+	wk_buf_reset(&f->resp.xml);
+	f->resp.status = 0;
+	f->resp.error_code[0] = '\0';
+	f->resp.error_message[0] = '\0';
+	if (body != NULL) {
+		json = json_loads(body, 0, &jerr);
+		assert_non_null(json);
+	}
+	snprintf(f->rid, sizeof(f->rid),
+	    "00000000-0000-4000-8000-%012u", ++f->nreq);
+	memset(&req, 0, sizeof(req));
+	req.srv = &f->srv;
+	req.caller = who;
+	req.request_id = f->rid;
+	req.source_ip = "127.0.0.9";
+	req.now = time(NULL);
+	req.via = "api";
+	req.json = json;
+	req.params = params;
+	r = act->handle(&req, &f->resp);
+	json_decref(json);
+	return r;
+}
+
+static int
+push(struct fixture *f, const struct wk_caller *who, const char *instance,
+    const char *user, const char *key)
+{
+	char body[8192];
+
+	snprintf(body, sizeof(body), "{\"InstanceId\": \"%s\", "
+	    "\"InstanceOSUser\": \"%s\", \"SSHPublicKey\": \"%s\"}", instance,
+	    user, key);
+	return call(f, &wk_ec2ic_send_ssh_public_key, who, body, NULL);
+}
+
+/* The newest audit event. */
+static void
+last_event(struct fixture *f, struct wk_audit_event *out)
+{
+	struct wk_audit_filter flt;
+	struct wk_audit_event *evs = NULL;
+	size_t n = 0;
+
+	memset(&flt, 0, sizeof(flt));
+	flt.max_items = 1;
+	assert_int_equal(wk_store_audit_query(f->srv.store, &flt, &evs, &n), 0);
+	assert_int_equal(n, 1);
+	*out = evs[0];
+	wk_store_free(evs);
+}
+
+static void
+assert_refused(struct fixture *f, const char *code, const char *field)
+{
+	struct wk_audit_event ev;
+
+	assert_string_equal(f->resp.error_code, code);
+	assert_true(f->resp.status >= 400);
+	if (field != NULL && strstr(f->resp.error_message, field) == NULL)
+		fail_msg("message \"%s\" does not name %s",
+		    f->resp.error_message, field);
+	assert_null(f->resp.json);
+	/* audited as a denial of this very request */
+	last_event(f, &ev);
+	assert_string_equal(ev.request_id, f->rid);
+	assert_string_equal(ev.decision, "Deny");
+	assert_string_equal(ev.error_code, code);
+	assert_string_equal(ev.action, WK_EC2IC_ACTION);
+	/* nothing reached the hub */
+	assert_int_equal(f->srv.hub->nrecords, 0);
+}
+
+static void
+test_success(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_audit_event ev;
+	struct wk_hub_agent *a;
+	struct wk_keyrec rec;
+	struct wk_pubkey pin;
+	const char *why = NULL;
+
+	assert_int_equal(push(f, &f->alice, INST1, "ubuntu",
+	    ED_KEY " alice@laptop"), 0);
+	assert_string_equal(f->resp.error_code, "");
+	assert_non_null(f->resp.json);
+	assert_string_equal(json_string_value(json_object_get(f->resp.json,
+	    "RequestId")), f->rid);
+	assert_true(json_is_true(json_object_get(f->resp.json, "Success")));
+
+	last_event(f, &ev);
+	assert_string_equal(ev.request_id, f->rid);
+	assert_string_equal(ev.decision, "Allow");
+	assert_string_equal(ev.error_code, "");
+	assert_string_equal(ev.caller_arn, f->alice.user.arn);
+	assert_string_equal(ev.access_key_id, "AKIAALICE0000000000");
+	assert_string_equal(ev.source_ip, "127.0.0.9");
+	assert_string_equal(ev.instance_id, INST1);
+	assert_string_equal(ev.os_user, "ubuntu");
+	assert_string_equal(ev.via, "api");
+	assert_true(strncmp(ev.key_fingerprint, "SHA256:", 7) == 0);
+
+	/* the hub holds one record, signed by our key, for this push */
+	assert_int_equal(f->srv.hub->nrecords, 1);
+	a = wk_hub_find(f->srv.hub, INST1);
+	assert_non_null(a);
+	assert_int_equal(a->nrecs, 1);
+	wk_signkey_public(f->srv.signkey, &pin);
+	assert_int_equal(wk_keyrec_verify(wk_span_from_mem(a->head->data,
+	    a->head->len), &pin, 1, INST1, "ubuntu", time(NULL), &rec, &why),
+	    0);
+	assert_string_equal(rec.pubkey, ED_KEY);
+	assert_string_equal(rec.caller_arn, f->alice.user.arn);
+	assert_string_equal(rec.request_id, f->rid);
+	assert_string_equal(rec.fingerprint, ev.key_fingerprint);
+	assert_true(rec.expires - rec.issued == 60);
+	assert_true(a->head->expires == (time_t)rec.expires);
+
+	/* AvailabilityZone of our region is fine */
+	assert_int_equal(call(f, &wk_ec2ic_send_ssh_public_key, &f->alice,
+	    "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": \"ubuntu\", "
+	    "\"SSHPublicKey\": \"" ED_KEY "\", \"AvailabilityZone\": "
+	    "\"us-east-1a\"}", NULL), 0);
+	assert_int_equal(f->srv.hub->nrecords, 2);
+}
+
+static void
+test_invalid_args(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *field;
+	} cases[] = {
+		{ "{}", "InstanceId" },
+		{ "{\"InstanceOSUser\": \"ubuntu\", \"SSHPublicKey\": \""
+		    ED_KEY "\"}", "InstanceId" },
+		{ "{\"InstanceId\": \"i-0123\", \"InstanceOSUser\": \"ubuntu\","
+		    " \"SSHPublicKey\": \"" ED_KEY "\"}", "InstanceId" },
+		{ "{\"InstanceId\": \"i-0123456789abcdef0123456789abcdef0\", "
+		    "\"InstanceOSUser\": \"ubuntu\", \"SSHPublicKey\": \""
+		    ED_KEY "\"}", "InstanceId" },
+		{ "{\"InstanceId\": \"i-0123456789ABCDEF0\", "
+		    "\"InstanceOSUser\": \"ubuntu\", \"SSHPublicKey\": \""
+		    ED_KEY "\"}", "InstanceId" },
+		{ "{\"InstanceId\": \"x-0123456789abcdef0\", "
+		    "\"InstanceOSUser\": \"ubuntu\", \"SSHPublicKey\": \""
+		    ED_KEY "\"}", "InstanceId" },
+		{ "{\"InstanceId\": 5, \"InstanceOSUser\": \"ubuntu\", "
+		    "\"SSHPublicKey\": \"" ED_KEY "\"}", "InstanceId" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"SSHPublicKey\": \""
+		    ED_KEY "\"}", "InstanceOSUser" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": \"\", "
+		    "\"SSHPublicKey\": \"" ED_KEY "\"}", "InstanceOSUser" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"1root\", \"SSHPublicKey\": \"" ED_KEY "\"}",
+		    "InstanceOSUser" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ro ot\", \"SSHPublicKey\": \"" ED_KEY "\"}",
+		    "InstanceOSUser" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"a$b\", \"SSHPublicKey\": \"" ED_KEY "\"}",
+		    "InstanceOSUser" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"abcdefghijklmnopqrstuvwxyz0123456\", \"SSHPublicKey\": \""
+		    ED_KEY "\"}", "InstanceOSUser" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\"}", "SSHPublicKey" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"ssh-ed25519 AAAA\"}",
+		    "SSHPublicKey" },
+		/* long enough, but garbage */
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"ssh-ed25519 "
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", "SSHPublicKey" },
+		/* RSA under 2048 bits */
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"" RSA1024_KEY "\"}",
+		    "SSHPublicKey" },
+		/* two lines */
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"" ED_KEY "\\n" ED_KEY "\"}",
+		    "SSHPublicKey" },
+		/* options before the key */
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"command=\\\"/bin/sh\\\" "
+		    ED_KEY "\"}", "SSHPublicKey" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"" ED_KEY "\", "
+		    "\"AvailabilityZone\": \"east\"}", "AvailabilityZone" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"" ED_KEY "\", "
+		    "\"AvailabilityZone\": \"us-east-a1\"}", "AvailabilityZone" },
+		/* well-formed, but another region's */
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"" ED_KEY "\", "
+		    "\"AvailabilityZone\": \"eu-west-1b\"}", "AvailabilityZone" },
+		{ "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": "
+		    "\"ubuntu\", \"SSHPublicKey\": \"" ED_KEY "\", "
+		    "\"Extra\": \"x\"}", "Extra" },
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (call(f, &wk_ec2ic_send_ssh_public_key, &f->alice,
+		    cases[i].body, NULL) == 0 && f->resp.error_code[0] == '\0')
+			fail_msg("case %zu accepted: %s", i, cases[i].body);
+		if (strcmp(f->resp.error_code, "InvalidArgsException") != 0)
+			fail_msg("case %zu: %s (%s)", i, f->resp.error_code,
+			    f->resp.error_message);
+		assert_int_equal(f->resp.status, 400);
+		assert_refused(f, "InvalidArgsException", cases[i].field);
+	}
+}
+
+static void
+test_patterns(void **state)
+{
+	(void)state;
+	assert_true(wk_ec2ic_valid_instance_id("i-0123456789"));
+	assert_true(wk_ec2ic_valid_instance_id(INST1));
+	assert_false(wk_ec2ic_valid_instance_id("i-0123456"));
+	assert_true(wk_ec2ic_valid_instance_id("i-01234567"));
+	assert_false(wk_ec2ic_valid_instance_id("i-0123456789g"));
+	assert_true(wk_ec2ic_valid_os_user("u"));
+	assert_true(wk_ec2ic_valid_os_user("_"));
+	assert_true(wk_ec2ic_valid_os_user("ec2-user"));
+	assert_true(wk_ec2ic_valid_os_user("a.b@c"));
+	assert_true(wk_ec2ic_valid_os_user("machine$"));
+	/* 32: 1 + 30 + a final character of the last class */
+	assert_true(wk_ec2ic_valid_os_user("abcdefghijklmnopqrstuvwxyz01234$"));
+	assert_true(wk_ec2ic_valid_os_user("abcdefghijklmnopqrstuvwxyz012345"));
+	/* 32 ending in '.', which only the middle class has */
+	assert_false(wk_ec2ic_valid_os_user("abcdefghijklmnopqrstuvwxyz01234."));
+	assert_true(wk_ec2ic_valid_os_user("abcdefghijklmnopqrstuvwxyz0123."));
+	assert_false(wk_ec2ic_valid_os_user("$"));
+	assert_false(wk_ec2ic_valid_os_user("a$$"));
+	assert_false(wk_ec2ic_valid_os_user("-a"));
+	assert_false(wk_ec2ic_valid_os_user("a/b"));
+	assert_true(wk_ec2ic_valid_az("us-east-1a"));
+	assert_true(wk_ec2ic_valid_az("us-gov-west-1a"));
+	assert_true(wk_ec2ic_valid_az("ap-northeast-1d"));
+	assert_false(wk_ec2ic_valid_az("us-east-a"));
+	assert_false(wk_ec2ic_valid_az("us-east-1"));
+	assert_false(wk_ec2ic_valid_az("useast1a"));
+	assert_false(wk_ec2ic_valid_az("a-b-c-d-1a"));
+	assert_false(wk_ec2ic_valid_az("us--east-1a"));
+	assert_true(wk_ec2ic_az_in_region("us-east-1a", "us-east-1"));
+	assert_false(wk_ec2ic_az_in_region("us-east-12a", "us-east-1"));
+	assert_false(wk_ec2ic_az_in_region("us-east-1", "us-east-1"));
+	assert_false(wk_ec2ic_az_in_region("eu-west-1a", "us-east-1"));
+}
+
+static void
+test_not_found(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_not_equal(push(f, &f->alice, "i-0000000000000dead",
+	    "ubuntu", ED_KEY), 0);
+	assert_int_equal(f->resp.status, 400);
+	assert_refused(f, "EC2InstanceNotFoundException", NULL);
+}
+
+static void
+test_denied(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_audit_event ev;
+
+	/* bob has no policy */
+	assert_int_not_equal(push(f, &f->bob, INST1, "ubuntu", ED_KEY), 0);
+	assert_refused(f, "AuthException", NULL);
+	last_event(f, &ev);
+	assert_string_equal(ev.caller_arn, f->bob.user.arn);
+	assert_true(strncmp(ev.key_fingerprint, "SHA256:", 7) == 0);
+	/* alice, but another OS user */
+	assert_int_not_equal(push(f, &f->alice, INST1, "root", ED_KEY), 0);
+	assert_refused(f, "AuthException", NULL);
+	/* alice, but an instance without env=prod */
+	assert_int_not_equal(push(f, &f->alice, INST2, "ubuntu", ED_KEY), 0);
+	assert_refused(f, "AuthException", NULL);
+}
+
+static void
+test_offline(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_not_equal(push(f, &f->alice, INST3, "ubuntu", ED_KEY), 0);
+	assert_refused(f, "EC2InstanceUnavailableException", NULL);
+	/* seen too long ago */
+	wk_hub_find(f->srv.hub, INST1)->last_poll = time(NULL) - 71;
+	assert_int_not_equal(push(f, &f->alice, INST1, "ubuntu", ED_KEY), 0);
+	assert_refused(f, "EC2InstanceUnavailableException", NULL);
+}
+
+static void
+test_throttle(void **state)
+{
+	struct fixture *f = *state;
+	unsigned i;
+
+	(void)f;
+	wk_ec2ic_throttle_reset();
+	for (i = 0; i < WK_EC2IC_BURST; i++)
+		assert_true(wk_ec2ic_throttle_take("AKIAONE", 1000));
+	assert_false(wk_ec2ic_throttle_take("AKIAONE", 1000));
+	/* another caller has its own bucket */
+	assert_true(wk_ec2ic_throttle_take("AKIATWO", 1000));
+	/* 20 per second: one token per 50 ms */
+	assert_false(wk_ec2ic_throttle_take("AKIAONE", 1049));
+	assert_true(wk_ec2ic_throttle_take("AKIAONE", 1050));
+	assert_false(wk_ec2ic_throttle_take("AKIAONE", 1050));
+	/* a long pause refills only up to the burst */
+	for (i = 0; i < WK_EC2IC_BURST; i++)
+		assert_true(wk_ec2ic_throttle_take("AKIAONE", 1000000));
+	assert_false(wk_ec2ic_throttle_take("AKIAONE", 1000000));
+
+	/* through the action: a caller whose bucket is empty is throttled
+	 * (drained "in the future" so that no refill can happen) */
+	wk_ec2ic_throttle_reset();
+	while (wk_ec2ic_throttle_take(f->bob.access_key_id,
+	    wk_mono_ms() + 3600 * 1000))
+		;
+	assert_int_not_equal(push(f, &f->bob, INST1, "ubuntu", ED_KEY), 0);
+	assert_refused(f, "ThrottlingException", NULL);
+}
+
+static void
+test_describe_json(void **state)
+{
+	struct fixture *f = *state;
+	json_t *arr, *inst;
+
+	/* alice sees only env=prod instances */
+	assert_int_equal(call(f, &wk_wicket_describe_instances, &f->alice,
+	    "{}", NULL), 0);
+	arr = json_object_get(f->resp.json, "Instances");
+	assert_int_equal(json_array_size(arr), 2);
+	inst = json_array_get(arr, 0);
+	if (strcmp(json_string_value(json_object_get(inst, "InstanceId")),
+	    INST1) != 0)
+		inst = json_array_get(arr, 1);
+	assert_string_equal(json_string_value(json_object_get(inst,
+	    "InstanceId")), INST1);
+	assert_string_equal(json_string_value(json_object_get(inst,
+	    "Hostname")), "host-prod");
+	assert_int_equal(json_integer_value(json_object_get(inst, "SshPort")),
+	    22);
+	assert_true(json_is_true(json_object_get(inst, "Online")));
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(inst, "HostKeys"), 0)), ED_KEY);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(inst, "Tags"), 0), "Value")), "prod");
+
+	/* asking for one she may see */
+	assert_int_equal(call(f, &wk_wicket_describe_instances, &f->alice,
+	    "{\"InstanceIds\": [\"" INST3 "\"]}", NULL), 0);
+	arr = json_object_get(f->resp.json, "Instances");
+	assert_int_equal(json_array_size(arr), 1);
+	assert_true(json_is_false(json_object_get(json_array_get(arr, 0),
+	    "Online")));
+	/* ... one she may not */
+	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
+	    "{\"InstanceIds\": [\"" INST2 "\"]}", NULL), 0);
+	assert_true(f->resp.error_code[0] != '\0');
+	/* ... unknown and malformed ids */
+	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
+	    "{\"InstanceIds\": [\"i-00000000000000000\"]}", NULL), 0);
+	assert_string_equal(f->resp.error_code, "InvalidInstanceID.NotFound");
+	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
+	    "{\"InstanceIds\": [\"bogus\"]}", NULL), 0);
+	assert_string_equal(f->resp.error_code, "InvalidInstanceID.Malformed");
+	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
+	    "{\"Other\": 1}", NULL), 0);
+	assert_string_equal(f->resp.error_code, "ValidationException");
+	/* bob sees nothing */
+	assert_int_equal(call(f, &wk_wicket_describe_instances, &f->bob, "{}",
+	    NULL), 0);
+	assert_int_equal(json_array_size(json_object_get(f->resp.json,
+	    "Instances")), 0);
+}
+
+static void
+test_describe_ec2(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_param pv[1];
+	struct wk_params params = { pv, 0 };
+	const char *xml;
+
+	assert_int_equal(call(f, &wk_ec2_describe_instances, &f->alice, NULL,
+	    &params), 0);
+	xml = wk_buf_cstr(&f->resp.xml);
+	assert_non_null(strstr(xml, "<instanceId>" INST1 "</instanceId>"));
+	assert_non_null(strstr(xml, "<instanceId>" INST3 "</instanceId>"));
+	assert_null(strstr(xml, INST2));
+	assert_non_null(strstr(xml, "<reservationId>r-0123456789abcdef0"
+	    "</reservationId>"));
+	assert_non_null(strstr(xml, "<code>16</code><name>running</name>"));
+	assert_non_null(strstr(xml, "<code>80</code><name>stopped</name>"));
+	assert_non_null(strstr(xml, "<privateIpAddress>10.0.0.0"
+	    "</privateIpAddress>"));
+	assert_non_null(strstr(xml, "<item><key>env</key><value>prod</value>"
+	    "</item>"));
+
+	pv[0].name = (char *)(uintptr_t)"InstanceId.1";
+	pv[0].value = (char *)(uintptr_t)INST2;
+	params.n = 1;
+	assert_int_not_equal(call(f, &wk_ec2_describe_instances, &f->alice,
+	    NULL, &params), 0);
+	assert_string_equal(f->resp.error_code, "UnauthorizedOperation");
+	pv[0].value = (char *)(uintptr_t)INST1;
+	assert_int_equal(call(f, &wk_ec2_describe_instances, &f->alice, NULL,
+	    &params), 0);
+	xml = wk_buf_cstr(&f->resp.xml);
+	assert_non_null(strstr(xml, INST1));
+	assert_null(strstr(xml, INST3));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_success, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_args, setup,
+		    teardown),
+		cmocka_unit_test(test_patterns),
+		cmocka_unit_test_setup_teardown(test_not_found, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_denied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_describe_json, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_describe_ec2, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
