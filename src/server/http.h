@@ -7,6 +7,7 @@
 #ifndef WK_SERVER_HTTP_H
 #define WK_SERVER_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,11 +58,33 @@ struct wk_http_route {
 	size_t body_max;	/* bytes; larger bodies get 413 */
 	void (*handle)(struct wk_server *srv, struct wk_http_conn *c,
 	    const struct wk_http_request *req);
+	/*
+	 * 0, or a smaller cap for requests that carry no SigV4
+	 * Authorization header (they cannot authenticate: no reason to
+	 * accept a large body from them).
+	 */
+	size_t preauth_body_max;
 };
+
+/* Front-wide ceilings. */
+#define WK_HTTP_MAX_HEADERS WK_SIGV4_MAX_HEADERS
+#define WK_HTTP_MAX_PATH 2048		/* bytes of the raw path */
+#define WK_HTTP_MAX_QUERY 4096		/* bytes of the raw query */
+#define WK_HTTP_CONN_MEMORY (16 * 1024)	/* MHD per-connection pool (headers) */
+#define WK_HTTP_IDLE_TIMEOUT_S 30	/* silent connections are dropped */
+#define WK_HTTP_BODY_DEADLINE_MS 30000	/* a body must arrive within this */
 
 /* ---- the loop and its timers (CLOCK_MONOTONIC) ---- */
 struct wk_loop;
 struct wk_timer;
+/* The loop exists before serving so other parts can arm timers early. */
+int wk_loop_new(struct wk_loop **out);
+void wk_loop_free(struct wk_loop *l);	/* NULL-safe; drops pending timers */
+/* Runs the timers that are due at monotonic time now_ms; returns how
+ * many ran. (wk_http_serve calls it; exposed for tests.) */
+size_t wk_loop_run_timers(struct wk_loop *l, uint64_t now_ms);
+/* Milliseconds until the next timer (UINT64_MAX when none). */
+uint64_t wk_loop_next_ms(const struct wk_loop *l, uint64_t now_ms);
 /* Runs cb(arg) once after delay_ms; returns a handle for cancel. */
 struct wk_timer *wk_loop_timer_add(struct wk_loop *l, uint64_t delay_ms,
     void (*cb)(void *arg), void *arg);
@@ -70,8 +93,16 @@ void wk_loop_timer_cancel(struct wk_loop *l, struct wk_timer *t); /* NULL-safe *
 /*
  * Starts listening on srv->cfg.listen with `routes` (terminated by an
  * entry with handle == NULL) and runs until srv->stopping is set (SIGINT,
- * SIGTERM). Returns 0 on clean shutdown.
+ * SIGTERM). Returns 0 on clean shutdown. Uses srv->loop (created when
+ * NULL, and then freed on return). SIGINT and SIGTERM must be blocked in
+ * every thread (they are read through a signalfd). On shutdown, held
+ * (suspended) requests get on_close and then a 503.
+ * "host:0" picks a free port; the bound address is logged
+ * (event=listening address=...) and passed to on_ready (may be NULL),
+ * called once the daemon listens.
  */
 int wk_http_serve(struct wk_server *srv, const struct wk_http_route *routes);
+int wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
+    void (*on_ready)(void *arg, unsigned port), void *arg);
 
 #endif

@@ -1,7 +1,446 @@
-/* placeholder: replaced by the real entry point */
-int main(void);
-int
-main(void)
+/*
+ * main.c - wicketd, the wicket control plane: `init`, `serve` and
+ * `token create`, each with --help.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "crypto/signkey.h"
+#include "server/agent_hub.h"
+#include "server/authz.h"
+#include "server/http.h"
+#include "server/server.h"
+#include "server/wicketd.h"
+
+#define EXIT_USAGE 2
+
+struct command {
+	const char *name;
+	const char *summary;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+static const char main_help[] =
+"Usage: wicketd COMMAND [OPTIONS]\n"
+"\n"
+"wicketd is the wicket control plane: an AWS-compatible API (IAM, STS,\n"
+"EC2 DescribeInstances, EC2 Instance Connect SendSSHPublicKey) with\n"
+"SigV4 authentication and IAM-style policies, the registry of enrolled\n"
+"hosts, the agent channel that delivers one-time SSH keys, and the audit\n"
+"log.\n"
+"\n"
+"Commands:\n"
+"  init          create a data directory, its keys and a first admin user\n"
+"  serve         run the server\n"
+"  token create  create a one-time join token for enrolling a host\n"
+"\n"
+"Run `wicketd COMMAND --help` for a command's options.\n"
+"\n"
+"Options:\n"
+"  -h, --help     show this help\n"
+"  -V, --version  show the version\n"
+"\n"
+"Exit status: 0 on success, 1 on failure, 2 on a usage error.\n";
+
+static const char init_help[] =
+"Usage: wicketd init --data DIR [--account-id ID] [--region REGION]\n"
+"\n"
+"Creates a new data directory DIR (mode 0700) holding:\n"
+"  master.key   32 random bytes that encrypt secret access keys at rest\n"
+"  signing.key  the Ed25519 key that signs the key records sent to hosts\n"
+"  wicket.db    the database (SQLite, WAL)\n"
+"  credentials  an AWS shared-credentials file with the admin's key\n"
+"  config       an AWS config file with the region\n"
+"\n"
+"The database gets the managed policy AdministratorAccess\n"
+"(arn:aws:iam::aws:policy/AdministratorAccess: Allow * on *) and the IAM\n"
+"user \"admin\" with that policy attached and one access key, which is\n"
+"printed once. init refuses to run when DIR already holds any of these\n"
+"files: it never overwrites data.\n"
+"\n"
+"Options:\n"
+"  -d, --data DIR         the data directory (created when missing)\n"
+"  -a, --account-id ID    the 12-digit account id (default: random)\n"
+"  -r, --region REGION    the region the API reports (default: us-east-1)\n"
+"  -h, --help             show this help\n"
+"\n"
+"Example:\n"
+"  wicketd init --data /var/lib/wicket\n"
+"  AWS_SHARED_CREDENTIALS_FILE=/var/lib/wicket/credentials \\\n"
+"  AWS_CONFIG_FILE=/var/lib/wicket/config \\\n"
+"    aws --endpoint-url http://127.0.0.1:8080 sts get-caller-identity\n";
+
+static const char serve_help[] =
+"Usage: wicketd serve --data DIR --listen ADDR:PORT [OPTIONS]\n"
+"\n"
+"Runs the control plane until SIGINT or SIGTERM, then stops accepting\n"
+"connections, answers held agent polls and exits.\n"
+"\n"
+"Endpoints:\n"
+"  POST /                 the AWS APIs (SigV4): IAM, STS, EC2, EC2 Instance\n"
+"                         Connect\n"
+"  POST /agent/v1/enroll  host enrollment with a join token\n"
+"  POST /agent/v1/update  host re-registration\n"
+"  GET  /agent/v1/poll    the agents' long-poll for key records\n"
+"  GET  /healthz          \"ok\"\n"
+"\n"
+"Options:\n"
+"  -d, --data DIR          the data directory made by `wicketd init`\n"
+"  -l, --listen ADDR:PORT  where to listen, e.g. 127.0.0.1:8080 or\n"
+"                          [::1]:8080 (port 0 picks a free port, logged)\n"
+"  -t, --key-ttl SECONDS   lifetime of a pushed SSH key (default 60,\n"
+"                          1..3600)\n"
+"  -L, --log-level LEVEL   debug, info, warn or error (default info)\n"
+"      --max-connections N simultaneous connections (default 60000)\n"
+"  -h, --help              show this help\n";
+
+static const char token_help[] =
+"Usage: wicketd token create --data DIR [--ttl SECONDS]\n"
+"\n"
+"Creates a one-time join token for `wicket-agent enroll` and prints it.\n"
+"Only its SHA-256 is stored; the token cannot be shown again. It is\n"
+"single-use and expires after --ttl seconds. Works while `wicketd serve`\n"
+"runs.\n"
+"\n"
+"Options:\n"
+"  -d, --data DIR      the data directory made by `wicketd init`\n"
+"  -t, --ttl SECONDS   validity (default 3600, 60..604800)\n"
+"  -h, --help          show this help\n";
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+usage_error(const char *cmd, const char *fmt, ...)
 {
-	return 1;
+	va_list ap;
+
+	fprintf(stderr, "wicketd %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry `wicketd %s --help`.\n", cmd);
+	return EXIT_USAGE;
+}
+
+static int
+parse_uint(const char *s, uint64_t min, uint64_t max, unsigned *out)
+{
+	uint64_t v;
+
+	if (wk_cstr_to_u64(s, max, &v) != 0 || v < min)
+		return WK_ERR_INVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "account-id", required_argument, NULL, 'a' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wk_init_opts o = { NULL, NULL, NULL };
+	struct wk_init_result res;
+	char why[1400];
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "d:a:r:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o.data_dir = optarg; break;
+		case 'a': o.account_id = optarg; break;
+		case 'r': o.region = optarg; break;
+		case 'h': fputs(init_help, stdout); return 0;
+		default: return usage_error("init", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("init", "unexpected argument '%s'",
+		    argv[optind]);
+	if (o.data_dir == NULL)
+		return usage_error("init", "--data DIR is required");
+	if (o.account_id != NULL && !wk_valid_account_id(o.account_id))
+		return usage_error("init", "--account-id must be 12 digits, "
+		    "not '%s'", o.account_id);
+	if (o.region != NULL && !wk_valid_region(o.region))
+		return usage_error("init", "--region '%s' is not a region name",
+		    o.region);
+	why[0] = '\0';
+	if (wk_init_data_dir(&o, &res, why, sizeof(why)) != 0) {
+		fprintf(stderr, "wicketd init: %s\n", why);
+		return 1;
+	}
+	printf("Initialised %s (account %s).\n"
+	    "Admin user:        %s\n"
+	    "AccessKeyId:       %s\n"
+	    "SecretAccessKey:   %s\n"
+	    "The key is also in %s/%s (profile default); region in %s/%s.\n"
+	    "Keep it secret: it has full access.\n", o.data_dir,
+	    res.account_id, res.user_arn, res.access_key_id,
+	    res.secret_access_key, o.data_dir, WK_DATA_CREDENTIALS,
+	    o.data_dir, WK_DATA_CONFIG);
+	wk_explicit_bzero(&res, sizeof(res));
+	return 0;
+}
+
+static int
+cmd_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = NULL;
+	unsigned ttl = 3600;
+	struct wk_store *st = NULL;
+	char token[WK_JOIN_TOKEN_LEN + 1], why[1400];
+	int ch, r;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(token_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "create") != 0)
+		return usage_error("token", "unknown subcommand '%s'",
+		    argv[1]);
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "d:t:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 't':
+			if (parse_uint(optarg, 60, 604800, &ttl) != 0)
+				return usage_error("token", "--ttl must be "
+				    "60..604800 seconds, not '%s'", optarg);
+			break;
+		case 'h': fputs(token_help, stdout); return 0;
+		default: return usage_error("token", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("token", "unexpected argument '%s'",
+		    argv[optind]);
+	if (data == NULL)
+		return usage_error("token", "--data DIR is required");
+	why[0] = '\0';
+	if (wk_data_open_store(data, &st, why, sizeof(why)) != 0) {
+		fprintf(stderr, "wicketd token: %s\n", why);
+		return 1;
+	}
+	r = wk_token_create(st, ttl, wk_wall_now(), token, sizeof(token));
+	wk_store_close(st);
+	if (r != 0) {
+		fprintf(stderr, "wicketd token: cannot create a token: %s\n",
+		    wk_strerror(r));
+		return 1;
+	}
+	printf("%s\n", token);
+	wk_explicit_bzero(token, sizeof(token));
+	return 0;
+}
+
+static int
+load_server(struct wk_server *srv, char *why, size_t whysz)
+{
+	char path[1100], *v = NULL;
+	int r;
+
+	if ((r = wk_data_open_store(srv->cfg.data_dir, &srv->store, why,
+	    whysz)) != 0)
+		return r;
+	if ((r = wk_data_path(srv->cfg.data_dir, WK_DATA_SIGNING_KEY, path,
+	    sizeof(path))) != 0 ||
+	    (r = wk_signkey_load(path, &srv->signkey)) != 0) {
+		snprintf(why, whysz, "%s: cannot load the signing key: %s",
+		    path, wk_strerror(r));
+		return r;
+	}
+	if ((r = wk_store_meta_get(srv->store, "account_id", &v)) != 0 ||
+	    !wk_valid_account_id(v)) {
+		snprintf(why, whysz, "the database has no valid account_id");
+		wk_free(v);
+		return r != 0 ? r : WK_ERR_INVAL;
+	}
+	snprintf(srv->account_id, sizeof(srv->account_id), "%s", v);
+	wk_free(v);
+	v = NULL;
+	if ((r = wk_store_meta_get(srv->store, "region", &v)) != 0 ||
+	    !wk_valid_region(v)) {
+		snprintf(why, whysz, "the database has no valid region");
+		wk_free(v);
+		return r != 0 ? r : WK_ERR_INVAL;
+	}
+	snprintf(srv->region, sizeof(srv->region), "%s", v);
+	wk_free(v);
+	return 0;
+}
+
+static void
+raise_fd_limit(size_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < want + 64) {
+		rl.rlim_cur = rl.rlim_max < want + 64 ? rl.rlim_max :
+		    want + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "key-ttl", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "max-connections", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const levels[] = { "debug", "info", "warn",
+	    "error" };
+	struct wk_server srv;
+	const char *data = NULL, *listen = NULL;
+	unsigned ttl = 60, maxconn = 60000;
+	sigset_t mask;
+	char why[1400];
+	int ch, r, level = WK_LOG_INFO, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "d:l:t:L:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'l': listen = optarg; break;
+		case 't':
+			if (parse_uint(optarg, 1, 3600, &ttl) != 0)
+				return usage_error("serve", "--key-ttl must be "
+				    "1..3600 seconds, not '%s'", optarg);
+			break;
+		case 'm':
+			if (parse_uint(optarg, 1, 1000000, &maxconn) != 0)
+				return usage_error("serve", "--max-connections "
+				    "must be 1..1000000, not '%s'", optarg);
+			break;
+		case 'L':
+			level = -1;
+			for (int i = 0; i < 4; i++)
+				if (strcmp(optarg, levels[i]) == 0)
+					level = i;
+			if (level < 0)
+				return usage_error("serve", "--log-level must "
+				    "be debug, info, warn or error, not '%s'",
+				    optarg);
+			break;
+		case 'h': fputs(serve_help, stdout); return 0;
+		default: return usage_error("serve", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("serve", "unexpected argument '%s'",
+		    argv[optind]);
+	if (data == NULL || listen == NULL)
+		return usage_error("serve", "--data DIR and --listen ADDR:PORT "
+		    "are required");
+	memset(&srv, 0, sizeof(srv));
+	if (strlen(data) >= sizeof(srv.cfg.data_dir) ||
+	    strlen(listen) >= sizeof(srv.cfg.listen))
+		return usage_error("serve", "argument too long");
+	snprintf(srv.cfg.data_dir, sizeof(srv.cfg.data_dir), "%s", data);
+	snprintf(srv.cfg.listen, sizeof(srv.cfg.listen), "%s", listen);
+	srv.cfg.key_ttl_seconds = ttl;
+	srv.cfg.agent_poll_seconds = 25;
+	srv.cfg.agent_offline_seconds = 70;
+	srv.cfg.max_connections = maxconn;
+	wk_log_set_level((enum wk_log_level)level);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(maxconn);
+
+	why[0] = '\0';
+	if ((r = load_server(&srv, why, sizeof(why))) != 0) {
+		fprintf(stderr, "wicketd serve: %s\n", why);
+		goto out;
+	}
+	if ((r = wk_loop_new(&srv.loop)) != 0 ||
+	    (r = wk_authz_cache_new(&srv.authz)) != 0 ||
+	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0) {
+		fprintf(stderr, "wicketd serve: start-up failed: %s\n",
+		    wk_strerror(r));
+		goto out;
+	}
+	wk_log(WK_LOG_INFO, "start", "version=%s account_id=%s region=%s "
+	    "data=%s", WK_VERSION, srv.account_id, srv.region,
+	    srv.cfg.data_dir);
+	if ((r = wk_http_serve(&srv, wk_routes)) != 0) {
+		fprintf(stderr, "wicketd serve: cannot serve on %s: %s\n",
+		    listen, wk_strerror(r));
+		goto out;
+	}
+	rc = 0;
+ out:
+	wk_agent_hub_free(srv.hub);
+	wk_authz_cache_free(srv.authz);
+	wk_loop_free(srv.loop);
+	wk_signkey_free(srv.signkey);
+	wk_signkey_free(srv.next_signkey);
+	wk_store_close(srv.store);
+	return rc;
+}
+
+static const struct command commands[] = {
+	{ .name = "init", .summary = "create a data directory",
+	    .help = init_help, .run = cmd_init },
+	{ .name = "serve", .summary = "run the server",
+	    .help = serve_help, .run = cmd_serve },
+	{ .name = "token", .summary = "join tokens",
+	    .help = token_help, .run = cmd_token },
+};
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(main_help, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(main_help, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("wicketd %s\n", WK_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "wicketd: unknown command '%s'\nTry `wicketd "
+	    "--help`.\n", argv[1]);
+	return EXIT_USAGE;
 }

@@ -1,0 +1,483 @@
+/*
+ * api.c - the AWS-compatible API front: protocol detection, SigV4
+ * authentication (auth.c), action lookup, and every reply in the
+ * protocol's AWS shape (Query XML for IAM/STS/EC2, JSON 1.1).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rand.h"
+#include "common/time.h"
+#include "server/api_int.h"
+#include "server/auth.h"
+
+#define NS_IAM "https://iam.amazonaws.com/doc/2010-05-08/"
+#define NS_STS "https://sts.amazonaws.com/doc/2011-06-15/"
+#define NS_EC2 "http://ec2.amazonaws.com/doc/2016-11-15/"
+#define VERSION_IAM "2010-05-08"
+#define VERSION_STS "2011-06-15"
+#define VERSION_EC2 "2016-11-15"
+
+#define WK_API_XML_MAX (8 * 1024 * 1024)	/* handler result ceiling */
+#define WK_API_TARGET_MAX 256
+#define WK_API_ACTION_MAX 128
+
+/* The request a handler is running for (one thread: no locks). */
+static const struct wk_api_req *cur_req;
+static enum wk_protocol cur_proto;
+
+enum wk_protocol
+wk_api_req_protocol(const struct wk_api_req *req)
+{
+	if (req != NULL && req == cur_req)
+		return cur_proto;
+	return req != NULL && req->json != NULL ? WK_PROTO_JSON :
+	    WK_PROTO_QUERY_IAM;
+}
+
+int
+wk_api_error(struct wk_api_resp *resp, unsigned status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	resp->status = status >= 400 ? status : 400;
+	snprintf(resp->error_code, sizeof(resp->error_code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(resp->error_message, sizeof(resp->error_message), fmt, ap);
+	va_end(ap);
+	resp->sender_fault = resp->status < 500;
+	return WK_ERR_INVAL;
+}
+
+const struct wk_api_action *
+wk_api_find(const struct wk_api_action *const *t, const char *name,
+    const char *target_prefix)
+{
+	if (t == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; t[i] != NULL; i++) {
+		if (strcmp(t[i]->name, name) != 0)
+			continue;
+		if (target_prefix != NULL && (t[i]->target_prefix == NULL ||
+		    strcmp(t[i]->target_prefix, target_prefix) != 0))
+			continue;
+		return t[i];
+	}
+	return NULL;
+}
+
+static const char *
+proto_ns(enum wk_protocol p)
+{
+	switch (p) {
+	case WK_PROTO_QUERY_STS: return NS_STS;
+	case WK_PROTO_QUERY_EC2: return NS_EC2;
+	default: return NS_IAM;
+	}
+}
+
+static int
+render_query_error(enum wk_protocol proto, const char *request_id,
+    const struct wk_api_resp *resp, struct wk_buf *b)
+{
+	int r;
+
+	if (proto == WK_PROTO_QUERY_EC2) {
+		if ((r = wk_buf_append_str(b, "<?xml version=\"1.0\" "
+		    "encoding=\"UTF-8\"?>\n<Response><Errors><Error>")) != 0 ||
+		    (r = wk_xml_text(b, "Code", resp->error_code)) != 0 ||
+		    (r = wk_xml_text(b, "Message", resp->error_message)) != 0 ||
+		    (r = wk_buf_append_str(b, "</Error></Errors>")) != 0 ||
+		    (r = wk_xml_text(b, "RequestID", request_id)) != 0)
+			return r;
+		return wk_buf_append_str(b, "</Response>");
+	}
+	if ((r = wk_buf_appendf(b, "<ErrorResponse xmlns=\"%s\"><Error>",
+	    proto_ns(proto))) != 0 ||
+	    (r = wk_xml_text(b, "Type", resp->sender_fault ? "Sender" :
+	    "Receiver")) != 0 ||
+	    (r = wk_xml_text(b, "Code", resp->error_code)) != 0 ||
+	    (r = wk_xml_text(b, "Message", resp->error_message)) != 0 ||
+	    (r = wk_buf_append_str(b, "</Error>")) != 0 ||
+	    (r = wk_xml_text(b, "RequestId", request_id)) != 0)
+		return r;
+	return wk_buf_append_str(b, "</ErrorResponse>");
+}
+
+static int
+render_query_ok(enum wk_protocol proto, const char *action,
+    const char *request_id, const struct wk_api_resp *resp, struct wk_buf *b)
+{
+	int r;
+
+	if ((r = wk_buf_appendf(b, "<%sResponse xmlns=\"%s\">", action,
+	    proto_ns(proto))) != 0)
+		return r;
+	if (proto == WK_PROTO_QUERY_EC2) {
+		if ((r = wk_xml_text(b, "requestId", request_id)) != 0 ||
+		    (r = wk_buf_append_span(b, wk_buf_span(&resp->xml))) != 0)
+			return r;
+	} else {
+		if (resp->xml.len > 0 &&
+		    ((r = wk_buf_appendf(b, "<%sResult>", action)) != 0 ||
+		    (r = wk_buf_append_span(b, wk_buf_span(&resp->xml))) != 0 ||
+		    (r = wk_buf_appendf(b, "</%sResult>", action)) != 0))
+			return r;
+		if ((r = wk_buf_append_str(b, "<ResponseMetadata>")) != 0 ||
+		    (r = wk_xml_text(b, "RequestId", request_id)) != 0 ||
+		    (r = wk_buf_append_str(b, "</ResponseMetadata>")) != 0)
+			return r;
+	}
+	return wk_buf_appendf(b, "</%sResponse>", action);
+}
+
+static int
+render_json(const struct wk_api_resp *resp, struct wk_buf *body,
+    struct wk_buf *headers)
+{
+	json_t *o = NULL;
+	char *s = NULL;
+	int r;
+
+	if (resp->error_code[0] != '\0') {
+		if ((r = wk_buf_appendf(headers, "x-amzn-ErrorType: %s\r\n",
+		    resp->error_code)) != 0)
+			return r;
+		o = json_pack("{s:s, s:s}", "__type", resp->error_code,
+		    "message", resp->error_message);
+		if (o == NULL)
+			return WK_ERR_NOMEM;
+		s = json_dumps(o, JSON_COMPACT);
+	} else if (resp->json != NULL) {
+		s = json_dumps(resp->json, JSON_COMPACT);
+	} else {
+		return wk_buf_append_str(body, "{}");
+	}
+	r = s != NULL ? wk_buf_append_str(body, s) : WK_ERR_NOMEM;
+	free(s);	/* jansson's allocator */
+	json_decref(o);
+	return r;
+}
+
+int
+wk_api_render(enum wk_protocol proto, const char *action,
+    const char *request_id, const struct wk_api_resp *resp,
+    struct wk_buf *body, const char **content_type, struct wk_buf *headers)
+{
+	int r;
+
+	if ((r = wk_buf_appendf(headers, "x-amzn-RequestId: %s\r\n",
+	    request_id)) != 0)
+		return r;
+	if (proto == WK_PROTO_JSON) {
+		*content_type = "application/x-amz-json-1.1";
+		return render_json(resp, body, headers);
+	}
+	*content_type = "text/xml";
+	if (resp->error_code[0] != '\0' || action == NULL)
+		return render_query_error(proto, request_id, resp, body);
+	return render_query_ok(proto, action, request_id, resp, body);
+}
+
+static void
+internal_error(enum wk_protocol proto, struct wk_api_resp *resp)
+{
+	switch (proto) {
+	case WK_PROTO_QUERY_IAM:
+		wk_api_error(resp, 500, "ServiceFailure", "The request "
+		    "processing has failed because of an unknown error, "
+		    "exception or failure.");
+		break;
+	case WK_PROTO_QUERY_EC2:
+		wk_api_error(resp, 500, "InternalError", "An internal error "
+		    "has occurred.");
+		break;
+	default:
+		wk_api_error(resp, 500, "InternalFailure", "The request "
+		    "processing has failed because of an unknown error, "
+		    "exception or failure.");
+		break;
+	}
+}
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool
+is_action_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > WK_API_ACTION_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9')))
+			return false;
+	}
+	return true;
+}
+
+/* Protocol from the credential scope's service for Query requests. */
+static enum wk_protocol
+query_proto(const char *service, bool *known)
+{
+	*known = true;
+	if (strcmp(service, "sts") == 0)
+		return WK_PROTO_QUERY_STS;
+	if (strcmp(service, "ec2") == 0)
+		return WK_PROTO_QUERY_EC2;
+	*known = strcmp(service, "iam") == 0;
+	return WK_PROTO_QUERY_IAM;
+}
+
+/* Finds the JSON action named by X-Amz-Target and decodes the body. */
+static int
+decode_json(const struct wk_http_request *req, struct wk_span target,
+    struct wk_api_resp *resp, const struct wk_api_action **act,
+    json_t **json, char *action_name, size_t action_sz)
+{
+	char prefix[WK_API_TARGET_MAX + 1], op[WK_API_TARGET_MAX + 1];
+	struct wk_span ct = wk_http_header(req, "Content-Type");
+	const uint8_t *dot = NULL;
+	json_error_t jerr;
+	size_t plen;
+
+	if (target.len == 0 || target.len > WK_API_TARGET_MAX)
+		return wk_api_error(resp, 400, "UnknownOperationException",
+		    "X-Amz-Target is malformed.");
+	for (size_t i = 0; i < target.len; i++)
+		if (target.p[i] == '.')
+			dot = target.p + i;
+	if (dot == NULL)
+		return wk_api_error(resp, 400, "UnknownOperationException",
+		    "X-Amz-Target is malformed.");
+	plen = (size_t)(dot - target.p);
+	memcpy(prefix, target.p, plen);
+	prefix[plen] = '\0';
+	memcpy(op, dot + 1, target.len - plen - 1);
+	op[target.len - plen - 1] = '\0';
+	if (!is_action_name(op) || strlen(prefix) != plen)
+		return wk_api_error(resp, 400, "UnknownOperationException",
+		    "X-Amz-Target is malformed.");
+	snprintf(action_name, action_sz, "%s", op);
+	*act = wk_api_find(wk_json_actions, op, prefix);
+	if (*act == NULL || (*act)->protocol != WK_PROTO_JSON)
+		return wk_api_error(resp, 400, "UnknownOperationException",
+		    "Unknown operation %s.", op);
+	if (ct.p != NULL && !wk_span_starts_with(ct, "application/x-amz-json-"))
+		return wk_api_error(resp, 400, "SerializationException",
+		    "Content-Type must be application/x-amz-json-1.1.");
+	if (req->body.len > (*act)->body_max)
+		return wk_api_error(resp, 413, "RequestEntityTooLargeException",
+		    "Request body is larger than %zu bytes.",
+		    (*act)->body_max);
+	*json = json_loadb((const char *)req->body.p, req->body.len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (*json == NULL || !json_is_object(*json))
+		return wk_api_error(resp, 400, "SerializationException",
+		    "The request body is not a JSON object.");
+	return 0;
+}
+
+/* Finds the Query action and decodes the form body into params. */
+static int
+decode_query(const struct wk_http_request *req, enum wk_protocol proto,
+    struct wk_api_resp *resp, const struct wk_api_action **act,
+    struct wk_params *params, char *action_name, size_t action_sz)
+{
+	const struct wk_api_action *const *table;
+	struct wk_span ct = wk_http_header(req, "Content-Type");
+	struct wk_span src = req->body;
+	const char *version, *want, *action;
+	char why[64];
+	int r;
+
+	switch (proto) {
+	case WK_PROTO_QUERY_STS:
+		table = wk_sts_actions;
+		want = VERSION_STS;
+		break;
+	case WK_PROTO_QUERY_EC2:
+		table = wk_ec2_actions;
+		want = VERSION_EC2;
+		break;
+	default:
+		table = wk_iam_actions;
+		want = VERSION_IAM;
+		break;
+	}
+	if (src.len == 0)
+		src = req->query;
+	else if (ct.p == NULL || !wk_span_starts_with(ct,
+	    "application/x-www-form-urlencoded"))
+		return wk_api_error(resp, 400, "MalformedQueryString",
+		    "Content-Type must be "
+		    "application/x-www-form-urlencoded.");
+	if ((r = wk_params_parse(src, WK_PARAMS_MAX_COUNT, params, why,
+	    sizeof(why))) != 0)
+		return wk_api_error(resp, 400, "MalformedQueryString",
+		    "The query string is malformed: %s.", why);
+	if ((action = wk_params_get(params, "Action")) == NULL)
+		return wk_api_error(resp, 400, "MissingAction",
+		    "The request is missing an action or a required "
+		    "parameter.");
+	if (!is_action_name(action))
+		return wk_api_error(resp, 400, "InvalidAction",
+		    "The action is not valid for this web service.");
+	snprintf(action_name, action_sz, "%s", action);
+	if ((version = wk_params_get(params, "Version")) == NULL)
+		return wk_api_error(resp, 400, "MissingParameter",
+		    "The request must contain the parameter Version.");
+	*act = wk_api_find(table, action, NULL);
+	if (*act == NULL || (*act)->protocol != proto ||
+	    strcmp(version, want) != 0) {
+		*act = NULL;
+		return wk_api_error(resp, 400, "InvalidAction",
+		    "Could not find operation %s for version %.32s", action,
+		    version);
+	}
+	if (req->body.len > (*act)->body_max)
+		return wk_api_error(resp, 413, "RequestEntityTooLarge",
+		    "Request body is larger than %zu bytes.",
+		    (*act)->body_max);
+	return 0;
+}
+
+void
+wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	uint64_t t0 = mono_us();
+	struct wk_api_resp resp;
+	struct wk_params params = { NULL, 0 };
+	struct wk_auth_info info;
+	struct wk_auth_error aerr;
+	struct wk_caller caller;
+	struct wk_api_req areq;
+	struct wk_buf body, headers;
+	const struct wk_api_action *act = NULL;
+	const char *ctype = "text/xml";
+	enum wk_protocol proto;
+	struct wk_span target;
+	char rid[37], service[32], action_name[WK_API_ACTION_MAX + 1] = "-";
+	json_t *json = NULL;
+	bool authed = false;
+	int r;
+
+	memset(&resp, 0, sizeof(resp));
+	memset(&caller, 0, sizeof(caller));
+	wk_buf_init(&resp.xml, WK_API_XML_MAX);
+	wk_buf_init(&body, WK_API_XML_MAX + 4096);
+	wk_buf_init(&headers, 4096);
+	if (wk_random_uuid(rid) != 0)
+		snprintf(rid, sizeof(rid), "00000000-0000-4000-8000-%012llx",
+		    (unsigned long long)t0);
+
+	target = wk_http_header(req, "X-Amz-Target");
+	if (target.p != NULL) {
+		proto = WK_PROTO_JSON;
+	} else {
+		bool known;
+
+		wk_auth_peek_service(req, service, sizeof(service));
+		proto = query_proto(service, &known);
+	}
+
+	r = wk_auth_request(srv->store, req, wk_wall_now(), &caller, &info,
+	    &aerr);
+	if (r != 0) {
+		wk_api_error(&resp, aerr.status, proto == WK_PROTO_JSON ?
+		    aerr.json_code : aerr.code, "%s", aerr.message);
+		goto reply;
+	}
+	authed = true;
+	if (proto == WK_PROTO_JSON) {
+		r = decode_json(req, target, &resp, &act, &json, action_name,
+		    sizeof(action_name));
+	} else {
+		bool known;
+
+		proto = query_proto(info.service, &known);
+		if (!known) {
+			r = wk_api_error(&resp, 400, "InvalidAction",
+			    "The service %.31s is not served here.",
+			    info.service);
+		} else {
+			r = decode_query(req, proto, &resp, &act, &params,
+			    action_name, sizeof(action_name));
+		}
+	}
+	if (r != 0) {
+		act = NULL;
+		goto reply;
+	}
+
+	memset(&areq, 0, sizeof(areq));
+	areq.srv = srv;
+	areq.caller = &caller;
+	areq.request_id = rid;
+	areq.source_ip = req->source_ip;
+	areq.secure = req->secure;
+	areq.now = wk_wall_now();
+	areq.via = "api";
+	areq.params = proto == WK_PROTO_JSON ? NULL : &params;
+	areq.json = json;
+	cur_req = &areq;
+	cur_proto = proto;
+	r = act->handle(&areq, &resp);
+	cur_req = NULL;
+	if (r != 0 && resp.error_code[0] == '\0') {
+		wk_log(WK_LOG_ERROR, "api_handler", "request_id=%s action=%s "
+		    "error=%s", rid, act->name, wk_strerror(r));
+		internal_error(proto, &resp);
+	}
+	if (resp.error_code[0] != '\0' && resp.status < 400)
+		resp.status = 400;
+
+ reply:
+	if ((r = wk_api_render(proto, act != NULL ? act->name : NULL, rid,
+	    &resp, &body, &ctype, &headers)) != 0) {
+		wk_log(WK_LOG_ERROR, "api_render", "request_id=%s error=%s",
+		    rid, wk_strerror(r));
+		wk_buf_reset(&body);
+		wk_buf_reset(&headers);
+		memset(&resp.error_code, 0, sizeof(resp.error_code));
+		internal_error(proto, &resp);
+		wk_buf_appendf(&headers, "x-amzn-RequestId: %s\r\n", rid);
+		if (proto == WK_PROTO_JSON)
+			wk_buf_append_str(&body, "{\"__type\":\"InternalFailure\""
+			    ",\"message\":\"internal error\"}");
+	}
+	if (resp.error_code[0] == '\0')
+		resp.status = 200;
+	wk_http_respond(c, resp.status, ctype, wk_buf_span(&body),
+	    wk_buf_cstr(&headers));
+	wk_log(WK_LOG_INFO, "api", "request_id=%s caller=%s action=%s "
+	    "status=%u error=%s source_ip=%s duration_us=%llu", rid,
+	    authed ? caller.user.arn : "-", action_name, resp.status,
+	    resp.error_code[0] != '\0' ? resp.error_code : "-",
+	    req->source_ip != NULL ? req->source_ip : "-",
+	    (unsigned long long)(mono_us() - t0));
+	wk_explicit_bzero(&caller, sizeof(caller));
+	wk_params_free(&params);
+	json_decref(json);
+	json_decref(resp.json);
+	wk_buf_cleanup(&resp.xml);
+	wk_buf_cleanup(&body);
+	wk_buf_cleanup(&headers);
+}

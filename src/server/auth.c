@@ -1,0 +1,254 @@
+/*
+ * auth.c - SigV4 authentication of API requests (header form), with AWS's
+ * error codes per protocol. The secret is decrypted by the store for the
+ * verification only and wiped at once.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "crypto/sigv4.h"
+#include "server/auth.h"
+
+/* Last-used is written at most once a minute per key (a small cache). */
+#define TOUCH_SLOTS 256
+#define TOUCH_INTERVAL_SECONDS 60
+
+static struct {
+	char id[33];
+	time_t when;
+} touched[TOUCH_SLOTS];
+
+static const char msg_missing[] = "Request is missing Authentication Token";
+static const char msg_incomplete[] = "Authorization header requires "
+    "'Credential', 'Signature' and 'SignedHeaders' parameters in the "
+    "proper format.";
+static const char msg_bad_key[] = "The security token included in the "
+    "request is invalid.";
+static const char msg_mismatch[] = "The request signature we calculated "
+    "does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for "
+    "details.";
+
+static int
+fail(struct wk_auth_error *err, unsigned status, const char *code,
+    const char *json_code, const char *msg)
+{
+	err->status = status;
+	err->code = code;
+	err->json_code = json_code;
+	snprintf(err->message, sizeof(err->message), "%s", msg);
+	return status >= 500 ? WK_ERR_STORE : WK_ERR_AUTH;
+}
+
+static int
+internal(struct wk_auth_error *err, int r)
+{
+	fail(err, 500, "InternalFailure", "InternalFailure", "The request "
+	    "processing has failed because of an unknown error, exception or "
+	    "failure.");
+	return r == WK_ERR_NOMEM ? r : WK_ERR_STORE;
+}
+
+/* The one Authorization header; NOTFOUND when absent, INVAL if repeated. */
+static int
+authorization_header(const struct wk_http_request *req, struct wk_span *out)
+{
+	size_t found = 0;
+
+	*out = WK_SPAN_NULL;
+	for (size_t i = 0; i < req->nheaders; i++) {
+		if (wk_span_case_eq_cstr(req->headers[i].name,
+		    "Authorization")) {
+			*out = wk_span_trim(req->headers[i].value);
+			found++;
+		}
+	}
+	if (found > 1)
+		return WK_ERR_INVAL;
+	return found == 1 ? 0 : WK_ERR_NOTFOUND;
+}
+
+static void
+span_copy(struct wk_span s, char *out, size_t outsz)
+{
+	size_t n = s.len < outsz - 1 ? s.len : outsz - 1;
+
+	if (n > 0)
+		memcpy(out, s.p, n);
+	out[n] = '\0';
+}
+
+void
+wk_auth_peek_service(const struct wk_http_request *req, char *out,
+    size_t outsz)
+{
+	struct wk_sigv4_auth a;
+	struct wk_span v;
+
+	out[0] = '\0';
+	if (authorization_header(req, &v) != 0 ||
+	    v.len > WK_AUTH_MAX_AUTHORIZATION ||
+	    wk_sigv4_parse_authorization(v, &a) != 0)
+		return;
+	if (a.service.len < outsz)
+		span_copy(a.service, out, outsz);
+}
+
+static void
+touch_key(struct wk_store *st, const struct wk_access_key *k, time_t now,
+    const char *service, const char *region)
+{
+	size_t h = 5381;
+	int r;
+
+	for (const char *p = k->id; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	h %= TOUCH_SLOTS;
+	if (strcmp(touched[h].id, k->id) == 0 && now >= touched[h].when &&
+	    now - touched[h].when < TOUCH_INTERVAL_SECONDS)
+		return;
+	if ((r = wk_store_key_touch(st, k->id, now, service, region)) != 0) {
+		wk_log(WK_LOG_WARN, "key_touch", "access_key_id=%s error=%s",
+		    k->id, wk_strerror(r));
+		return;
+	}
+	snprintf(touched[h].id, sizeof(touched[h].id), "%s", k->id);
+	touched[h].when = now;
+}
+
+/* AWS's clock-skew message for the request's date. */
+static void
+expired_message(const struct wk_http_request *req, time_t now,
+    struct wk_auth_error *err)
+{
+	char sent[17] = "", nowbuf[17], bound[17];
+	struct wk_span dv = wk_http_header(req, "X-Amz-Date");
+	time_t t = 0;
+
+	if (dv.p != NULL && dv.len == 16)
+		span_copy(dv, sent, sizeof(sent));
+	if (sent[0] != '\0' && wk_time_parse(wk_span_from_cstr(sent), &t) != 0)
+		t = 0;
+	wk_time_amzdate(now, nowbuf);
+	if (t > now) {
+		wk_time_amzdate(now + WK_SIGV4_SKEW_SECONDS, bound);
+		snprintf(err->message, sizeof(err->message), "Signature not "
+		    "yet current: %s is still later than %s (%s + 15 min.)",
+		    sent, bound, nowbuf);
+	} else {
+		wk_time_amzdate(now - WK_SIGV4_SKEW_SECONDS, bound);
+		snprintf(err->message, sizeof(err->message), "Signature "
+		    "expired: %s is now earlier than %s (%s - 15 min.)", sent,
+		    bound, nowbuf);
+	}
+}
+
+int
+wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
+    time_t now, struct wk_caller *caller, struct wk_auth_info *info,
+    struct wk_auth_error *err)
+{
+	struct wk_sigv4_request sreq;
+	struct wk_sigv4_auth a;
+	struct wk_access_key key;
+	struct wk_span v;
+	char akid[WK_AUTH_MAX_ACCESS_KEY_ID + 1];
+	int r;
+
+	memset(caller, 0, sizeof(*caller));
+	memset(info, 0, sizeof(*info));
+	memset(err, 0, sizeof(*err));
+	memset(&key, 0, sizeof(key));
+
+	if ((r = authorization_header(req, &v)) == WK_ERR_NOTFOUND)
+		return fail(err, 403, "MissingAuthenticationToken",
+		    "MissingAuthenticationTokenException", msg_missing);
+	if (r != 0 || v.len > WK_AUTH_MAX_AUTHORIZATION ||
+	    req->nheaders > WK_SIGV4_MAX_HEADERS ||
+	    wk_sigv4_parse_authorization(v, &a) != 0)
+		return fail(err, 400, "IncompleteSignature",
+		    "IncompleteSignatureException", msg_incomplete);
+	if (a.service.len >= sizeof(info->service) ||
+	    a.region.len >= sizeof(info->region))
+		return fail(err, 400, "IncompleteSignature",
+		    "IncompleteSignatureException", msg_incomplete);
+	span_copy(a.service, info->service, sizeof(info->service));
+	span_copy(a.region, info->region, sizeof(info->region));
+	if (a.access_key_id.len == 0 ||
+	    a.access_key_id.len > WK_AUTH_MAX_ACCESS_KEY_ID)
+		return fail(err, 403, "InvalidClientTokenId",
+		    "UnrecognizedClientException", msg_bad_key);
+	span_copy(a.access_key_id, akid, sizeof(akid));
+
+	r = wk_store_key_get(st, akid, &key);
+	if (r == WK_ERR_NOTFOUND || (r == 0 && !key.active)) {
+		wk_log_auth(WK_LOG_INFO, "auth", "outcome=unknown_key "
+		    "access_key_id=%s source_ip=%s", akid,
+		    req->source_ip != NULL ? req->source_ip : "-");
+		r = fail(err, 403, "InvalidClientTokenId",
+		    "UnrecognizedClientException", msg_bad_key);
+		goto out;
+	}
+	if (r != 0) {
+		r = internal(err, r);
+		goto out;
+	}
+
+	memset(&sreq, 0, sizeof(sreq));
+	sreq.method = wk_span_from_cstr(req->method);
+	sreq.path = req->path;
+	sreq.query = req->query;
+	sreq.headers = req->headers;
+	sreq.nheaders = req->nheaders;
+	sreq.body = req->body;
+	r = wk_sigv4_verify(&sreq, &a, wk_span_from_cstr(key.secret), now);
+	wk_explicit_bzero(key.secret, sizeof(key.secret));
+	switch (r) {
+	case 0:
+		break;
+	case WK_ERR_EXPIRED:
+		fail(err, 403, "SignatureDoesNotMatch",
+		    "InvalidSignatureException", "");
+		expired_message(req, now, err);
+		r = WK_ERR_AUTH;
+		goto out;
+	case WK_ERR_AUTH:
+		wk_log_auth(WK_LOG_INFO, "auth", "outcome=bad_signature "
+		    "access_key_id=%s source_ip=%s", akid,
+		    req->source_ip != NULL ? req->source_ip : "-");
+		r = fail(err, 403, "SignatureDoesNotMatch",
+		    "InvalidSignatureException", msg_mismatch);
+		goto out;
+	case WK_ERR_NOMEM:
+		r = internal(err, r);
+		goto out;
+	default:
+		r = fail(err, 400, "IncompleteSignature",
+		    "IncompleteSignatureException", msg_incomplete);
+		goto out;
+	}
+
+	r = wk_store_user_get(st, key.user_name, &caller->user);
+	if (r == WK_ERR_NOTFOUND) {
+		r = fail(err, 403, "InvalidClientTokenId",
+		    "UnrecognizedClientException", msg_bad_key);
+		goto out;
+	}
+	if (r != 0) {
+		r = internal(err, r);
+		goto out;
+	}
+	snprintf(caller->access_key_id, sizeof(caller->access_key_id), "%s",
+	    key.id);
+	touch_key(st, &key, now, info->service, info->region);
+	r = 0;
+ out:
+	if (r != 0)
+		memset(&caller->user, 0, sizeof(caller->user));
+	wk_explicit_bzero(&key, sizeof(key));
+	return r;
+}

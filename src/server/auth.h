@@ -1,0 +1,52 @@
+/*
+ * auth.h - SigV4 authentication of an API request against the store.
+ *
+ * wk_auth_request checks the Authorization header (header form only),
+ * looks the access key up (decrypted secret, wiped after use), verifies the
+ * signature and loads the key's user. On failure it fills `err` with the
+ * status, the AWS error code for the Query protocols and for JSON 1.1, and
+ * AWS's message; the caller writes it in the protocol's shape.
+ */
+#ifndef WK_SERVER_AUTH_H
+#define WK_SERVER_AUTH_H
+
+#include <time.h>
+
+#include "server/api.h"
+#include "server/http.h"
+#include "store/store.h"
+
+/* Pre-authentication ceilings. */
+#define WK_AUTH_MAX_AUTHORIZATION 4096	/* bytes of the Authorization value */
+#define WK_AUTH_MAX_ACCESS_KEY_ID 128
+
+struct wk_auth_info {
+	char service[32];	/* credential scope service, "iam" */
+	char region[32];	/* credential scope region */
+};
+
+struct wk_auth_error {
+	unsigned status;		/* 400, 403 or 500 */
+	const char *code;		/* Query: "SignatureDoesNotMatch" */
+	const char *json_code;		/* JSON: "InvalidSignatureException" */
+	char message[512];
+};
+
+/*
+ * Authenticates req at wall time `now`. Returns 0 and fills caller and
+ * info, or a negative WK_ERR_* with err filled (WK_ERR_AUTH for every
+ * refusal, WK_ERR_STORE/NOMEM for internal failures, status 500).
+ */
+int wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
+    time_t now, struct wk_caller *caller, struct wk_auth_info *info,
+    struct wk_auth_error *err);
+
+/*
+ * Best effort: the service named in the request's credential scope, for
+ * choosing the error shape before (or without) authentication. Writes ""
+ * when there is none.
+ */
+void wk_auth_peek_service(const struct wk_http_request *req, char *out,
+    size_t outsz);
+
+#endif

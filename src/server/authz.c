@@ -1,0 +1,372 @@
+/*
+ * authz.c - wk_api_authorize: the standard request context, the user's
+ * parsed policies (cached per user, flushed whenever the store's policy
+ * generation moves), and AWS's access-denied errors per protocol.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "iam/policy_int.h"
+#include "server/api_int.h"
+#include "server/authz.h"
+
+#define CACHE_BUCKETS 1024
+
+/*
+ * Copies every key/value of src into dst. policy.h has no way to list a
+ * context's keys, so this reads the engine's context layout
+ * (iam/policy_int.h); to be replaced by a wk_ctx_merge in policy.h.
+ */
+static int
+ctx_merge(struct wk_ctx *dst, const struct wk_ctx *src)
+{
+	int r;
+
+	for (size_t i = 0; i < src->n; i++)
+		for (size_t j = 0; j < src->ents[i].nvals; j++)
+			if ((r = wk_ctx_add(dst, src->ents[i].key,
+			    src->ents[i].vals[j])) != 0)
+				return r;
+	return 0;
+}
+
+struct entry {
+	struct entry *next;
+	char user[65];			/* lower case */
+	struct wk_policy **policies;
+	char **sources;
+	struct wk_policy_ref *refs;
+	size_t n;
+};
+
+struct wk_authz_cache {
+	struct entry *buckets[CACHE_BUCKETS];
+	size_t count;
+	uint64_t generation;
+	bool have_generation;
+	struct wk_authz_stats stats;
+};
+
+static void
+entry_free(struct entry *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->n; i++) {
+		wk_policy_free(e->policies[i]);
+		wk_free(e->sources[i]);
+	}
+	wk_free(e->policies);
+	wk_free(e->sources);
+	wk_free(e->refs);
+	wk_free(e);
+}
+
+static void
+cache_flush(struct wk_authz_cache *c)
+{
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		struct entry *e = c->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+		c->buckets[i] = NULL;
+	}
+	c->count = 0;
+	c->stats.flushes++;
+}
+
+int
+wk_authz_cache_new(struct wk_authz_cache **out)
+{
+	struct wk_authz_cache *c;
+
+	*out = NULL;
+	if ((c = wk_calloc(1, sizeof(*c))) == NULL)
+		return WK_ERR_NOMEM;
+	*out = c;
+	return 0;
+}
+
+void
+wk_authz_cache_free(struct wk_authz_cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_flush(c);
+	wk_free(c);
+}
+
+void
+wk_authz_cache_stats(const struct wk_authz_cache *c, struct wk_authz_stats *out)
+{
+	*out = c->stats;
+}
+
+static size_t
+bucket_of(const char *lc)
+{
+	size_t h = 5381;
+
+	for (; *lc != '\0'; lc++)
+		h = h * 33 + (unsigned char)*lc;
+	return h % CACHE_BUCKETS;
+}
+
+static int
+load_entry(struct wk_store *st, const char *user_name, const char *lc,
+    struct entry **out)
+{
+	struct wk_effective_policy *eff = NULL;
+	struct entry *e = NULL;
+	size_t neff = 0;
+	char err[256];
+	int r;
+
+	*out = NULL;
+	if ((r = wk_store_effective_policies(st, user_name, &eff, &neff)) != 0)
+		goto out;
+	if ((e = wk_calloc(1, sizeof(*e))) == NULL ||
+	    (neff > 0 && ((e->policies = wk_calloc(neff,
+	    sizeof(*e->policies))) == NULL ||
+	    (e->sources = wk_calloc(neff, sizeof(*e->sources))) == NULL ||
+	    (e->refs = wk_calloc(neff, sizeof(*e->refs))) == NULL))) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	snprintf(e->user, sizeof(e->user), "%s", lc);
+	for (size_t i = 0; i < neff; i++) {
+		const char *doc = eff[i].document != NULL ? eff[i].document :
+		    "";
+
+		err[0] = '\0';
+		if ((r = wk_policy_parse(wk_span_from_cstr(doc), 0,
+		    &e->policies[e->n], err, sizeof(err))) != 0) {
+			wk_log(WK_LOG_ERROR, "authz_policy", "user=%s "
+			    "source=%s error=%s detail=\"%s\"", user_name,
+			    eff[i].source, wk_strerror(r), err);
+			if (r != WK_ERR_NOMEM)
+				r = WK_ERR_INVAL;
+			goto out;
+		}
+		if ((e->sources[e->n] = wk_strdup(eff[i].source)) == NULL) {
+			wk_policy_free(e->policies[e->n]);
+			r = WK_ERR_NOMEM;
+			goto out;
+		}
+		e->refs[e->n].policy = e->policies[e->n];
+		e->refs[e->n].source = e->sources[e->n];
+		e->n++;
+	}
+	*out = e;
+	e = NULL;
+	r = 0;
+ out:
+	entry_free(e);
+	wk_effective_policy_list_free(eff, neff);
+	return r;
+}
+
+int
+wk_authz_policies(struct wk_authz_cache *c, struct wk_store *st,
+    const char *user_name, const struct wk_policy_ref **refs, size_t *n)
+{
+	struct entry *e;
+	char lc[65];
+	uint64_t gen;
+	size_t b, len = strlen(user_name);
+	int r;
+
+	*refs = NULL;
+	*n = 0;
+	if (len == 0 || len >= sizeof(lc))
+		return WK_ERR_INVAL;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = user_name[i];
+
+		lc[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+	}
+	if ((r = wk_store_policy_generation(st, &gen)) != 0)
+		return r;
+	if (!c->have_generation || gen != c->generation) {
+		if (c->count > 0)
+			cache_flush(c);
+		c->generation = gen;
+		c->have_generation = true;
+	}
+	b = bucket_of(lc);
+	for (e = c->buckets[b]; e != NULL; e = e->next)
+		if (strcmp(e->user, lc) == 0)
+			break;
+	if (e != NULL) {
+		c->stats.hits++;
+	} else {
+		if ((r = load_entry(st, user_name, lc, &e)) != 0)
+			return r;
+		c->stats.loads++;
+		if (c->count >= WK_AUTHZ_CACHE_MAX_USERS) {
+			cache_flush(c);
+			b = bucket_of(lc);
+		}
+		e->next = c->buckets[b];
+		c->buckets[b] = e;
+		c->count++;
+	}
+	*refs = e->refs;
+	*n = e->n;
+	return 0;
+}
+
+int
+wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
+    const struct wk_ctx *extra, const char *const *extra_keys,
+    size_t nextra_keys, struct wk_ctx **out)
+{
+	struct wk_ctx *ctx = NULL;
+	struct wk_tag *tags = NULL;
+	size_t ntags = 0;
+	char when[21], epoch[32], key[160];
+	int r;
+
+	*out = NULL;
+	if ((r = wk_ctx_new(&ctx)) != 0)
+		return r;
+	wk_time_iso8601(p->now, when);
+	snprintf(epoch, sizeof(epoch), "%lld", (long long)p->now);
+	if ((r = wk_ctx_add(ctx, "aws:CurrentTime", when)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:EpochTime", epoch)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:SecureTransport", p->secure ? "true" :
+	    "false")) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:username", p->user->name)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:userid", p->user->id)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:PrincipalArn", p->user->arn)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:PrincipalType", "User")) != 0)
+		goto out;
+	if (p->source_ip != NULL && p->source_ip[0] != '\0' &&
+	    (r = wk_ctx_add(ctx, "aws:SourceIp", p->source_ip)) != 0)
+		goto out;
+	if (p->account_id != NULL && p->account_id[0] != '\0' &&
+	    (r = wk_ctx_add(ctx, "aws:PrincipalAccount", p->account_id)) != 0)
+		goto out;
+	if (p->region != NULL && p->region[0] != '\0' &&
+	    (r = wk_ctx_add(ctx, "aws:RequestedRegion", p->region)) != 0)
+		goto out;
+	if ((r = wk_store_user_tags_list(st, p->user->name, &tags,
+	    &ntags)) != 0 && r != WK_ERR_NOTFOUND)
+		goto out;
+	for (size_t i = 0; i < ntags; i++) {
+		snprintf(key, sizeof(key), "aws:PrincipalTag/%s", tags[i].key);
+		if ((r = wk_ctx_add(ctx, key, tags[i].value)) != 0)
+			goto out;
+	}
+	if (extra != NULL && extra_keys != NULL) {
+		for (size_t k = 0; k < nextra_keys; k++) {
+			size_t cnt = wk_ctx_count(extra, extra_keys[k]);
+
+			for (size_t i = 0; i < cnt; i++)
+				if ((r = wk_ctx_add(ctx, extra_keys[k],
+				    wk_ctx_get(extra, extra_keys[k], i))) != 0)
+					goto out;
+		}
+	} else if (extra != NULL && (r = ctx_merge(ctx, extra)) != 0) {
+		goto out;
+	}
+	*out = ctx;
+	ctx = NULL;
+	r = 0;
+ out:
+	wk_store_free(tags);
+	wk_ctx_free(ctx);
+	return r;
+}
+
+static void
+deny_error(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *action, const char *resource, const char *deny_code,
+    enum wk_decision d)
+{
+	enum wk_protocol proto = wk_api_req_protocol(req);
+	const char *arn = req->caller->user.arn;
+
+	if (proto == WK_PROTO_QUERY_EC2 && deny_code == NULL) {
+		wk_api_error(resp, 403, "UnauthorizedOperation", "You are not "
+		    "authorized to perform this operation.");
+		return;
+	}
+	if (deny_code == NULL)
+		deny_code = proto == WK_PROTO_JSON ? "AccessDeniedException" :
+		    "AccessDenied";
+	if (d == WK_DECISION_EXPLICIT_DENY)
+		wk_api_error(resp, 403, deny_code, "User: %s is not authorized "
+		    "to perform: %s on resource: %s with an explicit deny in "
+		    "an identity-based policy", arn, action, resource);
+	else
+		wk_api_error(resp, 403, deny_code, "User: %s is not authorized "
+		    "to perform: %s on resource: %s because no identity-based "
+		    "policy allows the %s action", arn, action, resource,
+		    action);
+}
+
+int
+wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *action, const char *resource, const struct wk_ctx *extra,
+    const char *deny_code, struct wk_decision_detail *detail)
+{
+	struct wk_server *srv = req->srv;
+	const struct wk_policy_ref *refs;
+	struct wk_authz_principal pr;
+	struct wk_decision_detail d;
+	struct wk_authz_request ar;
+	struct wk_ctx *ctx = NULL;
+	size_t n;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	d.decision = WK_DECISION_IMPLICIT_DENY;
+	d.statement = -1;
+	if (resource == NULL)
+		resource = "*";
+	if (srv->authz == NULL && (r = wk_authz_cache_new(&srv->authz)) != 0)
+		goto out;
+	if ((r = wk_authz_policies(srv->authz, srv->store,
+	    req->caller->user.name, &refs, &n)) != 0)
+		goto out;
+	memset(&pr, 0, sizeof(pr));
+	pr.user = &req->caller->user;
+	pr.account_id = srv->account_id;
+	pr.region = srv->region;
+	pr.source_ip = req->source_ip;
+	pr.secure = req->secure;
+	pr.now = req->now != 0 ? req->now : wk_wall_now();
+	if ((r = wk_authz_context(srv->store, &pr, extra, NULL, 0, &ctx)) != 0)
+		goto out;
+	ar.action = action;
+	ar.resource = resource;
+	ar.ctx = ctx;
+	if ((r = wk_policy_evaluate(refs, n, &ar, &d)) != 0)
+		goto out;
+	wk_log_auth(WK_LOG_DEBUG, "authz", "request_id=%s caller=%s "
+	    "action=%s resource=%s decision=%s", req->request_id != NULL ?
+	    req->request_id : "-", req->caller->user.arn, action, resource,
+	    wk_decision_name(d.decision));
+	if (d.decision != WK_DECISION_ALLOW) {
+		deny_error(req, resp, action, resource, deny_code, d.decision);
+		r = WK_ERR_DENIED;
+	}
+ out:
+	if (r != 0 && r != WK_ERR_DENIED)
+		wk_log(WK_LOG_ERROR, "authz", "request_id=%s caller=%s "
+		    "action=%s error=%s", req->request_id != NULL ?
+		    req->request_id : "-", req->caller->user.arn, action,
+		    wk_strerror(r));
+	if (detail != NULL)
+		*detail = d;
+	wk_ctx_free(ctx);
+	return r;
+}

@@ -1,0 +1,981 @@
+/*
+ * http.c - wicketd's HTTP front: libmicrohttpd in external-epoll mode,
+ * driven from our own epoll loop with a timer heap and a signalfd.
+ *
+ * Per request (struct wk_http_conn): route lookup and limits when the
+ * headers are in (404/405/413 before any body is read), body collected up
+ * to the route's cap, then the route runs. A route answers at once
+ * (wk_http_respond) or holds the request (wk_http_suspend); a held
+ * request's socket is watched for hang-up in our epoll, since MHD does not
+ * poll suspended connections.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "server/http.h"
+#include "server/server.h"
+
+#define EPOLL_BATCH 64
+#define MAX_WAIT_MS 1000
+#define DRAIN_MS 2000
+
+/* ---------------------------------------------------------------- timers */
+
+struct wk_timer {
+	uint64_t due_ms;
+	uint64_t seq;
+	size_t idx;
+	void (*cb)(void *arg);
+	void *arg;
+};
+
+struct wk_loop {
+	struct wk_timer **heap;
+	size_t n, cap;
+	uint64_t seq;
+	struct wk_timer *firing;	/* the timer whose callback runs */
+	bool firing_cancelled;
+};
+
+int
+wk_loop_new(struct wk_loop **out)
+{
+	*out = wk_calloc(1, sizeof(**out));
+	return *out == NULL ? WK_ERR_NOMEM : 0;
+}
+
+void
+wk_loop_free(struct wk_loop *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		wk_free(l->heap[i]);
+	wk_free(l->heap);
+	wk_free(l);
+}
+
+static bool
+timer_less(const struct wk_timer *a, const struct wk_timer *b)
+{
+	return a->due_ms < b->due_ms ||
+	    (a->due_ms == b->due_ms && a->seq < b->seq);
+}
+
+static void
+heap_set(struct wk_loop *l, size_t i, struct wk_timer *t)
+{
+	l->heap[i] = t;
+	t->idx = i;
+}
+
+static void
+heap_up(struct wk_loop *l, size_t i)
+{
+	struct wk_timer *t = l->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (!timer_less(t, l->heap[parent]))
+			break;
+		heap_set(l, i, l->heap[parent]);
+		i = parent;
+	}
+	heap_set(l, i, t);
+}
+
+static void
+heap_down(struct wk_loop *l, size_t i)
+{
+	struct wk_timer *t = l->heap[i];
+
+	for (;;) {
+		size_t kid = 2 * i + 1;
+
+		if (kid >= l->n)
+			break;
+		if (kid + 1 < l->n && timer_less(l->heap[kid + 1],
+		    l->heap[kid]))
+			kid++;
+		if (!timer_less(l->heap[kid], t))
+			break;
+		heap_set(l, i, l->heap[kid]);
+		i = kid;
+	}
+	heap_set(l, i, t);
+}
+
+static void
+heap_remove(struct wk_loop *l, size_t i)
+{
+	struct wk_timer *last = l->heap[--l->n];
+
+	if (i == l->n)
+		return;
+	heap_set(l, i, last);
+	heap_down(l, i);
+	heap_up(l, last->idx);
+}
+
+struct wk_timer *
+wk_loop_timer_add(struct wk_loop *l, uint64_t delay_ms, void (*cb)(void *arg),
+    void *arg)
+{
+	struct wk_timer *t;
+
+	if (l == NULL || cb == NULL)
+		return NULL;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap == 0 ? 64 : l->cap * 2;
+		struct wk_timer **nh;
+
+		if ((nh = wk_reallocarray(l->heap, ncap, sizeof(*nh))) == NULL)
+			return NULL;
+		l->heap = nh;
+		l->cap = ncap;
+	}
+	if ((t = wk_calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if (delay_ms > UINT64_MAX / 2)
+		delay_ms = UINT64_MAX / 2;
+	t->due_ms = wk_mono_ms() + delay_ms;
+	t->seq = l->seq++;
+	t->cb = cb;
+	t->arg = arg;
+	l->heap[l->n++] = t;
+	t->idx = l->n - 1;
+	heap_up(l, t->idx);
+	return t;
+}
+
+void
+wk_loop_timer_cancel(struct wk_loop *l, struct wk_timer *t)
+{
+	if (l == NULL || t == NULL)
+		return;
+	if (t == l->firing) {
+		l->firing_cancelled = true;
+		return;
+	}
+	if (t->idx >= l->n || l->heap[t->idx] != t)
+		return;
+	heap_remove(l, t->idx);
+	wk_free(t);
+}
+
+size_t
+wk_loop_run_timers(struct wk_loop *l, uint64_t now_ms)
+{
+	size_t ran = 0;
+
+	while (l->n > 0 && l->heap[0]->due_ms <= now_ms) {
+		struct wk_timer *t = l->heap[0];
+
+		heap_remove(l, 0);
+		l->firing = t;
+		l->firing_cancelled = false;
+		t->cb(t->arg);
+		l->firing = NULL;
+		wk_free(t);
+		ran++;
+	}
+	return ran;
+}
+
+uint64_t
+wk_loop_next_ms(const struct wk_loop *l, uint64_t now_ms)
+{
+	if (l->n == 0)
+		return UINT64_MAX;
+	return l->heap[0]->due_ms <= now_ms ? 0 : l->heap[0]->due_ms - now_ms;
+}
+
+/* ------------------------------------------------------------- requests */
+
+struct http_srv;
+
+struct wk_http_conn {
+	struct wk_http_conn *prev, *next;	/* requests in flight */
+	struct http_srv *hs;
+	struct MHD_Connection *mc;
+	const struct wk_http_route *route;
+	struct wk_buf body;
+	size_t body_max;
+	uint64_t start_ms;
+	struct wk_sigv4_header *headers;
+	size_t nheaders;
+	struct wk_buf query;
+	struct wk_buf path;
+	char method[16];
+	char source_ip[INET6_ADDRSTRLEN];
+	struct MHD_Response *response;	/* answer not yet queued */
+	unsigned status;
+	bool responded;		/* wk_http_respond was called */
+	bool dispatched;	/* the route ran */
+	bool want_suspend;
+	bool suspended;
+	bool closing;		/* client gone while held */
+	bool watched;		/* fd in our epoll */
+	int fd;
+	struct wk_timer *timer;
+	void (*on_timeout)(struct wk_http_conn *c, void *arg);
+	void (*on_close)(void *arg);
+	void *cb_arg;
+};
+
+struct http_srv {
+	struct wk_server *srv;
+	const struct wk_http_route *routes;
+	struct MHD_Daemon *d;
+	struct wk_loop *loop;
+	struct wk_http_conn *conns;
+	size_t nconns;
+	int epfd;
+	int sigfd;
+	int mhd_epfd;
+	bool need_run;
+	/* epoll tags */
+	char tag_mhd, tag_sig;
+};
+
+struct wk_span
+wk_http_header(const struct wk_http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (wk_span_case_eq_cstr(req->headers[i].name, name))
+			return req->headers[i].value;
+	return WK_SPAN_NULL;
+}
+
+static void
+unwatch(struct wk_http_conn *c)
+{
+	if (!c->watched)
+		return;
+	epoll_ctl(c->hs->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->watched = false;
+}
+
+static void
+watch(struct wk_http_conn *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct epoll_event ev;
+
+	ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;
+	c->fd = ci->connect_fd;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLRDHUP;
+	ev.data.ptr = c;
+	if (epoll_ctl(c->hs->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0)
+		c->watched = true;
+}
+
+static void
+conn_free(struct wk_http_conn *c)
+{
+	struct http_srv *hs = c->hs;
+
+	unwatch(c);
+	wk_loop_timer_cancel(hs->loop, c->timer);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		hs->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	hs->nconns--;
+	if (c->response != NULL)
+		MHD_destroy_response(c->response);
+	wk_buf_cleanup(&c->body);
+	wk_buf_cleanup(&c->query);
+	wk_buf_cleanup(&c->path);
+	wk_free(c->headers);
+	wk_free(c);
+}
+
+static int
+add_extra_headers(struct MHD_Response *resp, const char *extra)
+{
+	char name[128], value[1024];
+
+	while (extra != NULL && *extra != '\0') {
+		const char *eol = strstr(extra, "\r\n");
+		const char *colon;
+		size_t len = eol != NULL ? (size_t)(eol - extra) :
+		    strlen(extra);
+		size_t nlen, vlen;
+
+		colon = memchr(extra, ':', len);
+		if (colon == NULL)
+			return WK_ERR_INVAL;
+		nlen = (size_t)(colon - extra);
+		colon++;
+		while (colon < extra + len && *colon == ' ')
+			colon++;
+		vlen = len - (size_t)(colon - extra);
+		if (nlen == 0 || nlen >= sizeof(name) || vlen >= sizeof(value))
+			return WK_ERR_INVAL;
+		memcpy(name, extra, nlen);
+		name[nlen] = '\0';
+		memcpy(value, colon, vlen);
+		value[vlen] = '\0';
+		if (MHD_add_response_header(resp, name, value) != MHD_YES)
+			return WK_ERR_INVAL;
+		extra = eol != NULL ? eol + 2 : extra + len;
+	}
+	return 0;
+}
+
+int
+wk_http_respond(struct wk_http_conn *c, unsigned status,
+    const char *content_type, struct wk_span body, const char *extra_headers)
+{
+	struct MHD_Response *resp;
+	int r;
+
+	if (c == NULL || c->responded || c->closing)
+		return WK_ERR_INVAL;
+	resp = MHD_create_response_from_buffer(body.len, (void *)(uintptr_t)
+	    body.p, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return WK_ERR_NOMEM;
+	if ((content_type != NULL && MHD_add_response_header(resp,
+	    MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) ||
+	    (r = add_extra_headers(resp, extra_headers)) != 0) {
+		MHD_destroy_response(resp);
+		return WK_ERR_INVAL;
+	}
+	c->response = resp;
+	c->status = status;
+	c->responded = true;
+	c->want_suspend = false;
+	wk_loop_timer_cancel(c->hs->loop, c->timer);
+	c->timer = NULL;
+	c->on_timeout = NULL;
+	c->on_close = NULL;
+	if (c->suspended) {
+		unwatch(c);
+		c->suspended = false;
+		MHD_resume_connection(c->mc);
+		c->hs->need_run = true;
+	}
+	return 0;
+}
+
+static void
+respond_text(struct wk_http_conn *c, unsigned status, const char *text,
+    const char *extra)
+{
+	wk_http_respond(c, status, "text/plain; charset=utf-8",
+	    wk_span_from_cstr(text), extra);
+}
+
+static void
+held_timeout(void *arg)
+{
+	struct wk_http_conn *c = arg;
+	void (*cb)(struct wk_http_conn *, void *) = c->on_timeout;
+
+	c->timer = NULL;
+	if (c->responded)
+		return;
+	if (cb != NULL)
+		cb(c, c->cb_arg);
+	if (!c->responded) {
+		if (c->on_close != NULL) {
+			void (*oc)(void *) = c->on_close;
+
+			c->on_close = NULL;
+			oc(c->cb_arg);
+		}
+		respond_text(c, 504, "timeout\n", NULL);
+	}
+}
+
+int
+wk_http_suspend(struct wk_http_conn *c, uint64_t timeout_ms,
+    void (*on_timeout)(struct wk_http_conn *c, void *arg),
+    void (*on_close)(void *arg), void *arg)
+{
+	if (c == NULL || c->responded || c->suspended || c->want_suspend)
+		return WK_ERR_INVAL;
+	c->timer = wk_loop_timer_add(c->hs->loop, timeout_ms, held_timeout, c);
+	if (c->timer == NULL)
+		return WK_ERR_NOMEM;
+	c->want_suspend = true;
+	c->on_timeout = on_timeout;
+	c->on_close = on_close;
+	c->cb_arg = arg;
+	return 0;
+}
+
+/* Queues the stored response (after the handler returns). */
+static enum MHD_Result
+queue(struct wk_http_conn *c)
+{
+	enum MHD_Result ok;
+
+	ok = MHD_queue_response(c->mc, c->status, c->response);
+	MHD_destroy_response(c->response);
+	c->response = NULL;
+	return ok;
+}
+
+struct collect {
+	struct wk_sigv4_header *v;
+	size_t n, max;
+	bool too_many;
+};
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct collect *col = cls;
+
+	(void)kind;
+	if (col->n >= col->max) {
+		col->too_many = true;
+		return MHD_NO;
+	}
+	if (col->v != NULL) {
+		col->v[col->n].name = wk_span_from_mem(key, key_size);
+		col->v[col->n].value = value != NULL ?
+		    wk_span_from_mem(value, value_size) : WK_SPAN_NULL;
+	}
+	col->n++;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct wk_buf *q = cls;
+
+	(void)kind;
+	if ((q->len > 0 && wk_buf_putc(q, '&') != 0) ||
+	    wk_buf_append(q, key, key_size) != 0 ||
+	    (value != NULL && (wk_buf_putc(q, '=') != 0 ||
+	    wk_buf_append(q, value, value_size) != 0)))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+static void
+client_ip(struct MHD_Connection *mc, char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, outsz, "-");
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)outsz);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], out,
+			    (socklen_t)outsz);
+		else
+			inet_ntop(AF_INET6, &in6->sin6_addr, out,
+			    (socklen_t)outsz);
+	}
+}
+
+/* Headers are in: route, limits, early refusals. */
+static int
+conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
+    const char *method)
+{
+	const struct wk_http_route *rt, *path_match = NULL;
+	struct collect col = { NULL, 0, WK_HTTP_MAX_HEADERS, false };
+	struct wk_buf dec;
+	struct wk_span cl, auth;
+	uint64_t clen;
+	size_t ulen = strlen(url);
+	int r;
+
+	if (strlen(method) >= sizeof(c->method)) {
+		respond_text(c, 501, "method not implemented\n", NULL);
+		return 0;
+	}
+	snprintf(c->method, sizeof(c->method), "%s", method);
+	client_ip(c->mc, c->source_ip, sizeof(c->source_ip));
+	if (ulen > WK_HTTP_MAX_PATH) {
+		respond_text(c, 414, "request-target too long\n", NULL);
+		return 0;
+	}
+	if ((r = wk_buf_append(&c->path, url, ulen)) != 0)
+		return r;
+	if (MHD_get_connection_values_n(c->mc, MHD_GET_ARGUMENT_KIND,
+	    collect_arg, &c->query) < 0 || c->query.len > WK_HTTP_MAX_QUERY) {
+		respond_text(c, 414, "query too long\n", NULL);
+		return 0;
+	}
+	MHD_get_connection_values_n(c->mc, MHD_HEADER_KIND, collect_header,
+	    &col);
+	if (col.too_many) {
+		respond_text(c, 431, "too many header fields\n", NULL);
+		return 0;
+	}
+	if (col.n > 0) {
+		if ((col.v = wk_calloc(col.n, sizeof(*col.v))) == NULL)
+			return WK_ERR_NOMEM;
+		col.max = col.n;
+		col.n = 0;
+		MHD_get_connection_values_n(c->mc, MHD_HEADER_KIND,
+		    collect_header, &col);
+	}
+	c->headers = col.v;
+	c->nheaders = col.n;
+
+	wk_buf_init(&dec, WK_HTTP_MAX_PATH);
+	r = wk_uri_decode(&dec, wk_buf_span(&c->path), false);
+	for (rt = hs->routes; r == 0 && rt->handle != NULL; rt++) {
+		if (strcmp(rt->path, wk_buf_cstr(&dec)) != 0)
+			continue;
+		path_match = rt;
+		if (rt->method == NULL || strcmp(rt->method, method) == 0) {
+			c->route = rt;
+			break;
+		}
+	}
+	wk_buf_cleanup(&dec);
+	if (c->route == NULL) {
+		if (path_match != NULL) {
+			char allow[64];
+
+			snprintf(allow, sizeof(allow), "Allow: %s\r\n",
+			    path_match->method);
+			respond_text(c, 405, "method not allowed\n", allow);
+		} else {
+			respond_text(c, 404, "not found\n", NULL);
+		}
+		return 0;
+	}
+	c->body_max = c->route->body_max;
+	auth = wk_http_header(&(struct wk_http_request){
+	    .headers = c->headers, .nheaders = c->nheaders },
+	    "Authorization");
+	if (c->route->preauth_body_max != 0 &&
+	    c->route->preauth_body_max < c->body_max &&
+	    !wk_span_starts_with(auth, "AWS4-HMAC-SHA256 "))
+		c->body_max = c->route->preauth_body_max;
+	c->body.max = c->body_max;
+	cl = wk_http_header(&(struct wk_http_request){
+	    .headers = c->headers, .nheaders = c->nheaders },
+	    "Content-Length");
+	if (cl.p != NULL && (wk_span_to_u64(wk_span_trim(cl), UINT64_MAX,
+	    &clen) != 0 || clen > c->body_max)) {
+		respond_text(c, 413, "request body too large\n",
+		    "Connection: close\r\n");
+		return 0;
+	}
+	return 0;
+}
+
+static void
+dispatch(struct http_srv *hs, struct wk_http_conn *c)
+{
+	struct wk_http_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = c->method;
+	req.path = wk_buf_span(&c->path);
+	req.query = wk_buf_span(&c->query);
+	req.headers = c->headers;
+	req.nheaders = c->nheaders;
+	req.body = c->body.len > 0 ? wk_buf_span(&c->body) :
+	    wk_span_from_cstr("");
+	req.source_ip = c->source_ip;
+	req.secure = false;
+	c->dispatched = true;
+	c->route->handle(hs->srv, c, &req);
+	if (c->responded)
+		return;
+	if (c->want_suspend) {
+		c->want_suspend = false;
+		c->suspended = true;
+		MHD_suspend_connection(c->mc);
+		watch(c);
+		return;
+	}
+	wk_log(WK_LOG_ERROR, "http", "error=\"route gave no answer\" path=%s",
+	    wk_buf_cstr(&c->path));
+	respond_text(c, 500, "internal error\n", NULL);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mc, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_srv *hs = cls;
+	struct wk_http_conn *c = *con_cls;
+
+	(void)version;
+	if (c == NULL) {
+		if ((c = wk_calloc(1, sizeof(*c))) == NULL)
+			return MHD_NO;
+		c->hs = hs;
+		c->mc = mc;
+		c->fd = -1;
+		c->start_ms = wk_mono_ms();
+		wk_buf_init(&c->body, 0);
+		wk_buf_init(&c->query, WK_HTTP_MAX_QUERY);
+		wk_buf_init(&c->path, WK_HTTP_MAX_PATH);
+		c->next = hs->conns;
+		if (hs->conns != NULL)
+			hs->conns->prev = c;
+		hs->conns = c;
+		hs->nconns++;
+		*con_cls = c;
+		if (conn_start(hs, c, url, method) != 0)
+			return MHD_NO;
+		if (c->response != NULL)
+			return queue(c);
+		return MHD_YES;
+	}
+	if (c->closing)
+		return MHD_NO;
+	if (c->response != NULL)
+		return queue(c);
+	if (c->dispatched)
+		return MHD_YES;
+	if (*upload_data_size > 0) {
+		if (wk_mono_ms() - c->start_ms > WK_HTTP_BODY_DEADLINE_MS) {
+			wk_log(WK_LOG_INFO, "http", "outcome=dropped "
+			    "reason=slow_body source_ip=%s", c->source_ip);
+			return MHD_NO;
+		}
+		if (wk_buf_append(&c->body, upload_data,
+		    *upload_data_size) != 0) {
+			wk_log(WK_LOG_INFO, "http", "outcome=dropped "
+			    "reason=body_too_large source_ip=%s",
+			    c->source_ip);
+			return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	dispatch(hs, c);
+	if (c->response != NULL)
+		return queue(c);
+	return MHD_YES;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct wk_http_conn *c = *con_cls;
+
+	(void)cls;
+	(void)mc;
+	(void)toe;
+	if (c == NULL)
+		return;
+	if (!c->responded && c->on_close != NULL) {
+		void (*oc)(void *) = c->on_close;
+
+		c->on_close = NULL;
+		oc(c->cb_arg);
+	}
+	*con_cls = NULL;
+	conn_free(c);
+}
+
+/* A held request's client hung up: tell the route, then close. */
+static void
+held_hangup(struct wk_http_conn *c)
+{
+	unwatch(c);
+	if (!c->suspended || c->responded)
+		return;
+	c->closing = true;
+	wk_loop_timer_cancel(c->hs->loop, c->timer);
+	c->timer = NULL;
+	if (c->on_close != NULL) {
+		void (*oc)(void *) = c->on_close;
+
+		c->on_close = NULL;
+		oc(c->cb_arg);
+	}
+	c->suspended = false;
+	MHD_resume_connection(c->mc);
+	c->hs->need_run = true;
+}
+
+static size_t
+unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+__attribute__((format(printf, 2, 0))) static void
+mhd_log(void *cls, const char *fm, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fm, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	wk_log(WK_LOG_WARN, "mhd", "message=\"%s\"", msg);
+}
+
+/* "host:port" or "[v6]:port" (numeric) into a socket address. */
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	char host[256], port[16];
+	const char *colon;
+	struct addrinfo hints, *ai = NULL;
+	size_t hlen;
+
+	if (listen[0] == '[') {
+		const char *end = strchr(listen, ']');
+
+		if (end == NULL || end[1] != ':')
+			return WK_ERR_INVAL;
+		hlen = (size_t)(end - listen - 1);
+		if (hlen >= sizeof(host))
+			return WK_ERR_INVAL;
+		memcpy(host, listen + 1, hlen);
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(listen, ':')) == NULL)
+			return WK_ERR_INVAL;
+		hlen = (size_t)(colon - listen);
+		if (hlen >= sizeof(host))
+			return WK_ERR_INVAL;
+		memcpy(host, listen, hlen);
+	}
+	host[hlen] = '\0';
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(port))
+		return WK_ERR_INVAL;
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(hlen > 0 ? host : NULL, port, &hints, &ai) != 0 ||
+	    ai == NULL)
+		return WK_ERR_INVAL;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int
+epoll_add(int epfd, int fd, void *tag)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = tag;
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : WK_ERR_IO;
+}
+
+static void
+read_signals(struct http_srv *hs)
+{
+	struct signalfd_siginfo si;
+
+	while (read(hs->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		wk_log(WK_LOG_INFO, "signal", "signo=%u action=shutdown",
+		    si.ssi_signo);
+		hs->srv->stopping = 1;
+	}
+}
+
+/* One turn of the loop: wait, run MHD, run timers. */
+static void
+turn(struct http_srv *hs, uint64_t max_wait_ms)
+{
+	struct epoll_event evs[EPOLL_BATCH];
+	MHD_UNSIGNED_LONG_LONG mhd_to;
+	uint64_t wait_ms = max_wait_ms, t;
+	int n;
+
+	if (MHD_get_timeout(hs->d, &mhd_to) == MHD_YES && mhd_to < wait_ms)
+		wait_ms = mhd_to;
+	if ((t = wk_loop_next_ms(hs->loop, wk_mono_ms())) < wait_ms)
+		wait_ms = t;
+	if (hs->need_run)
+		wait_ms = 0;
+	hs->need_run = false;
+	n = epoll_wait(hs->epfd, evs, EPOLL_BATCH, (int)wait_ms);
+	for (int i = 0; i < n; i++) {
+		void *tag = evs[i].data.ptr;
+
+		if (tag == &hs->tag_sig)
+			read_signals(hs);
+		else if (tag != &hs->tag_mhd)
+			held_hangup(tag);
+	}
+	MHD_run(hs->d);
+	wk_loop_run_timers(hs->loop, wk_mono_ms());
+	if (hs->need_run)
+		MHD_run(hs->d);
+}
+
+/* Stop accepting, answer every held request, let answers drain. */
+static void
+shutdown_gracefully(struct http_srv *hs)
+{
+	MHD_socket lfd = MHD_quiesce_daemon(hs->d);
+	uint64_t deadline;
+	struct wk_http_conn *c, *next;
+
+	for (c = hs->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->responded || !(c->suspended || c->want_suspend))
+			continue;
+		if (c->on_close != NULL) {
+			void (*oc)(void *) = c->on_close;
+
+			c->on_close = NULL;
+			oc(c->cb_arg);
+		}
+		respond_text(c, 503, "shutting down\n", "Connection: close\r\n");
+	}
+	deadline = wk_mono_ms() + DRAIN_MS;
+	while (hs->nconns > 0 && wk_mono_ms() < deadline)
+		turn(hs, 50);
+	MHD_stop_daemon(hs->d);
+	hs->d = NULL;
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+}
+
+int
+wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
+    void (*on_ready)(void *arg, unsigned port), void *arg)
+{
+	struct http_srv hs;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	const union MHD_DaemonInfo *di;
+	sigset_t mask;
+	bool own_loop = false;
+	unsigned port = 0;
+	int r;
+
+	memset(&hs, 0, sizeof(hs));
+	hs.srv = srv;
+	hs.routes = routes;
+	hs.epfd = hs.sigfd = -1;
+	if ((r = parse_listen(srv->cfg.listen, &ss, &sslen)) != 0) {
+		wk_log(WK_LOG_ERROR, "http", "error=\"bad listen address\" "
+		    "listen=%s", srv->cfg.listen);
+		return r;
+	}
+	if (srv->loop == NULL) {
+		if ((r = wk_loop_new(&srv->loop)) != 0)
+			return r;
+		own_loop = true;
+	}
+	hs.loop = srv->loop;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if ((hs.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (hs.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		r = WK_ERR_IO;
+		goto out;
+	}
+	hs.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    0, NULL, NULL, on_request, &hs,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)(srv->cfg.max_connections > 0 ?
+	    srv->cfg.max_connections : 60000),
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)WK_HTTP_IDLE_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WK_HTTP_CONN_MEMORY,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &hs,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
+	    MHD_OPTION_END);
+	(void)sslen;
+	if (hs.d == NULL) {
+		wk_log(WK_LOG_ERROR, "http", "error=\"cannot listen\" "
+		    "listen=%s", srv->cfg.listen);
+		r = WK_ERR_IO;
+		goto out;
+	}
+	di = MHD_get_daemon_info(hs.d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (di == NULL) {
+		r = WK_ERR_INTERNAL;
+		goto out;
+	}
+	hs.mhd_epfd = di->epoll_fd;
+	if ((r = epoll_add(hs.epfd, hs.mhd_epfd, &hs.tag_mhd)) != 0 ||
+	    (r = epoll_add(hs.epfd, hs.sigfd, &hs.tag_sig)) != 0)
+		goto out;
+	if ((di = MHD_get_daemon_info(hs.d, MHD_DAEMON_INFO_BIND_PORT)) !=
+	    NULL)
+		port = di->port;
+	wk_log(WK_LOG_INFO, "listening", "address=%s port=%u",
+	    srv->cfg.listen, port);
+	if (on_ready != NULL)
+		on_ready(arg, port);
+	while (!srv->stopping)
+		turn(&hs, MAX_WAIT_MS);
+	shutdown_gracefully(&hs);
+	wk_log(WK_LOG_INFO, "stopped", "outcome=clean");
+	r = 0;
+ out:
+	if (hs.d != NULL)
+		MHD_stop_daemon(hs.d);
+	if (hs.sigfd >= 0)
+		close(hs.sigfd);
+	if (hs.epfd >= 0)
+		close(hs.epfd);
+	if (own_loop) {
+		wk_loop_free(srv->loop);
+		srv->loop = NULL;
+	}
+	return r;
+}
+
+int
+wk_http_serve(struct wk_server *srv, const struct wk_http_route *routes)
+{
+	return wk_http_serve_ex(srv, routes, NULL, NULL);
+}

@@ -1,0 +1,35 @@
+/*
+ * routes.c - the route table of `wicketd serve`.
+ */
+#include <stddef.h>
+
+#include "server/agent_hub.h"
+#include "server/api.h"
+#include "server/wicketd.h"
+
+#define AGENT_BODY_MAX (64 * 1024)
+
+static void
+healthz(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	(void)srv;
+	(void)req;
+	wk_http_respond(c, 200, "text/plain; charset=utf-8",
+	    WK_SPAN_LIT("ok\n"), NULL);
+}
+
+const struct wk_http_route wk_routes[] = {
+	{ .method = "POST", .path = "/", .body_max = WK_API_BODY_MAX,
+	    .handle = wk_api_dispatch,
+	    .preauth_body_max = WK_API_PREAUTH_BODY_MAX },
+	{ .method = "POST", .path = "/agent/v1/enroll",
+	    .body_max = AGENT_BODY_MAX, .handle = wk_agent_enroll_handle },
+	{ .method = "POST", .path = "/agent/v1/update",
+	    .body_max = AGENT_BODY_MAX, .handle = wk_agent_update_handle },
+	{ .method = "GET", .path = "/agent/v1/poll",
+	    .body_max = AGENT_BODY_MAX, .handle = wk_agent_poll_handle },
+	{ .method = "GET", .path = "/healthz", .body_max = 0,
+	    .handle = healthz },
+	{ .handle = NULL },
+};

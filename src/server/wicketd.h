@@ -1,0 +1,73 @@
+/*
+ * wicketd.h - wicketd's subcommands (init.c, token.c, serve in main.c) and
+ * the data directory helpers they share.
+ */
+#ifndef WK_SERVER_WICKETD_H
+#define WK_SERVER_WICKETD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "server/http.h"
+#include "store/store.h"
+
+/* Files inside the data directory. */
+#define WK_DATA_DB "wicket.db"
+#define WK_DATA_MASTER_KEY "master.key"
+#define WK_DATA_SIGNING_KEY "signing.key"
+#define WK_DATA_CREDENTIALS "credentials"
+#define WK_DATA_CONFIG "config"
+
+#define WK_ADMIN_POLICY_ARN "arn:aws:iam::aws:policy/AdministratorAccess"
+
+struct wk_init_opts {
+	const char *data_dir;
+	const char *account_id;	/* NULL: random 12 digits */
+	const char *region;	/* NULL: us-east-1 */
+};
+
+/* The credentials init created (printed by the caller). */
+struct wk_init_result {
+	char access_key_id[33];
+	char secret_access_key[41];
+	char account_id[13];
+	char user_arn[2048];
+};
+
+/*
+ * Creates a data directory (see `wicketd init --help`). Refuses with
+ * WK_ERR_EXISTS when it already holds a database or key; never overwrites
+ * a file. `why` receives a message for the operator.
+ */
+int wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
+    char *why, size_t whysz);
+
+/* "DIR/name" into out; WK_ERR_TOOBIG when it does not fit. */
+int wk_data_path(const char *dir, const char *name, char *out, size_t outsz);
+/* Reads DIR/master.key (exactly 32 bytes, not group/world-readable). */
+int wk_master_key_load(const char *dir, uint8_t key[WK_MASTER_KEY_LEN],
+    char *why, size_t whysz);
+/* Opens DIR/wicket.db with DIR/master.key; refuses a missing database. */
+int wk_data_open_store(const char *dir, struct wk_store **out, char *why,
+    size_t whysz);
+
+/* Validation of init's arguments. */
+bool wk_valid_account_id(const char *s);
+bool wk_valid_region(const char *s);
+
+/* token.c: creates a one-time join token ("wkjt-" + 32 chars); out needs
+ * WK_JOIN_TOKEN_LEN + 1 bytes. */
+#define WK_JOIN_TOKEN_LEN 37
+int wk_token_create(struct wk_store *st, unsigned ttl_seconds, time_t now,
+    char *out, size_t outsz);
+/* Lower-case hex SHA-256 of s; out needs 65 bytes. */
+int wk_sha256_hex(const char *s, char out[static 65]);
+
+/* The route table of `wicketd serve` (routes.c). */
+extern const struct wk_http_route wk_routes[];
+#define WK_API_BODY_MAX (1024 * 1024)
+#define WK_API_PREAUTH_BODY_MAX (64 * 1024)
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * test_auth.c - SigV4 authentication against a real store: requests are
+ * signed with wk_sigv4_sign and checked by wk_auth_request, then broken in
+ * every way a client or an attacker could.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "crypto/sigv4.h"
+#include "server/auth.h"
+#include "store/store.h"
+
+#define AKID "AKIAAUTHTESTAUTHTST1"
+#define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+#define AKID2 "AKIAAUTHTESTAUTHTST2"
+#define NOW ((time_t)1700000000)
+
+struct fx {
+	char dir[64];
+	char db[128];
+	struct wk_store *st;
+};
+
+/* A signed request: headers, the Authorization value and the date. */
+struct signed_req {
+	struct wk_sigv4_header h[8];
+	size_t nh;
+	struct wk_buf authz;
+	char amz_date[17];
+	struct wk_http_request req;
+	const char *body;
+};
+
+static int
+setup(void **state)
+{
+	uint8_t key[WK_MASTER_KEY_LEN];
+	struct wk_user u;
+	struct wk_access_key k;
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/wk-authtest-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/wicket.db", f->dir);
+	memset(key, 3, sizeof(key));
+	assert_int_equal(wk_store_open(f->db, key, &f->st), 0);
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "alice");
+	snprintf(u.path, sizeof(u.path), "/");
+	snprintf(u.id, sizeof(u.id), "AIDAALICEALICEALICE12");
+	snprintf(u.arn, sizeof(u.arn), "arn:aws:iam::123456789012:user/alice");
+	u.create_date = NOW;
+	assert_int_equal(wk_store_user_create(f->st, &u), 0);
+	memset(&k, 0, sizeof(k));
+	snprintf(k.id, sizeof(k.id), AKID);
+	snprintf(k.user_name, sizeof(k.user_name), "alice");
+	snprintf(k.secret, sizeof(k.secret), SECRET);
+	k.active = true;
+	k.create_date = NOW;
+	assert_int_equal(wk_store_key_create(f->st, &k), 0);
+	snprintf(k.id, sizeof(k.id), AKID2);
+	k.active = false;
+	assert_int_equal(wk_store_key_create(f->st, &k), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+
+	wk_store_close(f->st);
+	unlink(f->db);
+	snprintf(p, sizeof(p), "%s-wal", f->db);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->db);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+sign(struct signed_req *s, const char *akid, const char *secret,
+    const char *service, time_t when, const char *body)
+{
+	struct wk_sigv4_request sr;
+
+	memset(s, 0, sizeof(*s));
+	s->body = body;
+	s->h[0].name = WK_SPAN_LIT("Host");
+	s->h[0].value = WK_SPAN_LIT("127.0.0.1:8080");
+	s->h[1].name = WK_SPAN_LIT("Content-Type");
+	s->h[1].value = WK_SPAN_LIT("application/x-www-form-urlencoded; "
+	    "charset=utf-8");
+	s->nh = 2;
+	memset(&sr, 0, sizeof(sr));
+	sr.method = WK_SPAN_LIT("POST");
+	sr.path = WK_SPAN_LIT("/");
+	sr.query = WK_SPAN_NULL;
+	sr.headers = s->h;
+	sr.nheaders = s->nh;
+	sr.body = wk_span_from_cstr(body);
+	wk_buf_init(&s->authz, 4096);
+	assert_int_equal(wk_sigv4_sign(&sr, akid, secret, NULL, "us-east-1",
+	    service, when, s->amz_date, &s->authz), 0);
+	s->h[s->nh].name = WK_SPAN_LIT("X-Amz-Date");
+	s->h[s->nh++].value = wk_span_from_mem(s->amz_date, 16);
+	s->h[s->nh].name = WK_SPAN_LIT("Authorization");
+	s->h[s->nh++].value = wk_buf_span(&s->authz);
+	s->req.method = "POST";
+	s->req.path = WK_SPAN_LIT("/");
+	s->req.query = WK_SPAN_NULL;
+	s->req.headers = s->h;
+	s->req.nheaders = s->nh;
+	s->req.body = wk_span_from_cstr(body);
+	s->req.source_ip = "127.0.0.1";
+}
+
+static int
+check(struct fx *f, struct signed_req *s, time_t now,
+    struct wk_caller *caller, struct wk_auth_error *err)
+{
+	struct wk_auth_info info;
+
+	return wk_auth_request(f->st, &s->req, now, caller, &info, err);
+}
+
+static void
+test_valid(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_info info;
+	struct wk_auth_error err;
+	struct wk_access_key k;
+	char svc[32];
+
+	sign(&s, AKID, SECRET, "iam", NOW, "Action=GetUser&Version=2010-05-08");
+	assert_int_equal(wk_auth_request(f->st, &s.req, NOW + 30, &caller,
+	    &info, &err), 0);
+	assert_string_equal(caller.user.name, "alice");
+	assert_string_equal(caller.user.arn,
+	    "arn:aws:iam::123456789012:user/alice");
+	assert_string_equal(caller.access_key_id, AKID);
+	assert_string_equal(info.service, "iam");
+	assert_string_equal(info.region, "us-east-1");
+	wk_auth_peek_service(&s.req, svc, sizeof(svc));
+	assert_string_equal(svc, "iam");
+	/* last used was recorded */
+	assert_int_equal(wk_store_key_get(f->st, AKID, &k), 0);
+	assert_int_equal(k.last_used, NOW + 30);
+	assert_string_equal(k.last_used_service, "iam");
+	wk_explicit_bzero(&k, sizeof(k));
+	wk_buf_cleanup(&s.authz);
+}
+
+static void
+test_missing_and_malformed(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_error err;
+	char svc[32];
+
+	sign(&s, AKID, SECRET, "sts", NOW, "Action=GetCallerIdentity");
+	/* no Authorization header */
+	s.req.nheaders = s.nh - 1;
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.status, 403);
+	assert_string_equal(err.code, "MissingAuthenticationToken");
+	assert_string_equal(err.json_code,
+	    "MissingAuthenticationTokenException");
+	assert_string_equal(caller.user.name, "");
+	wk_auth_peek_service(&s.req, svc, sizeof(svc));
+	assert_string_equal(svc, "");
+
+	/* garbage */
+	s.req.nheaders = s.nh;
+	s.h[s.nh - 1].value = WK_SPAN_LIT("AWS4-HMAC-SHA256 Credential=x");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.status, 400);
+	assert_string_equal(err.code, "IncompleteSignature");
+	assert_string_equal(err.json_code, "IncompleteSignatureException");
+	s.h[s.nh - 1].value = WK_SPAN_LIT("Basic dXNlcjpwYXNz");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.code, "IncompleteSignature");
+
+	/* two Authorization headers */
+	s.h[s.nh - 1].value = wk_buf_span(&s.authz);
+	s.h[s.nh] = s.h[s.nh - 1];
+	s.req.nheaders = s.nh + 1;
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.code, "IncompleteSignature");
+	wk_buf_cleanup(&s.authz);
+
+	/* an over-long Authorization value is refused before any lookup */
+	{
+		static char longv[WK_AUTH_MAX_AUTHORIZATION + 64];
+
+		memset(longv, 'a', sizeof(longv) - 1);
+		sign(&s, AKID, SECRET, "sts", NOW, "");
+		s.h[s.nh - 1].value = wk_span_from_cstr(longv);
+		assert_int_equal(check(f, &s, NOW, &caller, &err),
+		    WK_ERR_AUTH);
+		assert_string_equal(err.code, "IncompleteSignature");
+		wk_buf_cleanup(&s.authz);
+	}
+}
+
+static void
+test_bad_keys(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_error err;
+
+	sign(&s, "AKIANOSUCHKEYNOSUCH1", SECRET, "iam", NOW, "a=1");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.status, 403);
+	assert_string_equal(err.code, "InvalidClientTokenId");
+	assert_string_equal(err.json_code, "UnrecognizedClientException");
+	assert_string_equal(err.message,
+	    "The security token included in the request is invalid.");
+	wk_buf_cleanup(&s.authz);
+
+	/* inactive key: same answer as an unknown one */
+	sign(&s, AKID2, SECRET, "iam", NOW, "a=1");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.code, "InvalidClientTokenId");
+	wk_buf_cleanup(&s.authz);
+
+	/* wrong secret */
+	sign(&s, AKID, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ", "iam", NOW,
+	    "a=1");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.status, 403);
+	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	assert_string_equal(err.json_code, "InvalidSignatureException");
+	assert_non_null(strstr(err.message, "does not match"));
+	assert_string_equal(caller.user.name, "");
+	wk_buf_cleanup(&s.authz);
+}
+
+static void
+test_tampered(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_error err;
+
+	sign(&s, AKID, SECRET, "iam", NOW, "Action=GetUser&UserName=bob");
+	s.req.body = WK_SPAN_LIT("Action=GetUser&UserName=root");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	s.req.body = wk_span_from_cstr(s.body);
+	s.req.path = WK_SPAN_LIT("/x");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	s.req.path = WK_SPAN_LIT("/");
+	s.req.method = "PUT";
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	s.req.method = "POST";
+	s.h[0].value = WK_SPAN_LIT("evil.example:8080");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	s.h[0].value = WK_SPAN_LIT("127.0.0.1:8080");
+	/* and the original still verifies */
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	wk_buf_cleanup(&s.authz);
+}
+
+static void
+test_clock_skew(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_error err;
+
+	sign(&s, AKID, SECRET, "iam", NOW, "a=1");
+	assert_int_equal(check(f, &s, NOW + 14 * 60, &caller, &err), 0);
+	assert_int_equal(check(f, &s, NOW + 16 * 60, &caller, &err),
+	    WK_ERR_AUTH);
+	assert_int_equal(err.status, 403);
+	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	assert_string_equal(err.message, "Signature expired: "
+	    "20231114T221320Z is now earlier than 20231114T221420Z "
+	    "(20231114T222920Z - 15 min.)");
+	assert_int_equal(check(f, &s, NOW - 16 * 60, &caller, &err),
+	    WK_ERR_AUTH);
+	assert_non_null(strstr(err.message, "Signature not yet current: "
+	    "20231114T221320Z is still later than"));
+	wk_buf_cleanup(&s.authz);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_missing_and_malformed),
+		cmocka_unit_test(test_bad_keys),
+		cmocka_unit_test(test_tampered),
+		cmocka_unit_test(test_clock_skew),
+	};
+
+	wk_log_set_level(WK_LOG_NONE);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,488 @@
+/*
+ * test_http.c - the HTTP front: the timer heap, and a real server on
+ * 127.0.0.1 driven by a client thread (routing, limits, raw path/query,
+ * suspend/resume, timeouts, client hang-up, shutdown).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "server/http.h"
+#include "server/server.h"
+
+/* ---- timers ---- */
+
+static char order[16];
+static size_t norder;
+static struct wk_loop *tl;
+static struct wk_timer *victim;
+
+static void
+mark(void *arg)
+{
+	if (norder < sizeof(order) - 1)
+		order[norder++] = *(const char *)arg;
+}
+
+static void
+mark_and_cancel(void *arg)
+{
+	mark(arg);
+	wk_loop_timer_cancel(tl, victim);
+}
+
+static void
+test_timers_order_and_cancel(void **state)
+{
+	static char a = 'a', b = 'b', c = 'c', d = 'd', e = 'e';
+	struct wk_timer *tc;
+	uint64_t now;
+
+	(void)state;
+	assert_int_equal(wk_loop_new(&tl), 0);
+	norder = 0;
+	now = wk_mono_ms();
+	assert_int_equal(wk_loop_next_ms(tl, now), UINT64_MAX);
+	assert_non_null(wk_loop_timer_add(tl, 300, mark, (void *)&c));
+	assert_non_null(wk_loop_timer_add(tl, 100, mark, (void *)&a));
+	tc = wk_loop_timer_add(tl, 200, mark, (void *)&d);
+	assert_non_null(tc);
+	assert_non_null(wk_loop_timer_add(tl, 100, mark_and_cancel,
+	    (void *)&b));
+	victim = wk_loop_timer_add(tl, 150, mark, (void *)&e);
+	assert_non_null(victim);
+	wk_loop_timer_cancel(tl, tc);
+	assert_true(wk_loop_next_ms(tl, now) <= 100);
+	/* nothing is due yet */
+	assert_int_equal(wk_loop_run_timers(tl, now), 0);
+	/* a and b (same deadline: insertion order); b cancels e */
+	assert_int_equal(wk_loop_run_timers(tl, now + 5000), 3);
+	order[norder] = '\0';
+	assert_string_equal(order, "abc");
+	assert_int_equal(wk_loop_next_ms(tl, now), UINT64_MAX);
+	/* pending timers are freed with the loop */
+	assert_non_null(wk_loop_timer_add(tl, 1000, mark, (void *)&a));
+	wk_loop_free(tl);
+	tl = NULL;
+}
+
+static int
+cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static uint64_t fired[200];
+static size_t nfired;
+
+static void
+record_due(void *arg)
+{
+	fired[nfired++] = (uint64_t)(uintptr_t)arg;
+}
+
+static void
+test_timers_heap_many(void **state)
+{
+	struct wk_timer *t[200];
+	uint64_t want[200];
+	size_t nwant = 0;
+
+	(void)state;
+	assert_int_equal(wk_loop_new(&tl), 0);
+	nfired = 0;
+	for (size_t i = 0; i < 200; i++) {
+		uint64_t delay = (i * 7919) % 1000;
+
+		t[i] = wk_loop_timer_add(tl, delay, record_due,
+		    (void *)(uintptr_t)delay);
+		assert_non_null(t[i]);
+	}
+	for (size_t i = 0; i < 200; i++) {
+		if (i % 3 == 0)
+			wk_loop_timer_cancel(tl, t[i]);
+		else
+			want[nwant++] = (i * 7919) % 1000;
+	}
+	qsort(want, nwant, sizeof(want[0]), cmp_u64);
+	assert_int_equal(wk_loop_run_timers(tl, wk_mono_ms() + 10000), nwant);
+	assert_int_equal(nfired, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		assert_int_equal(fired[i], want[i]);
+	wk_loop_free(tl);
+	tl = NULL;
+}
+
+/* ---- a real server ---- */
+
+struct result {
+	char text[4096];
+};
+
+static struct result res[16];
+static unsigned port;
+static volatile int held_closed;
+static volatile int held_close_before_timeout;
+
+static void
+echo(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	char out[2048];
+	struct wk_span ua = wk_http_header(req, "x-test");
+
+	(void)srv;
+	snprintf(out, sizeof(out), "%s|%.*s|%.*s|%.*s|%.*s|%s", req->method,
+	    WK_SPAN_FMT(req->path), WK_SPAN_FMT(req->query),
+	    WK_SPAN_FMT(req->body), WK_SPAN_FMT(ua), req->source_ip);
+	wk_http_respond(c, 200, "text/plain", wk_span_from_cstr(out),
+	    "X-Extra: yes\r\nX-Two: 2\r\n");
+	/* a second answer is refused */
+	assert_int_not_equal(wk_http_respond(c, 500, NULL, WK_SPAN_NULL,
+	    NULL), 0);
+}
+
+static void
+on_hold_timeout(struct wk_http_conn *c, void *arg)
+{
+	(void)arg;
+	wk_http_respond(c, 200, "text/plain", WK_SPAN_LIT("held-timeout"),
+	    NULL);
+}
+
+static void
+hold(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	(void)srv;
+	(void)req;
+	assert_int_equal(wk_http_suspend(c, 200, on_hold_timeout, NULL, NULL),
+	    0);
+}
+
+struct pending {
+	struct wk_http_conn *c;
+	struct wk_server *srv;
+};
+static struct pending wake;
+
+static void
+wake_later(void *arg)
+{
+	struct pending *p = arg;
+
+	if (p->c != NULL)
+		wk_http_respond(p->c, 200, "text/plain", WK_SPAN_LIT("woken"),
+		    NULL);
+	p->c = NULL;
+}
+
+static void
+hold_wake(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	(void)req;
+	assert_int_equal(wk_http_suspend(c, 60000, NULL, NULL, NULL), 0);
+	wake.c = c;
+	wake.srv = srv;
+	assert_non_null(wk_loop_timer_add(srv->loop, 100, wake_later, &wake));
+}
+
+static void
+closed_cb(void *arg)
+{
+	(void)arg;
+	held_closed = 1;
+	held_close_before_timeout = 1;
+}
+
+static void
+closed_timeout(struct wk_http_conn *c, void *arg)
+{
+	(void)arg;
+	held_close_before_timeout = 0;
+	wk_http_respond(c, 200, NULL, WK_SPAN_NULL, NULL);
+}
+
+static void
+hold_until_close(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	(void)srv;
+	(void)req;
+	assert_int_equal(wk_http_suspend(c, 20000, closed_timeout, closed_cb,
+	    NULL), 0);
+}
+
+static struct wk_http_conn *shutdown_held;
+static volatile int shutdown_closed;
+
+static void
+shutdown_close(void *arg)
+{
+	(void)arg;
+	shutdown_closed = 1;
+	shutdown_held = NULL;
+}
+
+static void
+hold_forever(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	(void)srv;
+	(void)req;
+	shutdown_held = c;
+	assert_int_equal(wk_http_suspend(c, 60000, NULL, shutdown_close,
+	    NULL), 0);
+}
+
+static void
+silent(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	(void)srv;
+	(void)c;
+	(void)req;
+}
+
+static const struct wk_http_route routes[] = {
+	{ .method = "POST", .path = "/echo", .body_max = 100, .handle = echo,
+	    .preauth_body_max = 10 },
+	{ .method = "GET", .path = "/a b", .body_max = 0, .handle = echo },
+	{ .method = "GET", .path = "/hold", .body_max = 0, .handle = hold },
+	{ .method = "GET", .path = "/wake", .body_max = 0,
+	    .handle = hold_wake },
+	{ .method = "GET", .path = "/close", .body_max = 0,
+	    .handle = hold_until_close },
+	{ .method = "GET", .path = "/forever", .body_max = 0,
+	    .handle = hold_forever },
+	{ .method = "GET", .path = "/silent", .body_max = 0,
+	    .handle = silent },
+	{ .handle = NULL },
+};
+
+static int
+dial(void)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends raw bytes, reads until the server closes (or 5 s). */
+static void
+exchange(const char *raw, struct result *out)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd = dial();
+
+	out->text[0] = '\0';
+	if (fd < 0)
+		return;
+	if (write(fd, raw, strlen(raw)) < 0) {
+		close(fd);
+		return;
+	}
+	while (len < sizeof(out->text) - 1 &&
+	    (n = read(fd, out->text + len, sizeof(out->text) - 1 - len)) > 0)
+		len += (size_t)n;
+	out->text[len] = '\0';
+	close(fd);
+}
+
+static void *
+client(void *arg)
+{
+	char big[300];
+	int fd;
+
+	(void)arg;
+	exchange("POST /echo?b=2&a=%2F%20x&flag HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: AWS4-HMAC-SHA256 x\r\nX-Test: hi\r\n"
+	    "Content-Length: 5\r\nConnection: close\r\n\r\nhello", &res[0]);
+	exchange("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    &res[1]);
+	exchange("GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "\r\n", &res[2]);
+	exchange("POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: "
+	    "AWS4-HMAC-SHA256 x\r\nContent-Length: 101\r\n"
+	    "Connection: close\r\n\r\n", &res[3]);
+	/* without SigV4 the smaller pre-auth cap applies */
+	exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n"
+	    "Connection: close\r\n\r\nhello world", &res[4]);
+	exchange("GET /a%20b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    &res[5]);
+	exchange("GET /hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    &res[6]);
+	exchange("GET /wake HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    &res[7]);
+	exchange("GET /silent HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "\r\n", &res[8]);
+	{
+		char raw[8192];
+		size_t off = 0;
+
+		off += (size_t)snprintf(raw + off, sizeof(raw) - off,
+		    "GET /a%%20b HTTP/1.1\r\nHost: x\r\n");
+		for (int i = 0; i < 70; i++)
+			off += (size_t)snprintf(raw + off, sizeof(raw) - off,
+			    "X-H%d: v\r\n", i);
+		snprintf(raw + off, sizeof(raw) - off,
+		    "Connection: close\r\n\r\n");
+		exchange(raw, &res[9]);
+	}
+	/* chunked body over the cap: dropped without an answer */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	{
+		char raw[1024];
+
+		snprintf(raw, sizeof(raw), "POST /echo HTTP/1.1\r\nHost: x\r\n"
+		    "Authorization: AWS4-HMAC-SHA256 x\r\n"
+		    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+		    "%zx\r\n%s\r\n0\r\n\r\n", strlen(big), big);
+		exchange(raw, &res[10]);
+	}
+	/* a held request whose client goes away */
+	if ((fd = dial()) >= 0) {
+		const char *raw = "GET /close HTTP/1.1\r\nHost: x\r\n\r\n";
+
+		if (write(fd, raw, strlen(raw)) > 0) {
+			usleep(200000);
+			close(fd);
+		} else {
+			close(fd);
+		}
+		for (int i = 0; i < 50 && !held_closed; i++)
+			usleep(20000);
+	}
+	/* a request held at shutdown gets on_close, then 503 */
+	if ((fd = dial()) >= 0) {
+		const char *raw = "GET /forever HTTP/1.1\r\nHost: x\r\n"
+		    "Connection: close\r\n\r\n";
+		size_t len = 0;
+		ssize_t n;
+
+		if (write(fd, raw, strlen(raw)) > 0) {
+			usleep(200000);
+			kill(getpid(), SIGTERM);
+			while ((n = read(fd, res[11].text + len,
+			    sizeof(res[11].text) - 1 - len)) > 0)
+				len += (size_t)n;
+		}
+		res[11].text[len] = '\0';
+		close(fd);
+	} else {
+		kill(getpid(), SIGTERM);
+	}
+	return NULL;
+}
+
+static pthread_t thr;
+
+static void
+ready(void *arg, unsigned p)
+{
+	(void)arg;
+	port = p;
+	assert_int_equal(pthread_create(&thr, NULL, client, NULL), 0);
+}
+
+static void
+test_server(void **state)
+{
+	struct wk_server srv;
+	sigset_t mask;
+
+	(void)state;
+	memset(&srv, 0, sizeof(srv));
+	snprintf(srv.cfg.listen, sizeof(srv.cfg.listen), "127.0.0.1:0");
+	srv.cfg.max_connections = 100;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	assert_int_equal(wk_http_serve_ex(&srv, routes, ready, NULL), 0);
+	pthread_join(thr, NULL);
+	assert_null(srv.loop);
+
+	assert_non_null(strstr(res[0].text, "HTTP/1.1 200"));
+	assert_non_null(strstr(res[0].text, "X-Extra: yes"));
+	assert_non_null(strstr(res[0].text, "X-Two: 2"));
+	assert_non_null(strstr(res[0].text,
+	    "POST|/echo|b=2&a=%2F%20x&flag|hello|hi|127.0.0.1"));
+	assert_non_null(strstr(res[1].text, "HTTP/1.1 405"));
+	assert_non_null(strstr(res[1].text, "Allow: POST"));
+	assert_non_null(strstr(res[2].text, "HTTP/1.1 404"));
+	assert_non_null(strstr(res[3].text, "HTTP/1.1 413"));
+	assert_non_null(strstr(res[4].text, "HTTP/1.1 413"));
+	/* the route matches the decoded path; the handler sees it raw */
+	assert_non_null(strstr(res[5].text, "GET|/a%20b||"));
+	assert_non_null(strstr(res[6].text, "held-timeout"));
+	assert_non_null(strstr(res[7].text, "woken"));
+	assert_non_null(strstr(res[8].text, "HTTP/1.1 500"));
+	assert_non_null(strstr(res[9].text, "HTTP/1.1 431"));
+	assert_null(strstr(res[10].text, "HTTP/1.1 200"));
+	assert_int_equal(held_closed, 1);
+	assert_int_equal(held_close_before_timeout, 1);
+	assert_int_equal(shutdown_closed, 1);
+	assert_non_null(strstr(res[11].text, "HTTP/1.1 503"));
+}
+
+static void
+test_bad_listen(void **state)
+{
+	struct wk_server srv;
+
+	(void)state;
+	memset(&srv, 0, sizeof(srv));
+	snprintf(srv.cfg.listen, sizeof(srv.cfg.listen), "no-port");
+	assert_int_not_equal(wk_http_serve(&srv, routes), 0);
+	snprintf(srv.cfg.listen, sizeof(srv.cfg.listen), "example.com:80");
+	assert_int_not_equal(wk_http_serve(&srv, routes), 0);
+	snprintf(srv.cfg.listen, sizeof(srv.cfg.listen), "[::1:80");
+	assert_int_not_equal(wk_http_serve(&srv, routes), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_timers_order_and_cancel),
+		cmocka_unit_test(test_timers_heap_many),
+		cmocka_unit_test(test_bad_listen),
+		cmocka_unit_test(test_server),
+	};
+
+	wk_log_set_level(WK_LOG_NONE);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
