@@ -5,6 +5,17 @@
  * Evaluation: every statement of every policy given is matched against the
  * request; an explicit Deny wins over any Allow; no matching Allow is an
  * implicit deny.
+ *
+ * Semantics follow the IAM User Guide: actions match ASCII
+ * case-insensitively, resources case-sensitively and ARN segment by
+ * segment; several values of one condition key are ORed (NOR for negated
+ * operators); a condition key absent from the request makes the condition
+ * false, except negated operators (true), ...IfExists (true), Null,
+ * ForAllValues (true) and ForAnyValue (false; both ignore IfExists).
+ * Policy variables (2012-10-17 only) are substituted in Resource/NotResource
+ * and in String and Arn condition values; substituted text is literal; a
+ * variable whose key is absent (and has no default) makes that one value
+ * match nothing.
  */
 #ifndef WK_IAM_POLICY_H
 #define WK_IAM_POLICY_H
@@ -44,7 +55,9 @@ size_t wk_policy_size(struct wk_span json);
 struct wk_ctx;
 int wk_ctx_new(struct wk_ctx **out);
 void wk_ctx_free(struct wk_ctx *c);	/* NULL-safe */
-/* Adds a value; call again with the same key for a multi-valued key. */
+/* Adds a value; call again with the same key for a multi-valued key.
+ * WK_ERR_INVAL (empty key), WK_ERR_TOOBIG (key > 256, value > 8192 bytes),
+ * WK_ERR_LIMIT (> 256 keys or > 256 values for a key), WK_ERR_NOMEM. */
 int wk_ctx_add(struct wk_ctx *c, const char *key, const char *value);
 /* Number of values for key (0 when absent); value i via *out. */
 size_t wk_ctx_count(const struct wk_ctx *c, const char *key);
@@ -53,7 +66,7 @@ const char *wk_ctx_get(const struct wk_ctx *c, const char *key, size_t i);
 struct wk_authz_request {
 	const char *action;	/* "ec2-instance-connect:SendSSHPublicKey" */
 	const char *resource;	/* "arn:aws:ec2:us-east-1:123:instance/i-..." */
-	const struct wk_ctx *ctx;	/* includes aws:username etc. */
+	const struct wk_ctx *ctx;	/* aws:username etc.; NULL: empty */
 };
 
 /* One policy in the set being evaluated, with a name for reporting. */
@@ -78,10 +91,13 @@ struct wk_decision_detail {
 };
 
 /* Never fails for a well-formed request; evaluation allocates nothing
- * except for policy-variable substitution (NOMEM possible). */
+ * except for policy-variable substitution longer than 1 KiB (NOMEM
+ * possible; the decision is then an implicit deny). WK_ERR_INVAL when
+ * action or resource is NULL. Policies with a NULL policy are skipped. */
 int wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
     const struct wk_authz_request *req, struct wk_decision_detail *out);
 
-const char *wk_decision_name(enum wk_decision d);	/* "allowed", "explicitDeny", "implicitDeny" */
+/* "allowed", "explicitDeny", "implicitDeny" */
+const char *wk_decision_name(enum wk_decision d);
 
 #endif
