@@ -1,0 +1,169 @@
+/*
+ * agent.h - wicket-agent: enrollment, the long-poll channel to wicketd
+ * (docs/protocols.md), the memory-only key store, the Unix socket that
+ * wicket-authorized-keys asks, and the sshd drop-in.
+ */
+#ifndef WK_AGENT_AGENT_H
+#define WK_AGENT_AGENT_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "agent/sockproto.h"
+#include "common/buf.h"
+#include "crypto/signkey.h"
+
+#define WK_AGENT_MAX_SIGNING_KEYS 8
+#define WK_AGENT_MAX_HOST_KEYS 16
+#define WK_AGENT_MAX_STATE_LEN (64 * 1024)
+#define WK_AGENT_MAX_BODY (64 * 1024)		/* request bodies */
+#define WK_AGENT_MAX_REPLY (4 * 1024 * 1024)	/* wicketd replies */
+#define WK_AGENT_DEFAULT_HOST_KEYS "/etc/ssh/ssh_host_*_key.pub"
+
+/* ---- subcommands (main.c dispatches; each returns the exit status) ---- */
+int wk_agent_cmd_enroll(int argc, char **argv);
+int wk_agent_cmd_run(int argc, char **argv);
+int wk_agent_cmd_sshd_config(int argc, char **argv);
+int wk_agent_cmd_install_sshd(int argc, char **argv);
+int wk_agent_cmd_uninstall_sshd(int argc, char **argv);
+
+/* ---- keystore.c: pushed records, in memory only, until they expire ---- */
+struct wk_keystore;
+
+int wk_keystore_new(size_t max_records, struct wk_keystore **out);
+void wk_keystore_free(struct wk_keystore *ks);
+/*
+ * Adds one record (its structure is checked with wk_keyrec_parse; the
+ * signature is the helper's job). Expired records are refused
+ * (WK_ERR_EXPIRED), an identical record already held is a no-op. When a
+ * user already has WK_SOCK_MAX_RECORDS records, or the store is full, the
+ * record expiring first is evicted.
+ */
+int wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now);
+/*
+ * Up to `max` unexpired records of `user`, newest first. The spans point
+ * into the store and stay valid until the next add or purge.
+ */
+size_t wk_keystore_lookup(const struct wk_keystore *ks, const char *user,
+    time_t now, struct wk_span *out, size_t max);
+/* Drops every record with expires <= now; returns how many. */
+size_t wk_keystore_purge(struct wk_keystore *ks, time_t now);
+size_t wk_keystore_count(const struct wk_keystore *ks);
+/* Earliest expiry held, or 0 when empty. */
+time_t wk_keystore_next_expiry(const struct wk_keystore *ks);
+
+/* ---- sockreq.c: the socket request parser and reply writer ---- */
+/*
+ * Parses one complete request line (newline included, nothing after it).
+ * On success copies the user into `user`. Errors: WK_ERR_TOOBIG (over
+ * WK_SOCK_MAX_REQUEST), WK_ERR_INVAL with a one-word reason in *why
+ * ("version", "user", "request").
+ */
+int wk_agent_parse_request(struct wk_span line,
+    char user[static WK_SOCK_MAX_USER + 1], const char **why);
+int wk_agent_format_reply(struct wk_buf *out, const struct wk_span *recs,
+    size_t n);
+int wk_agent_format_error(struct wk_buf *out, const char *why);
+
+/* ---- sock.c: the Unix socket server (non-blocking, no threads) ---- */
+struct wk_agent_sock;
+
+/*
+ * Creates the socket at `path` (parent directory created 0750 if missing),
+ * mode 0660, group `gid` (gid (gid_t)-1: left alone). Refuses when another
+ * agent answers on it; removes a stale one.
+ */
+int wk_agent_sock_open(const char *path, gid_t gid, struct wk_keystore *ks,
+    struct wk_agent_sock **out);
+/* Closes every client and the listener, and unlinks the path. */
+void wk_agent_sock_close(struct wk_agent_sock *s);
+/* The descriptors to wait on (listener + clients); returns the count. */
+size_t wk_agent_sock_pollfds(const struct wk_agent_sock *s,
+    struct pollfd *fds, size_t max);
+/* Max number of descriptors wk_agent_sock_pollfds may return. */
+size_t wk_agent_sock_maxfds(void);
+/* Handles ready descriptors (revents set) and expired client deadlines. */
+void wk_agent_sock_handle(struct wk_agent_sock *s, const struct pollfd *fds,
+    size_t n);
+/* Milliseconds until the nearest client deadline, or -1 if none. */
+int wk_agent_sock_timeout_ms(const struct wk_agent_sock *s);
+/* One poll(2) round of at most timeout_ms, then handle (tests, tools). */
+int wk_agent_sock_step(struct wk_agent_sock *s, int timeout_ms);
+/* Resolves --socket-group (NULL: the group of wicket-ak, if it exists). */
+int wk_agent_sock_group(const char *name, gid_t *out);
+
+/* ---- state.c: the state directory ---- */
+struct wk_agent_state {
+	char *server;		/* base URL, no trailing slash */
+	char *instance_id;
+	char *agent_secret;	/* secret: wiped on cleanup */
+	char *address;		/* "" lets wicketd use the source address */
+	char *hostname;
+	unsigned ssh_port;
+	char *account_id;
+	char *region;
+	char **host_keys;	/* file paths or glob patterns */
+	size_t nhost_keys;
+};
+
+void wk_agent_state_cleanup(struct wk_agent_state *st);
+int wk_agent_state_load(const char *dir, struct wk_agent_state *st);
+int wk_agent_state_save(const char *dir, const struct wk_agent_state *st);
+/* temp file in dir + write + fsync + rename + fsync(dir) */
+int wk_agent_write_atomic(const char *dir, const char *name,
+    const void *data, size_t len, mode_t mode);
+/* The trust file (docs/protocols.md), written atomically, 0644. */
+int wk_agent_trust_format(struct wk_buf *out, const char *instance_id,
+    const struct wk_pubkey *keys, size_t n);
+int wk_agent_trust_write(const char *dir, const char *instance_id,
+    const struct wk_pubkey *keys, size_t n);
+
+/* ---- hostkeys.c ---- */
+/*
+ * Reads the first key line of every file matching the patterns, validates
+ * it (crypto/sshkey.h) and returns a JSON array of "type base64" strings,
+ * sorted, duplicates dropped. With `strict`, a pattern matching nothing or
+ * an unreadable/invalid file is an error; otherwise it is logged and
+ * skipped. An empty result is WK_ERR_NOTFOUND.
+ */
+int wk_agent_hostkeys_read(char *const *patterns, size_t n, bool strict,
+    json_t **out);
+
+/* ---- channel.c: HTTP to wicketd ---- */
+struct wk_agent_reply {
+	long status;		/* HTTP status, 0 when no response */
+	struct wk_buf body;
+	char errbuf[256];	/* curl's error text */
+};
+
+/* A configured easy handle; `reply` receives the body (capped). */
+int wk_agent_easy_new(const char *url, const char *auth_header,
+    const char *json_body, long timeout_ms, struct wk_agent_reply *reply,
+    CURL **out_easy, struct curl_slist **out_headers);
+void wk_agent_easy_free(CURL *easy, struct curl_slist *headers);
+/* Performs a request synchronously (enroll); 0 when an HTTP reply came. */
+int wk_agent_http_sync(const char *url, const char *auth_header,
+    const char *json_body, long timeout_ms, struct wk_agent_reply *reply);
+/* Strips trailing slashes; only http:// and https:// URLs. */
+int wk_agent_check_server_url(const char *url, char **out);
+/* JSON body for enroll (token != NULL) or update (token == NULL). */
+int wk_agent_register_body(const struct wk_agent_state *st, const char *token,
+    json_t *host_keys, char **out);
+/*
+ * Validates a "signing_keys" array: each {"id", "public_key"} must decode
+ * to a 32-byte key whose computed id equals "id". At least one key.
+ */
+int wk_agent_parse_signing_keys(const json_t *arr, struct wk_pubkey *out,
+    size_t max, size_t *n);
+/* The server's error reply as "Code: message" (or the HTTP status). */
+void wk_agent_reply_error(const struct wk_agent_reply *r, char *out,
+    size_t outsz);
+
+#endif

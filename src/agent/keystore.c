@@ -1,0 +1,209 @@
+/*
+ * keystore.c - the agent's pushed key records, held in memory only (never
+ * on disk) until they expire. Small by design: a host holds a handful of
+ * 60-second records, so a flat array scanned linearly is the fastest and
+ * simplest structure.
+ */
+#include "agent/agent.h"
+
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "crypto/keyrec.h"
+
+struct wk_keystore_ent {
+	char user[WK_SOCK_MAX_USER + 1];
+	int64_t expires;
+	uint64_t seq;
+	uint8_t *text;
+	size_t len;
+};
+
+struct wk_keystore {
+	struct wk_keystore_ent *ents;
+	size_t n;
+	size_t max;
+	uint64_t next_seq;
+};
+
+int
+wk_keystore_new(size_t max_records, struct wk_keystore **out)
+{
+	struct wk_keystore *ks;
+
+	*out = NULL;
+	if (max_records == 0)
+		return WK_ERR_INVAL;
+	if ((ks = wk_calloc(1, sizeof(*ks))) == NULL)
+		return WK_ERR_NOMEM;
+	if ((ks->ents = wk_calloc(max_records, sizeof(*ks->ents))) == NULL) {
+		wk_free(ks);
+		return WK_ERR_NOMEM;
+	}
+	ks->max = max_records;
+	*out = ks;
+	return 0;
+}
+
+static void
+ent_drop(struct wk_keystore *ks, size_t i)
+{
+	wk_freezero(ks->ents[i].text, ks->ents[i].len);
+	ks->ents[i] = ks->ents[ks->n - 1];
+	memset(&ks->ents[ks->n - 1], 0, sizeof(ks->ents[0]));
+	ks->n--;
+}
+
+void
+wk_keystore_free(struct wk_keystore *ks)
+{
+	if (ks == NULL)
+		return;
+	while (ks->n > 0)
+		ent_drop(ks, ks->n - 1);
+	wk_free(ks->ents);
+	wk_free(ks);
+}
+
+/* Index of the record expiring first (of `user` when user != NULL). */
+static bool
+earliest(const struct wk_keystore *ks, const char *user, size_t *idx)
+{
+	size_t i;
+	bool found = false;
+
+	for (i = 0; i < ks->n; i++) {
+		if (user != NULL && strcmp(ks->ents[i].user, user) != 0)
+			continue;
+		if (!found || ks->ents[i].expires < ks->ents[*idx].expires) {
+			*idx = i;
+			found = true;
+		}
+	}
+	return found;
+}
+
+static size_t
+count_user(const struct wk_keystore *ks, const char *user)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ks->n; i++)
+		if (strcmp(ks->ents[i].user, user) == 0)
+			n++;
+	return n;
+}
+
+int
+wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now)
+{
+	struct wk_keyrec rec;
+	struct wk_span signed_part;
+	uint8_t sig[WK_ED25519_SIG_LEN];
+	struct wk_keystore_ent *e;
+	size_t i, per_user = 0, victim = 0;
+	size_t ulen;
+	int r;
+
+	if (text.len == 0 || text.len > WK_SOCK_MAX_RECORD)
+		return WK_ERR_TOOBIG;
+	if ((r = wk_keyrec_parse(text, &rec, &signed_part, sig)) != 0)
+		return r;
+	ulen = strnlen(rec.os_user, sizeof(rec.os_user));
+	if (!wk_sock_user_ok((const uint8_t *)rec.os_user, ulen))
+		return WK_ERR_INVAL;
+	if (rec.expires <= (int64_t)now)
+		return WK_ERR_EXPIRED;
+	for (i = 0; i < ks->n; i++) {
+		if (strcmp(ks->ents[i].user, rec.os_user) != 0)
+			continue;
+		per_user++;
+		if (ks->ents[i].len == text.len &&
+		    memcmp(ks->ents[i].text, text.p, text.len) == 0)
+			return 0;	/* already held */
+	}
+	/* Make room: expired ones first, then the one expiring soonest. */
+	if (per_user >= WK_SOCK_MAX_RECORDS) {
+		wk_keystore_purge(ks, now);
+		while (count_user(ks, rec.os_user) >= WK_SOCK_MAX_RECORDS &&
+		    earliest(ks, rec.os_user, &victim))
+			ent_drop(ks, victim);
+	}
+	if (ks->n >= ks->max) {
+		wk_keystore_purge(ks, now);
+		if (ks->n >= ks->max && earliest(ks, NULL, &victim))
+			ent_drop(ks, victim);
+	}
+	e = &ks->ents[ks->n];
+	if ((e->text = wk_malloc(text.len)) == NULL)
+		return WK_ERR_NOMEM;
+	memcpy(e->text, text.p, text.len);
+	e->len = text.len;
+	memcpy(e->user, rec.os_user, ulen);
+	e->user[ulen] = '\0';
+	e->expires = rec.expires;
+	e->seq = ks->next_seq++;
+	ks->n++;
+	return 0;
+}
+
+size_t
+wk_keystore_lookup(const struct wk_keystore *ks, const char *user,
+    time_t now, struct wk_span *out, size_t max)
+{
+	size_t idx[WK_SOCK_MAX_RECORDS];
+	size_t i, j, n = 0;
+
+	for (i = 0; i < ks->n && n < WK_SOCK_MAX_RECORDS; i++) {
+		const struct wk_keystore_ent *e = &ks->ents[i];
+
+		if (e->expires <= (int64_t)now || strcmp(e->user, user) != 0)
+			continue;
+		/* Insert keeping newest (highest seq) first. */
+		for (j = n; j > 0 && ks->ents[idx[j - 1]].seq < e->seq; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+		n++;
+	}
+	if (out == NULL)
+		return n;
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++)
+		out[i] = wk_span_from_mem(ks->ents[idx[i]].text,
+		    ks->ents[idx[i]].len);
+	return n;
+}
+
+size_t
+wk_keystore_purge(struct wk_keystore *ks, time_t now)
+{
+	size_t i = 0, dropped = 0;
+
+	while (i < ks->n) {
+		if (ks->ents[i].expires <= (int64_t)now) {
+			ent_drop(ks, i);
+			dropped++;
+		} else {
+			i++;
+		}
+	}
+	return dropped;
+}
+
+size_t
+wk_keystore_count(const struct wk_keystore *ks)
+{
+	return ks->n;
+}
+
+time_t
+wk_keystore_next_expiry(const struct wk_keystore *ks)
+{
+	size_t idx = 0;
+
+	if (!earliest(ks, NULL, &idx))
+		return 0;
+	return (time_t)ks->ents[idx].expires;
+}

@@ -1,0 +1,496 @@
+/*
+ * run.c - `wicket-agent run`: one process, one event loop. libcurl's multi
+ * interface carries the channel to wicketd (update, then long-polls one
+ * after another); the helper socket, the signalfd and the timers ride on
+ * the same curl_multi_poll as extra descriptors, so a lookup is answered
+ * within milliseconds while a poll is held.
+ */
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rand.h"
+#include "common/time.h"
+
+#define POLL_TIMEOUT_MS 60000L		/* wicketd holds a poll 25 s */
+#define UPDATE_TIMEOUT_MS 30000L
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define HOSTKEY_CHECK_MS 60000
+#define HOUSEKEEPING_MS 1000
+#define KEYSTORE_MAX 4096
+#define EPOCH_MAX 128
+
+enum req_kind { REQ_NONE, REQ_UPDATE, REQ_POLL };
+
+struct run_ctx {
+	const char *dir;
+	struct wk_agent_state st;
+	struct wk_buf auth;		/* the Authorization header (secret) */
+	CURLM *multi;
+	enum req_kind kind;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct wk_agent_reply reply;
+	char epoch[EPOCH_MAX + 1];
+	uint64_t cursor;
+	json_t *host_keys;
+	bool need_update;
+	unsigned attempt;
+	uint64_t retry_at_ms;
+	bool online;
+	long fail_key;			/* what the last logged failure was */
+	uint64_t hostkey_check_ms;
+	struct wk_keystore *ks;
+	struct wk_agent_sock *sock;
+	int sigfd;
+};
+
+static const char run_usage[] =
+"usage: wicket-agent run --state DIR [--socket PATH] [--socket-group GROUP]\n"
+"           [--syslog] [--debug]\n"
+"\n"
+"Runs the agent: registers this host's address and sshd host keys with\n"
+"wicketd, long-polls it for pushed key records, keeps them in memory until\n"
+"they expire, and answers wicket-authorized-keys on a Unix socket. Keeps\n"
+"DIR/trust current when wicketd announces new signing keys. Reconnects\n"
+"with exponential backoff (0.5 s to 30 s, jittered) when wicketd is down.\n"
+"SIGTERM or SIGINT stop it cleanly.\n"
+"\n"
+"  --state DIR           the enrolled state directory\n"
+"  --socket PATH         default " WK_AGENT_DEFAULT_SOCKET "\n"
+"                        (its directory is created 0750; socket mode 0660)\n"
+"  --socket-group GROUP  the socket's group; default: the group of user\n"
+"                        " WK_AGENT_DEFAULT_AK_USER " when it exists\n"
+"  --syslog              log to syslog instead of standard error\n"
+"  --debug               log every lookup and poll\n";
+
+static void
+req_finish(struct run_ctx *c)
+{
+	if (c->easy != NULL) {
+		curl_multi_remove_handle(c->multi, c->easy);
+		wk_agent_easy_free(c->easy, c->hdrs);
+	}
+	c->easy = NULL;
+	c->hdrs = NULL;
+	c->kind = REQ_NONE;
+	wk_buf_cleanup(&c->reply.body);
+}
+
+static int
+req_start(struct run_ctx *c, enum req_kind kind)
+{
+	struct wk_buf url, enc;
+	char *body = NULL;
+	int r;
+
+	wk_buf_init(&url, 4096);
+	wk_buf_init(&enc, 3 * EPOCH_MAX);
+	if (kind == REQ_UPDATE) {
+		if ((r = wk_agent_register_body(&c->st, NULL, c->host_keys,
+		    &body)) != 0 ||
+		    (r = wk_buf_appendf(&url, "%s/agent/v1/update",
+		    c->st.server)) != 0)
+			goto out;
+	} else {
+		if ((r = wk_uri_encode(&enc, wk_span_from_cstr(c->epoch),
+		    true)) != 0 ||
+		    (r = wk_buf_appendf(&url, "%s/agent/v1/poll?epoch=%s"
+		    "&cursor=%llu", c->st.server, wk_buf_cstr(&enc),
+		    (unsigned long long)c->cursor)) != 0)
+			goto out;
+	}
+	if ((r = wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth),
+	    body, kind == REQ_UPDATE ? UPDATE_TIMEOUT_MS : POLL_TIMEOUT_MS,
+	    &c->reply, &c->easy, &c->hdrs)) != 0)
+		goto out;
+	if (curl_multi_add_handle(c->multi, c->easy) != CURLM_OK) {
+		wk_agent_easy_free(c->easy, c->hdrs);
+		c->easy = NULL;
+		c->hdrs = NULL;
+		r = WK_ERR_INTERNAL;
+		goto out;
+	}
+	c->kind = kind;
+	wk_log(WK_LOG_DEBUG, kind == REQ_UPDATE ? "update" : "poll",
+	    "cursor=%llu", (unsigned long long)c->cursor);
+ out:
+	wk_free(body);
+	wk_buf_cleanup(&url);
+	wk_buf_cleanup(&enc);
+	return r;
+}
+
+static void
+backoff(struct run_ctx *c, long key, const char *what)
+{
+	uint64_t cap = BACKOFF_MIN_MS, delay;
+	uint32_t rnd = 0;
+
+	if (c->attempt < 16)
+		cap <<= c->attempt;
+	else
+		cap = BACKOFF_MAX_MS;
+	if (cap > BACKOFF_MAX_MS)
+		cap = BACKOFF_MAX_MS;
+	c->attempt++;
+	(void)wk_random_bytes(&rnd, sizeof(rnd));
+	delay = rnd % (cap + 1);	/* full jitter */
+	c->retry_at_ms = wk_mono_ms() + delay;
+	if (c->online || c->fail_key != key) {
+		wk_log(WK_LOG_WARN, "wicketd_unreachable",
+		    "server=%s reason=\"%s\" retry=backoff", c->st.server,
+		    what);
+	}
+	c->online = false;
+	c->fail_key = key;
+}
+
+static void
+succeeded(struct run_ctx *c)
+{
+	if (!c->online)
+		wk_log(WK_LOG_INFO, "wicketd_connected",
+		    "server=%s instance=%s", c->st.server, c->st.instance_id);
+	c->online = true;
+	c->attempt = 0;
+	c->fail_key = 0;
+	c->retry_at_ms = 0;
+}
+
+/* Rewrites DIR/trust when the announced signing keys differ from it. */
+static void
+take_signing_keys(struct run_ctx *c, const json_t *arr)
+{
+	struct wk_pubkey keys[WK_AGENT_MAX_SIGNING_KEYS];
+	struct wk_buf want;
+	char path[4096];
+	uint8_t have[4096];
+	ssize_t got = -1;
+	size_t n;
+	int fd, r;
+
+	if (arr == NULL)
+		return;
+	if ((r = wk_agent_parse_signing_keys(arr, keys,
+	    WK_AGENT_MAX_SIGNING_KEYS, &n)) != 0) {
+		wk_log(WK_LOG_ERROR, "signing_keys_refused", "reason=\"%s\"",
+		    wk_strerror(r));
+		return;
+	}
+	wk_buf_init(&want, sizeof(have) - 1);
+	if (wk_agent_trust_format(&want, c->st.instance_id, keys, n) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/trust", c->dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		got = read(fd, have, sizeof(have));
+		close(fd);
+	}
+	if (got == (ssize_t)want.len && memcmp(have, want.p, want.len) == 0)
+		goto out;
+	if ((r = wk_agent_write_atomic(c->dir, "trust", want.p, want.len,
+	    0644)) != 0)
+		wk_log(WK_LOG_ERROR, "trust_write_failed", "path=%s error=%s",
+		    path, strerror(errno));
+	else
+		wk_log(WK_LOG_INFO, "trust_updated", "path=%s keys=%zu", path,
+		    n);
+ out:
+	wk_buf_cleanup(&want);
+}
+
+static int
+take_poll(struct run_ctx *c)
+{
+	json_t *root, *recs, *v;
+	const char *epoch;
+	size_t i, added = 0;
+	time_t now = wk_wall_now();
+	int r;
+
+	root = json_loadb((const char *)c->reply.body.p, c->reply.body.len,
+	    JSON_REJECT_DUPLICATES, NULL);
+	epoch = json_string_value(json_object_get(root, "epoch"));
+	v = json_object_get(root, "cursor");
+	recs = json_object_get(root, "records");
+	if (epoch == NULL || strlen(epoch) > EPOCH_MAX ||
+	    !json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (recs != NULL && !json_is_array(recs))) {
+		json_decref(root);
+		return WK_ERR_INVAL;
+	}
+	memcpy(c->epoch, epoch, strlen(epoch) + 1);
+	c->cursor = (uint64_t)json_integer_value(v);
+	json_array_foreach(recs, i, v) {
+		if (!json_is_string(v))
+			continue;
+		r = wk_keystore_add(c->ks, wk_span_from_mem(
+		    json_string_value(v), json_string_length(v)), now);
+		if (r == 0)
+			added++;
+		else
+			wk_log(WK_LOG_WARN, "record_dropped", "reason=%s",
+			    wk_strerror(r));
+	}
+	if (added > 0)
+		wk_log(WK_LOG_INFO, "records_received", "count=%zu held=%zu",
+		    added, wk_keystore_count(c->ks));
+	take_signing_keys(c, json_object_get(root, "signing_keys"));
+	json_decref(root);
+	return 0;
+}
+
+static void
+req_done(struct run_ctx *c, CURLcode cc)
+{
+	enum req_kind kind = c->kind;
+	char msg[512];
+	json_t *root;
+	long status = 0;
+
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK) {
+		snprintf(msg, sizeof(msg), "%s", c->reply.errbuf[0] != '\0' ?
+		    c->reply.errbuf : curl_easy_strerror(cc));
+		req_finish(c);
+		backoff(c, -(long)cc, msg);
+		return;
+	}
+	c->reply.status = status;
+	if (status != 200) {
+		wk_agent_reply_error(&c->reply, msg, sizeof(msg));
+		req_finish(c);
+		backoff(c, status, msg);
+		return;
+	}
+	if (kind == REQ_UPDATE) {
+		root = json_loadb((const char *)c->reply.body.p,
+		    c->reply.body.len, JSON_REJECT_DUPLICATES, NULL);
+		take_signing_keys(c, json_object_get(root, "signing_keys"));
+		json_decref(root);
+		c->need_update = false;
+		req_finish(c);
+		succeeded(c);
+		return;
+	}
+	if (take_poll(c) != 0) {
+		req_finish(c);
+		backoff(c, 1000, "malformed poll reply");
+		return;
+	}
+	req_finish(c);
+	succeeded(c);
+}
+
+static void
+check_host_keys(struct run_ctx *c)
+{
+	json_t *now = NULL;
+
+	c->hostkey_check_ms = wk_mono_ms() + HOSTKEY_CHECK_MS;
+	if (wk_agent_hostkeys_read(c->st.host_keys, c->st.nhost_keys, false,
+	    &now) != 0)
+		return;	/* keep registering the last good set */
+	if (c->host_keys != NULL && json_equal(now, c->host_keys)) {
+		json_decref(now);
+		return;
+	}
+	json_decref(c->host_keys);
+	c->host_keys = now;
+	c->need_update = true;
+	wk_log(WK_LOG_INFO, "host_keys_changed", "count=%zu",
+	    json_array_size(now));
+	if (c->kind == REQ_POLL)
+		req_finish(c);	/* records are cursor-based: nothing lost */
+}
+
+static int
+min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static int
+loop(struct run_ctx *c)
+{
+	struct pollfd pfds[64];
+	struct curl_waitfd wfds[64];
+	struct signalfd_siginfo si;
+	struct CURLMsg *m;
+	size_t n, i;
+	uint64_t now, next_house = 0;
+	int timeout, running, left;
+
+	for (;;) {
+		now = wk_mono_ms();
+		if (now >= next_house) {
+			wk_keystore_purge(c->ks, wk_wall_now());
+			next_house = now + HOUSEKEEPING_MS;
+		}
+		if (now >= c->hostkey_check_ms)
+			check_host_keys(c);
+		if (c->kind == REQ_NONE && now >= c->retry_at_ms &&
+		    req_start(c, c->need_update ? REQ_UPDATE : REQ_POLL) != 0)
+			backoff(c, 1001, "cannot start a request");
+		timeout = (int)(next_house - now);
+		timeout = min_timeout(timeout,
+		    wk_agent_sock_timeout_ms(c->sock));
+		if (c->kind == REQ_NONE && c->retry_at_ms > now)
+			timeout = min_timeout(timeout,
+			    (int)(c->retry_at_ms - now));
+		pfds[0].fd = c->sigfd;
+		pfds[0].events = POLLIN;
+		n = 1 + wk_agent_sock_pollfds(c->sock, pfds + 1,
+		    sizeof(pfds) / sizeof(pfds[0]) - 1);
+		for (i = 0; i < n; i++) {
+			wfds[i].fd = pfds[i].fd;
+			wfds[i].events = (short)(
+			    ((pfds[i].events & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+			    ((pfds[i].events & POLLOUT) ? CURL_WAIT_POLLOUT :
+			    0));
+			wfds[i].revents = 0;
+		}
+		if (curl_multi_poll(c->multi, wfds, (unsigned)n, timeout,
+		    NULL) != CURLM_OK)
+			return 1;
+		for (i = 0; i < n; i++) {
+			pfds[i].revents = (short)(
+			    ((wfds[i].revents & CURL_WAIT_POLLIN) ? POLLIN :
+			    0) | ((wfds[i].revents & CURL_WAIT_POLLOUT) ?
+			    POLLOUT : 0) | ((wfds[i].revents &
+			    CURL_WAIT_POLLPRI) ? POLLPRI : 0));
+		}
+		if (pfds[0].revents != 0 &&
+		    read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			wk_log(WK_LOG_INFO, "shutdown", "signal=%u",
+			    si.ssi_signo);
+			return 0;
+		}
+		wk_agent_sock_handle(c->sock, pfds + 1, n - 1);
+		curl_multi_perform(c->multi, &running);
+		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+			if (m->msg == CURLMSG_DONE && m->easy_handle == c->easy)
+				req_done(c, m->data.result);
+		}
+	}
+}
+
+int
+wk_agent_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "syslog", no_argument, NULL, 'l' },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_ctx c;
+	const char *sockpath = WK_AGENT_DEFAULT_SOCKET, *group = NULL;
+	sigset_t mask;
+	gid_t gid;
+	int ch, r, rc = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.sigfd = -1;
+	wk_buf_init(&c.auth, 512);
+	wk_buf_init(&c.reply.body, 0);
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': c.dir = optarg; break;
+		case 's': sockpath = optarg; break;
+		case 'g': group = optarg; break;
+		case 'l': wk_log_open_syslog("wicket-agent"); break;
+		case 'D': wk_log_set_level(WK_LOG_DEBUG); break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 0;
+		default:
+			fputs(run_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || c.dir == NULL) {
+		fprintf(stderr, "wicket-agent: run: --state is required\n");
+		fputs(run_usage, stderr);
+		return 2;
+	}
+	if ((r = wk_agent_state_load(c.dir, &c.st)) != 0) {
+		fprintf(stderr, "wicket-agent: run: cannot load %s/state.json: "
+		    "%s (enroll first)\n", c.dir, wk_strerror(r));
+		return 1;
+	}
+	if (wk_agent_sock_group(group, &gid) != 0) {
+		fprintf(stderr, "wicket-agent: run: no such group: %s\n", group);
+		goto out;
+	}
+	if (gid == (gid_t)-1)
+		wk_log(WK_LOG_WARN, "socket_group_unset", "reason=\"no user "
+		    WK_AGENT_DEFAULT_AK_USER "; pass --socket-group\"");
+	if (wk_buf_appendf(&c.auth, "Authorization: Wicket-Agent %s:%s",
+	    c.st.instance_id, c.st.agent_secret) != 0 ||
+	    wk_keystore_new(KEYSTORE_MAX, &c.ks) != 0 ||
+	    (c.multi = curl_multi_init()) == NULL) {
+		fprintf(stderr, "wicket-agent: out of memory\n");
+		goto out;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (c.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		fprintf(stderr, "wicket-agent: signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+	if ((r = wk_agent_sock_open(sockpath, gid, c.ks, &c.sock)) != 0) {
+		fprintf(stderr, "wicket-agent: run: socket %s: %s%s\n",
+		    sockpath, wk_strerror(r), r == WK_ERR_EXISTS ?
+		    " (another agent is running, or the path is not a "
+		    "socket)" : "");
+		goto out;
+	}
+	c.need_update = true;
+	check_host_keys(&c);
+	if (c.host_keys == NULL) {
+		fprintf(stderr, "wicket-agent: run: no usable sshd host "
+		    "public key\n");
+		goto out;
+	}
+	wk_log(WK_LOG_INFO, "agent_started", "instance=%s server=%s socket=%s",
+	    c.st.instance_id, c.st.server, sockpath);
+	rc = loop(&c);
+ out:
+	req_finish(&c);
+	wk_agent_sock_close(c.sock);
+	if (c.multi != NULL)
+		curl_multi_cleanup(c.multi);
+	if (c.sigfd >= 0)
+		close(c.sigfd);
+	wk_keystore_free(c.ks);
+	json_decref(c.host_keys);
+	wk_buf_cleanup_secret(&c.auth);
+	wk_agent_state_cleanup(&c.st);
+	return rc;
+}

@@ -1,0 +1,423 @@
+/*
+ * sock.c - the agent's Unix socket server for wicket-authorized-keys.
+ * Non-blocking, driven by the caller's event loop (run.c hands our
+ * descriptors to curl_multi_poll), so lookups are answered while a
+ * long-poll to wicketd is held. Every client gets WK_SOCK_TIMEOUT_MS in
+ * all and at most WK_SOCK_MAX_REQUEST bytes of request.
+ */
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/time.h"
+
+#define SOCK_MAX_CLIENTS 32
+
+struct sock_client {
+	int fd;				/* -1: free slot */
+	uint64_t deadline_ms;
+	uint8_t in[WK_SOCK_MAX_REQUEST];
+	size_t inlen;
+	bool writing;
+	struct wk_buf out;
+	size_t outoff;
+};
+
+struct wk_agent_sock {
+	int lfd;
+	char *path;
+	struct wk_keystore *ks;
+	struct sock_client clients[SOCK_MAX_CLIENTS];
+};
+
+size_t
+wk_agent_sock_maxfds(void)
+{
+	return SOCK_MAX_CLIENTS + 1;
+}
+
+int
+wk_agent_sock_group(const char *name, gid_t *out)
+{
+	struct group *gr;
+	struct passwd *pw;
+
+	*out = (gid_t)-1;
+	if (name == NULL) {
+		if ((pw = getpwnam(WK_AGENT_DEFAULT_AK_USER)) != NULL)
+			*out = pw->pw_gid;
+		return 0;
+	}
+	if ((gr = getgrnam(name)) == NULL)
+		return WK_ERR_NOTFOUND;
+	*out = gr->gr_gid;
+	return 0;
+}
+
+static int
+make_parent(const char *path, gid_t gid)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(dir))
+		return WK_ERR_TOOBIG;
+	memcpy(dir, path, strlen(path) + 1);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : WK_ERR_INVAL;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return WK_ERR_IO;
+	/* The helper's user must be able to traverse it. */
+	if (gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) != 0)
+		return WK_ERR_IO;
+	return 0;
+}
+
+/* Removes a stale socket; refuses when a live agent answers on it. */
+static int
+clear_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(sa->sun_path, &st) != 0)
+		return errno == ENOENT ? 0 : WK_ERR_IO;
+	if (!S_ISSOCK(st.st_mode))
+		return WK_ERR_EXISTS;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return WK_ERR_IO;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (r == 0)
+		return WK_ERR_EXISTS;	/* another agent is serving */
+	if (unlink(sa->sun_path) != 0 && errno != ENOENT)
+		return WK_ERR_IO;
+	return 0;
+}
+
+int
+wk_agent_sock_open(const char *path, gid_t gid, struct wk_keystore *ks,
+    struct wk_agent_sock **out)
+{
+	struct wk_agent_sock *s = NULL;
+	struct sockaddr_un sa;
+	mode_t old_mask;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path))
+		return WK_ERR_INVAL;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((s = wk_calloc(1, sizeof(*s))) == NULL)
+		return WK_ERR_NOMEM;
+	s->lfd = -1;
+	s->ks = ks;
+	for (i = 0; i < SOCK_MAX_CLIENTS; i++) {
+		s->clients[i].fd = -1;
+		wk_buf_init(&s->clients[i].out, WK_SOCK_MAX_REPLY);
+	}
+	if ((s->path = wk_strdup(path)) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = make_parent(path, gid)) != 0 || (r = clear_stale(&sa)) != 0)
+		goto out;
+	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0) {
+		r = WK_ERR_IO;
+		goto out;
+	}
+	old_mask = umask(0177);	/* born 0600, widened below */
+	r = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (r != 0) {
+		r = WK_ERR_IO;
+		goto out;
+	}
+	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) ||
+	    chmod(path, 0660) != 0 || listen(s->lfd, 128) != 0) {
+		r = WK_ERR_IO;
+		unlink(path);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	r = 0;
+ out:
+	if (s != NULL) {
+		if (s->lfd >= 0)
+			close(s->lfd);
+		wk_free(s->path);
+		wk_free(s);
+	}
+	return r;
+}
+
+static void
+client_close(struct sock_client *c)
+{
+	uint8_t sink[512];
+	int i;
+
+	if (c->fd < 0)
+		return;
+	/*
+	 * Unread input makes close() reset the connection, and the peer
+	 * could lose our reply (e.g. "ERR too-long"): drain a little first.
+	 */
+	for (i = 0; i < 8 && read(c->fd, sink, sizeof(sink)) > 0; i++)
+		continue;
+	close(c->fd);
+	c->fd = -1;
+	c->inlen = 0;
+	c->writing = false;
+	c->outoff = 0;
+	wk_buf_cleanup(&c->out);
+}
+
+void
+wk_agent_sock_close(struct wk_agent_sock *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < SOCK_MAX_CLIENTS; i++)
+		client_close(&s->clients[i]);
+	if (s->lfd >= 0) {
+		close(s->lfd);
+		unlink(s->path);
+	}
+	wk_free(s->path);
+	wk_free(s);
+}
+
+size_t
+wk_agent_sock_pollfds(const struct wk_agent_sock *s, struct pollfd *fds,
+    size_t max)
+{
+	size_t i, n = 0;
+
+	/* While every slot is busy, new clients wait in the backlog. */
+	for (i = 0; i < SOCK_MAX_CLIENTS; i++)
+		if (s->clients[i].fd < 0)
+			break;
+	if (n < max && s->lfd >= 0 && i < SOCK_MAX_CLIENTS) {
+		fds[n].fd = s->lfd;
+		fds[n].events = POLLIN;
+		fds[n++].revents = 0;
+	}
+	for (i = 0; i < SOCK_MAX_CLIENTS && n < max; i++) {
+		const struct sock_client *c = &s->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		fds[n].fd = c->fd;
+		fds[n].events = c->writing ? POLLOUT : POLLIN;
+		fds[n++].revents = 0;
+	}
+	return n;
+}
+
+int
+wk_agent_sock_timeout_ms(const struct wk_agent_sock *s)
+{
+	uint64_t now = wk_mono_ms(), best = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < SOCK_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0 && s->clients[i].deadline_ms < best)
+			best = s->clients[i].deadline_ms;
+	if (best == UINT64_MAX)
+		return -1;
+	return best <= now ? 0 : (int)(best - now);
+}
+
+static void
+accept_all(struct wk_agent_sock *s)
+{
+	struct sock_client *c;
+	size_t i;
+	int fd;
+
+	for (;;) {
+		c = NULL;
+		for (i = 0; i < SOCK_MAX_CLIENTS; i++) {
+			if (s->clients[i].fd < 0) {
+				c = &s->clients[i];
+				break;
+			}
+		}
+		if (c == NULL)
+			return;	/* full: the rest wait in the backlog */
+		fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;	/* EAGAIN, or a transient error */
+		c->fd = fd;
+		c->deadline_ms = wk_mono_ms() + WK_SOCK_TIMEOUT_MS;
+		c->inlen = 0;
+		c->writing = false;
+		c->outoff = 0;
+		wk_buf_init(&c->out, WK_SOCK_MAX_REPLY);
+	}
+}
+
+static void
+client_answer(struct wk_agent_sock *s, struct sock_client *c)
+{
+	struct wk_span recs[WK_SOCK_MAX_RECORDS];
+	char user[WK_SOCK_MAX_USER + 1];
+	const char *why = NULL;
+	size_t n;
+	int r;
+
+	r = wk_agent_parse_request(wk_span_from_mem(c->in, c->inlen), user,
+	    &why);
+	if (r == 0) {
+		n = wk_keystore_lookup(s->ks, user, wk_wall_now(), recs,
+		    WK_SOCK_MAX_RECORDS);
+		r = wk_agent_format_reply(&c->out, recs, n);
+		wk_log(WK_LOG_DEBUG, "lookup", "user=%s records=%zu", user, n);
+	}
+	if (r != 0) {
+		wk_buf_reset(&c->out);
+		if (wk_agent_format_error(&c->out,
+		    why != NULL ? why : "internal") != 0) {
+			client_close(c);
+			return;
+		}
+		wk_log(WK_LOG_INFO, "lookup_refused", "reason=%s",
+		    why != NULL ? why : wk_strerror(r));
+	}
+	c->writing = true;
+	c->outoff = 0;
+}
+
+static void
+client_read(struct wk_agent_sock *s, struct sock_client *c)
+{
+	ssize_t got;
+
+	for (;;) {
+		if (c->inlen == sizeof(c->in)) {
+			/* Full and no newline yet: over the limit. */
+			wk_buf_reset(&c->out);
+			if (wk_agent_format_error(&c->out, "too-long") != 0) {
+				client_close(c);
+				return;
+			}
+			c->writing = true;
+			return;
+		}
+		got = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+		if (got < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			client_close(c);
+			return;
+		}
+		if (got == 0) {
+			client_close(c);	/* gave up before a full line */
+			return;
+		}
+		c->inlen += (size_t)got;
+		if (memchr(c->in, '\n', c->inlen) != NULL) {
+			client_answer(s, c);
+			return;
+		}
+	}
+}
+
+static void
+client_write(struct sock_client *c)
+{
+	ssize_t put;
+
+	while (c->outoff < c->out.len) {
+		put = send(c->fd, c->out.p + c->outoff, c->out.len - c->outoff,
+		    MSG_NOSIGNAL);
+		if (put < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			client_close(c);
+			return;
+		}
+		c->outoff += (size_t)put;
+	}
+	client_close(c);	/* one request per connection */
+}
+
+void
+wk_agent_sock_handle(struct wk_agent_sock *s, const struct pollfd *fds,
+    size_t n)
+{
+	uint64_t now;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (fds[i].revents == 0)
+			continue;
+		if (fds[i].fd == s->lfd) {
+			accept_all(s);
+			continue;
+		}
+		for (j = 0; j < SOCK_MAX_CLIENTS; j++) {
+			struct sock_client *c = &s->clients[j];
+
+			if (c->fd != fds[i].fd)
+				continue;
+			if (c->writing)
+				client_write(c);
+			else
+				client_read(s, c);
+			/* A reply ready now is usually writable at once. */
+			if (c->fd >= 0 && c->writing)
+				client_write(c);
+			break;
+		}
+	}
+	now = wk_mono_ms();
+	for (j = 0; j < SOCK_MAX_CLIENTS; j++) {
+		if (s->clients[j].fd >= 0 && s->clients[j].deadline_ms <= now) {
+			wk_log(WK_LOG_INFO, "sock_timeout", "deadline_ms=%d",
+			    WK_SOCK_TIMEOUT_MS);
+			client_close(&s->clients[j]);
+		}
+	}
+}
+
+int
+wk_agent_sock_step(struct wk_agent_sock *s, int timeout_ms)
+{
+	struct pollfd fds[SOCK_MAX_CLIENTS + 1];
+	size_t n;
+	int t, r;
+
+	n = wk_agent_sock_pollfds(s, fds, SOCK_MAX_CLIENTS + 1);
+	t = wk_agent_sock_timeout_ms(s);
+	if (t < 0 || t > timeout_ms)
+		t = timeout_ms;
+	r = poll(fds, n, t);
+	if (r < 0)
+		return errno == EINTR ? 0 : WK_ERR_IO;
+	wk_agent_sock_handle(s, fds, n);
+	return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * sockproto.h - the agent <-> wicket-authorized-keys Unix socket protocol
+ * (docs/protocols.md), shared by both sides. Header only: the helper does
+ * not link the agent library.
+ *
+ *   request:  "LOOKUP 1 <os-user>\n"            (at most 64 bytes)
+ *   reply:    "OK <n>\n" then n x "<length>\n<record bytes>"
+ *             (n <= 64, 1 <= length <= 8192), or "ERR <reason>\n"
+ *
+ * One request per connection; the agent closes after its reply.
+ */
+#ifndef WK_AGENT_SOCKPROTO_H
+#define WK_AGENT_SOCKPROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WK_SOCK_VERSION 1
+#define WK_SOCK_MAX_REQUEST 64		/* request line, newline included */
+#define WK_SOCK_MAX_RECORDS 64
+#define WK_SOCK_MAX_RECORD 8192
+#define WK_SOCK_TIMEOUT_MS 500		/* per connection, each way */
+#define WK_SOCK_MAX_USER 32
+/* "OK 64\n" + 64 x ("8192\n" + 8192 bytes) */
+#define WK_SOCK_MAX_REPLY (16 + WK_SOCK_MAX_RECORDS * (8 + WK_SOCK_MAX_RECORD))
+
+#define WK_AGENT_DEFAULT_STATE "/var/lib/wicket"
+#define WK_AGENT_DEFAULT_SOCKET "/run/wicket/agent.sock"
+#define WK_AGENT_DEFAULT_AK_USER "wicket-ak"
+
+/*
+ * AWS's InstanceOSUser constraint (EC2 Instance Connect API model):
+ * 1 to 32 characters matching ^[A-Za-z_][A-Za-z0-9\@\._-]{0,30}[A-Za-z0-9\$_-]?$
+ */
+static inline bool
+wk_sock_user_mid(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '@' || c == '.' || c == '_' ||
+	    c == '-';
+}
+
+static inline bool
+wk_sock_user_ok(const uint8_t *p, size_t len)
+{
+	size_t i, mid_end;
+	uint8_t last;
+
+	if (len == 0 || len > WK_SOCK_MAX_USER)
+		return false;
+	if (!((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') ||
+	    p[0] == '_'))
+		return false;
+	last = p[len - 1];
+	if (len >= 2 && ((last >= 'A' && last <= 'Z') ||
+	    (last >= 'a' && last <= 'z') || (last >= '0' && last <= '9') ||
+	    last == '$' || last == '_' || last == '-')) {
+		mid_end = len - 1;	/* the last one is the optional final */
+	} else {
+		if (len > 31)
+			return false;
+		mid_end = len;
+	}
+	for (i = 1; i < mid_end; i++)
+		if (!wk_sock_user_mid(p[i]))
+			return false;
+	return true;
+}
+
+/* "i-" followed by 8 to 17 lower-case hex digits. */
+static inline bool
+wk_sock_instance_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 10 || len > 19 || s[0] != 'i' || s[1] != '-')
+		return false;
+	for (i = 2; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * sockreq.c - the agent side of the helper socket protocol
+ * (agent/sockproto.h): parse "LOOKUP 1 <user>\n", write "OK"/"ERR" replies.
+ */
+#include "agent/agent.h"
+
+#include <string.h>
+
+#include "common/err.h"
+
+int
+wk_agent_parse_request(struct wk_span line,
+    char user[static WK_SOCK_MAX_USER + 1], const char **why)
+{
+	struct wk_span rest, verb, version, name;
+
+	user[0] = '\0';
+	*why = "request";
+	if (line.len > WK_SOCK_MAX_REQUEST) {
+		*why = "too-long";
+		return WK_ERR_TOOBIG;
+	}
+	/* Exactly one line, ending in "\n", no CR, no NUL. */
+	if (line.len == 0 || line.p[line.len - 1] != '\n')
+		return WK_ERR_INVAL;
+	rest = wk_span_from_mem(line.p, line.len - 1);
+	if (memchr(rest.p, '\n', rest.len) != NULL ||
+	    memchr(rest.p, '\r', rest.len) != NULL ||
+	    memchr(rest.p, '\0', rest.len) != NULL)
+		return WK_ERR_INVAL;
+	if (!wk_span_split(rest, ' ', &verb, &rest) ||
+	    !wk_span_eq_cstr(verb, "LOOKUP"))
+		return WK_ERR_INVAL;
+	if (!wk_span_split(rest, ' ', &version, &name))
+		return WK_ERR_INVAL;
+	if (!wk_span_eq_cstr(version, "1")) {
+		*why = "version";
+		return WK_ERR_INVAL;
+	}
+	if (!wk_sock_user_ok(name.p, name.len)) {
+		*why = "user";
+		return WK_ERR_INVAL;
+	}
+	memcpy(user, name.p, name.len);
+	user[name.len] = '\0';
+	*why = NULL;
+	return 0;
+}
+
+int
+wk_agent_format_reply(struct wk_buf *out, const struct wk_span *recs,
+    size_t n)
+{
+	size_t i;
+	int r;
+
+	if (n > WK_SOCK_MAX_RECORDS)
+		return WK_ERR_TOOBIG;
+	if ((r = wk_buf_appendf(out, "OK %zu\n", n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (recs[i].len == 0 || recs[i].len > WK_SOCK_MAX_RECORD)
+			return WK_ERR_TOOBIG;
+		if ((r = wk_buf_appendf(out, "%zu\n", recs[i].len)) != 0 ||
+		    (r = wk_buf_append_span(out, recs[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+wk_agent_format_error(struct wk_buf *out, const char *why)
+{
+	return wk_buf_appendf(out, "ERR %s\n", why);
+}

@@ -1,0 +1,199 @@
+/* Tests for src/agent/keystore.c: memory-only records with expiry. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent/agent.h"
+#include "common/err.h"
+#include "crypto/keyrec.h"
+#include "crypto/sshkey.h"
+
+#define NOW ((time_t)1800000000)
+
+struct fixture {
+	struct wk_signkey *key;
+	struct wk_buf pub;
+};
+
+static int
+setup(void **state)
+{
+	static struct fixture f;
+	struct wk_buf priv;
+
+	memset(&f, 0, sizeof(f));
+	wk_buf_init(&f.pub, 4096);
+	wk_buf_init(&priv, 8192);
+	assert_int_equal(wk_signkey_generate(&f.key), 0);
+	assert_int_equal(wk_sshkey_generate_ed25519(&f.pub, &priv), 0);
+	wk_buf_cleanup_secret(&priv);
+	*state = &f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	wk_signkey_free(f->key);
+	wk_buf_cleanup(&f->pub);
+	return 0;
+}
+
+static void
+make_rec(struct fixture *f, const char *user, const char *req,
+    int64_t expires, struct wk_buf *out)
+{
+	struct wk_keyrec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.issued = NOW - 1;
+	rec.expires = expires;
+	snprintf(rec.instance_id, sizeof(rec.instance_id), "i-0123456789abcdef0");
+	snprintf(rec.os_user, sizeof(rec.os_user), "%s", user);
+	snprintf(rec.caller_arn, sizeof(rec.caller_arn),
+	    "arn:aws:iam::123456789012:user/alice");
+	snprintf(rec.request_id, sizeof(rec.request_id), "%s", req);
+	snprintf(rec.pubkey, sizeof(rec.pubkey), "%s", wk_buf_cstr(&f->pub));
+	wk_buf_init(out, WK_KEYREC_MAX_LEN);
+	assert_int_equal(wk_keyrec_sign(&rec, f->key, out), 0);
+}
+
+static void
+test_add_lookup_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_keystore *ks;
+	struct wk_buf a, b, c;
+	struct wk_span got[WK_SOCK_MAX_RECORDS];
+
+	assert_int_equal(wk_keystore_new(16, &ks), 0);
+	make_rec(f, "ubuntu", "req-a", NOW + 60, &a);
+	make_rec(f, "ubuntu", "req-b", NOW + 30, &b);
+	make_rec(f, "admin", "req-c", NOW + 60, &c);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&a), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&b), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&c), NOW), 0);
+	/* The same record again is a no-op. */
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&a), NOW), 0);
+	assert_int_equal(wk_keystore_count(ks), 3);
+	assert_int_equal(wk_keystore_next_expiry(ks), NOW + 30);
+
+	/* Newest first, only the asked user. */
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 64), 2);
+	assert_true(wk_span_eq(got[0], wk_buf_span(&b)));
+	assert_true(wk_span_eq(got[1], wk_buf_span(&a)));
+	assert_int_equal(wk_keystore_lookup(ks, "admin", NOW, got, 64), 1);
+	assert_true(wk_span_eq(got[0], wk_buf_span(&c)));
+	assert_int_equal(wk_keystore_lookup(ks, "nobody", NOW, got, 64), 0);
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 1), 1);
+
+	/* An expired record is not served even before it is purged. */
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW + 30, got, 64),
+	    1);
+	assert_true(wk_span_eq(got[0], wk_buf_span(&a)));
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW + 60, got, 64),
+	    0);
+	assert_int_equal(wk_keystore_purge(ks, NOW + 30), 1);
+	assert_int_equal(wk_keystore_count(ks), 2);
+	assert_int_equal(wk_keystore_purge(ks, NOW + 60), 2);
+	assert_int_equal(wk_keystore_count(ks), 0);
+	assert_int_equal(wk_keystore_next_expiry(ks), 0);
+
+	/* Already expired on arrival: refused. */
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&a), NOW + 60),
+	    WK_ERR_EXPIRED);
+	assert_int_equal(wk_keystore_count(ks), 0);
+	wk_buf_cleanup(&a);
+	wk_buf_cleanup(&b);
+	wk_buf_cleanup(&c);
+	wk_keystore_free(ks);
+}
+
+static void
+test_bad_records(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_keystore *ks;
+	struct wk_buf a;
+	uint8_t big[WK_SOCK_MAX_RECORD + 1];
+
+	assert_int_equal(wk_keystore_new(4, &ks), 0);
+	assert_int_not_equal(wk_keystore_add(ks, WK_SPAN_LIT("garbage\n"),
+	    NOW), 0);
+	assert_int_not_equal(wk_keystore_add(ks, WK_SPAN_LIT(""), NOW), 0);
+	memset(big, 'A', sizeof(big));
+	assert_int_equal(wk_keystore_add(ks, wk_span_from_mem(big,
+	    sizeof(big)), NOW), WK_ERR_TOOBIG);
+	/* Truncated record. */
+	make_rec(f, "ubuntu", "req-a", NOW + 60, &a);
+	assert_int_not_equal(wk_keystore_add(ks, wk_span_from_mem(a.p,
+	    a.len - 5), NOW), 0);
+	assert_int_equal(wk_keystore_count(ks), 0);
+	wk_buf_cleanup(&a);
+	wk_keystore_free(ks);
+}
+
+static void
+test_limits_evict_soonest(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_keystore *ks;
+	struct wk_buf r[WK_SOCK_MAX_RECORDS + 1], o;
+	struct wk_span got[WK_SOCK_MAX_RECORDS];
+	char req[32];
+	size_t i, n;
+
+	assert_int_equal(wk_keystore_new(1000, &ks), 0);
+	for (i = 0; i < WK_SOCK_MAX_RECORDS + 1; i++) {
+		snprintf(req, sizeof(req), "req-%zu", i);
+		/* Record 0 expires last, record 1 first. */
+		make_rec(f, "ubuntu", req, i == 0 ? NOW + 500 :
+		    NOW + 100 + (int64_t)i, &r[i]);
+		assert_int_equal(wk_keystore_add(ks, wk_buf_span(&r[i]), NOW),
+		    0);
+	}
+	n = wk_keystore_lookup(ks, "ubuntu", NOW, got, WK_SOCK_MAX_RECORDS);
+	assert_int_equal(n, WK_SOCK_MAX_RECORDS);
+	/* The one expiring soonest (req-1) made room. */
+	for (i = 0; i < n; i++)
+		assert_false(wk_span_eq(got[i], wk_buf_span(&r[1])));
+	assert_true(wk_span_eq(got[0], wk_buf_span(&r[WK_SOCK_MAX_RECORDS])));
+	for (i = 0; i < WK_SOCK_MAX_RECORDS + 1; i++)
+		wk_buf_cleanup(&r[i]);
+	wk_keystore_free(ks);
+
+	/* A full store evicts the soonest-expiring record overall. */
+	assert_int_equal(wk_keystore_new(2, &ks), 0);
+	make_rec(f, "a", "r1", NOW + 10, &r[0]);
+	make_rec(f, "b", "r2", NOW + 90, &r[1]);
+	make_rec(f, "c", "r3", NOW + 50, &o);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&r[0]), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&r[1]), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&o), NOW), 0);
+	assert_int_equal(wk_keystore_count(ks), 2);
+	assert_int_equal(wk_keystore_lookup(ks, "a", NOW, got, 4), 0);
+	assert_int_equal(wk_keystore_lookup(ks, "c", NOW, got, 4), 1);
+	wk_buf_cleanup(&r[0]);
+	wk_buf_cleanup(&r[1]);
+	wk_buf_cleanup(&o);
+	wk_keystore_free(ks);
+	assert_int_equal(wk_keystore_new(0, &ks), WK_ERR_INVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_add_lookup_expiry),
+		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_limits_evict_soonest),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,495 @@
+/*
+ * The agent end to end against a fake wicketd (a small HTTP/1.1 server
+ * thread on 127.0.0.1): enroll writes state.json and trust; run registers,
+ * long-polls, serves the received record on its socket to the real helper
+ * logic, rewrites trust when a new signing key is announced, and shuts
+ * down cleanly on SIGTERM (socket removed).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "agent/agent.h"
+#include "authkeys/authkeys.h"
+#include "common/time.h"
+#include "crypto/keyrec.h"
+#include "crypto/sshkey.h"
+
+#define INSTANCE "i-00112233445566778"
+#define SECRET "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+struct fake_wicketd {
+	int lfd;
+	int port;
+	atomic_bool stop;
+	atomic_int enrolls, updates, polls, bad_auth, fail_left;
+	struct wk_signkey *k1, *k2;
+	char pub[4096];
+	char last_enroll_body[4096];
+};
+
+static struct fake_wicketd W;
+static char dir[4096], sockpath[4200];
+
+static void
+keys_json(struct wk_buf *out, bool both)
+{
+	struct wk_pubkey pk;
+	struct wk_buf b;
+	int i;
+
+	assert_int_equal(wk_buf_append_str(out, "["), 0);
+	for (i = 0; i < (both ? 2 : 1); i++) {
+		wk_signkey_public(i == 0 ? W.k1 : W.k2, &pk);
+		wk_buf_init(&b, 64);
+		assert_int_equal(wk_pubkey_to_base64(&pk, &b), 0);
+		assert_int_equal(wk_buf_appendf(out, "%s{\"id\":\"%s\","
+		    "\"public_key\":\"%s\"}", i ? "," : "", pk.id,
+		    wk_buf_cstr(&b)), 0);
+		wk_buf_cleanup(&b);
+	}
+	assert_int_equal(wk_buf_append_str(out, "]"), 0);
+}
+
+static void
+reply(int fd, int status, const char *body)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: "
+	    "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "\r\n", status, strlen(body));
+	if (send(fd, head, (size_t)n, MSG_NOSIGNAL) < 0 ||
+	    send(fd, body, strlen(body), MSG_NOSIGNAL) < 0)
+		return;
+}
+
+static void
+handle(int fd)
+{
+	char req[16384], *hdr_end, *cl;
+	size_t len = 0, need;
+	ssize_t n;
+	struct wk_buf body, rec, keys;
+	struct wk_keyrec kr;
+	time_t now;
+	int poll_no;
+
+	/* Read the head, then Content-Length bytes of body. */
+	for (;;) {
+		n = read(fd, req + len, sizeof(req) - 1 - len);
+		if (n <= 0)
+			return;
+		len += (size_t)n;
+		req[len] = '\0';
+		if ((hdr_end = strstr(req, "\r\n\r\n")) == NULL)
+			continue;
+		need = (size_t)(hdr_end + 4 - req);
+		if ((cl = strcasestr(req, "Content-Length: ")) != NULL &&
+		    cl < hdr_end)
+			need += strtoul(cl + 16, NULL, 10);
+		if (len >= need)
+			break;
+	}
+	wk_buf_init(&body, 1 << 20);
+	wk_buf_init(&keys, 4096);
+	if (strncmp(req, "POST /agent/v1/enroll ", 22) == 0) {
+		atomic_fetch_add(&W.enrolls, 1);
+		snprintf(W.last_enroll_body, sizeof(W.last_enroll_body), "%s",
+		    hdr_end + 4);
+		keys_json(&keys, false);
+		assert_int_equal(wk_buf_appendf(&body, "{\"instance_id\":\""
+		    INSTANCE "\",\"agent_secret\":\"" SECRET "\","
+		    "\"account_id\":\"123456789012\",\"region\":\"us-east-1\","
+		    "\"signing_keys\":%s}", wk_buf_cstr(&keys)), 0);
+		reply(fd, 200, wk_buf_cstr(&body));
+		goto out;
+	}
+	if (strstr(req, "\r\nAuthorization: Wicket-Agent " INSTANCE ":" SECRET
+	    "\r\n") == NULL) {
+		atomic_fetch_add(&W.bad_auth, 1);
+		reply(fd, 401, "{\"error\":\"InvalidCredential\","
+		    "\"message\":\"no\"}");
+		goto out;
+	}
+	if (strncmp(req, "POST /agent/v1/update ", 22) == 0) {
+		atomic_fetch_add(&W.updates, 1);
+		keys_json(&keys, false);
+		assert_int_equal(wk_buf_appendf(&body, "{\"signing_keys\":%s}",
+		    wk_buf_cstr(&keys)), 0);
+		reply(fd, 200, wk_buf_cstr(&body));
+		goto out;
+	}
+	if (strncmp(req, "GET /agent/v1/poll?epoch=", 25) != 0) {
+		reply(fd, 404, "{\"error\":\"NotFound\",\"message\":\"\"}");
+		goto out;
+	}
+	if (atomic_fetch_sub(&W.fail_left, 1) > 0) {
+		reply(fd, 503, "{\"error\":\"Unavailable\",\"message\":"
+		    "\"restarting\"}");
+		goto out;
+	}
+	poll_no = atomic_fetch_add(&W.polls, 1);
+	if (poll_no == 0) {
+		/* First poll: one record for ubuntu, current key only. */
+		assert_non_null(strstr(req, "epoch=&cursor=0 "));
+		now = wk_wall_now();
+		memset(&kr, 0, sizeof(kr));
+		kr.issued = now;
+		kr.expires = now + 60;
+		snprintf(kr.instance_id, sizeof(kr.instance_id), INSTANCE);
+		snprintf(kr.os_user, sizeof(kr.os_user), "ubuntu");
+		snprintf(kr.caller_arn, sizeof(kr.caller_arn),
+		    "arn:aws:iam::123456789012:user/alice");
+		snprintf(kr.request_id, sizeof(kr.request_id), "req-1");
+		snprintf(kr.pubkey, sizeof(kr.pubkey), "%s", W.pub);
+		wk_buf_init(&rec, WK_KEYREC_MAX_LEN);
+		assert_int_equal(wk_keyrec_sign(&kr, W.k1, &rec), 0);
+		{
+			json_t *s = json_string(wk_buf_cstr(&rec));
+			char *enc = json_dumps(s, JSON_ENCODE_ANY);
+
+			keys_json(&keys, false);
+			assert_int_equal(wk_buf_appendf(&body, "{\"epoch\":"
+			    "\"boot-1\",\"cursor\":1,\"records\":[%s],"
+			    "\"signing_keys\":%s}", enc, wk_buf_cstr(&keys)),
+			    0);
+			free(enc);
+			json_decref(s);
+		}
+		wk_buf_cleanup(&rec);
+		reply(fd, 200, wk_buf_cstr(&body));
+		goto out;
+	}
+	/* Later polls: the epoch/cursor came back; announce the next key. */
+	assert_non_null(strstr(req, "epoch=boot-1&cursor=1 "));
+	if (poll_no > 1)
+		usleep(100000);	/* a short "held" poll */
+	keys_json(&keys, true);
+	assert_int_equal(wk_buf_appendf(&body, "{\"epoch\":\"boot-1\","
+	    "\"cursor\":1,\"records\":[],\"signing_keys\":%s}",
+	    wk_buf_cstr(&keys)), 0);
+	reply(fd, 200, wk_buf_cstr(&body));
+ out:
+	wk_buf_cleanup(&body);
+	wk_buf_cleanup(&keys);
+}
+
+static void *
+server_main(void *arg)
+{
+	struct pollfd p;
+	int fd;
+
+	(void)arg;
+	while (!atomic_load(&W.stop)) {
+		p.fd = W.lfd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		if ((fd = accept(W.lfd, NULL, NULL)) < 0)
+			continue;
+		handle(fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void
+rm_dir(void)
+{
+	static const char *const names[] = { "state.json", "trust", "hk.pub",
+		"agent.sock" };
+	char p[4300];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static int
+setup(void **state)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct wk_buf pub, priv;
+	char self[4096], p[4300];
+	ssize_t n;
+	FILE *f;
+
+	(void)state;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	snprintf(dir, sizeof(dir), "%s/run-test-XXXXXX", dirname(self));
+	assert_non_null(mkdtemp(dir));
+	snprintf(sockpath, sizeof(sockpath), "%s/agent.sock", dir);
+	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	assert_int_equal(wk_signkey_generate(&W.k1), 0);
+	assert_int_equal(wk_signkey_generate(&W.k2), 0);
+	wk_buf_init(&pub, 4096);
+	wk_buf_init(&priv, 8192);
+	assert_int_equal(wk_sshkey_generate_ed25519(&pub, &priv), 0);
+	snprintf(W.pub, sizeof(W.pub), "%s", wk_buf_cstr(&pub));
+	/* The "sshd host key" registered at enrollment. */
+	snprintf(p, sizeof(p), "%s/hk.pub", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "%s root@host\n", wk_buf_cstr(&pub));
+	fclose(f);
+	wk_buf_cleanup(&pub);
+	wk_buf_cleanup_secret(&priv);
+
+	W.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(W.lfd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(W.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(W.lfd, 16), 0);
+	assert_int_equal(getsockname(W.lfd, (struct sockaddr *)&sa, &sl), 0);
+	W.port = ntohs(sa.sin_port);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	close(W.lfd);
+	wk_signkey_free(W.k1);
+	wk_signkey_free(W.k2);
+	rm_dir();
+	curl_global_cleanup();
+	return 0;
+}
+
+static int
+count_key_lines(void)
+{
+	char p[4300], text[4096];
+	size_t n;
+	int keys = 0;
+	char *s;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/trust", dir);
+	if ((f = fopen(p, "r")) == NULL)
+		return -1;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (s = text; (s = strstr(s, "\nkey ")) != NULL; s++)
+		keys++;
+	return keys;
+}
+
+static void
+test_enroll_run_lookup(void **state)
+{
+	char url[64], hk[4300], p[4300], *text = NULL;
+	char *eargv[] = { (char *)(uintptr_t)"enroll",
+		(char *)(uintptr_t)"--server", url,
+		(char *)(uintptr_t)"--token", (char *)(uintptr_t)"wkjt-abc",
+		(char *)(uintptr_t)"--state", dir,
+		(char *)(uintptr_t)"--host-key", hk,
+		(char *)(uintptr_t)"--hostname", (char *)(uintptr_t)"web-1",
+		NULL };
+	char *rargv[] = { (char *)(uintptr_t)"run",
+		(char *)(uintptr_t)"--state", dir,
+		(char *)(uintptr_t)"--socket", sockpath,
+		(char *)(uintptr_t)"--socket-group", (char *)(uintptr_t)"root",
+		NULL };
+	char *aargv[] = { (char *)(uintptr_t)"wicket-authorized-keys",
+		(char *)(uintptr_t)"--state", dir,
+		(char *)(uintptr_t)"--socket", sockpath,
+		(char *)(uintptr_t)"ubuntu", NULL };
+	struct wk_agent_state st;
+	struct stat sb;
+	pthread_t th;
+	uint64_t deadline;
+	size_t size;
+	FILE *out;
+	pid_t pid;
+	int status, rc = -1;
+
+	(void)state;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", W.port);
+	snprintf(hk, sizeof(hk), "%s/hk.pub", dir);
+	atomic_store(&W.stop, false);
+	assert_int_equal(pthread_create(&th, NULL, server_main, NULL), 0);
+
+	/* enroll */
+	assert_int_equal(wk_agent_cmd_enroll(11, eargv), 0);
+	assert_int_equal(atomic_load(&W.enrolls), 1);
+	assert_non_null(strstr(W.last_enroll_body, "\"token\":\"wkjt-abc\""));
+	assert_non_null(strstr(W.last_enroll_body, "\"hostname\":\"web-1\""));
+	assert_non_null(strstr(W.last_enroll_body, "\"ssh-ed25519 "));
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0711);
+	snprintf(p, sizeof(p), "%s/state.json", dir);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	snprintf(p, sizeof(p), "%s/trust", dir);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0644);
+	assert_int_equal(wk_agent_state_load(dir, &st), 0);
+	assert_string_equal(st.instance_id, INSTANCE);
+	assert_string_equal(st.agent_secret, SECRET);
+	assert_int_equal(st.ssh_port, 22);
+	snprintf(p, sizeof(p), "http://127.0.0.1:%d", W.port);
+	assert_string_equal(st.server, p);
+	wk_agent_state_cleanup(&st);
+	assert_int_equal(count_key_lines(), 1);
+	/* Enrolling again is refused without --force. */
+	assert_int_not_equal(wk_agent_cmd_enroll(11, eargv), 0);
+	assert_int_equal(atomic_load(&W.enrolls), 1);
+
+	/* run, in a child process */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(W.lfd);
+		_exit(wk_agent_cmd_run(7, rargv));
+	}
+	/* Wait (bounded) for the record to arrive and the next key. */
+	deadline = wk_mono_ms() + 10000;
+	while (wk_mono_ms() < deadline) {
+		if (atomic_load(&W.polls) >= 3 && count_key_lines() == 2)
+			break;
+		usleep(20000);
+	}
+	assert_int_equal(atomic_load(&W.updates), 1);
+	assert_int_equal(atomic_load(&W.bad_auth), 0);
+	assert_true(atomic_load(&W.polls) >= 3);
+	assert_int_equal(count_key_lines(), 2);
+
+	/* The helper finds the record through the agent's socket. */
+	out = open_memstream(&text, &size);
+	rc = wk_ak_main(6, aargv, out);
+	fclose(out);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(text, W.pub));
+	assert_non_null(strstr(text, " wicket:req-1\n"));
+	free(text);
+
+	/* SIGTERM: clean exit, socket removed. */
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_not_equal(access(sockpath, F_OK), 0);
+	atomic_store(&W.stop, true);
+	pthread_join(th, NULL);
+}
+
+/*
+ * wicketd failing: the agent backs off, logs the outage once (not per
+ * attempt), and recovers when wicketd answers again.
+ */
+static void
+test_backoff_and_recover(void **state)
+{
+	char logp[4300], *text = NULL, line[1024];
+	char *rargv[] = { (char *)(uintptr_t)"run",
+		(char *)(uintptr_t)"--state", dir,
+		(char *)(uintptr_t)"--socket", sockpath,
+		(char *)(uintptr_t)"--socket-group", (char *)(uintptr_t)"root",
+		NULL };
+	char *aargv[] = { (char *)(uintptr_t)"wicket-authorized-keys",
+		(char *)(uintptr_t)"--state", dir,
+		(char *)(uintptr_t)"--socket", sockpath,
+		(char *)(uintptr_t)"ubuntu", NULL };
+	pthread_t th;
+	uint64_t deadline;
+	int status, fd, unreachable = 0, connected = 0, rc = -1;
+	size_t size;
+	FILE *out, *log;
+	pid_t pid;
+
+	(void)state;
+	snprintf(logp, sizeof(logp), "%s/agent.log", dir);
+	atomic_store(&W.polls, 0);
+	atomic_store(&W.updates, 0);
+	atomic_store(&W.fail_left, 4);
+	fflush(stdout);
+	fflush(stderr);
+	/* Fork first: the agent child must be single-threaded. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(W.lfd);
+		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(99);
+		_exit(wk_agent_cmd_run(7, rargv));
+	}
+	atomic_store(&W.stop, false);
+	assert_int_equal(pthread_create(&th, NULL, server_main, NULL), 0);
+	deadline = wk_mono_ms() + 20000;
+	while (wk_mono_ms() < deadline && atomic_load(&W.polls) < 2)
+		usleep(20000);
+	assert_true(atomic_load(&W.polls) >= 2);
+	assert_true(atomic_load(&W.fail_left) <= 0);
+	out = open_memstream(&text, &size);
+	rc = wk_ak_main(6, aargv, out);
+	fclose(out);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(text, " wicket:req-1\n"));
+	free(text);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	atomic_store(&W.stop, true);
+	pthread_join(th, NULL);
+
+	log = fopen(logp, "r");
+	assert_non_null(log);
+	while (fgets(line, sizeof(line), log) != NULL) {
+		if (strstr(line, "event=wicketd_unreachable") != NULL)
+			unreachable++;
+		if (strstr(line, "event=wicketd_connected") != NULL)
+			connected++;
+	}
+	fclose(log);
+	unlink(logp);
+	/* Four failed attempts of one kind: logged once; one recovery. */
+	assert_int_equal(unreachable, 1);
+	assert_int_equal(connected, 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_enroll_run_lookup),
+		cmocka_unit_test(test_backoff_and_recover),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
