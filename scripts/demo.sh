@@ -6,14 +6,16 @@
 # prints the exact commands to try.
 #
 #   scripts/demo.sh          start (or restart) the demo
-#   scripts/demo.sh stop     stop its processes (data is kept in ./demo)
+#   scripts/demo.sh stop     stop its processes (data is kept)
 #
-# Environment: WICKET_DEMO_DIR (default ./demo), WICKET_DEMO_PORT (8780),
+# Environment: WICKET_DEMO_DIR (default /var/lib/wicket-demo: like sshd,
+# wicket-authorized-keys trusts only files under root-owned, non-writable
+# directories, so the demo's host side lives there), WICKET_DEMO_PORT (8780),
 # WICKET_DEMO_SSH_PORT (2222).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-DEMO=${WICKET_DEMO_DIR:-$root/demo}
+DEMO=${WICKET_DEMO_DIR:-/var/lib/wicket-demo}
 PORT=${WICKET_DEMO_PORT:-8780}
 SSH_PORT=${WICKET_DEMO_SSH_PORT:-2222}
 ACCOUNT=123456789012
@@ -46,8 +48,11 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" >/dev/null
 stop_demo
 
-mkdir -p "$DEMO/run" "$DEMO/aws" /run/sshd
-chmod 755 "$DEMO"
+mkdir -p "$DEMO/run" "$DEMO/aws" "$DEMO/bin" /run/sshd
+chmod 755 "$DEMO" "$DEMO/bin"
+# The host side runs from a root-owned directory, as sshd requires of an
+# AuthorizedKeysCommand (the checkout may be anywhere).
+install -m 0755 "$BIN/wicket-agent" "$BIN/wicket-authorized-keys" "$DEMO/bin/"
 # The login user of the lab, and the unprivileged AuthorizedKeysCommandUser.
 id ubuntu >/dev/null 2>&1 || useradd -m -s /bin/bash ubuntu
 usermod -p '*' ubuntu
@@ -81,13 +86,13 @@ mkdir -p "$DEMO/sshd"
     ssh-keygen -q -t ed25519 -N '' -f "$DEMO/sshd/ssh_host_ed25519_key"
 if [ ! -f "$DEMO/agent/state.json" ]; then
 	token=$("$BIN/wicketd" token create --data "$DEMO/data")
-	"$BIN/wicket-agent" enroll --server "$ENDPOINT" --token "$token" \
+	"$DEMO/bin/wicket-agent" enroll --server "$ENDPOINT" --token "$token" \
 	    --state "$DEMO/agent" --address 127.0.0.1 --ssh-port "$SSH_PORT" \
 	    --hostname "$(hostname)-demo" \
 	    --host-key "$DEMO/sshd/ssh_host_ed25519_key.pub" >"$DEMO/instance-id"
 fi
 instance=$(cat "$DEMO/instance-id")
-start_bg agent "$BIN/wicket-agent" run --state "$DEMO/agent" \
+start_bg agent "$DEMO/bin/wicket-agent" run --state "$DEMO/agent" \
     --socket "$DEMO/run/agent.sock" --socket-group wicket-ak
 for _ in $(seq 1 50); do [ -S "$DEMO/run/agent.sock" ] && break; sleep 0.1; done
 cat >"$DEMO/sshd/sshd_config" <<CFG
@@ -96,7 +101,7 @@ ListenAddress 127.0.0.1
 HostKey $DEMO/sshd/ssh_host_ed25519_key
 PidFile $DEMO/run/sshd.pidfile
 AuthorizedKeysFile none
-$("$BIN/wicket-agent" sshd-config --state "$DEMO/agent" --socket "$DEMO/run/agent.sock" | grep -v '^#')
+$("$DEMO/bin/wicket-agent" sshd-config --state "$DEMO/agent" --socket "$DEMO/run/agent.sock" | grep -v '^#')
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
@@ -141,6 +146,14 @@ JSON
 	    --policy-document "file://$DEMO/InstanceConnect.json" >/dev/null
 	aws_admin iam attach-user-policy --user-name MyWorkshopUser \
 	    --policy-arn "arn:aws:iam::$ACCOUNT:policy/InstanceConnect"
+	# wicket ssh looks the instance up first, as AWS's mssh does.
+	printf '%s' '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	    "Action": "ec2:DescribeInstances", "Resource": "*"}]}' \
+	    >"$DEMO/DescribeInstances.json"
+	aws_admin iam create-policy --policy-name DescribeInstances \
+	    --policy-document "file://$DEMO/DescribeInstances.json" >/dev/null
+	aws_admin iam attach-user-policy --user-name MyWorkshopUser \
+	    --policy-arn "arn:aws:iam::$ACCOUNT:policy/DescribeInstances"
 fi
 
 cat <<TXT
@@ -150,6 +163,7 @@ wicket demo is running:
   this host    $instance on 127.0.0.1:$SSH_PORT (dedicated sshd + wicket-agent)
   IAM user     MyWorkshopUser with the lab's policy InstanceConnect
                (ec2-instance-connect:SendSSHPublicKey on $instance as ubuntu)
+               and DescribeInstances (for wicket ssh)
 
 Try it (copy and paste):
 

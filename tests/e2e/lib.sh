@@ -12,8 +12,17 @@ SSHD=${SSHD:-/usr/sbin/sshd}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-T=$(mktemp -d "/tmp/wicket-e2e-$(basename "$0" .sh).XXXXXX")
+# Under /run, not /tmp: wicket-authorized-keys (like sshd) refuses a trust
+# file with any group/world-writable directory above it, and /tmp is one.
+mkdir -p /run/wicket-e2e
+chmod 755 /run/wicket-e2e
+T=$(mktemp -d "/run/wicket-e2e/$(basename "$0" .sh).XXXXXX")
 chmod 755 "$T"
+# sshd refuses an AuthorizedKeysCommand under a writable directory too, and
+# the checkout may live anywhere: run the host-side binaries from $T/bin.
+mkdir -p "$T/bin"
+cp "$WK_BIN/wicket-authorized-keys" "$WK_BIN/wicket-agent" "$T/bin/"
+HOST_BIN="$T/bin"
 PIDS=()
 failures=0
 checks=0
@@ -134,7 +143,7 @@ ListenAddress $addr
 HostKey $d/ssh_host_ed25519_key
 PidFile $d/sshd.pid
 AuthorizedKeysFile none
-AuthorizedKeysCommand $WK_BIN/wicket-authorized-keys --state $state --socket $sock %u %f
+AuthorizedKeysCommand $HOST_BIN/wicket-authorized-keys --state $state --socket $sock %u %f
 AuthorizedKeysCommandUser wicket-ak
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -152,7 +161,7 @@ CFG
 agent_enroll() {
 	local name=$1 addr=$2 port=$3 hostkey=$4 token
 	token=$("$WK_BIN/wicketd" token create --data "$DATA")
-	"$WK_BIN/wicket-agent" enroll --server "$ENDPOINT" --token "$token" \
+	"$HOST_BIN/wicket-agent" enroll --server "$ENDPOINT" --token "$token" \
 	    --state "$T/agent-$name" --address "$addr" --ssh-port "$port" \
 	    --host-key "$hostkey"
 }
@@ -160,7 +169,7 @@ agent_enroll() {
 # agent_start NAME: runs the agent with its socket in the test dir
 agent_start() {
 	local name=$1
-	"$WK_BIN/wicket-agent" run --state "$T/agent-$name" \
+	"$HOST_BIN/wicket-agent" run --state "$T/agent-$name" \
 	    --socket "$T/agent-$name.sock" --socket-group wicket-ak \
 	    >>"$T/agent-$name.log" 2>&1 &
 	eval "AGENT_PID_$name=$!"

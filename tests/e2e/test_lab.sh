@@ -54,7 +54,7 @@ instance=$(agent_enroll host1 127.0.0.2 "$SSH_PORT" "$sshd_dir/ssh_host_ed25519_
 check "enroll prints an instance id" bash -c "[[ '$instance' =~ ^i-[0-9a-f]{17}$ ]]"
 agent_start host1
 check "sshd-config prints the drop-in" bash -c \
-    "'$WK_BIN/wicket-agent' sshd-config --state '$T/agent-host1' | grep -q 'AuthorizedKeysCommand .*%u %f'"
+    "'$HOST_BIN/wicket-agent' sshd-config --state '$T/agent-host1' | grep -q 'AuthorizedKeysCommand .*%u %f'"
 # A second instance the policy will not name.
 other=$(agent_enroll host2 127.0.0.3 "$SSH_PORT" "$sshd_dir/ssh_host_ed25519_key.pub")
 agent_start host2
@@ -113,16 +113,16 @@ out=$(aws_as workshop ec2-instance-connect send-ssh-public-key \
     --instance-id "$other" --instance-os-user ubuntu \
     --ssh-public-key "file://$T/k.pub" 2>&1) && rc=0 || rc=$?
 check "push to an unnamed instance: AuthException" contains "$out" "AuthException"
-ak_root=$("$WK_BIN/wicket-authorized-keys" --state "$T/agent-host1" --socket "$T/agent-host1.sock" root || true)
+ak_root=$("$HOST_BIN/wicket-authorized-keys" --state "$T/agent-host1" --socket "$T/agent-host1.sock" root || true)
 check "no key reached the host for root" test -z "$ak_root"
-ak_other=$("$WK_BIN/wicket-authorized-keys" --state "$T/agent-host2" --socket "$T/agent-host2.sock" ubuntu || true)
+ak_other=$("$HOST_BIN/wicket-authorized-keys" --state "$T/agent-host2" --socket "$T/agent-host2.sock" ubuntu || true)
 check "no key reached the other instance" test -z "$ak_other"
 out=$(ssh_login root 127.0.0.2 "$SSH_PORT" "$T/k" "$T/known_hosts" true 2>&1) && rc=0 || rc=$?
 check "ssh as root is refused" test "$rc" -ne 0
 
 log "bad input keeps the server serving"
 out=$(aws_as workshop ec2-instance-connect send-ssh-public-key \
-    --instance-id "i-zzz" --instance-os-user ubuntu \
+    --instance-id "i-zzzzzzzzzzzzzzzzz" --instance-os-user ubuntu \
     --ssh-public-key "file://$T/k.pub" 2>&1) && rc=0 || rc=$?
 check "bad instance id: InvalidArgsException" contains "$out" "InvalidArgsException"
 ssh-keygen -q -t rsa -b 1024 -N '' -f "$T/weak" </dev/null 2>/dev/null || true
@@ -154,6 +154,16 @@ out=$(aws_as workshop sts get-caller-identity)
 check "server still serves" contains "$out" MyWorkshopUser
 
 log "wicket ssh"
+# Like AWS's EC2 Instance Connect CLI, wicket ssh looks the instance up
+# first (address, port, host keys): that needs ec2:DescribeInstances.
+cat >"$T/Describe.json" <<'JSON'
+{"Version": "2012-10-17",
+ "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}]}
+JSON
+aws_as admin iam create-policy --policy-name DescribeInstances \
+    --policy-document "file://$T/Describe.json" >/dev/null
+aws_as admin iam attach-user-policy --user-name MyWorkshopUser \
+    --policy-arn "arn:aws:iam::$ACCOUNT:policy/DescribeInstances"
 mkdir -p "$T/tmp"
 chmod 700 "$T/tmp"
 out=$(TMPDIR="$T/tmp" AWS_SHARED_CREDENTIALS_FILE="$T/credentials" \
