@@ -154,3 +154,43 @@ wk_ctx_get(const struct wk_ctx *c, const char *key, size_t i)
 		return NULL;
 	return e->vals[i];
 }
+
+const char *
+wk_ctx_key(const struct wk_ctx *c, size_t i)
+{
+	if (c == NULL || i >= c->n)
+		return NULL;
+	return c->ents[i].key;
+}
+
+int
+wk_ctx_merge(struct wk_ctx *dst, const struct wk_ctx *src)
+{
+	const struct wk_ctx_entry *d, *s;
+	size_t i, j, newkeys = 0;
+	int r;
+
+	if (dst == NULL || dst == src)
+		return WK_ERR_INVAL;
+	if (src == NULL)
+		return 0;
+	/* Check the ceilings first, so that LIMIT leaves dst as it was. */
+	for (i = 0; i < src->n; i++) {
+		s = &src->ents[i];
+		if (s->nvals == 0)
+			continue;
+		if ((d = wk_ctx_find_lc(dst, s->key)) == NULL)
+			newkeys++;
+		else if (s->nvals > WK_CTX_MAX_VALUES - d->nvals)
+			return WK_ERR_LIMIT;
+	}
+	if (newkeys > WK_CTX_MAX_KEYS - dst->n)
+		return WK_ERR_LIMIT;
+	for (i = 0; i < src->n; i++) {
+		s = &src->ents[i];
+		for (j = 0; j < s->nvals; j++)
+			if ((r = wk_ctx_add(dst, s->key, s->vals[j])) != 0)
+				return r;
+	}
+	return 0;
+}

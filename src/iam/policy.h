@@ -15,7 +15,9 @@
  * Policy variables (2012-10-17 only) are substituted in Resource/NotResource
  * and in String and Arn condition values; substituted text is literal; a
  * variable whose key is absent (and has no default) makes that one value
- * match nothing.
+ * match nothing: a positive operator finds no match in it, a negated one
+ * holds against it, and as a NotResource entry it excludes nothing (IAM
+ * User Guide, "Policy variables with no value").
  */
 #ifndef WK_IAM_POLICY_H
 #define WK_IAM_POLICY_H
@@ -62,6 +64,17 @@ int wk_ctx_add(struct wk_ctx *c, const char *key, const char *value);
 /* Number of values for key (0 when absent); value i via *out. */
 size_t wk_ctx_count(const struct wk_ctx *c, const char *key);
 const char *wk_ctx_get(const struct wk_ctx *c, const char *key, size_t i);
+/* The i-th key of c (lower case, in insertion order), NULL when i is past
+ * the last key: with wk_ctx_count/wk_ctx_get, walks a whole context. */
+const char *wk_ctx_key(const struct wk_ctx *c, size_t i);
+/*
+ * Appends every value of every key of src to dst (a key dst already has
+ * gets src's values after its own). src NULL: nothing to do.
+ * WK_ERR_INVAL (dst NULL, or dst == src), WK_ERR_LIMIT (the result would
+ * exceed the key or per-key value ceiling; dst is then unchanged),
+ * WK_ERR_NOMEM (dst may then hold part of src: discard it).
+ */
+int wk_ctx_merge(struct wk_ctx *dst, const struct wk_ctx *src);
 
 struct wk_authz_request {
 	const char *action;	/* "ec2-instance-connect:SendSSHPublicKey" */

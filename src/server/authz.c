@@ -10,29 +10,11 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "iam/policy_int.h"
+#include "iam/policy.h"
 #include "server/api_int.h"
 #include "server/authz.h"
 
 #define CACHE_BUCKETS 1024
-
-/*
- * Copies every key/value of src into dst. policy.h has no way to list a
- * context's keys, so this reads the engine's context layout
- * (iam/policy_int.h); to be replaced by a wk_ctx_merge in policy.h.
- */
-static int
-ctx_merge(struct wk_ctx *dst, const struct wk_ctx *src)
-{
-	int r;
-
-	for (size_t i = 0; i < src->n; i++)
-		for (size_t j = 0; j < src->ents[i].nvals; j++)
-			if ((r = wk_ctx_add(dst, src->ents[i].key,
-			    src->ents[i].vals[j])) != 0)
-				return r;
-	return 0;
-}
 
 struct entry {
 	struct entry *next;
@@ -274,7 +256,7 @@ wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
 				    wk_ctx_get(extra, extra_keys[k], i))) != 0)
 					goto out;
 		}
-	} else if (extra != NULL && (r = ctx_merge(ctx, extra)) != 0) {
+	} else if (extra != NULL && (r = wk_ctx_merge(ctx, extra)) != 0) {
 		goto out;
 	}
 	*out = ctx;
