@@ -129,8 +129,13 @@ wk_pat_escape(char *dst, size_t dstsz, const char *s, size_t n)
 	size_t o = 0, i;
 
 	for (i = 0; i < n; i++) {
-		bool special = s[i] == '*' || s[i] == '?' || s[i] == '\\' ||
-		    s[i] == ':';
+		/*
+		 * Wildcards in a substituted value are literal; a colon is
+		 * not escaped: AWS substitutes the value as text, so an ARN
+		 * held in a variable (${aws:PrincipalArn}) still splits into
+		 * its segments under the Arn* operators.
+		 */
+		bool special = s[i] == '*' || s[i] == '?' || s[i] == '\\';
 
 		if (special) {
 			if (dst != NULL && o < dstsz)

@@ -236,8 +236,8 @@ int
 wk_pval_render(const struct wk_pval *v, const struct wk_ctx *ctx,
     struct wk_render *r, const char **p, size_t *plen)
 {
-	size_t total = 0, o = 0, i, n;
-	const char *s;
+	size_t total = 0, o = 0, i, n = 0;
+	const char *s = NULL;
 	char *dst;
 
 	if (v->nparts == 0) {
@@ -277,7 +277,8 @@ wk_pval_render(const struct wk_pval *v, const struct wk_ctx *ctx,
 			memcpy(dst + o, pt->text, pt->len);
 			o += pt->len;
 		} else {
-			(void)resolve(pt, ctx, &s, &n);
+			if (!resolve(pt, ctx, &s, &n))
+				return 0;	/* resolved in the first pass */
 			o += wk_pat_escape(dst + o, total - o, s, n);
 		}
 	}

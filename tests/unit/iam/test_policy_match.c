@@ -129,9 +129,10 @@ test_escape(void **state)
 	size_t n;
 
 	(void)state;
+	/* wildcards and backslashes escaped; a colon stays a colon */
 	n = wk_pat_escape(buf, sizeof(buf), "a*b?c\\d:e", 9);
-	assert_int_equal(n, 13);
-	assert_memory_equal(buf, "a\\*b\\?c\\\\d\\:e", 13);
+	assert_int_equal(n, 12);
+	assert_memory_equal(buf, "a\\*b\\?c\\\\d:e", 12);
 	assert_int_equal(wk_pat_escape(NULL, 0, "**", 2), 4);
 	/* never writes past dstsz */
 	memset(buf, 'x', sizeof(buf));
