@@ -167,7 +167,7 @@ wk_keyrec_sign(const struct wk_keyrec *rec, const struct wk_signkey *key,
 		goto out;
 	}
 	/* The key line must already be in normalised form. */
-	if ((r = wk_sshkey_validate(wk_span_from_cstr(rec->pubkey), &norm,
+	if ((r = wk_sshkey_check(wk_span_from_cstr(rec->pubkey), &norm,
 	    fp, &why)) != 0)
 		goto out;
 	if (!wk_span_eq_cstr(wk_buf_span(&norm), rec->pubkey)) {
@@ -255,7 +255,7 @@ wk_keyrec_parse(struct wk_span text, struct wk_keyrec *out,
 	    copy_field(out->from, sizeof(out->from), v[F_FROM]) != 0)
 		goto out;
 	/* Key line: exactly the normalised "type base64". */
-	if ((r = wk_sshkey_validate(v[F_KEY], &norm, out->fingerprint,
+	if ((r = wk_sshkey_check(v[F_KEY], &norm, out->fingerprint,
 	    &why)) != 0)
 		goto out;
 	if (!wk_span_eq(wk_buf_span(&norm), v[F_KEY]) ||

@@ -28,6 +28,15 @@
 int wk_sshkey_validate(struct wk_span line, struct wk_buf *normalized,
     char fp[static WK_SSHKEY_FP_LEN], const char **why);
 
+/*
+ * wk_sshkey_validate without the libssh decoding step: every structural
+ * check (line, type, base64, the blob's fields, RSA size) and the
+ * fingerprint. For keys that were validated in full before they were
+ * signed (key records on the host).
+ */
+int wk_sshkey_check(struct wk_span line, struct wk_buf *normalized,
+    char fp[static WK_SSHKEY_FP_LEN], const char **why);
+
 /* SHA256 fingerprint of a key blob (the decoded base64 part). */
 int wk_sshkey_fingerprint_blob(struct wk_span blob,
     char fp[static WK_SSHKEY_FP_LEN]);
