@@ -271,10 +271,11 @@ decode_json(const struct wk_http_request *req, struct wk_span target,
 	prefix[plen] = '\0';
 	memcpy(op, dot + 1, target.len - plen - 1);
 	op[target.len - plen - 1] = '\0';
-	if (!is_action_name(op) || strlen(prefix) != plen)
+	if (!is_action_name(op) || strlen(prefix) != plen ||
+	    strlen(op) >= action_sz)
 		return wk_api_error(resp, 400, "UnknownOperationException",
 		    "X-Amz-Target is malformed.");
-	snprintf(action_name, action_sz, "%s", op);
+	memcpy(action_name, op, strlen(op) + 1);
 	*act = wk_api_find(wk_json_actions, op, prefix);
 	if (*act == NULL || (*act)->protocol != WK_PROTO_JSON)
 		return wk_api_error(resp, 400, "UnknownOperationException",
