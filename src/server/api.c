@@ -14,6 +14,7 @@
 #include "common/rand.h"
 #include "common/time.h"
 #include "server/api_int.h"
+#include "server/audit.h"
 #include "server/auth.h"
 
 #define NS_IAM "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -359,6 +360,34 @@ decode_query(const struct wk_http_request *req, enum wk_protocol proto,
 	return 0;
 }
 
+/*
+ * Audits a refused EC2 Instance Connect call whose caller is known but
+ * which failed before its handler ran. Returns the store's error: the
+ * caller then answers InternalFailure (no unaudited answer).
+ */
+static int
+audit_early_refusal(const struct wk_api_req *areq, struct wk_span target,
+    const struct wk_api_resp *resp)
+{
+	static const char prefix[] = "AWSEC2InstanceConnectService.";
+	struct wk_audit_info info;
+	char action[WK_API_ACTION_MAX + 64];
+	struct wk_span op;
+
+	if (!wk_span_starts_with(target, prefix))
+		return 0;
+	op = (struct wk_span){ target.p + sizeof(prefix) - 1,
+	    target.len - (sizeof(prefix) - 1) };
+	if (op.len > WK_API_ACTION_MAX)
+		op.len = WK_API_ACTION_MAX;
+	snprintf(action, sizeof(action), "ec2-instance-connect:%.*s",
+	    WK_SPAN_FMT(op));
+	memset(&info, 0, sizeof(info));
+	info.action = action;
+	info.error_code = resp->error_code;
+	return wk_audit_write(areq, &info);
+}
+
 void
 wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
@@ -423,11 +452,6 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 			    action_name, sizeof(action_name));
 		}
 	}
-	if (r != 0) {
-		act = NULL;
-		goto reply;
-	}
-
 	memset(&areq, 0, sizeof(areq));
 	areq.srv = srv;
 	areq.caller = &caller;
@@ -436,6 +460,17 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 	areq.secure = req->secure;
 	areq.now = wk_wall_now();
 	areq.via = "api";
+	if (r != 0) {
+		act = NULL;
+		/* A known caller's refused key push is audited like any other,
+		 * even when it never reached the action (bad JSON, unknown
+		 * operation, body over the cap). */
+		if (proto == WK_PROTO_JSON && audit_early_refusal(&areq,
+		    target, &resp) != 0)
+			internal_error(proto, &resp);
+		goto reply;
+	}
+
 	areq.params = proto == WK_PROTO_JSON ? NULL : &params;
 	areq.json = json;
 	cur_req = &areq;

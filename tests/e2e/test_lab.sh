@@ -150,6 +150,32 @@ check "unsigned request is refused (4xx)" bash -c "[[ '$code' == 4* ]]"
 head -c 3000000 /dev/zero | tr '\0' 'a' >"$T/big"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "@$T/big" "$ENDPOINT/" || true)
 check "oversized body is refused (413)" test "$code" = 413
+# What no AWS client sends, signed by a known caller (tests/tools/signed_post).
+sp() {	# sp TARGET BODY-FILE [CLOCK-OFFSET]
+	AWS_ACCESS_KEY_ID="$user_key" AWS_SECRET_ACCESS_KEY="$user_secret" \
+	    "$WK_BIN/signed_post" "$ENDPOINT" ec2-instance-connect "$@"
+}
+printf '{"InstanceId": "i-' >"$T/truncated.json"
+out=$(sp AWSEC2InstanceConnectService.SendSSHPublicKey "$T/truncated.json")
+check "malformed JSON: 400 SerializationException" \
+    bash -c "[[ \"\$(head -1 <<<'$out')\" == 400 && '$out' == *SerializationException* ]]"
+echo '{}' >"$T/empty.json"
+out=$(sp AWSEC2InstanceConnectService.SendSSHPublickey "$T/empty.json")
+check "wrong X-Amz-Target: UnknownOperationException" contains "$out" UnknownOperationException
+out=$(sp AWSEC2InstanceConnectService.SendSSHPublicKey "$T/empty.json" -1200)
+check "a 20-minute-old signature: 403 Signature expired" \
+    bash -c "[[ \"\$(head -1 <<<'$out')\" == 403 && '$out' == *'Signature expired'* ]]"
+printf '{"InstanceId":"%s","InstanceOSUser":"ubuntu","SSHPublicKey":"%s","Extra":1}' \
+    "$instance" "$(cat "$T/k.pub")" >"$T/extra.json"
+out=$(sp AWSEC2InstanceConnectService.SendSSHPublicKey "$T/extra.json")
+check "unknown field: InvalidArgsException" contains "$out" InvalidArgsException
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    AWS_PROFILE=admin AWS_ENDPOINT_URL="$ENDPOINT" "$WK_BIN/wicket" audit \
+    --caller "arn:aws:iam::$ACCOUNT:user/MyWorkshopUser" --output json)
+check "the malformed push is audited for its caller" \
+    bash -c "jq -e '.Events[] | select(.ErrorCode==\"SerializationException\")' <<<'$out' >/dev/null"
+check "the unknown operation is audited for its caller" \
+    bash -c "jq -e '.Events[] | select(.ErrorCode==\"UnknownOperationException\")' <<<'$out' >/dev/null"
 out=$(aws_as workshop sts get-caller-identity)
 check "server still serves" contains "$out" MyWorkshopUser
 
@@ -196,6 +222,21 @@ check "audit events carry caller, source and fingerprint" \
     bash -c "jq -e '.Events[0] | .CallerArn and .SourceIp and .RequestId' <<<'$out' >/dev/null"
 check "audit is newest first" \
     bash -c "jq -e '[.Events[].EventTime] as \$t | \$t == (\$t | sort | reverse)' <<<'$out' >/dev/null"
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    AWS_PROFILE=admin AWS_ENDPOINT_URL="$ENDPOINT" \
+    "$WK_BIN/wicket" audit --caller "arn:aws:iam::$ACCOUNT:user/admin" --output json)
+check "audit filters by caller" \
+    bash -c "jq -e '[.Events[].CallerArn] | unique == [\"arn:aws:iam::$ACCOUNT:user/admin\"] or length == 0' <<<'$out' >/dev/null"
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    AWS_PROFILE=admin AWS_ENDPOINT_URL="$ENDPOINT" \
+    "$WK_BIN/wicket" audit --since "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" --output json)
+check "audit filters by time (nothing in the future)" \
+    bash -c "jq -e '.Events | length == 0' <<<'$out' >/dev/null"
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    AWS_PROFILE=admin AWS_ENDPOINT_URL="$ENDPOINT" \
+    "$WK_BIN/wicket" audit --since "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" --output json)
+check "audit filters by time (the last hour has the pushes)" \
+    bash -c "jq -e '.Events | length > 3' <<<'$out' >/dev/null"
 out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
     AWS_PROFILE=workshop AWS_ENDPOINT_URL="$ENDPOINT" \
     "$WK_BIN/wicket" audit 2>&1) && rc=0 || rc=$?
