@@ -104,6 +104,7 @@ AuthorizedKeysFile none
 $("$DEMO/bin/wicket-agent" sshd-config --state "$DEMO/agent" --socket "$DEMO/run/agent.sock" | grep -v '^#')
 PasswordAuthentication no
 KbdInteractiveAuthentication no
+Subsystem sftp internal-sftp
 UsePAM no
 CFG
 /usr/sbin/sshd -t -f "$DEMO/sshd/sshd_config"

@@ -148,6 +148,7 @@ AuthorizedKeysCommandUser wicket-ak
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
+Subsystem sftp internal-sftp
 UsePAM no
 PermitRootLogin prohibit-password
 LogLevel VERBOSE
