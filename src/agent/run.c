@@ -171,7 +171,53 @@ succeeded(struct run_ctx *c)
 	c->retry_at_ms = 0;
 }
 
-/* Rewrites DIR/trust when the announced signing keys differ from it. */
+/*
+ * The trust update rule (docs/protocols.md, "Signing-key rotation"): an
+ * announced list replaces the pinned one only when it still holds at least
+ * one pinned key. wicketd keeps announcing the replaced key (as previous)
+ * for a record lifetime after a promotion, so a real rotation always
+ * overlaps; a list that shares nothing with the pinned keys (a wicketd
+ * restored from elsewhere, a wrong data directory) is refused and the
+ * pinned keys stay. `have` is the current file; when it is missing or not
+ * a trust file there is nothing to keep and any valid list is taken.
+ */
+static bool
+trust_overlaps(struct wk_span have, const struct wk_pubkey *keys, size_t n)
+{
+	struct wk_span line, rest = have;
+	struct wk_buf want, b64;
+	bool pinned_any = false, hit = false;
+
+	if (!wk_span_starts_with(have, "wicket-trust 1\n"))
+		return true;
+	wk_buf_init(&want, 256);
+	wk_buf_init(&b64, 128);
+	while (!hit && rest.len > 0) {
+		(void)wk_span_split(rest, '\n', &line, &rest);
+		if (!wk_span_starts_with(line, "key "))
+			continue;
+		pinned_any = true;
+		for (size_t i = 0; i < n && !hit; i++) {
+			wk_buf_reset(&want);
+			wk_buf_reset(&b64);
+			if (wk_pubkey_to_base64(&keys[i], &b64) != 0 ||
+			    wk_buf_appendf(&want, "key %s %s", keys[i].id,
+			    wk_buf_cstr(&b64)) != 0)
+				continue;
+			hit = wk_span_eq(line, wk_buf_span(&want));
+		}
+	}
+	wk_buf_cleanup(&want);
+	wk_buf_cleanup(&b64);
+	return hit || !pinned_any;
+}
+
+/*
+ * Rewrites DIR/trust when the announced signing keys differ from it: keys
+ * wicketd no longer announces (a retired key) are dropped, new ones
+ * pinned. Never writes an empty list (wk_agent_parse_signing_keys refuses
+ * one) nor one that shares no key with the pinned set.
+ */
 static void
 take_signing_keys(struct run_ctx *c, const json_t *arr)
 {
@@ -201,6 +247,13 @@ take_signing_keys(struct run_ctx *c, const json_t *arr)
 	}
 	if (got == (ssize_t)want.len && memcmp(have, want.p, want.len) == 0)
 		goto out;
+	if (got > 0 && (size_t)got < sizeof(have) &&
+	    !trust_overlaps(wk_span_from_mem(have, (size_t)got), keys, n)) {
+		wk_log(WK_LOG_ERROR, "signing_keys_refused", "path=%s "
+		    "reason=\"no announced key is pinned\" keys=%zu "
+		    "action=keep_pinned_keys", path, n);
+		goto out;
+	}
 	if ((r = wk_agent_write_atomic(c->dir, "trust", want.p, want.len,
 	    0644)) != 0)
 		wk_log(WK_LOG_ERROR, "trust_write_failed", "path=%s error=%s",

@@ -19,6 +19,7 @@
 #include "crypto/signkey.h"
 #include "server/agent_hub_int.h"
 #include "server/server.h"
+#include "server/signing_keys.h"
 
 #define HUB_MIN_CAP 64
 #define POLL_QUERY_MAX 512
@@ -259,23 +260,34 @@ wk_hub_effective_cursor(const struct wk_agent_hub *h, const char *epoch,
 int
 wk_hub_signing_keys(const struct wk_server *srv, json_t **out)
 {
-	const struct wk_signkey *keys[2];
-	struct wk_pubkey pk;
+	const struct wk_signkey *keys[3];
+	struct wk_pubkey pk, seen[3];
 	struct wk_buf b64;
 	json_t *arr = NULL, *o;
-	size_t i;
+	size_t i, j, nseen = 0;
+	bool dup;
 	int r = WK_ERR_NOMEM;
 
 	*out = NULL;
 	wk_buf_init(&b64, 128);
+	/* current, next, previous (signing_keys.h); the same key twice (a
+	 * promotion in progress) is listed once */
 	keys[0] = srv != NULL ? srv->signkey : NULL;
 	keys[1] = srv != NULL ? srv->next_signkey : NULL;
+	keys[2] = srv != NULL ? srv->prev_signkey : NULL;
 	if ((arr = json_array()) == NULL)
 		goto out;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (keys[i] == NULL)
 			continue;
 		wk_signkey_public(keys[i], &pk);
+		dup = false;
+		for (j = 0; j < nseen; j++)
+			if (strcmp(seen[j].id, pk.id) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		seen[nseen++] = pk;
 		wk_buf_reset(&b64);
 		if ((r = wk_pubkey_to_base64(&pk, &b64)) != 0)
 			goto out;
@@ -492,6 +504,26 @@ wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
 	if (a->held != NULL)
 		hub_answer(h, a, now);
 	return 0;
+}
+
+void
+wk_agent_hub_wake_all(struct wk_agent_hub *h)
+{
+	struct wk_hub_agent *a;
+	time_t now = wk_wall_now();
+	size_t i, n = 0;
+
+	if (h == NULL)
+		return;
+	/* answering never removes a slot, so the table stays put */
+	for (i = 0; i < h->cap; i++) {
+		if ((a = h->slots[i]) == NULL || a->held == NULL)
+			continue;
+		hub_answer(h, a, now);
+		n++;
+	}
+	wk_log(WK_LOG_INFO, "agent_polls_woken", "count=%zu reason="
+	    "signing_keys_changed", n);
 }
 
 bool

@@ -20,6 +20,7 @@
 #include "server/authz.h"
 #include "server/http.h"
 #include "server/server.h"
+#include "server/signing_keys.h"
 #include "server/wicketd.h"
 
 #define EXIT_USAGE 2
@@ -44,6 +45,8 @@ static const char main_help[] =
 "  init          create a data directory, its keys and a first admin user\n"
 "  serve         run the server\n"
 "  token create  create a one-time join token for enrolling a host\n"
+"  signing-key   rotate the key that signs key records (next, promote,\n"
+"                retire, list)\n"
 "\n"
 "Run `wicketd COMMAND --help` for a command's options.\n"
 "\n"
@@ -85,7 +88,9 @@ static const char serve_help[] =
 "Usage: wicketd serve --data DIR --listen ADDR:PORT [OPTIONS]\n"
 "\n"
 "Runs the control plane until SIGINT or SIGTERM, then stops accepting\n"
-"connections, answers held agent polls and exits.\n"
+"connections, answers held agent polls and exits. SIGHUP (and any change\n"
+"to the signing key files, checked every few seconds) reloads the\n"
+"signing keys; see `wicketd signing-key --help`.\n"
 "\n"
 "Endpoints:\n"
 "  POST /                 the AWS APIs (SigV4): IAM, STS, EC2, EC2 Instance\n"
@@ -117,6 +122,44 @@ static const char token_help[] =
 "  -d, --data DIR      the data directory made by `wicketd init`\n"
 "  -t, --ttl SECONDS   validity (default 3600, 60..604800)\n"
 "  -h, --help          show this help\n";
+
+static const char signing_help[] =
+"Usage: wicketd signing-key next|promote|retire|list --data DIR [OPTIONS]\n"
+"\n"
+"Rotates the Ed25519 key that signs the key records sent to hosts, without\n"
+"locking anyone out. The data directory holds up to three keys:\n"
+"  signing.key       current: signs every new record\n"
+"  signing.next.key  announced to the agents, not used yet\n"
+"  signing.prev.key  replaced by the last promotion, still announced so the\n"
+"                    records it signed keep verifying until they expire\n"
+"Hosts accept the keys wicketd announces; a running `wicketd serve` picks\n"
+"up every change within a few seconds (or at once on SIGHUP) and tells the\n"
+"connected agents immediately.\n"
+"\n"
+"A rotation:\n"
+"  wicketd signing-key next --data DIR     # new key, announced\n"
+"  (wait at least 30 s: every agent learns it)\n"
+"  wicketd signing-key promote --data DIR  # it signs from now on\n"
+"  (wait key-ttl + 30 s: records signed before have expired)\n"
+"  wicketd signing-key retire --data DIR   # the old key is dropped\n"
+"\n"
+"Subcommands:\n"
+"  next      create signing.next.key; refused when one exists\n"
+"  promote   next becomes current, current becomes previous; refused\n"
+"            without a next key, while a previous key remains, or when the\n"
+"            next key is younger than 30 s (unless --force)\n"
+"  retire    remove the previous key; refused until key-ttl + 30 s after\n"
+"            the promotion (key-ttl: the --key-ttl of the last `wicketd\n"
+"            serve` on this data directory, else 3600)\n"
+"  list      print each key's id, role and since when it has that file\n"
+"\n"
+"Options:\n"
+"  -d, --data DIR         the data directory made by `wicketd init`\n"
+"  -f, --force            promote: skip the 30 s announcement wait\n"
+"  -t, --key-ttl SECONDS  retire: the key ttl to wait for (1..3600)\n"
+"  -h, --help             show this help\n"
+"\n"
+"Files are changed with link/rename (never overwritten); keys are 0600.\n";
 
 static int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -260,19 +303,14 @@ cmd_token(int argc, char **argv)
 static int
 load_server(struct wk_server *srv, char *why, size_t whysz)
 {
-	char path[1100], *v = NULL;
+	char *v = NULL, ttl[16];
 	int r;
 
 	if ((r = wk_data_open_store(srv->cfg.data_dir, &srv->store, why,
 	    whysz)) != 0)
 		return r;
-	if ((r = wk_data_path(srv->cfg.data_dir, WK_DATA_SIGNING_KEY, path,
-	    sizeof(path))) != 0 ||
-	    (r = wk_signkey_load(path, &srv->signkey)) != 0) {
-		snprintf(why, whysz, "%s: cannot load the signing key: %s",
-		    path, wk_strerror(r));
+	if ((r = wk_signing_server_load(srv, why, whysz)) != 0)
 		return r;
-	}
 	if ((r = wk_store_meta_get(srv->store, "account_id", &v)) != 0 ||
 	    !wk_valid_account_id(v)) {
 		snprintf(why, whysz, "the database has no valid account_id");
@@ -290,6 +328,14 @@ load_server(struct wk_server *srv, char *why, size_t whysz)
 	}
 	snprintf(srv->region, sizeof(srv->region), "%s", v);
 	wk_free(v);
+	/* `signing-key retire` waits for records signed with this ttl */
+	snprintf(ttl, sizeof(ttl), "%u", srv->cfg.key_ttl_seconds);
+	if ((r = wk_store_meta_set(srv->store, WK_SIGNING_META_KEY_TTL,
+	    ttl)) != 0) {
+		snprintf(why, whysz, "cannot record the key ttl: %s",
+		    wk_strerror(r));
+		return r;
+	}
 	return 0;
 }
 
@@ -377,6 +423,7 @@ cmd_serve(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);	/* signing_keys.c reads it */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(maxconn);
@@ -388,7 +435,8 @@ cmd_serve(int argc, char **argv)
 	}
 	if ((r = wk_loop_new(&srv.loop)) != 0 ||
 	    (r = wk_authz_cache_new(&srv.authz)) != 0 ||
-	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0) {
+	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0 ||
+	    (r = wk_signing_watch_start(&srv)) != 0) {
 		fprintf(stderr, "wicketd serve: start-up failed: %s\n",
 		    wk_strerror(r));
 		goto out;
@@ -403,13 +451,131 @@ cmd_serve(int argc, char **argv)
 	}
 	rc = 0;
  out:
+	wk_signing_watch_stop(&srv);
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);
 	wk_loop_free(srv.loop);
 	wk_signkey_free(srv.signkey);
 	wk_signkey_free(srv.next_signkey);
+	wk_signkey_free(srv.prev_signkey);
 	wk_store_close(srv.store);
 	return rc;
+}
+
+/* The key ttl `retire` must wait for: as recorded by the last serve. */
+static unsigned
+recorded_key_ttl(const char *data)
+{
+	struct wk_store *st = NULL;
+	char why[1400], *v = NULL;
+	unsigned ttl = WK_SIGNING_KEY_TTL_MAX;
+
+	if (wk_data_open_store(data, &st, why, sizeof(why)) != 0)
+		return ttl;
+	if (wk_store_meta_get(st, WK_SIGNING_META_KEY_TTL, &v) == 0 &&
+	    v != NULL && parse_uint(v, 1, WK_SIGNING_KEY_TTL_MAX, &ttl) != 0)
+		ttl = WK_SIGNING_KEY_TTL_MAX;
+	wk_free(v);
+	wk_store_close(st);
+	return ttl;
+}
+
+static int
+signing_list(const char *data)
+{
+	struct wk_signing_info info[WK_SIGNING_NROLES];
+	char why[1400], when[21];
+	size_t n;
+
+	why[0] = '\0';
+	if (wk_signing_list(data, info, &n, why, sizeof(why)) != 0) {
+		fprintf(stderr, "wicketd signing-key list: %s\n", why);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		wk_time_iso8601(info[i].since, when);
+		printf("%s %-8s %s %s\n", info[i].id,
+		    wk_signing_role_name(info[i].role), when,
+		    wk_signing_file(info[i].role));
+	}
+	return 0;
+}
+
+static int
+cmd_signing_key(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "key-ttl", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = NULL, *sub;
+	char why[1400], id[WK_SIGNKEY_ID_LEN + 1];
+	unsigned ttl = 0;
+	bool force = false;
+	int ch, r;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(signing_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	sub = argv[1];
+	if (strcmp(sub, "next") != 0 && strcmp(sub, "promote") != 0 &&
+	    strcmp(sub, "retire") != 0 && strcmp(sub, "list") != 0)
+		return usage_error("signing-key", "unknown subcommand '%s'",
+		    sub);
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "d:ft:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': data = optarg; break;
+		case 'f': force = true; break;
+		case 't':
+			if (parse_uint(optarg, 1, WK_SIGNING_KEY_TTL_MAX,
+			    &ttl) != 0)
+				return usage_error("signing-key", "--key-ttl "
+				    "must be 1..3600 seconds, not '%s'",
+				    optarg);
+			break;
+		case 'h': fputs(signing_help, stdout); return 0;
+		default: return usage_error("signing-key", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("signing-key", "unexpected argument '%s'",
+		    argv[optind]);
+	if (data == NULL)
+		return usage_error("signing-key", "--data DIR is required");
+	if (force && strcmp(sub, "promote") != 0)
+		return usage_error("signing-key", "--force is for promote");
+	if (ttl != 0 && strcmp(sub, "retire") != 0)
+		return usage_error("signing-key", "--key-ttl is for retire");
+	if (strcmp(sub, "list") == 0)
+		return signing_list(data);
+	why[0] = '\0';
+	if (strcmp(sub, "next") == 0) {
+		if ((r = wk_signing_next(data, id, why, sizeof(why))) == 0)
+			printf("%s next %s/%s\n", id, data,
+			    WK_DATA_SIGNING_NEXT_KEY);
+	} else if (strcmp(sub, "promote") == 0) {
+		r = wk_signing_promote(data, wk_wall_now(), force ? 0 :
+		    WK_SIGNING_ANNOUNCE_MIN_S, why, sizeof(why));
+	} else {
+		if (ttl == 0)
+			ttl = recorded_key_ttl(data);
+		r = wk_signing_retire(data, wk_wall_now(),
+		    ttl + WK_SIGNING_SKEW_S, why, sizeof(why));
+	}
+	if (r != 0) {
+		fprintf(stderr, "wicketd signing-key %s: %s\n", sub, why);
+		return 1;
+	}
+	if (strcmp(sub, "next") != 0)
+		return signing_list(data);
+	return 0;
 }
 
 static const struct command commands[] = {
@@ -419,6 +585,8 @@ static const struct command commands[] = {
 	    .help = serve_help, .run = cmd_serve },
 	{ .name = "token", .summary = "join tokens",
 	    .help = token_help, .run = cmd_token },
+	{ .name = "signing-key", .summary = "signing-key rotation",
+	    .help = signing_help, .run = cmd_signing_key },
 };
 
 int

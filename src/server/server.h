@@ -14,6 +14,7 @@
 struct wk_agent_hub;	/* agent_hub.h: connected agents, pending records */
 struct wk_authz_cache;	/* authz.h: parsed policies per user */
 struct wk_loop;		/* http.h: the event loop and its timers */
+struct wk_signing_watch;	/* signing_keys.c: reloads the key files */
 
 struct wk_server_config {
 	char data_dir[1024];
@@ -30,6 +31,9 @@ struct wk_server {
 	struct wk_store *store;
 	struct wk_signkey *signkey;	/* current signing key */
 	struct wk_signkey *next_signkey;	/* announced, not yet used; may be NULL */
+	/* replaced by the last promotion, still announced; may be NULL */
+	struct wk_signkey *prev_signkey;
+	struct wk_signing_watch *signwatch;	/* key reloads; may be NULL */
 	char account_id[13];
 	char region[32];
 	struct wk_loop *loop;
