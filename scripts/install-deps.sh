@@ -9,11 +9,16 @@ packages=(
 	# libraries (ARCHITECTURE.md, "Dependencies")
 	libmicrohttpd-dev libwslay-dev libcurl4-openssl-dev libssl-dev
 	libssh-dev libjansson-dev libsqlite3-dev libpq-dev libargon2-dev
-	libcmocka-dev
+	libsodium-dev libcmocka-dev
 	# real peers and tools used by the demo and the tests
 	openssh-server openssh-client awscli sqlite3 jq procps curl
 	ca-certificates passwd
+	# the browser console: assets built with npm, tested with chromium
+	chromium nodejs
 )
+# npm: Debian packages it apart from nodejs; NodeSource's nodejs provides
+# (and conflicts with) it, so it is only asked for when missing.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,10 +1,10 @@
 #include "common/encode.h"
 
-#include <openssl/evp.h>
-
 #include "common/err.h"
 
 static const char hexdigits[] = "0123456789abcdef";
+static const char b64digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int
 wk_hex_encode(struct wk_buf *out, const uint8_t *p, size_t len)
@@ -61,8 +61,21 @@ wk_base64_encode(struct wk_buf *out, const uint8_t *p, size_t len)
 	n = 4 * ((len + 2) / 3);
 	if ((r = wk_buf_reserve(out, n)) != 0)
 		return r;
-	EVP_EncodeBlock(out->p + out->len, p, (int)len);
-	out->len += n;
+	for (size_t i = 0; i < len; i += 3) {
+		size_t left = len - i;
+		uint32_t v = (uint32_t)p[i] << 16;
+		uint8_t *d = out->p + out->len;
+
+		if (left > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (left > 2)
+			v |= p[i + 2];
+		d[0] = (uint8_t)b64digits[v >> 18];
+		d[1] = (uint8_t)b64digits[(v >> 12) & 63];
+		d[2] = left > 1 ? (uint8_t)b64digits[(v >> 6) & 63] : '=';
+		d[3] = left > 2 ? (uint8_t)b64digits[v & 63] : '=';
+		out->len += 4;
+	}
 	out->p[out->len] = '\0';
 	return 0;
 }

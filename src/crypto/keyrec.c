@@ -3,7 +3,9 @@
  *
  * The same field checks run when signing and when parsing, so the control
  * plane cannot emit a record a host would refuse, and a host refuses
- * anything the control plane would not have emitted.
+ * anything the control plane would not have emitted. Signing is in
+ * keyrec_sign.c (OpenSSL); this file links only libsodium-backed code,
+ * as wicket-authorized-keys runs it.
  */
 #include "crypto/keyrec.h"
 
@@ -13,10 +15,10 @@
 
 #include "common/encode.h"
 #include "common/err.h"
+#include "crypto/keyrec_int.h"
 
 #define MAGIC "#wicket-keyrec v1"
 #define NLINES 11
-#define SIG_B64_LEN 88
 #define MAX_TIME ((uint64_t)253402300799)	/* 9999-12-31T23:59:59Z */
 
 enum field {
@@ -143,20 +145,18 @@ copy_field(char *dst, size_t dstsz, struct wk_span s)
 }
 
 int
-wk_keyrec_sign(const struct wk_keyrec *rec, const struct wk_signkey *key,
+wk_keyrec_format_unsigned(const struct wk_keyrec *rec, const char *key_id,
     struct wk_buf *out)
 {
-	struct wk_pubkey pub;
 	struct wk_buf norm;
-	uint8_t sig[WK_ED25519_SIG_LEN];
 	char fp[WK_SSHKEY_FP_LEN];
 	size_t start = out->len;
 	const char *why;
 	int r;
 
 	wk_buf_init(&norm, WK_SSHKEY_MAX_LINE);
-	wk_signkey_public(key, &pub);
-	if (rec->issued < 0 || rec->expires <= rec->issued ||
+	if (!valid_key_id(wk_span_from_cstr(key_id)) ||
+	    rec->issued < 0 || rec->expires <= rec->issued ||
 	    (uint64_t)rec->expires > MAX_TIME ||
 	    !valid_instance(wk_span_from_cstr(rec->instance_id)) ||
 	    !valid_user(wk_span_from_cstr(rec->os_user)) ||
@@ -176,21 +176,12 @@ wk_keyrec_sign(const struct wk_keyrec *rec, const struct wk_signkey *key,
 	}
 	if ((r = wk_buf_appendf(out, MAGIC "\n#KeyId=%s\n#Timestamp=%" PRId64
 	    "\n#Expires=%" PRId64 "\n#Instance=%s\n#User=%s\n#Caller=%s\n"
-	    "#Request=%s\n#From=%s\n%s\n", pub.id, rec->issued, rec->expires,
+	    "#Request=%s\n#From=%s\n%s\n", key_id, rec->issued, rec->expires,
 	    rec->instance_id, rec->os_user, rec->caller_arn, rec->request_id,
 	    rec->from, rec->pubkey)) != 0)
 		goto out;
-	if (out->len - start > WK_KEYREC_MAX_LEN - (11 + SIG_B64_LEN + 1)) {
+	if (out->len - start > WK_KEYREC_MAX_LEN - WK_KEYREC_SIG_LINE_LEN)
 		r = WK_ERR_TOOBIG;
-		goto out;
-	}
-	if ((r = wk_signkey_sign(key, wk_span_from_mem(out->p + start,
-	    out->len - start), sig)) != 0)
-		goto out;
-	if ((r = wk_buf_append_str(out, "#Signature=")) != 0 ||
-	    (r = wk_base64_encode(out, sig, sizeof(sig))) != 0 ||
-	    (r = wk_buf_putc(out, '\n')) != 0)
-		goto out;
 out:
 	if (r != 0 && out->p != NULL) {
 		out->len = start;
@@ -263,7 +254,7 @@ wk_keyrec_parse(struct wk_span text, struct wk_keyrec *out,
 		r = WK_ERR_INVAL;
 		goto out;
 	}
-	if (v[F_SIG].len != SIG_B64_LEN ||
+	if (v[F_SIG].len != WK_KEYREC_SIG_B64_LEN ||
 	    wk_base64_decode(v[F_SIG], &sigbuf) != 0 ||
 	    sigbuf.len != WK_ED25519_SIG_LEN) {
 		r = WK_ERR_INVAL;

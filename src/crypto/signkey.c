@@ -1,5 +1,6 @@
 /*
- * signkey.c - Ed25519 signing keys through OpenSSL EVP.
+ * signkey.c - Ed25519 signing keys through OpenSSL EVP (the private half;
+ * public keys and verification are libsodium, in pubkey.c).
  */
 #include "crypto/signkey.h"
 
@@ -13,7 +14,6 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
-#include "common/encode.h"
 #include "common/err.h"
 
 #define MAX_KEY_FILE 16384
@@ -22,24 +22,6 @@ struct wk_signkey {
 	EVP_PKEY *pkey;
 	struct wk_pubkey pub;
 };
-
-static int
-key_id(const uint8_t raw[WK_ED25519_PUB_LEN], char id[WK_SIGNKEY_ID_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(raw, WK_ED25519_PUB_LEN, md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != sizeof(md))
-		return WK_ERR_CRYPTO;
-	for (size_t i = 0; i < WK_SIGNKEY_ID_LEN / 2; i++) {
-		id[2 * i] = hex[md[i] >> 4];
-		id[2 * i + 1] = hex[md[i] & 15];
-	}
-	id[WK_SIGNKEY_ID_LEN] = '\0';
-	return 0;
-}
 
 /* Wraps a private EVP_PKEY (taking ownership) after checking its type. */
 static int
@@ -231,67 +213,5 @@ wk_signkey_sign(const struct wk_signkey *k, struct wk_span msg,
 	    siglen != WK_ED25519_SIG_LEN)
 		r = WK_ERR_CRYPTO;
 	EVP_MD_CTX_free(ctx);
-	return r;
-}
-
-int
-wk_pubkey_from_raw(const uint8_t *raw, size_t len, struct wk_pubkey *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (len != WK_ED25519_PUB_LEN)
-		return WK_ERR_INVAL;
-	memcpy(out->raw, raw, len);
-	return key_id(out->raw, out->id);
-}
-
-int
-wk_pubkey_to_base64(const struct wk_pubkey *pk, struct wk_buf *out)
-{
-	return wk_base64_encode(out, pk->raw, sizeof(pk->raw));
-}
-
-int
-wk_pubkey_from_base64(struct wk_span b64, struct wk_pubkey *out)
-{
-	struct wk_buf raw;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if (b64.len != 44)
-		return WK_ERR_INVAL;
-	wk_buf_init(&raw, 64);
-	if ((r = wk_base64_decode(b64, &raw)) == 0)
-		r = wk_pubkey_from_raw(raw.p, raw.len, out);
-	wk_buf_cleanup(&raw);
-	return r;
-}
-
-int
-wk_pubkey_verify(const struct wk_pubkey *pk, struct wk_span msg,
-    const uint8_t *sig, size_t siglen)
-{
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	int r = WK_ERR_AUTH;
-
-	if (sig == NULL || siglen != WK_ED25519_SIG_LEN)
-		return WK_ERR_AUTH;
-	if ((pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
-	    pk->raw, sizeof(pk->raw))) == NULL)
-		return WK_ERR_AUTH;	/* not a valid point: cannot verify */
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		r = WK_ERR_NOMEM;
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1) {
-		r = WK_ERR_CRYPTO;
-		goto out;
-	}
-	if (EVP_DigestVerify(ctx, sig, siglen, msg.len ? msg.p :
-	    (const uint8_t *)"", msg.len) == 1)
-		r = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
 	return r;
 }

@@ -2,18 +2,18 @@
  * sshkey_check.c - the structural half of SSH public key validation: the
  * line byte by byte, the key type, the base64, the blob's fields for its
  * type (RSA modulus size read from the blob), and the SHA256 fingerprint.
- * No libssh here, so wicket-authorized-keys (which parses signed records
- * whose keys wicketd already validated in full) loads nothing but
- * libcrypto.
+ * No libssh and no OpenSSL here (SHA-256 is libsodium's, base64 ours), so
+ * wicket-authorized-keys (which parses signed records whose keys wicketd
+ * already validated in full) loads nothing but libsodium.
  */
 #include "crypto/sshkey.h"
 
-#include <openssl/evp.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/encode.h"
 #include "common/err.h"
+#include "crypto/hash.h"
 
 #define MAX_RSA_BITS 16384
 
@@ -144,21 +144,26 @@ int
 wk_sshkey_fingerprint_blob(struct wk_span blob,
     char fp[static WK_SSHKEY_FP_LEN])
 {
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-	unsigned char b64[48];
+	uint8_t md[WK_SHA256_LEN];
+	struct wk_buf b64;
+	int r;
 
 	fp[0] = '\0';
-	if (EVP_Digest(blob.len ? blob.p : (const uint8_t *)"", blob.len, md,
-	    &mdlen, EVP_sha256(), NULL) != 1 || mdlen != sizeof(md))
-		return WK_ERR_CRYPTO;
-	if (EVP_EncodeBlock(b64, md, sizeof(md)) != 44)
-		return WK_ERR_CRYPTO;
+	wk_sha256(blob.p, blob.len, md);
+	wk_buf_init(&b64, 64);
+	if ((r = wk_base64_encode(&b64, md, sizeof(md))) != 0)
+		goto out;
 	/* 32 bytes -> 43 characters and one '=' of padding, dropped. */
+	if (b64.len != 44) {
+		r = WK_ERR_CRYPTO;
+		goto out;
+	}
 	memcpy(fp, "SHA256:", 7);
-	memcpy(fp + 7, b64, 43);
+	memcpy(fp + 7, b64.p, 43);
 	fp[50] = '\0';
-	return 0;
+out:
+	wk_buf_cleanup(&b64);
+	return r;
 }
 
 static bool

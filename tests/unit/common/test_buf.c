@@ -134,6 +134,25 @@ test_spans(void **state)
 	assert_false(wk_span_ct_eq(WK_SPAN_LIT("secret"),
 	    WK_SPAN_LIT("secret2")));
 	assert_true(wk_span_ct_eq(WK_SPAN_NULL, WK_SPAN_NULL));
+	assert_false(wk_span_ct_eq(WK_SPAN_NULL, WK_SPAN_LIT("a")));
+	/* A difference in any one bit of any byte is seen. */
+	{
+		uint8_t x[40], y[40];
+
+		for (size_t i = 0; i < sizeof(x); i++)
+			x[i] = y[i] = (uint8_t)(i * 37 + 1);
+		assert_true(wk_span_ct_eq(wk_span_from_mem(x, 40),
+		    wk_span_from_mem(y, 40)));
+		for (size_t i = 0; i < sizeof(x); i++) {
+			for (int bit = 0; bit < 8; bit++) {
+				y[i] ^= (uint8_t)(1u << bit);
+				assert_false(wk_span_ct_eq(
+				    wk_span_from_mem(x, 40),
+				    wk_span_from_mem(y, 40)));
+				y[i] ^= (uint8_t)(1u << bit);
+			}
+		}
+	}
 
 	assert_true(wk_span_split(WK_SPAN_LIT("a=b=c"), '=', &h, &r));
 	assert_true(wk_span_eq_cstr(h, "a"));

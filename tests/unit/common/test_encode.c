@@ -96,6 +96,31 @@ test_base64(void **state)
 		wk_buf_cleanup(&e);
 		wk_buf_cleanup(&d);
 	}
+	/* every digit of the alphabet, in order; appends after prior data */
+	{
+		static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+		uint8_t raw[48];
+
+		assert_int_equal(wk_hex_decode(WK_SPAN_LIT(
+		    "00108310518720928b30d38f41149351559761969b71d79f"
+		    "8218a39259a7a29aabb2dbafc31cb3d35db7e39ebbf3dfbf"),
+		    raw, sizeof(raw)), 0);
+		wk_buf_init(&b, 128);
+		assert_int_equal(wk_buf_append_str(&b, "x:"), 0);
+		assert_int_equal(wk_base64_encode(&b, raw, sizeof(raw)), 0);
+		assert_int_equal(b.len, 2 + 64);
+		assert_memory_equal(b.p, "x:", 2);
+		assert_string_equal(wk_buf_cstr(&b) + 2, alphabet);
+		wk_buf_cleanup(&b);
+	}
+	/* encode into a buffer too small: nothing appended */
+	wk_buf_init(&b, 7);
+	assert_int_equal(wk_buf_append_str(&b, "ab"), 0);
+	assert_int_equal(wk_base64_encode(&b, (const uint8_t *)"foobar", 6),
+	    WK_ERR_TOOBIG);
+	assert_string_equal(wk_buf_cstr(&b), "ab");
+	wk_buf_cleanup(&b);
 	/* decode into a buffer too small */
 	wk_buf_init(&b, 2);
 	assert_int_equal(wk_base64_decode(WK_SPAN_LIT("Zm9v"), &b),

@@ -1,5 +1,6 @@
 /*
- * test_signkey.c - Ed25519 signing keys: RFC 8032 known answer, key ids,
+ * test_signkey.c - Ed25519 signing keys: RFC 8032 known answer (verified
+ * through pubkey.c, i.e. libsodium), key ids,
  * sign/verify, PEM save (0600, never overwrite) and load.
  */
 #include <stdarg.h>
