@@ -101,6 +101,13 @@ struct wk_decision_detail {
 	const char *source;
 	int statement;		/* index in the policy's Statement array */
 	char sid[128];		/* "" when the statement has no Sid */
+	/*
+	 * Allowed only because of aws:SourceIp: every Allow statement that
+	 * matched has an IpAddress condition on aws:SourceIp. The push path
+	 * then binds the key to the caller's address (OpenSSH from=), so the
+	 * policy's network bound holds at login too.
+	 */
+	bool source_ip_bound;
 };
 
 /* Never fails for a well-formed request; evaluation allocates nothing

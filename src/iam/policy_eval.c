@@ -126,6 +126,22 @@ decide(struct wk_decision_detail *out, enum wk_decision d,
 	(void)snprintf(out->sid, sizeof(out->sid), "%s", s->sid);
 }
 
+/* The statement holds only from the addresses of an IpAddress condition
+ * on aws:SourceIp (not negated, not IfExists, not a set operator). */
+static bool
+stmt_binds_source_ip(const struct wk_stmt *s)
+{
+	for (size_t i = 0; i < s->nconds; i++) {
+		const struct wk_cond *c = &s->conds[i];
+
+		if (c->op.fam == WK_CF_IP && !c->op.negated &&
+		    !c->op.ifexists && c->op.set == WK_SET_NONE &&
+		    strcmp(c->key, "aws:sourceip") == 0)
+			return true;
+	}
+	return false;
+}
+
 int
 wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
     const struct wk_authz_request *req, struct wk_decision_detail *out)
@@ -134,7 +150,7 @@ wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 	char abuf[256];
 	const char *action;
 	size_t i, j, alen, rlen;
-	bool allowed = false, lc;
+	bool allowed = false, ip_bound = true, lc;
 	uint64_t vbit, xbit;
 	int rc = 0;
 
@@ -142,6 +158,7 @@ wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 	out->source = NULL;
 	out->statement = -1;
 	out->sid[0] = '\0';
+	out->source_ip_bound = false;
 	if (req == NULL || req->action == NULL || req->resource == NULL ||
 	    (n > 0 && policies == NULL))
 		return WK_ERR_INVAL;
@@ -169,8 +186,10 @@ wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 		for (j = 0; j < p->nstmts; j++) {
 			const struct wk_stmt *s = &p->stmts[j];
 
-			if (allowed && !s->deny)
-				continue;	/* only a Deny can change it */
+			/* Once an Allow without an address bound matched, only
+			 * a Deny can change the outcome. */
+			if (allowed && !ip_bound && !s->deny)
+				continue;
 			if ((s->vendors & vbit) == 0 &&
 			    (s->exact & xbit) == 0)
 				continue;	/* none of its actions can match */
@@ -185,11 +204,16 @@ wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 				rc = 0;
 				goto out;
 			}
-			decide(out, WK_DECISION_ALLOW, &policies[i], j, s);
+			if (!allowed)
+				decide(out, WK_DECISION_ALLOW, &policies[i], j,
+				    s);
 			allowed = true;
+			if (!stmt_binds_source_ip(s))
+				ip_bound = false;
 		}
 	}
 	rc = 0;
+	out->source_ip_bound = allowed && ip_bound;
 out:
 	if (rc < 0) {
 		/* Fail closed: no decision but deny. */
@@ -197,6 +221,7 @@ out:
 		out->source = NULL;
 		out->statement = -1;
 		out->sid[0] = '\0';
+		out->source_ip_bound = false;
 	}
 	wk_render_cleanup(&r);
 	return rc;
