@@ -3,8 +3,12 @@
  * policy engine's decision for each action x resource, with the context
  * entries given, in IAM's EvaluationResults shape.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -12,6 +16,7 @@
 
 #define SIM_DOC_MAX 131072	/* documents here were validated on write */
 #define SIM_CTX_MAX 100		/* context entries */
+#define SIM_MISSING_MAX 64	/* MissingContextValues per result */
 
 struct sim {
 	struct wk_policy **parsed;
@@ -26,6 +31,7 @@ struct sim {
 	size_t nresources;
 	struct wk_effective_policy *eff;
 	size_t neff;
+	json_t **json;		/* the documents as JSON, for their keys */
 };
 
 static void
@@ -36,7 +42,10 @@ sim_cleanup(struct sim *s)
 	for (i = 0; i < s->n; i++) {
 		wk_policy_free(s->parsed[i]);
 		wk_free(s->sources[i]);
+		if (s->json != NULL)
+			json_decref(s->json[i]);
 	}
+	wk_free(s->json);
 	wk_free(s->parsed);
 	wk_free(s->refs);
 	wk_free(s->sources);
@@ -295,6 +304,87 @@ matched(const struct sim *s, struct wk_buf *b, const char *source,
 	return wk_xml_close(b, "member");
 }
 
+/* Whether an Action/NotAction value (string or array) names `action`. */
+static bool
+action_listed(json_t *v, const char *action)
+{
+	json_t *e;
+	size_t i;
+
+	if (json_is_string(v))
+		return fnmatch(json_string_value(v), action,
+		    FNM_CASEFOLD | FNM_NOESCAPE) == 0;
+	json_array_foreach(v, i, e)
+		if (json_is_string(e) && fnmatch(json_string_value(e), action,
+		    FNM_CASEFOLD | FNM_NOESCAPE) == 0)
+			return true;
+	return false;
+}
+
+/* Adds the condition keys of statement `st` absent from the context. */
+static void
+statement_missing(const struct sim *s, json_t *st, const char *action,
+    const char **keys, size_t *n)
+{
+	json_t *cond, *v, *op, *val;
+	const char *opname, *key;
+	size_t i;
+
+	if ((v = json_object_get(st, "Action")) != NULL) {
+		if (!action_listed(v, action))
+			return;
+	} else if ((v = json_object_get(st, "NotAction")) != NULL &&
+	    action_listed(v, action))
+		return;
+	if (!json_is_object(cond = json_object_get(st, "Condition")))
+		return;
+	json_object_foreach(cond, opname, op) {
+		if (!json_is_object(op))
+			continue;
+		json_object_foreach(op, key, val) {
+			if (wk_ctx_get(s->ctx, key, 0) != NULL)
+				continue;
+			for (i = 0; i < *n; i++)
+				if (strcasecmp(keys[i], key) == 0)
+					break;
+			if (i == *n && *n < SIM_MISSING_MAX)
+				keys[(*n)++] = key;
+		}
+	}
+}
+
+/*
+ * IAM's MissingContextValues: the condition keys of the statements that
+ * name the action which the request's context does not supply.
+ */
+static int
+xml_missing(const struct sim *s, struct wk_buf *b, const char *action)
+{
+	const char *keys[SIM_MISSING_MAX];
+	json_t *sts, *st;
+	size_t n = 0, i, j;
+	int r;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->json[i] == NULL)
+			continue;
+		sts = json_object_get(s->json[i], "Statement");
+		if (json_is_object(sts))
+			statement_missing(s, sts, action, keys, &n);
+		else
+			json_array_foreach(sts, j, st)
+				if (json_is_object(st))
+					statement_missing(s, st, action, keys,
+					    &n);
+	}
+	if ((r = wk_xml_open(b, "MissingContextValues")) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = wk_xml_text(b, "member", keys[i])) != 0)
+			return r;
+	return wk_xml_close(b, "MissingContextValues");
+}
+
 static int
 sim_run(const struct wk_api_req *req, struct wk_api_resp *resp,
     struct sim *s)
@@ -306,9 +396,14 @@ sim_run(const struct wk_api_req *req, struct wk_api_resp *resp,
 	size_t i;
 	int r;
 
+	if (s->n > 0 &&
+	    (s->json = wk_calloc(s->n, sizeof(*s->json))) == NULL)
+		return WK_ERR_NOMEM;
 	for (i = 0; i < s->n; i++) {
 		s->refs[i].policy = s->parsed[i];
 		s->refs[i].source = s->sources[i];
+		/* Parsed already: this cannot fail but for memory. */
+		s->json[i] = json_loads(s->texts[i], JSON_DECODE_ANY, NULL);
 	}
 	if ((r = wk_iam_page_params(req, resp, &pg)) != 0 ||
 	    (r = wk_iam_page_slice(resp, &pg,
@@ -334,8 +429,7 @@ sim_run(const struct wk_api_req *req, struct wk_api_resp *resp,
 		    (r = matched(s, b, d.source, d.statement)) != 0)
 			return r;
 		if ((r = wk_xml_close(b, "MatchedStatements")) != 0 ||
-		    (r = wk_xml_open(b, "MissingContextValues")) != 0 ||
-		    (r = wk_xml_close(b, "MissingContextValues")) != 0 ||
+		    (r = xml_missing(s, b, ar.action)) != 0 ||
 		    (r = wk_xml_close(b, "member")) != 0)
 			return r;
 	}

@@ -70,6 +70,54 @@ test_principal(void **state)
 	HAS(f, "<IsTruncated>false</IsTruncated>");
 }
 
+/* The condition keys a statement naming the action needs, when absent. */
+static void
+test_missing_context(void **state)
+{
+	struct fx *f = *state;
+
+	CALL_OK(f, "CreateUser", "UserName", "bob");
+	CALL_OK(f, "PutUserPolicy", "UserName", "bob", "PolicyName", "ssh",
+	    "PolicyDocument", DOC_OSUSER);
+	CALL_OK(f, "SimulatePrincipalPolicy", "PolicySourceArn", USER_ARN,
+	    "ActionNames.member.1", "ec2-instance-connect:SendSSHPublicKey",
+	    "ActionNames.member.2", "iam:GetUser",
+	    "PolicyInputList.member.1", DOC_DENY_ROOT);
+	HAS(f, "<EvalDecision>implicitDeny</EvalDecision><MatchedStatements>"
+	    "</MatchedStatements><MissingContextValues><member>ec2:osuser"
+	    "</member></MissingContextValues></member>");
+	/* listed once although two statements name it (case-insensitively) */
+	HAS_NOT(f, "</member><member>ec2:osuser");
+	/* iam:GetUser: only the Deny on "*" names it */
+	HAS(f, "<EvalActionName>iam:GetUser</EvalActionName>");
+	/* supplied (any case): not missing */
+	CALL_OK(f, "SimulatePrincipalPolicy", "PolicySourceArn", USER_ARN,
+	    "ActionNames.member.1", "ec2-instance-connect:SendSSHPublicKey",
+	    "ContextEntries.member.1.ContextKeyName", "EC2:OsUser",
+	    "ContextEntries.member.1.ContextKeyValues.member.1", "ubuntu");
+	HAS(f, "<EvalDecision>allowed</EvalDecision>");
+	HAS(f, "<MissingContextValues></MissingContextValues>");
+	/* a statement for other actions contributes nothing */
+	CALL_OK(f, "SimulateCustomPolicy", "PolicyInputList.member.1",
+	    DOC_OSUSER, "ActionNames.member.1", "s3:GetObject");
+	HAS(f, "<MissingContextValues></MissingContextValues>");
+	HAS_NOT(f, "ec2:osuser");
+	/* NotAction: keys count for the actions it does not list */
+	CALL_OK(f, "SimulateCustomPolicy", "PolicyInputList.member.1",
+	    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+	    "\"Allow\",\"NotAction\":\"S3:*\",\"Resource\":\"*\","
+	    "\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"true\"},"
+	    "\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}}}",
+	    "ActionNames.member.1", "s3:GetObject", "ActionNames.member.2",
+	    "ec2:DescribeInstances");
+	HAS(f, "<EvalActionName>s3:GetObject</EvalActionName><EvalResourceName>"
+	    "*</EvalResourceName><EvalDecision>implicitDeny</EvalDecision>"
+	    "<MatchedStatements></MatchedStatements><MissingContextValues>"
+	    "</MissingContextValues>");
+	HAS(f, "<MissingContextValues><member>aws:SecureTransport</member>"
+	    "<member>aws:SourceIp</member></MissingContextValues>");
+}
+
 static void
 test_principal_bad(void **state)
 {
@@ -202,6 +250,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_principal, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_missing_context,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_principal_bad, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_custom, fx_setup,
