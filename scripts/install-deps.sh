@@ -9,7 +9,7 @@ packages=(
 	# libraries (ARCHITECTURE.md, "Dependencies")
 	libmicrohttpd-dev libwslay-dev libcurl4-openssl-dev libssl-dev
 	libssh-dev libjansson-dev libsqlite3-dev libpq-dev libargon2-dev
-	libsodium-dev libcmocka-dev
+	libsodium-dev libcmocka-dev libpam0g-dev
 	# real peers and tools used by the demo and the tests
 	openssh-server openssh-client awscli sqlite3 jq procps curl
 	ca-certificates passwd

@@ -19,6 +19,7 @@
 #include "agent/sockproto.h"
 #include "common/buf.h"
 #include "crypto/signkey.h"
+#include "crypto/sshkey.h"
 
 #define WK_AGENT_MAX_SIGNING_KEYS 8
 #define WK_AGENT_MAX_HOST_KEYS 16
@@ -53,6 +54,16 @@ int wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now);
  */
 size_t wk_keystore_lookup(const struct wk_keystore *ks, const char *user,
     time_t now, struct wk_span *out, size_t max);
+/*
+ * A login with a single-use record's key succeeded: marks every unconsumed
+ * single-use (#Once=1) record of `user` whose key has `fingerprint`
+ * ("SHA256:...") as consumed, and returns how many. Consumed records are
+ * never returned by lookup again; they stay (text kept) until they expire,
+ * so the same record delivered again (a re-sent poll) stays consumed.
+ * Multi-use records are left alone.
+ */
+size_t wk_keystore_consume(struct wk_keystore *ks, const char *user,
+    const char *fingerprint);
 /* Drops every record with expires <= now; returns how many. */
 size_t wk_keystore_purge(struct wk_keystore *ks, time_t now);
 size_t wk_keystore_count(const struct wk_keystore *ks);
@@ -60,11 +71,28 @@ size_t wk_keystore_count(const struct wk_keystore *ks);
 time_t wk_keystore_next_expiry(const struct wk_keystore *ks);
 
 /* ---- sockreq.c: the socket request parser and reply writer ---- */
+enum wk_sock_verb {
+	WK_SOCK_LOOKUP = 1,
+	WK_SOCK_CONSUME = 2,
+};
+
+struct wk_sock_req {
+	enum wk_sock_verb verb;
+	char user[WK_SOCK_MAX_USER + 1];
+	char fingerprint[WK_SSHKEY_FP_LEN];	/* CONSUME only */
+};
+
 /*
- * Parses one complete request line (newline included, nothing after it).
- * On success copies the user into `user`. Errors: WK_ERR_TOOBIG (over
+ * Parses one complete request line (newline included, nothing after it):
+ * LOOKUP or CONSUME (agent/sockproto.h). Errors: WK_ERR_TOOBIG (over
  * WK_SOCK_MAX_REQUEST), WK_ERR_INVAL with a one-word reason in *why
- * ("version", "user", "request").
+ * ("version", "user", "fingerprint", "request"). *out is zeroed on error.
+ */
+int wk_agent_parse_req(struct wk_span line, struct wk_sock_req *out,
+    const char **why);
+/*
+ * LOOKUP only (CONSUME is "request"): on success copies the user into
+ * `user`.
  */
 int wk_agent_parse_request(struct wk_span line,
     char user[static WK_SOCK_MAX_USER + 1], const char **why);

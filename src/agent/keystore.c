@@ -14,6 +14,9 @@
 
 struct wk_keystore_ent {
 	char user[WK_SOCK_MAX_USER + 1];
+	char fingerprint[WK_SSHKEY_FP_LEN];
+	bool single_use;		/* #Once=1 */
+	bool consumed;			/* kept until expiry, never served */
 	int64_t expires;
 	uint64_t seq;
 	uint8_t *text;
@@ -142,6 +145,9 @@ wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now)
 	e->len = text.len;
 	memcpy(e->user, rec.os_user, ulen);
 	e->user[ulen] = '\0';
+	memcpy(e->fingerprint, rec.fingerprint, sizeof(e->fingerprint));
+	e->single_use = rec.single_use;
+	e->consumed = false;
 	e->expires = rec.expires;
 	e->seq = ks->next_seq++;
 	ks->n++;
@@ -158,7 +164,8 @@ wk_keystore_lookup(const struct wk_keystore *ks, const char *user,
 	for (i = 0; i < ks->n && n < WK_SOCK_MAX_RECORDS; i++) {
 		const struct wk_keystore_ent *e = &ks->ents[i];
 
-		if (e->expires <= (int64_t)now || strcmp(e->user, user) != 0)
+		if (e->expires <= (int64_t)now || e->consumed ||
+		    strcmp(e->user, user) != 0)
 			continue;
 		/* Insert keeping newest (highest seq) first. */
 		for (j = n; j > 0 && ks->ents[idx[j - 1]].seq < e->seq; j--)
@@ -173,6 +180,25 @@ wk_keystore_lookup(const struct wk_keystore *ks, const char *user,
 	for (i = 0; i < n; i++)
 		out[i] = wk_span_from_mem(ks->ents[idx[i]].text,
 		    ks->ents[idx[i]].len);
+	return n;
+}
+
+size_t
+wk_keystore_consume(struct wk_keystore *ks, const char *user,
+    const char *fingerprint)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ks->n; i++) {
+		struct wk_keystore_ent *e = &ks->ents[i];
+
+		if (!e->single_use || e->consumed ||
+		    strcmp(e->user, user) != 0 ||
+		    strcmp(e->fingerprint, fingerprint) != 0)
+			continue;
+		e->consumed = true;
+		n++;
+	}
 	return n;
 }
 

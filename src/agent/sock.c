@@ -26,6 +26,7 @@
 
 struct sock_client {
 	int fd;				/* -1: free slot */
+	bool root;			/* SO_PEERCRED uid 0: may CONSUME */
 	uint64_t deadline_ms;
 	uint8_t in[WK_SOCK_MAX_REQUEST];
 	size_t inlen;
@@ -251,6 +252,18 @@ wk_agent_sock_timeout_ms(const struct wk_agent_sock *s)
 	return best <= now ? 0 : (int)(best - now);
 }
 
+static bool
+peer_is_root(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    len != sizeof(cred))
+		return false;
+	return cred.uid == 0;
+}
+
 static void
 accept_all(struct wk_agent_sock *s)
 {
@@ -272,6 +285,7 @@ accept_all(struct wk_agent_sock *s)
 		if (fd < 0)
 			return;	/* EAGAIN, or a transient error */
 		c->fd = fd;
+		c->root = peer_is_root(fd);
 		c->deadline_ms = wk_mono_ms() + WK_SOCK_TIMEOUT_MS;
 		c->inlen = 0;
 		c->writing = false;
@@ -280,22 +294,40 @@ accept_all(struct wk_agent_sock *s)
 	}
 }
 
+static int
+answer_consume(struct wk_agent_sock *s, struct sock_client *c,
+    const struct wk_sock_req *req, const char **why)
+{
+	size_t n;
+
+	if (!c->root) {
+		*why = "denied";
+		return WK_ERR_DENIED;
+	}
+	n = wk_keystore_consume(s->ks, req->user, req->fingerprint);
+	wk_log(WK_LOG_INFO, "consume", "user=%s fingerprint=%s records=%zu",
+	    req->user, req->fingerprint, n);
+	return wk_buf_append_str(&c->out, "OK\n");
+}
+
 static void
 client_answer(struct wk_agent_sock *s, struct sock_client *c)
 {
 	struct wk_span recs[WK_SOCK_MAX_RECORDS];
-	char user[WK_SOCK_MAX_USER + 1];
+	struct wk_sock_req req;
 	const char *why = NULL;
 	size_t n;
 	int r;
 
-	r = wk_agent_parse_request(wk_span_from_mem(c->in, c->inlen), user,
-	    &why);
-	if (r == 0) {
-		n = wk_keystore_lookup(s->ks, user, wk_wall_now(), recs,
+	r = wk_agent_parse_req(wk_span_from_mem(c->in, c->inlen), &req, &why);
+	if (r == 0 && req.verb == WK_SOCK_CONSUME) {
+		r = answer_consume(s, c, &req, &why);
+	} else if (r == 0) {
+		n = wk_keystore_lookup(s->ks, req.user, wk_wall_now(), recs,
 		    WK_SOCK_MAX_RECORDS);
 		r = wk_agent_format_reply(&c->out, recs, n);
-		wk_log(WK_LOG_DEBUG, "lookup", "user=%s records=%zu", user, n);
+		wk_log(WK_LOG_DEBUG, "lookup", "user=%s records=%zu", req.user,
+		    n);
 	}
 	if (r != 0) {
 		wk_buf_reset(&c->out);
@@ -304,7 +336,7 @@ client_answer(struct wk_agent_sock *s, struct sock_client *c)
 			client_close(c);
 			return;
 		}
-		wk_log(WK_LOG_INFO, "lookup_refused", "reason=%s",
+		wk_log(WK_LOG_INFO, "request_refused", "reason=%s",
 		    why != NULL ? why : wk_strerror(r));
 	}
 	c->writing = true;

@@ -3,9 +3,15 @@
  * (docs/protocols.md), shared by both sides. Header only: the helper does
  * not link the agent library.
  *
- *   request:  "LOOKUP 1 <os-user>\n"            (at most 64 bytes)
+ *   request:  "LOOKUP 1 <os-user>\n"            (at most 128 bytes)
  *   reply:    "OK <n>\n" then n x "<length>\n<record bytes>"
  *             (n <= 64, 1 <= length <= 8192), or "ERR <reason>\n"
+ *
+ *   request:  "CONSUME 1 <os-user> SHA256:<43 base64>\n"
+ *   reply:    "OK\n" (also when nothing matched), or "ERR <reason>\n"
+ *             ("denied" unless the peer's SO_PEERCRED uid is 0)
+ *   A login with the key succeeded (pam_wicket, in the session stack):
+ *   the agent stops serving that user's single-use records for the key.
  *
  * One request per connection; the agent closes after its reply.
  */
@@ -17,7 +23,7 @@
 #include <stdint.h>
 
 #define WK_SOCK_VERSION 1
-#define WK_SOCK_MAX_REQUEST 64		/* request line, newline included */
+#define WK_SOCK_MAX_REQUEST 128	/* request line, newline included */
 #define WK_SOCK_MAX_RECORDS 64
 #define WK_SOCK_MAX_RECORD 8192
 #define WK_SOCK_TIMEOUT_MS 500		/* per connection, each way */
@@ -64,6 +70,24 @@ wk_sock_user_ok(const uint8_t *p, size_t len)
 	}
 	for (i = 1; i < mid_end; i++)
 		if (!wk_sock_user_mid(p[i]))
+			return false;
+	return true;
+}
+
+/* An OpenSSH SHA-256 fingerprint: "SHA256:" and 43 unpadded base64. */
+static inline bool
+wk_sock_fingerprint_ok(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	if (len != 50 || p[0] != 'S' || p[1] != 'H' || p[2] != 'A' ||
+	    p[3] != '2' || p[4] != '5' || p[5] != '6' || p[6] != ':')
+		return false;
+	for (i = 7; i < len; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '+' ||
+		    p[i] == '/'))
 			return false;
 	return true;
 }

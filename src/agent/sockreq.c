@@ -1,6 +1,7 @@
 /*
  * sockreq.c - the agent side of the helper socket protocol
- * (agent/sockproto.h): parse "LOOKUP 1 <user>\n", write "OK"/"ERR" replies.
+ * (agent/sockproto.h): parse "LOOKUP 1 <user>\n" and
+ * "CONSUME 1 <user> <fingerprint>\n", write "OK"/"ERR" replies.
  */
 #include "agent/agent.h"
 
@@ -9,12 +10,13 @@
 #include "common/err.h"
 
 int
-wk_agent_parse_request(struct wk_span line,
-    char user[static WK_SOCK_MAX_USER + 1], const char **why)
+wk_agent_parse_req(struct wk_span line, struct wk_sock_req *out,
+    const char **why)
 {
-	struct wk_span rest, verb, version, name;
+	struct wk_span rest, verb, version, name, fp = WK_SPAN_NULL;
+	int r = WK_ERR_INVAL;
 
-	user[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	*why = "request";
 	if (line.len > WK_SOCK_MAX_REQUEST) {
 		*why = "too-long";
@@ -28,22 +30,61 @@ wk_agent_parse_request(struct wk_span line,
 	    memchr(rest.p, '\r', rest.len) != NULL ||
 	    memchr(rest.p, '\0', rest.len) != NULL)
 		return WK_ERR_INVAL;
-	if (!wk_span_split(rest, ' ', &verb, &rest) ||
-	    !wk_span_eq_cstr(verb, "LOOKUP"))
+	if (!wk_span_split(rest, ' ', &verb, &rest))
+		return WK_ERR_INVAL;
+	if (wk_span_eq_cstr(verb, "LOOKUP"))
+		out->verb = WK_SOCK_LOOKUP;
+	else if (wk_span_eq_cstr(verb, "CONSUME"))
+		out->verb = WK_SOCK_CONSUME;
+	else
 		return WK_ERR_INVAL;
 	if (!wk_span_split(rest, ' ', &version, &name))
-		return WK_ERR_INVAL;
+		goto out;
 	if (!wk_span_eq_cstr(version, "1")) {
 		*why = "version";
-		return WK_ERR_INVAL;
+		goto out;
 	}
+	if (out->verb == WK_SOCK_CONSUME &&
+	    !wk_span_split(name, ' ', &name, &fp))
+		goto out;
 	if (!wk_sock_user_ok(name.p, name.len)) {
 		*why = "user";
+		goto out;
+	}
+	if (out->verb == WK_SOCK_CONSUME) {
+		if (!wk_sock_fingerprint_ok(fp.p, fp.len) ||
+		    fp.len >= sizeof(out->fingerprint)) {
+			*why = "fingerprint";
+			goto out;
+		}
+		memcpy(out->fingerprint, fp.p, fp.len);
+		out->fingerprint[fp.len] = '\0';
+	}
+	memcpy(out->user, name.p, name.len);
+	out->user[name.len] = '\0';
+	*why = NULL;
+	r = 0;
+out:
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+int
+wk_agent_parse_request(struct wk_span line,
+    char user[static WK_SOCK_MAX_USER + 1], const char **why)
+{
+	struct wk_sock_req req;
+	int r;
+
+	user[0] = '\0';
+	if ((r = wk_agent_parse_req(line, &req, why)) != 0)
+		return r;
+	if (req.verb != WK_SOCK_LOOKUP) {
+		*why = "request";
 		return WK_ERR_INVAL;
 	}
-	memcpy(user, name.p, name.len);
-	user[name.len] = '\0';
-	*why = NULL;
+	memcpy(user, req.user, sizeof(req.user));
 	return 0;
 }
 

@@ -30,6 +30,11 @@
 #define DROPIN_MAX (64 * 1024)
 #define CHILD_TIMEOUT_MS 20000
 #define HELPER_NAME "wicket-authorized-keys"
+#define PAM_MARK \
+	"# Added by wicket-agent install-sshd --single-use; the next line " \
+	"is wicket's."
+#define PAM_DEFAULT_FILE "/etc/pam.d/sshd"
+#define PAM_DEFAULT_MODULE "pam_wicket.so"
 
 struct sshd_opts {
 	const char *state;
@@ -41,6 +46,9 @@ struct sshd_opts {
 	const char *test_config;	/* sshd -t -f FILE */
 	bool no_reload;
 	bool no_useradd;
+	bool single_use;		/* ExposeAuthInfo + the PAM line */
+	const char *pam_file;
+	const char *pam_module;
 };
 
 static const char sshd_config_usage[] =
@@ -56,12 +64,15 @@ static const char sshd_config_usage[] =
 "  --socket PATH   the agent's socket (default " WK_AGENT_DEFAULT_SOCKET ")\n"
 "  --user USER     AuthorizedKeysCommandUser (default "
     WK_AGENT_DEFAULT_AK_USER ")\n"
-"  --helper PATH   wicket-authorized-keys (default: next to this binary)\n";
+"  --helper PATH   wicket-authorized-keys (default: next to this binary)\n"
+"  --single-use    also the lines single-use keys need (see the comments\n"
+"                  it prints otherwise)\n";
 
 static const char install_usage[] =
 "usage: wicket-agent install-sshd [--state DIR] [--socket PATH] [--user USER]\n"
 "           [--helper PATH] [--sshd-config-dir DIR] [--sshd PATH]\n"
 "           [--sshd-test-config FILE] [--no-useradd] [--no-reload]\n"
+"           [--single-use [--pam-file FILE] [--pam-module PATH]]\n"
 "\n"
 "Creates the system user USER if it is missing (useradd --system), writes\n"
 "the drop-in as DIR/" DROPIN_NAME " (a foreign file of that name is kept\n"
@@ -75,14 +86,22 @@ static const char install_usage[] =
 "  --sshd PATH             default /usr/sbin/sshd\n"
 "  --sshd-test-config FILE check with `sshd -t -f FILE` (tests)\n"
 "  --no-useradd            fail instead of creating USER\n"
-"  --no-reload             do not reload sshd\n";
+"  --no-reload             do not reload sshd\n"
+"  --single-use            for single-use keys: the drop-in also sets\n"
+"                          ExposeAuthInfo yes and UsePAM yes, and\n"
+"                          \"session optional pam_wicket.so socket=PATH\"\n"
+"                          is added to the PAM service file\n"
+"  --pam-file FILE         default " PAM_DEFAULT_FILE "\n"
+"  --pam-module PATH       default " PAM_DEFAULT_MODULE "\n";
 
 static const char uninstall_usage[] =
 "usage: wicket-agent uninstall-sshd [--sshd-config-dir DIR] [--sshd PATH]\n"
-"           [--sshd-test-config FILE] [--no-reload]\n"
+"           [--sshd-test-config FILE] [--no-reload] [--pam-file FILE]\n"
 "\n"
 "Removes DIR/" DROPIN_NAME " (only when wicket wrote it), puts back a\n"
-"backed-up " BACKUP_NAME ", checks with `sshd -t` and reloads sshd.\n"
+"backed-up " BACKUP_NAME ", removes the pam_wicket line install-sshd\n"
+"--single-use added to FILE (default " PAM_DEFAULT_FILE "), checks with\n"
+"`sshd -t` and reloads sshd.\n"
 "The user wicket-ak is left in place.\n";
 
 /* Characters we allow in paths written into sshd_config. */
@@ -101,6 +120,25 @@ path_ok(const char *p)
 		    c == '_' || c == '-' || c == '+'))
 			return false;
 	}
+	return true;
+}
+
+/* A module argument: an absolute path, or a file name in PAM's dir. */
+static bool
+module_ok(const char *m)
+{
+	size_t i;
+
+	if (m[0] == '/')
+		return path_ok(m);
+	if (m[0] == '\0' || m[0] == '.' || strlen(m) > 255)
+		return false;
+	for (i = 0; m[i] != '\0'; i++)
+		if (!((m[i] >= 'A' && m[i] <= 'Z') ||
+		    (m[i] >= 'a' && m[i] <= 'z') ||
+		    (m[i] >= '0' && m[i] <= '9') || m[i] == '.' ||
+		    m[i] == '_' || m[i] == '-'))
+			return false;
 	return true;
 }
 
@@ -132,6 +170,11 @@ dropin_text(const struct sshd_opts *o, struct wk_buf *out)
 	char helper[4096];
 	int r;
 
+	if (!module_ok(o->pam_module) || !path_ok(o->pam_file)) {
+		fprintf(stderr, "wicket-agent: bad --pam-module or "
+		    "--pam-file\n");
+		return WK_ERR_INVAL;
+	}
 	if ((r = helper_path(o, helper, sizeof(helper))) != 0) {
 		fprintf(stderr, "wicket-agent: cannot locate " HELPER_NAME
 		    "\n");
@@ -146,7 +189,7 @@ dropin_text(const struct sshd_opts *o, struct wk_buf *out)
 		fprintf(stderr, "wicket-agent: bad user name: %s\n", o->user);
 		return WK_ERR_INVAL;
 	}
-	return wk_buf_appendf(out,
+	if ((r = wk_buf_appendf(out,
 	    DROPIN_MARK "\n"
 	    "# Remove it with `wicket-agent uninstall-sshd`, not by hand.\n"
 	    "#\n"
@@ -156,7 +199,27 @@ dropin_text(const struct sshd_opts *o, struct wk_buf *out)
 	    "# only valid key lines; when in doubt it prints nothing.\n"
 	    "AuthorizedKeysCommand %s --state %s --socket %s %%u %%f\n"
 	    "AuthorizedKeysCommandUser %s\n",
-	    helper, o->state, o->socket, o->user);
+	    helper, o->state, o->socket, o->user)) != 0)
+		return r;
+	if (o->single_use)
+		return wk_buf_appendf(out,
+		    "#\n"
+		    "# Single-use keys: pam_wicket.so, in the PAM session\n"
+		    "# stack, tells the agent which key logged in\n"
+		    "# (SSH_AUTH_INFO_0).\n"
+		    "ExposeAuthInfo yes\n"
+		    "UsePAM yes\n");
+	return wk_buf_appendf(out,
+	    "#\n"
+	    "# Single-use keys (wicketd serve --single-use, wicket ssh\n"
+	    "# --single-use) are consumed by the first login only when sshd\n"
+	    "# runs the PAM session stack with the key that logged in:\n"
+	    "#   ExposeAuthInfo yes\n"
+	    "#   UsePAM yes\n"
+	    "# and %s holds\n"
+	    "#   session optional %s socket=%s\n"
+	    "# `wicket-agent install-sshd --single-use` sets up all three.\n",
+	    o->pam_file, o->pam_module, o->socket);
 }
 
 /*
@@ -316,6 +379,113 @@ is_ours(const struct wk_buf *b)
 	return wk_span_starts_with(wk_buf_span(b), DROPIN_MARK "\n");
 }
 
+/* `in` without wicket's block (the marker line and the line after it). */
+static int
+pam_strip(const struct wk_buf *in, struct wk_buf *out, bool *found)
+{
+	struct wk_span rest = wk_buf_span(in), line;
+	bool skip = false;
+	int r;
+
+	*found = false;
+	while (rest.len > 0) {
+		if (!wk_span_split(rest, '\n', &line, &rest)) {
+			line = rest;
+			rest = WK_SPAN_NULL;
+		}
+		if (skip) {
+			skip = false;
+			continue;
+		}
+		if (wk_span_eq_cstr(line, PAM_MARK)) {
+			*found = skip = true;
+			continue;
+		}
+		if ((r = wk_buf_append_span(out, line)) != 0 ||
+		    (r = wk_buf_putc(out, '\n')) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Rewrites the PAM service file atomically, keeping its mode. */
+static int
+pam_write(const char *file, const struct wk_buf *text)
+{
+	char d[4096], b[4096];
+	struct stat sb;
+
+	if (strlen(file) >= sizeof(d) || stat(file, &sb) != 0)
+		return WK_ERR_IO;
+	memcpy(d, file, strlen(file) + 1);
+	memcpy(b, file, strlen(file) + 1);
+	return wk_agent_write_atomic(dirname(d), basename(b), text->p,
+	    text->len, sb.st_mode & 0644);
+}
+
+/* Adds (or refreshes) wicket's session line; 0 when done or current. */
+static int
+pam_install(const struct sshd_opts *o)
+{
+	struct wk_buf cur, next;
+	bool found;
+	int r;
+
+	wk_buf_init(&cur, DROPIN_MAX);
+	wk_buf_init(&next, DROPIN_MAX);
+	if ((r = read_small(o->pam_file, &cur)) != 0) {
+		fprintf(stderr, "wicket-agent: cannot read %s\n", o->pam_file);
+		goto out;
+	}
+	if ((r = pam_strip(&cur, &next, &found)) != 0 ||
+	    (r = wk_buf_appendf(&next, PAM_MARK "\nsession optional %s "
+	    "socket=%s\n", o->pam_module, o->socket)) != 0)
+		goto out;
+	if (wk_span_eq(wk_buf_span(&cur), wk_buf_span(&next))) {
+		printf("%s already has the pam_wicket line\n", o->pam_file);
+		goto out;
+	}
+	if ((r = pam_write(o->pam_file, &next)) != 0) {
+		fprintf(stderr, "wicket-agent: cannot write %s\n",
+		    o->pam_file);
+		goto out;
+	}
+	printf("added the pam_wicket session line to %s\n", o->pam_file);
+out:
+	wk_buf_cleanup(&cur);
+	wk_buf_cleanup(&next);
+	return r;
+}
+
+/* Takes wicket's line out again; 0 when done or absent. */
+static int
+pam_uninstall(const struct sshd_opts *o)
+{
+	struct wk_buf cur, next;
+	bool found = false;
+	int r;
+
+	wk_buf_init(&cur, DROPIN_MAX);
+	wk_buf_init(&next, DROPIN_MAX);
+	r = read_small(o->pam_file, &cur);
+	if (r == WK_ERR_NOTFOUND) {
+		r = 0;
+		goto out;
+	}
+	if (r != 0 || (r = pam_strip(&cur, &next, &found)) != 0 || !found)
+		goto out;
+	if ((r = pam_write(o->pam_file, &next)) != 0) {
+		fprintf(stderr, "wicket-agent: cannot write %s\n",
+		    o->pam_file);
+		goto out;
+	}
+	printf("removed the pam_wicket session line from %s\n", o->pam_file);
+out:
+	wk_buf_cleanup(&cur);
+	wk_buf_cleanup(&next);
+	return r;
+}
+
 static int
 parse_opts(int argc, char **argv, struct sshd_opts *o, const char *usage)
 {
@@ -329,6 +499,9 @@ parse_opts(int argc, char **argv, struct sshd_opts *o, const char *usage)
 		{ "sshd-test-config", required_argument, NULL, 'f' },
 		{ "no-reload", no_argument, NULL, 'R' },
 		{ "no-useradd", no_argument, NULL, 'U' },
+		{ "single-use", no_argument, NULL, 'O' },
+		{ "pam-file", required_argument, NULL, 'P' },
+		{ "pam-module", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -343,6 +516,9 @@ parse_opts(int argc, char **argv, struct sshd_opts *o, const char *usage)
 	o->test_config = NULL;
 	o->no_reload = false;
 	o->no_useradd = false;
+	o->single_use = false;
+	o->pam_file = PAM_DEFAULT_FILE;
+	o->pam_module = PAM_DEFAULT_MODULE;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -355,6 +531,9 @@ parse_opts(int argc, char **argv, struct sshd_opts *o, const char *usage)
 		case 'f': o->test_config = optarg; break;
 		case 'R': o->no_reload = true; break;
 		case 'U': o->no_useradd = true; break;
+		case 'O': o->single_use = true; break;
+		case 'P': o->pam_file = optarg; break;
+		case 'M': o->pam_module = optarg; break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -420,7 +599,7 @@ wk_agent_cmd_install_sshd(int argc, char **argv)
 	had_prev = r == 0;
 	if (had_prev && wk_span_eq(wk_buf_span(&prev), wk_buf_span(&text))) {
 		printf("%s is already installed and current\n", path);
-		rc = 0;
+		rc = o.single_use && pam_install(&o) != 0 ? 1 : 0;
 		goto out;
 	}
 	if (had_prev && !is_ours(&prev)) {
@@ -459,6 +638,8 @@ wk_agent_cmd_install_sshd(int argc, char **argv)
 		goto out;
 	}
 	printf("installed %s (sshd -t passed)\n", path);
+	if (o.single_use && pam_install(&o) != 0)
+		goto out;
 	sshd_reload(&o);
 	rc = 0;
  out:
@@ -484,6 +665,8 @@ wk_agent_cmd_uninstall_sshd(int argc, char **argv)
 	    o.config_dir) >= sizeof(path) ||
 	    (size_t)snprintf(bak, sizeof(bak), "%s/" BACKUP_NAME,
 	    o.config_dir) >= sizeof(bak))
+		goto out;
+	if (pam_uninstall(&o) != 0)
 		goto out;
 	r = read_small(path, &cur);
 	if (r == WK_ERR_NOTFOUND) {

@@ -83,6 +83,7 @@ struct wk_ssh_args {
 	const char *program;	/* --ssh/--sftp PATH; NULL: default */
 	bool dry_run;
 	bool help;
+	bool single_use;	/* --single-use: "SingleUse": true in the push */
 	const char *os_user;	/* user@ or -l (ssh); NULL: default */
 	unsigned port;		/* -p (ssh) / -P (sftp); 0: registry */
 	char instance_id[20];	/* "i-" + 8..17 hex */

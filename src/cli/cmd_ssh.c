@@ -48,7 +48,7 @@ static const char ssh_usage[] =
 "\n"
 "SYNOPSIS\n"
 "     wicket ssh [--profile P] [--region R] [--endpoint-url URL]\n"
-"                [--ssh PATH] [--dry-run] [ssh options]\n"
+"                [--ssh PATH] [--dry-run] [--single-use] [ssh options]\n"
 "                [user@]i-XXXXXXXX [command [argument ...]]\n"
 "\n"
 "DESCRIPTION\n"
@@ -83,6 +83,12 @@ static const char ssh_usage[] =
 "     --ssh PATH         the ssh program (default: ssh from $PATH)\n"
 "     --dry-run          look the instance up, print the ssh command line\n"
 "                        and exit; no key is generated or pushed\n"
+"     --single-use       ask for a single-use key (\"SingleUse\": true,\n"
+"                        a wicket extension of SendSSHPublicKey): the\n"
+"                        first login with it consumes it, so it cannot\n"
+"                        log in again even within its 60 seconds (the\n"
+"                        host needs pam_wicket; see wicket-agent\n"
+"                        sshd-config). A policy may require it.\n"
 "     --help             this text\n"
 "\n"
 "ENVIRONMENT\n"
@@ -108,7 +114,7 @@ static const char sftp_usage[] =
 "\n"
 "SYNOPSIS\n"
 "     wicket sftp [--profile P] [--region R] [--endpoint-url URL]\n"
-"                 [--sftp PATH] [--dry-run] [sftp options]\n"
+"                 [--sftp PATH] [--dry-run] [--single-use] [sftp options]\n"
 "                 [user@]i-XXXXXXXX[:path]\n"
 "\n"
 "DESCRIPTION\n"
@@ -119,7 +125,8 @@ static const char sftp_usage[] =
 "     \"" WK_CLI_DEFAULT_USER "\".\n"
 "\n"
 "OPTIONS\n"
-"     --profile P, --region R, --endpoint-url URL, --dry-run, --help\n"
+"     --profile P, --region R, --endpoint-url URL, --dry-run,\n"
+"     --single-use, --help\n"
 "                        as for wicket ssh\n"
 "     --sftp PATH        the sftp program (default: sftp from $PATH)\n"
 "\n"
@@ -236,6 +243,10 @@ parse_long(struct wk_ssh_args *a, int argc, char **argv, int *i,
 
 	if (strcmp(arg, "--dry-run") == 0) {
 		a->dry_run = true;
+		return 1;
+	}
+	if (strcmp(arg, "--single-use") == 0) {
+		a->single_use = true;
 		return 1;
 	}
 	if (strcmp(arg, "--help") == 0) {
@@ -769,14 +780,21 @@ describe(struct wk_aws_client *client, const struct wk_aws_config *cfg,
 
 static int
 push_key(struct wk_aws_client *client, const struct wk_aws_config *cfg,
-    const char *instance_id, const char *user, const char *pub)
+    const char *instance_id, const char *user, const char *pub,
+    bool single_use)
 {
 	struct wk_aws_error err;
 	json_t *req, *reply = NULL, *ok;
 	int r;
 
-	req = json_pack("{s:s, s:s, s:s}", "InstanceId", instance_id,
-	    "InstanceOSUser", user, "SSHPublicKey", pub);
+	/* SingleUse is wicket's extension; AWS's API has no such member. */
+	if (single_use)
+		req = json_pack("{s:s, s:s, s:s, s:b}", "InstanceId",
+		    instance_id, "InstanceOSUser", user, "SSHPublicKey", pub,
+		    "SingleUse", 1);
+	else
+		req = json_pack("{s:s, s:s, s:s}", "InstanceId", instance_id,
+		    "InstanceOSUser", user, "SSHPublicKey", pub);
 	if (req == NULL) {
 		wk_cli_errx("out of memory");
 		return WK_ERR_NOMEM;
@@ -926,7 +944,7 @@ ssh_main(enum wk_client_kind kind, const struct wk_cli_cmd *self, int argc,
 	    &kh)) != 0)
 		goto nomem;
 	if ((r = push_key(client, &cfg, a.instance_id, user,
-	    wk_buf_cstr(&pub))) != 0)
+	    wk_buf_cstr(&pub), a.single_use)) != 0)
 		goto out;
 
 	/* from here to the fork a signal must not leave the key behind */

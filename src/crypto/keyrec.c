@@ -18,18 +18,19 @@
 #include "crypto/keyrec_int.h"
 
 #define MAGIC "#wicket-keyrec v1"
-#define NLINES 11
+#define NLINES 12
 #define MAX_TIME ((uint64_t)253402300799)	/* 9999-12-31T23:59:59Z */
 
 enum field {
 	F_MAGIC, F_KEYID, F_TS, F_EXP, F_INST, F_USER, F_CALLER, F_REQ,
-	F_FROM, F_KEY, F_SIG
+	F_FROM, F_ONCE, F_KEY, F_SIG
 };
 
 /* Line prefixes, in order; the key line has none. */
 static const char *const prefixes[NLINES] = {
 	MAGIC, "#KeyId=", "#Timestamp=", "#Expires=", "#Instance=",
-	"#User=", "#Caller=", "#Request=", "#From=", NULL, "#Signature="
+	"#User=", "#Caller=", "#Request=", "#From=", "#Once=", NULL,
+	"#Signature="
 };
 
 static bool
@@ -176,9 +177,10 @@ wk_keyrec_format_unsigned(const struct wk_keyrec *rec, const char *key_id,
 	}
 	if ((r = wk_buf_appendf(out, MAGIC "\n#KeyId=%s\n#Timestamp=%" PRId64
 	    "\n#Expires=%" PRId64 "\n#Instance=%s\n#User=%s\n#Caller=%s\n"
-	    "#Request=%s\n#From=%s\n%s\n", key_id, rec->issued, rec->expires,
-	    rec->instance_id, rec->os_user, rec->caller_arn, rec->request_id,
-	    rec->from, rec->pubkey)) != 0)
+	    "#Request=%s\n#From=%s\n#Once=%c\n%s\n", key_id, rec->issued,
+	    rec->expires, rec->instance_id, rec->os_user, rec->caller_arn,
+	    rec->request_id, rec->from, rec->single_use ? '1' : '0',
+	    rec->pubkey)) != 0)
 		goto out;
 	if (out->len - start > WK_KEYREC_MAX_LEN - WK_KEYREC_SIG_LINE_LEN)
 		r = WK_ERR_TOOBIG;
@@ -233,8 +235,10 @@ wk_keyrec_parse(struct wk_span text, struct wk_keyrec *out,
 	    out->expires <= out->issued ||
 	    !valid_instance(v[F_INST]) || !valid_user(v[F_USER]) ||
 	    !valid_caller(v[F_CALLER]) || !valid_request(v[F_REQ]) ||
-	    !valid_from(v[F_FROM]))
+	    !valid_from(v[F_FROM]) || v[F_ONCE].len != 1 ||
+	    (v[F_ONCE].p[0] != '0' && v[F_ONCE].p[0] != '1'))
 		goto out;
+	out->single_use = v[F_ONCE].p[0] == '1';
 	if (copy_field(out->key_id, sizeof(out->key_id), v[F_KEYID]) != 0 ||
 	    copy_field(out->instance_id, sizeof(out->instance_id),
 	    v[F_INST]) != 0 ||

@@ -12,6 +12,8 @@
  *   #Caller=<caller ARN>
  *   #Request=<request id>
  *   #From=<comma-separated CIDRs, or empty>
+ *   #Once=<1 when the key is single-use (consumed by the first login that
+ *          succeeds with it, see pam_wicket), else 0>
  *   <key type> <base64 key>
  *   #Signature=<base64 Ed25519 signature over every byte above, through the
  *              newline that ends the key line>
@@ -22,6 +24,7 @@
 #ifndef WK_CRYPTO_KEYREC_H
 #define WK_CRYPTO_KEYREC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -41,6 +44,7 @@ struct wk_keyrec {
 	char caller_arn[512];
 	char request_id[64];
 	char from[256];			/* "" when unbound */
+	bool single_use;		/* #Once=1 */
 	char pubkey[WK_SSHKEY_MAX_LINE + 1];	/* "type base64" */
 	char fingerprint[WK_SSHKEY_FP_LEN];	/* computed, not transmitted */
 };
@@ -69,7 +73,8 @@ int wk_keyrec_parse(struct wk_span text, struct wk_keyrec *out,
  * instance or user, WK_ERR_EXPIRED expired or issued in the future.
  * Field rules (checked when signing too): Instance "i-" + 1..30 lower hex;
  * User as AWS's InstanceOSUser pattern; Caller printable, no spaces;
- * Request [A-Za-z0-9._-]{1,63}; From [0-9a-fA-F.:/,*?!]*; key line exactly
+ * Request [A-Za-z0-9._-]{1,63}; From [0-9a-fA-F.:/,*?!]*; Once exactly
+ * "0" or "1"; key line exactly
  * the normalised "type base64"; times decimal, no leading zeros,
  * issued < expires.
  */

@@ -108,6 +108,11 @@ static const char serve_help[] =
 "                          1..3600)\n"
 "  -L, --log-level LEVEL   debug, info, warn or error (default info)\n"
 "      --max-connections N simultaneous connections (default 60000)\n"
+"      --single-use        every pushed key is single-use: the first login\n"
+"                          with it consumes it (hosts need pam_wicket; see\n"
+"                          `wicket-agent sshd-config`). Without it, a push\n"
+"                          may ask for it (\"SingleUse\": true) and a policy\n"
+"                          may require it (Bool wicket:SingleUse)\n"
 "  -h, --help              show this help\n";
 
 static const char token_help[] =
@@ -362,6 +367,7 @@ cmd_serve(int argc, char **argv)
 		{ "key-ttl", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "max-connections", required_argument, NULL, 'm' },
+		{ "single-use", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -370,6 +376,7 @@ cmd_serve(int argc, char **argv)
 	struct wk_server srv;
 	const char *data = NULL, *listen = NULL;
 	unsigned ttl = 60, maxconn = 60000;
+	bool single_use = false;
 	sigset_t mask;
 	char why[1400];
 	int ch, r, level = WK_LOG_INFO, rc = 1;
@@ -398,6 +405,7 @@ cmd_serve(int argc, char **argv)
 				    "be debug, info, warn or error, not '%s'",
 				    optarg);
 			break;
+		case 'O': single_use = true; break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
 		}
@@ -418,6 +426,7 @@ cmd_serve(int argc, char **argv)
 	srv.cfg.agent_poll_seconds = 25;
 	srv.cfg.agent_offline_seconds = 70;
 	srv.cfg.max_connections = maxconn;
+	srv.cfg.single_use = single_use;
 	wk_log_set_level((enum wk_log_level)level);
 
 	sigemptyset(&mask);

@@ -24,6 +24,7 @@ struct wk_server_config {
 	unsigned agent_poll_seconds;	/* long-poll hold time, 25 */
 	unsigned agent_offline_seconds;	/* unseen this long = offline, 70 */
 	size_t max_connections;		/* 60000 */
+	bool single_use;		/* every key record single-use (#Once=1) */
 };
 
 struct wk_server {

@@ -27,7 +27,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: keyrec_tool genkey PEM | pubkey PEM |\n"
 	    "       sign PEM INSTANCE USER ISSUED EXPIRES PUBKEY-FILE |\n"
-	    "       lookup SOCKET USER OUTDIR\n");
+	    "       lookup SOCKET USER OUTDIR |\n"
+	    "       consume SOCKET USER FINGERPRINT   (prints the reply line;\n"
+	    "                                         exit 0 only on OK)\n");
 	return 2;
 }
 
@@ -177,6 +179,39 @@ cmd_lookup(const char *sock, const char *user, const char *outdir)
 	return status;
 }
 
+/* Sends "CONSUME 1 USER FP\n" and prints the agent's reply line. */
+static int
+cmd_consume(const char *sock, const char *user, const char *fp)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char reply[256];
+	size_t got = 0;
+	ssize_t n;
+	int fd = -1, status = 1;
+
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		goto out;
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "keyrec_tool consume: %s: %s\n", sock,
+		    strerror(errno));
+		goto out;
+	}
+	if (dprintf(fd, "CONSUME 1 %s %s\n", user, fp) < 0)
+		goto out;
+	while (got < sizeof(reply) - 1 &&
+	    (n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
+		got += (size_t)n;
+	reply[got] = '\0';
+	fputs(reply, stdout);
+	status = strcmp(reply, "OK\n") == 0 ? 0 : 1;
+ out:
+	if (fd >= 0)
+		close(fd);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,5 +242,7 @@ main(int argc, char **argv)
 		return cmd_sign(argv + 2);
 	if (argc == 5 && strcmp(argv[1], "lookup") == 0)
 		return cmd_lookup(argv[2], argv[3], argv[4]);
+	if (argc == 5 && strcmp(argv[1], "consume") == 0)
+		return cmd_consume(argv[2], argv[3], argv[4]);
 	return usage();
 }

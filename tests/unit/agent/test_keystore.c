@@ -46,12 +46,13 @@ teardown(void **state)
 }
 
 static void
-make_rec(struct fixture *f, const char *user, const char *req,
-    int64_t expires, struct wk_buf *out)
+make_rec_ex(struct fixture *f, const char *user, const char *req,
+    int64_t expires, bool once, const char *pubkey, struct wk_buf *out)
 {
 	struct wk_keyrec rec;
 
 	memset(&rec, 0, sizeof(rec));
+	rec.single_use = once;
 	rec.issued = NOW - 1;
 	rec.expires = expires;
 	snprintf(rec.instance_id, sizeof(rec.instance_id), "i-0123456789abcdef0");
@@ -59,9 +60,17 @@ make_rec(struct fixture *f, const char *user, const char *req,
 	snprintf(rec.caller_arn, sizeof(rec.caller_arn),
 	    "arn:aws:iam::123456789012:user/alice");
 	snprintf(rec.request_id, sizeof(rec.request_id), "%s", req);
-	snprintf(rec.pubkey, sizeof(rec.pubkey), "%s", wk_buf_cstr(&f->pub));
+	snprintf(rec.pubkey, sizeof(rec.pubkey), "%s",
+	    pubkey != NULL ? pubkey : wk_buf_cstr(&f->pub));
 	wk_buf_init(out, WK_KEYREC_MAX_LEN);
 	assert_int_equal(wk_keyrec_sign(&rec, f->key, out), 0);
+}
+
+static void
+make_rec(struct fixture *f, const char *user, const char *req,
+    int64_t expires, struct wk_buf *out)
+{
+	make_rec_ex(f, user, req, expires, false, NULL, out);
 }
 
 static void
@@ -186,6 +195,86 @@ test_limits_evict_soonest(void **state)
 	assert_int_equal(wk_keystore_new(0, &ks), WK_ERR_INVAL);
 }
 
+/*
+ * CONSUME: the user's single-use records with that key stop being served
+ * (and stay consumed when delivered again); multi-use records, other keys
+ * and other users are untouched.
+ */
+static void
+test_consume(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_keystore *ks;
+	struct wk_buf once1, once2, multi, other, admin, pub2, priv2, norm;
+	struct wk_span got[WK_SOCK_MAX_RECORDS];
+	char fp[WK_SSHKEY_FP_LEN], fp2[WK_SSHKEY_FP_LEN];
+	const char *why;
+
+	wk_buf_init(&pub2, 4096);
+	wk_buf_init(&priv2, 8192);
+	wk_buf_init(&norm, 4096);
+	assert_int_equal(wk_sshkey_generate_ed25519(&pub2, &priv2), 0);
+	assert_int_equal(wk_sshkey_check(wk_buf_span(&f->pub), &norm, fp,
+	    &why), 0);
+	wk_buf_reset(&norm);
+	assert_int_equal(wk_sshkey_check(wk_buf_span(&pub2), &norm, fp2,
+	    &why), 0);
+	assert_string_not_equal(fp, fp2);
+
+	assert_int_equal(wk_keystore_new(16, &ks), 0);
+	make_rec_ex(f, "ubuntu", "once-1", NOW + 60, true, NULL, &once1);
+	make_rec_ex(f, "ubuntu", "once-2", NOW + 50, true, NULL, &once2);
+	make_rec_ex(f, "ubuntu", "multi", NOW + 60, false, NULL, &multi);
+	make_rec_ex(f, "ubuntu", "other", NOW + 60, true,
+	    wk_buf_cstr(&pub2), &other);
+	make_rec_ex(f, "admin", "admin", NOW + 60, true, NULL, &admin);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&once1), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&once2), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&multi), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&other), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&admin), NOW), 0);
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 64), 4);
+
+	/* Nothing matches: wrong user, unknown key. */
+	assert_int_equal(wk_keystore_consume(ks, "root", fp), 0);
+	assert_int_equal(wk_keystore_consume(ks, "ubuntu",
+	    "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 0);
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 64), 4);
+
+	/* Both single-use records with the key go; multi-use stays. */
+	assert_int_equal(wk_keystore_consume(ks, "ubuntu", fp), 2);
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 64), 2);
+	assert_true(wk_span_eq(got[0], wk_buf_span(&other)));
+	assert_true(wk_span_eq(got[1], wk_buf_span(&multi)));
+	/* Another user's record with the same key is untouched. */
+	assert_int_equal(wk_keystore_lookup(ks, "admin", NOW, got, 64), 1);
+	/* Consuming again finds nothing; delivered again it stays gone. */
+	assert_int_equal(wk_keystore_consume(ks, "ubuntu", fp), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&once1), NOW), 0);
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 64), 2);
+	/* A new push of the same key is a new record: served again. */
+	wk_buf_cleanup(&once1);
+	make_rec_ex(f, "ubuntu", "once-3", NOW + 60, true, NULL, &once1);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&once1), NOW), 0);
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 64), 3);
+	assert_int_equal(wk_keystore_consume(ks, "ubuntu", fp2), 1);
+	assert_int_equal(wk_keystore_lookup(ks, "ubuntu", NOW, got, 64), 2);
+	/* Consumed records are purged at expiry like any other. */
+	assert_int_equal(wk_keystore_count(ks), 6);
+	assert_int_equal(wk_keystore_purge(ks, NOW + 50), 1);
+	assert_int_equal(wk_keystore_purge(ks, NOW + 60), 5);
+
+	wk_buf_cleanup(&once1);
+	wk_buf_cleanup(&once2);
+	wk_buf_cleanup(&multi);
+	wk_buf_cleanup(&other);
+	wk_buf_cleanup(&admin);
+	wk_buf_cleanup(&pub2);
+	wk_buf_cleanup_secret(&priv2);
+	wk_buf_cleanup(&norm);
+	wk_keystore_free(ks);
+}
+
 int
 main(void)
 {
@@ -193,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_add_lookup_expiry),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_limits_evict_soonest),
+		cmocka_unit_test(test_consume),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -32,7 +33,8 @@ static struct wk_keystore *ks;
 static struct wk_agent_sock *srv;
 static pthread_t th;
 static atomic_bool stop;
-static struct wk_buf rec;
+static struct wk_buf rec, once_rec;
+static char once_fp[WK_SSHKEY_FP_LEN], multi_fp[WK_SSHKEY_FP_LEN];
 
 static void *
 server_main(void *arg)
@@ -78,12 +80,28 @@ setup(void **state)
 	snprintf(r.pubkey, sizeof(r.pubkey), "%s", wk_buf_cstr(&pub));
 	wk_buf_init(&rec, WK_KEYREC_MAX_LEN);
 	assert_int_equal(wk_keyrec_sign(&r, k, &rec), 0);
+	/* A single-use record of "deploy", same key. */
+	snprintf(r.os_user, sizeof(r.os_user), "deploy");
+	r.single_use = true;
+	wk_buf_init(&once_rec, WK_KEYREC_MAX_LEN);
+	assert_int_equal(wk_keyrec_sign(&r, k, &once_rec), 0);
+	{
+		const char *why;
+		struct wk_buf norm;
+
+		wk_buf_init(&norm, 4096);
+		assert_int_equal(wk_sshkey_check(wk_buf_span(&pub), &norm,
+		    once_fp, &why), 0);
+		memcpy(multi_fp, once_fp, sizeof(multi_fp));
+		wk_buf_cleanup(&norm);
+	}
 	wk_signkey_free(k);
 	wk_buf_cleanup(&pub);
 	wk_buf_cleanup_secret(&priv);
 
 	assert_int_equal(wk_keystore_new(16, &ks), 0);
 	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&rec), now), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&once_rec), now), 0);
 	gr = getgrnam("nogroup");
 	assert_non_null(gr);
 	assert_int_equal(wk_agent_sock_open(sockpath, gr->gr_gid, ks, &srv),
@@ -102,6 +120,7 @@ teardown(void **state)
 	wk_agent_sock_close(srv);
 	wk_keystore_free(ks);
 	wk_buf_cleanup(&rec);
+	wk_buf_cleanup(&once_rec);
 	rmdir(subdir);
 	rmdir(dir);
 	return 0;
@@ -219,6 +238,75 @@ test_many_clients(void **state)
 	assert_string_equal(ask("LOOKUP 1 admin\n", 15), "OK 0\n");
 }
 
+/* In a child as nobody: CONSUME must get "ERR denied". */
+static int
+consume_as_nobody(const char *req)
+{
+	struct sockaddr_un sa;
+	char out[64];
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int fd, st;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+		    setuid(65534) != 0)
+			_exit(10);
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		memcpy(sa.sun_path, sockpath, strlen(sockpath) + 1);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			_exit(11);
+		if (send(fd, req, strlen(req), MSG_NOSIGNAL) !=
+		    (ssize_t)strlen(req))
+			_exit(12);
+		while ((n = read(fd, out + got, sizeof(out) - 1 - got)) > 0)
+			got += (size_t)n;
+		out[got] = '\0';
+		_exit(strcmp(out, "ERR denied\n") == 0 ? 0 : 13);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void
+test_consume(void **state)
+{
+	char req[160], want[WK_KEYREC_MAX_LEN + 32];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(want, sizeof(want), "OK 1\n%zu\n%s", once_rec.len,
+	    wk_buf_cstr(&once_rec));
+	assert_string_equal(ask("LOOKUP 1 deploy\n", 16), want);
+	snprintf(req, sizeof(req), "CONSUME 1 deploy %s\n", once_fp);
+	/* Not root (nobody, in the socket's group): refused, still served. */
+	assert_int_equal(chmod(dir, 0711), 0);
+	assert_int_equal(consume_as_nobody(req), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_string_equal(ask("LOOKUP 1 deploy\n", 16), want);
+	/* Root: consumed, gone for later lookups; a second CONSUME is OK. */
+	assert_string_equal(ask(req, strlen(req)), "OK\n");
+	assert_string_equal(ask("LOOKUP 1 deploy\n", 16), "OK 0\n");
+	assert_string_equal(ask(req, strlen(req)), "OK\n");
+	/* A multi-use record with the same key is not affected. */
+	snprintf(req, sizeof(req), "CONSUME 1 ubuntu %s\n", multi_fp);
+	assert_string_equal(ask(req, strlen(req)), "OK\n");
+	snprintf(want, sizeof(want), "OK 1\n%zu\n%s", rec.len,
+	    wk_buf_cstr(&rec));
+	assert_string_equal(ask("LOOKUP 1 ubuntu\n", 16), want);
+	/* Malformed CONSUMEs */
+	assert_string_equal(ask("CONSUME 1 deploy SHA256:x\n", 26),
+	    "ERR fingerprint\n");
+	assert_string_equal(ask("CONSUME 1 deploy\n", 17), "ERR request\n");
+}
+
 static void
 test_second_server_refused(void **state)
 {
@@ -249,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_silent_and_trickling_clients),
 		cmocka_unit_test(test_many_clients),
+		cmocka_unit_test(test_consume),
 		cmocka_unit_test(test_second_server_refused),
 	};
 

@@ -88,6 +88,75 @@ test_version_and_length(void **state)
 	assert_string_equal(why, "too-long");
 }
 
+#define B42 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123+/"
+#define B43 B42 "4"
+#define FP "SHA256:" B43
+
+static void
+test_consume(void **state)
+{
+	static const char *const bad[] = {
+		"CONSUME 1 ubuntu\n", "CONSUME 1 ubuntu \n",
+		"CONSUME 1 ubuntu " FP " x\n", "CONSUME 1 ubuntu  " FP "\n",
+		"CONSUME 1 ubuntu " FP "\r\n", "CONSUME 1 ubuntu " FP,
+		"CONSUME 1 ubuntu SHA256:abc\n",
+		"CONSUME 1 ubuntu " FP "=\n",
+		"CONSUME 1 ubuntu MD5:" B43 "\n",
+		"CONSUME 1 ubuntu sha256:" B43 "\n",
+		"CONSUME 1 ubuntu SHA256:" B42 "=\n",
+		"CONSUME 1 ubuntu SHA256:" B42 "-\n",
+		"CONSUME 1 " FP "\n", "CONSUME 1 b/d " FP "\n",
+		"CONSUME 2 ubuntu " FP "\n", "consume 1 ubuntu " FP "\n",
+		"CONSUME\n",
+	};
+	struct wk_sock_req req;
+	char user[WK_SOCK_MAX_USER + 1];
+	const char *why;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "CONSUME 1 ubuntu " FP "\n"), &req, &why), 0);
+	assert_int_equal(req.verb, WK_SOCK_CONSUME);
+	assert_string_equal(req.user, "ubuntu");
+	assert_string_equal(req.fingerprint, FP);
+	assert_null(why);
+	/* the longest: a 32-character user */
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "CONSUME 1 abcdefghijabcdefghijabcdefghij12 " FP "\n"), &req,
+	    &why), 0);
+	assert_int_equal(strlen(req.user), 32);
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "LOOKUP 1 ubuntu\n"), &req, &why), 0);
+	assert_int_equal(req.verb, WK_SOCK_LOOKUP);
+	assert_string_equal(req.fingerprint, "");
+	/* LOOKUP carries no fingerprint */
+	assert_int_not_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "LOOKUP 1 ubuntu " FP "\n"), &req, &why), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (wk_agent_parse_req(wk_span_from_cstr(bad[i]), &req,
+		    &why) == 0) {
+			print_error("accepted: %s\n", bad[i]);
+			fail();
+		}
+		assert_non_null(why);
+		assert_string_equal(req.user, "");
+		assert_string_equal(req.fingerprint, "");
+	}
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "CONSUME 1 ubuntu SHA256:abc\n"), &req, &why), WK_ERR_INVAL);
+	assert_string_equal(why, "fingerprint");
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "CONSUME 1 b@d! " FP "\n"), &req, &why), WK_ERR_INVAL);
+	assert_string_equal(why, "user");
+	/* the LOOKUP-only parser refuses CONSUME */
+	assert_int_equal(parse("CONSUME 1 ubuntu " FP "\n", user, &why),
+	    WK_ERR_INVAL);
+	assert_string_equal(why, "request");
+	assert_string_equal(user, "");
+}
+
 static void
 test_reply(void **state)
 {
@@ -121,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_version_and_length),
+		cmocka_unit_test(test_consume),
 		cmocka_unit_test(test_reply),
 	};
 

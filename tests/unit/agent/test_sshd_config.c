@@ -223,6 +223,74 @@ test_install_uninstall(void **state)
 }
 
 static void
+test_single_use_pam_line(void **state)
+{
+	static const char orig[] = "# sshd\n@include common-account\n"
+	    "session required pam_permit.so\n";
+	char pam[4300], first[8192];
+	char *argv[20];
+	int argc = 0;
+
+	(void)state;
+	snprintf(pam, sizeof(pam), "%s/pam-sshd", base);
+	put(pam, orig);
+	argv[argc++] = (char *)(uintptr_t)"install-sshd";
+	argv[argc++] = (char *)(uintptr_t)"--sshd-config-dir";
+	argv[argc++] = cfgdir;
+	argv[argc++] = (char *)(uintptr_t)"--sshd-test-config";
+	argv[argc++] = cfg;
+	argv[argc++] = (char *)(uintptr_t)"--no-reload";
+	argv[argc++] = (char *)(uintptr_t)"--user";
+	argv[argc++] = (char *)(uintptr_t)"nobody";
+	argv[argc++] = (char *)(uintptr_t)"--no-useradd";
+	argv[argc++] = (char *)(uintptr_t)"--helper";
+	argv[argc++] = (char *)(uintptr_t)HELPER;
+	argv[argc++] = (char *)(uintptr_t)"--socket";
+	argv[argc++] = (char *)(uintptr_t)"/run/w/agent.sock";
+	argv[argc++] = (char *)(uintptr_t)"--pam-file";
+	argv[argc++] = pam;
+	argv[argc++] = (char *)(uintptr_t)"--single-use";
+	argv[argc] = NULL;
+	assert_int_equal(wk_agent_cmd_install_sshd(argc, argv), 0);
+	assert_non_null(strstr(get(dropin), "\nExposeAuthInfo yes\n"
+	    "UsePAM yes\n"));
+	snprintf(first, sizeof(first), "%s", get(pam));
+	assert_true(strncmp(first, orig, strlen(orig)) == 0);
+	assert_string_equal(first + strlen(orig), "# Added by wicket-agent "
+	    "install-sshd --single-use; the next line is wicket's.\n"
+	    "session optional pam_wicket.so socket=/run/w/agent.sock\n");
+	/* Again: nothing changes, the line is not doubled. */
+	assert_int_equal(wk_agent_cmd_install_sshd(argc, argv), 0);
+	assert_string_equal(get(pam), first);
+	/* A bad module name is refused before anything is written. */
+	argv[argc++] = (char *)(uintptr_t)"--pam-module";
+	argv[argc++] = (char *)(uintptr_t)"x y.so";
+	argv[argc] = NULL;
+	assert_int_not_equal(wk_agent_cmd_install_sshd(argc, argv), 0);
+	assert_string_equal(get(pam), first);
+	/* Uninstall puts the PAM file back as it was. */
+	argc = 0;
+	argv[argc++] = (char *)(uintptr_t)"uninstall-sshd";
+	argv[argc++] = (char *)(uintptr_t)"--sshd-config-dir";
+	argv[argc++] = cfgdir;
+	argv[argc++] = (char *)(uintptr_t)"--sshd-test-config";
+	argv[argc++] = cfg;
+	argv[argc++] = (char *)(uintptr_t)"--no-reload";
+	argv[argc++] = (char *)(uintptr_t)"--pam-file";
+	argv[argc++] = pam;
+	argv[argc] = NULL;
+	assert_int_equal(wk_agent_cmd_uninstall_sshd(argc, argv), 0);
+	assert_string_equal(get(pam), orig);
+	assert_int_not_equal(access(dropin, F_OK), 0);
+	/* Without --single-use the drop-in only mentions it in comments. */
+	assert_int_equal(install("install-sshd", "/var/lib/wicket"), 0);
+	assert_null(strstr(get(dropin), "\nExposeAuthInfo yes"));
+	assert_non_null(strstr(get(dropin), "#   ExposeAuthInfo yes\n"));
+	assert_int_equal(install("uninstall-sshd", NULL), 0);
+	unlink(pam);
+}
+
+static void
 test_foreign_file_backed_up(void **state)
 {
 	static const char foreign[] = "# someone else's\nMaxAuthTries 4\n";
@@ -274,6 +342,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sshd_config_prints),
 		cmocka_unit_test(test_install_uninstall),
+		cmocka_unit_test(test_single_use_pam_line),
 		cmocka_unit_test(test_foreign_file_backed_up),
 		cmocka_unit_test(test_failed_check_rolls_back),
 	};

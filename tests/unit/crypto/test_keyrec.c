@@ -111,7 +111,7 @@ test_roundtrip(void **state)
 	    "#Expires=1700000060\n#Instance=i-0123456789abcdef0\n"
 	    "#User=ubuntu\n#Caller=arn:aws:iam::123456789012:user/alice\n"
 	    "#Request=6c9b6d3a-2f4e-4b8e-9d55-0a1b2c3d4e5f\n#From=\n"
-	    PUBKEY "\n#Signature=", f->pins[1].id);
+	    "#Once=0\n" PUBKEY "\n#Signature=", f->pins[1].id);
 	assert_true(strncmp(s, expect_head, strlen(expect_head)) == 0);
 	assert_int_equal(f->text.len, strlen(expect_head) + 88 + 1);
 
@@ -124,6 +124,7 @@ test_roundtrip(void **state)
 	assert_string_equal(out.request_id, f->rec.request_id);
 	assert_string_equal(out.pubkey, PUBKEY);
 	assert_string_equal(out.from, "");
+	assert_false(out.single_use);
 	assert_true(strncmp(out.fingerprint, "SHA256:", 7) == 0);
 	/* at the edges of the window */
 	assert_int_equal(verify(f, wk_buf_span(&f->text), T0 + 59, &why), 0);
@@ -175,6 +176,39 @@ test_from_roundtrip(void **state)
 	assert_int_equal(wk_keyrec_verify(wk_buf_span(&text), f->pins, 2,
 	    rec.instance_id, rec.os_user, T0, &out, &why), 0);
 	assert_string_equal(out.from, rec.from);
+	wk_buf_cleanup(&text);
+}
+
+/* #Once=1 survives signing and parsing; it changes no printed option. */
+static void
+test_once_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_keyrec rec = f->rec, out;
+	struct wk_buf text, line;
+	const char *why;
+
+	wk_buf_init(&text, WK_KEYREC_MAX_LEN);
+	wk_buf_init(&line, 8192);
+	rec.single_use = true;
+	assert_int_equal(wk_keyrec_sign(&rec, f->key, &text), 0);
+	assert_non_null(strstr(wk_buf_cstr(&text), "\n#From=\n#Once=1\n"
+	    PUBKEY "\n"));
+	assert_int_equal(wk_keyrec_verify(wk_buf_span(&text), f->pins, 2,
+	    rec.instance_id, rec.os_user, T0, &out, &why), 0);
+	assert_true(out.single_use);
+	assert_int_equal(wk_keyrec_authorized_line(&out, &line), 0);
+	assert_string_equal(wk_buf_cstr(&line),
+	    "expiry-time=\"20231114221420Z\" " PUBKEY
+	    " wicket:6c9b6d3a-2f4e-4b8e-9d55-0a1b2c3d4e5f");
+	/* the flag is signed: flipping it back breaks the signature */
+	text.p[strstr(wk_buf_cstr(&text), "#Once=1") - (char *)text.p + 6] =
+	    '0';
+	why = NULL;
+	assert_int_equal(wk_keyrec_verify(wk_buf_span(&text), f->pins, 2,
+	    rec.instance_id, rec.os_user, T0, &out, &why), WK_ERR_AUTH);
+	assert_string_equal(why, "bad signature");
+	wk_buf_cleanup(&line);
 	wk_buf_cleanup(&text);
 }
 
@@ -347,6 +381,19 @@ test_refusals(void **state)
 		assert_int_not_equal(verify_replaced(f, s, line, &why), 0);
 		assert_string_equal(why, "malformed record");
 	}
+	/* #Once= is exactly 0 or 1, and present */
+	assert_int_not_equal(verify_replaced(f, "#Once=0\n", "", &why), 0);
+	assert_int_not_equal(verify_replaced(f, "#Once=0\n", "#Once=\n",
+	    &why), 0);
+	assert_int_not_equal(verify_replaced(f, "#Once=0\n", "#Once=2\n",
+	    &why), 0);
+	assert_int_not_equal(verify_replaced(f, "#Once=0\n", "#Once=00\n",
+	    &why), 0);
+	assert_int_not_equal(verify_replaced(f, "#Once=0\n", "#Once=true\n",
+	    &why), 0);
+	assert_string_equal(why, "malformed record");
+	assert_int_not_equal(verify_replaced(f, "#From=\n#Once=0\n",
+	    "#Once=0\n#From=\n", &why), 0);
 	/* leading zero in a time, negative time, bad key id */
 	assert_int_not_equal(verify_replaced(f, "#Timestamp=1",
 	    "#Timestamp=01", &why), 0);
@@ -366,6 +413,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_from_roundtrip),
+		cmocka_unit_test(test_once_roundtrip),
 		cmocka_unit_test(test_sign_refuses),
 		cmocka_unit_test(test_tamper_every_byte),
 		cmocka_unit_test(test_refusals),

@@ -1,0 +1,300 @@
+/*
+ * pam_wicket.c - the PAM session module that makes single-use keys
+ * single-use. sshd runs wicket-authorized-keys several times per login
+ * (a query, then the signature check) and never tells it which attempt
+ * succeeded; only the session stack runs exactly once, after a login
+ * succeeded. With "ExposeAuthInfo yes" and "UsePAM yes", sshd puts the
+ * methods and keys that authenticated the user into the PAM environment
+ * as SSH_AUTH_INFO_0, one "method[ details]" line each:
+ *
+ *   publickey ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA...
+ *
+ * For every publickey line we send "CONSUME 1 <user> SHA256:...\n" to
+ * the agent (agent/sockproto.h), which stops serving that user's
+ * single-use records for the key. sshd opens the session as root, and
+ * the agent accepts CONSUME from uid 0 only.
+ *
+ *   session optional pam_wicket.so [socket=/run/wicket/agent.sock]
+ *
+ * The session is never refused: the login has already succeeded and an
+ * open session must not depend on the agent. Failures go to syslog
+ * (authpriv). pam_sm_open_session returns PAM_SUCCESS, not PAM_IGNORE,
+ * on every path: should an operator list the module as "required" or as
+ * the only session module, a stack in which every module returned
+ * PAM_IGNORE makes libpam fail pam_open_session (PAM_PERM_DENIED), which
+ * would turn an agent outage into refused logins.
+ *
+ * Built as a tiny module: libpam, our common code and the libsodium
+ * SHA-256; never libcrypto.
+ */
+#define PAM_SM_SESSION
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "agent/sockproto.h"
+#include "common/buf.h"
+#include "common/encode.h"
+#include "common/err.h"
+#include "common/time.h"
+#include "crypto/sshkey.h"
+
+#define PW_MAX_AUTH_INFO 65536	/* SSH_AUTH_INFO_0 we look at */
+#define PW_MAX_KEYS 8		/* publickey lines handled per login */
+#define PW_MAX_KEY_B64 (WK_SSHKEY_MAX_LINE)
+
+/* Exported entry points (PAM looks them up by name). */
+int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv);
+int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv);
+
+struct pw_args {
+	const char *socket;
+	bool debug;
+};
+
+static int
+parse_args(pam_handle_t *pamh, int argc, const char **argv,
+    struct pw_args *a)
+{
+	int i;
+
+	a->socket = WK_AGENT_DEFAULT_SOCKET;
+	a->debug = false;
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "socket=", 7) == 0) {
+			a->socket = argv[i] + 7;
+		} else if (strcmp(argv[i], "debug") == 0) {
+			a->debug = true;
+		} else {
+			pam_syslog(pamh, LOG_ERR, "unknown option: %s",
+			    argv[i]);
+			return WK_ERR_INVAL;
+		}
+	}
+	if (a->socket[0] != '/' ||
+	    strlen(a->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		pam_syslog(pamh, LOG_ERR, "socket= must be an absolute path "
+		    "shorter than %zu bytes",
+		    sizeof(((struct sockaddr_un *)0)->sun_path));
+		return WK_ERR_INVAL;
+	}
+	return 0;
+}
+
+static int
+remaining_ms(uint64_t deadline_ms)
+{
+	uint64_t now = wk_mono_ms();
+
+	return now >= deadline_ms ? 0 : (int)(deadline_ms - now);
+}
+
+/* Waits for `events` on fd until the deadline; 0 when ready. */
+static int
+wait_fd(int fd, short events, uint64_t deadline_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r, t;
+
+	for (;;) {
+		if ((t = remaining_ms(deadline_ms)) == 0)
+			return WK_ERR_TIMEOUT;
+		r = poll(&p, 1, t);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return WK_ERR_TIMEOUT;
+		if (errno != EINTR)
+			return WK_ERR_IO;
+	}
+}
+
+/*
+ * One CONSUME exchange within the deadline. *reply gets the agent's
+ * reply line (without "\n"), for the log.
+ */
+static int
+send_consume(const char *path, const char *user, const char *fp,
+    uint64_t deadline_ms, char *reply, size_t replysz)
+{
+	struct sockaddr_un sa;
+	char req[WK_SOCK_MAX_REQUEST + 1];
+	size_t off = 0, got = 0;
+	ssize_t n;
+	int fd = -1, len, r;
+
+	reply[0] = '\0';
+	len = snprintf(req, sizeof(req), "CONSUME %d %s %s\n",
+	    WK_SOCK_VERSION, user, fp);
+	if (len < 0 || (size_t)len > WK_SOCK_MAX_REQUEST)
+		return WK_ERR_TOOBIG;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return WK_ERR_IO;
+	/* A Unix stream connect completes at once or fails (EAGAIN: full). */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		r = WK_ERR_IO;
+		goto out;
+	}
+	while (off < (size_t)len) {
+		if ((r = wait_fd(fd, POLLOUT, deadline_ms)) != 0)
+			goto out;
+		n = send(fd, req + off, (size_t)len - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			r = WK_ERR_IO;
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	/* The reply is one short line; the agent closes after it. */
+	for (;;) {
+		if (got == replysz - 1) {
+			r = WK_ERR_TOOBIG;
+			goto out;
+		}
+		if ((r = wait_fd(fd, POLLIN, deadline_ms)) != 0)
+			goto out;
+		n = read(fd, reply + got, replysz - 1 - got);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			r = WK_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (memchr(reply, '\n', got) != NULL)
+			break;
+	}
+	reply[got] = '\0';
+	if (got == 0 || reply[got - 1] != '\n') {
+		r = WK_ERR_INVAL;
+		goto out;
+	}
+	reply[got - 1] = '\0';
+	r = strcmp(reply, "OK") == 0 ? 0 : WK_ERR_DENIED;
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/*
+ * "publickey <type> <base64>[ ...]": the SHA-256 fingerprint of the key
+ * blob, as OpenSSH prints it. 1 when the line is not a publickey line.
+ */
+static int
+line_fingerprint(struct wk_span line, char fp[static WK_SSHKEY_FP_LEN])
+{
+	struct wk_span method, type, b64, rest;
+	struct wk_buf blob;
+	int r;
+
+	fp[0] = '\0';
+	if (!wk_span_split(line, ' ', &method, &rest) ||
+	    !wk_span_eq_cstr(method, "publickey"))
+		return 1;
+	if (!wk_span_split(rest, ' ', &type, &b64))
+		return WK_ERR_INVAL;
+	/* anything after the key (none today) is not ours */
+	(void)wk_span_split(b64, ' ', &b64, &rest);
+	if (type.len == 0 || b64.len == 0 || b64.len > PW_MAX_KEY_B64)
+		return WK_ERR_INVAL;
+	wk_buf_init(&blob, PW_MAX_KEY_B64);
+	if ((r = wk_base64_decode(b64, &blob)) == 0)
+		r = wk_sshkey_fingerprint_blob(wk_buf_span(&blob), fp);
+	wk_buf_cleanup(&blob);
+	return r;
+}
+
+int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	struct pw_args a;
+	struct wk_span info, line, rest;
+	const char *user = NULL, *env;
+	char fp[WK_SSHKEY_FP_LEN], reply[64];
+	uint64_t deadline_ms = wk_mono_ms() + WK_SOCK_TIMEOUT_MS;
+	size_t nkeys = 0;
+	int r;
+
+	(void)flags;
+	if (parse_args(pamh, argc, argv, &a) != 0)
+		return PAM_SUCCESS;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
+	    !wk_sock_user_ok((const uint8_t *)user, strlen(user))) {
+		/* Not a name a key can be pushed for: nothing to consume. */
+		if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "no wicket user");
+		return PAM_SUCCESS;
+	}
+	if ((env = pam_getenv(pamh, "SSH_AUTH_INFO_0")) == NULL) {
+		pam_syslog(pamh, LOG_WARNING, "SSH_AUTH_INFO_0 not set "
+		    "(sshd needs ExposeAuthInfo yes and UsePAM yes): "
+		    "single-use keys of %s are not consumed", user);
+		return PAM_SUCCESS;
+	}
+	info = wk_span_from_mem(env, strnlen(env, PW_MAX_AUTH_INFO + 1));
+	if (info.len > PW_MAX_AUTH_INFO) {
+		pam_syslog(pamh, LOG_WARNING, "SSH_AUTH_INFO_0 too long");
+		return PAM_SUCCESS;
+	}
+	rest = info;
+	while (rest.len > 0 && nkeys < PW_MAX_KEYS) {
+		if (!wk_span_split(rest, '\n', &line, &rest)) {
+			line = rest;
+			rest = WK_SPAN_NULL;
+		}
+		if ((r = line_fingerprint(line, fp)) == 1)
+			continue;
+		if (r != 0) {
+			pam_syslog(pamh, LOG_WARNING, "user=%s: unreadable "
+			    "publickey line in SSH_AUTH_INFO_0", user);
+			continue;
+		}
+		nkeys++;
+		r = send_consume(a.socket, user, fp, deadline_ms, reply,
+		    sizeof(reply));
+		if (r != 0)
+			pam_syslog(pamh, LOG_ERR, "user=%s fingerprint=%s "
+			    "socket=%s: consume failed (%s%s%s): a single-use "
+			    "key may still be usable until it expires", user,
+			    fp, a.socket, wk_strerror(r),
+			    reply[0] != '\0' ? ": " : "", reply);
+		else if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "user=%s fingerprint=%s "
+			    "consumed", user, fp);
+	}
+	return PAM_SUCCESS;
+}
+
+int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
