@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -44,19 +45,50 @@ struct wk_timer {
 	void *arg;
 };
 
+struct wk_watch {
+	int fd;
+	bool dead;
+	void (*cb)(void *arg, uint32_t revents);
+	void *arg;
+	struct wk_watch *next_dead;
+};
+
 struct wk_loop {
 	struct wk_timer **heap;
 	size_t n, cap;
 	uint64_t seq;
 	struct wk_timer *firing;	/* the timer whose callback runs */
 	bool firing_cancelled;
+	int epfd;			/* every fd the loop waits on */
+	struct wk_watch *dead;		/* unwatched, freed after the turn */
 };
 
 int
 wk_loop_new(struct wk_loop **out)
 {
-	*out = wk_calloc(1, sizeof(**out));
-	return *out == NULL ? WK_ERR_NOMEM : 0;
+	struct wk_loop *l;
+
+	if ((l = wk_calloc(1, sizeof(*l))) == NULL)
+		return WK_ERR_NOMEM;
+	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		wk_free(l);
+		return WK_ERR_IO;
+	}
+	*out = l;
+	return 0;
+}
+
+void
+wk_loop_reap(struct wk_loop *l)
+{
+	struct wk_watch *w;
+
+	if (l == NULL)
+		return;
+	while ((w = l->dead) != NULL) {
+		l->dead = w->next_dead;
+		wk_free(w);
+	}
 }
 
 void
@@ -67,7 +99,59 @@ wk_loop_free(struct wk_loop *l)
 	for (size_t i = 0; i < l->n; i++)
 		wk_free(l->heap[i]);
 	wk_free(l->heap);
+	wk_loop_reap(l);
+	if (l->epfd >= 0)
+		close(l->epfd);
 	wk_free(l);
+}
+
+struct wk_watch *
+wk_loop_watch_fd(struct wk_loop *l, int fd, uint32_t events,
+    void (*cb)(void *arg, uint32_t revents), void *arg)
+{
+	struct wk_watch *w;
+	struct epoll_event ev;
+
+	if (l == NULL || fd < 0 || cb == NULL)
+		return NULL;
+	if ((w = wk_calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->fd = fd;
+	w->cb = cb;
+	w->arg = arg;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = w;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		wk_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int
+wk_loop_watch_set(struct wk_loop *l, struct wk_watch *w, uint32_t events)
+{
+	struct epoll_event ev;
+
+	if (l == NULL || w == NULL || w->dead)
+		return WK_ERR_INVAL;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = w;
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) == 0 ? 0 :
+	    WK_ERR_IO;
+}
+
+void
+wk_loop_unwatch(struct wk_loop *l, struct wk_watch *w)
+{
+	if (l == NULL || w == NULL || w->dead)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->dead = true;
+	w->next_dead = l->dead;
+	l->dead = w;
 }
 
 static bool
@@ -231,8 +315,16 @@ struct wk_http_conn {
 	bool want_suspend;
 	bool suspended;
 	bool closing;		/* client gone while held */
-	bool watched;		/* fd in our epoll */
+	struct wk_watch *watch;	/* fd in our epoll while held */
 	int fd;
+	/* protocol upgrade (wk_http_upgrade) */
+	bool upgrading;		/* 101 queued */
+	bool upgraded;		/* the route owns the socket */
+	bool upgrade_closed;	/* wk_http_upgrade_close was called */
+	bool completed;		/* MHD is done with the request */
+	struct MHD_UpgradeResponseHandle *urh;
+	void (*on_upgrade)(void *arg, int fd, struct wk_span extra_in,
+	    struct wk_http_conn *c);
 	struct wk_timer *timer;
 	void (*on_timeout)(struct wk_http_conn *c, void *arg);
 	void (*on_close)(void *arg);
@@ -246,7 +338,7 @@ struct http_srv {
 	struct wk_loop *loop;
 	struct wk_http_conn *conns;
 	size_t nconns;
-	int epfd;
+	int epfd;		/* the loop's */
 	int sigfd;
 	int mhd_epfd;
 	bool need_run;
@@ -266,27 +358,30 @@ wk_http_header(const struct wk_http_request *req, const char *name)
 static void
 unwatch(struct wk_http_conn *c)
 {
-	if (!c->watched)
-		return;
-	epoll_ctl(c->hs->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	c->watched = false;
+	wk_loop_unwatch(c->hs->loop, c->watch);
+	c->watch = NULL;
+}
+
+static void held_hangup(struct wk_http_conn *c);
+
+static void
+held_event(void *arg, uint32_t revents)
+{
+	(void)revents;
+	held_hangup(arg);
 }
 
 static void
 watch(struct wk_http_conn *c)
 {
 	const union MHD_ConnectionInfo *ci;
-	struct epoll_event ev;
 
 	ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL)
 		return;
 	c->fd = ci->connect_fd;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLRDHUP;
-	ev.data.ptr = c;
-	if (epoll_ctl(c->hs->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0)
-		c->watched = true;
+	c->watch = wk_loop_watch_fd(c->hs->loop, c->fd, EPOLLRDHUP,
+	    held_event, c);
 }
 
 static void
@@ -428,6 +523,66 @@ wk_http_suspend(struct wk_http_conn *c, uint64_t timeout_ms,
 	return 0;
 }
 
+static void
+upgrade_handler(void *cls, struct MHD_Connection *mc, void *req_cls,
+    const char *extra_in, size_t extra_in_size, MHD_socket sock,
+    struct MHD_UpgradeResponseHandle *urh)
+{
+	struct wk_http_conn *c = cls;
+	int fl;
+
+	(void)mc;
+	(void)req_cls;
+	c->urh = urh;
+	c->upgraded = true;
+	/* on_close now means "the server is stopping" (shutdown) */
+	if ((fl = fcntl(sock, F_GETFL)) >= 0)
+		(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
+	c->on_upgrade(c->cb_arg, sock, extra_in != NULL ?
+	    wk_span_from_mem(extra_in, extra_in_size) : WK_SPAN_NULL, c);
+}
+
+int
+wk_http_upgrade(struct wk_http_conn *c, const char *extra_headers,
+    void (*cb)(void *arg, int fd, struct wk_span extra_in,
+    struct wk_http_conn *c), void (*on_close)(void *arg), void *arg)
+{
+	struct MHD_Response *resp;
+
+	if (c == NULL || cb == NULL || c->responded || c->closing ||
+	    c->suspended || c->want_suspend)
+		return WK_ERR_INVAL;
+	if ((resp = MHD_create_response_for_upgrade(upgrade_handler, c)) ==
+	    NULL)
+		return WK_ERR_NOMEM;
+	if (add_extra_headers(resp, extra_headers) != 0) {
+		MHD_destroy_response(resp);
+		return WK_ERR_INVAL;
+	}
+	c->response = resp;
+	c->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+	c->responded = true;
+	c->upgrading = true;
+	c->on_upgrade = cb;
+	c->on_close = on_close;
+	c->cb_arg = arg;
+	return 0;
+}
+
+static void conn_free(struct wk_http_conn *c);
+
+void
+wk_http_upgrade_close(struct wk_http_conn *c)
+{
+	if (c == NULL || !c->upgraded || c->upgrade_closed)
+		return;
+	c->upgrade_closed = true;
+	c->hs->need_run = true;
+	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+	if (c->completed)
+		conn_free(c);
+}
+
 /* Queues the stored response (after the handler returns). */
 static enum MHD_Result
 queue(struct wk_http_conn *c)
@@ -557,7 +712,9 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 	wk_buf_init(&dec, WK_HTTP_MAX_PATH);
 	r = wk_uri_decode(&dec, wk_buf_span(&c->path), false);
 	for (rt = hs->routes; r == 0 && rt->handle != NULL; rt++) {
-		if (strcmp(rt->path, wk_buf_cstr(&dec)) != 0)
+		if (rt->prefix ? strncmp(rt->path, wk_buf_cstr(&dec),
+		    strlen(rt->path)) != 0 :
+		    strcmp(rt->path, wk_buf_cstr(&dec)) != 0)
 			continue;
 		path_match = rt;
 		if (rt->method == NULL || strcmp(rt->method, method) == 0) {
@@ -700,13 +857,17 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	(void)toe;
 	if (c == NULL)
 		return;
-	if (!c->responded && c->on_close != NULL) {
+	*con_cls = NULL;
+	c->completed = true;
+	if (c->upgraded && !c->upgrade_closed)
+		return;	/* freed by wk_http_upgrade_close */
+	if ((!c->responded || (c->upgrading && !c->upgraded)) &&
+	    c->on_close != NULL) {
 		void (*oc)(void *) = c->on_close;
 
 		c->on_close = NULL;
 		oc(c->cb_arg);
 	}
-	*con_cls = NULL;
 	conn_free(c);
 }
 
@@ -839,15 +1000,33 @@ turn(struct http_srv *hs, uint64_t max_wait_ms)
 	for (int i = 0; i < n; i++) {
 		void *tag = evs[i].data.ptr;
 
-		if (tag == &hs->tag_sig)
+		if (tag == &hs->tag_sig) {
 			read_signals(hs);
-		else if (tag != &hs->tag_mhd)
-			held_hangup(tag);
+		} else if (tag != &hs->tag_mhd) {
+			struct wk_watch *w = tag;
+
+			if (!w->dead)
+				w->cb(w->arg, evs[i].events);
+		}
 	}
 	MHD_run(hs->d);
 	wk_loop_run_timers(hs->loop, wk_mono_ms());
 	if (hs->need_run)
 		MHD_run(hs->d);
+	wk_loop_reap(hs->loop);
+}
+
+/* Tells the owner of every open upgraded socket that the server stops. */
+static void
+upgraded_stop(struct http_srv *hs)
+{
+	struct wk_http_conn *c, *next;
+
+	for (c = hs->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->upgraded && !c->upgrade_closed && c->on_close != NULL)
+			c->on_close(c->cb_arg);
+	}
 }
 
 /* Stop accepting, answer every held request, let answers drain. */
@@ -870,9 +1049,14 @@ shutdown_gracefully(struct http_srv *hs)
 		}
 		respond_text(c, 503, "shutting down\n", "Connection: close\r\n");
 	}
+	upgraded_stop(hs);
 	deadline = wk_mono_ms() + DRAIN_MS;
 	while (hs->nconns > 0 && wk_mono_ms() < deadline)
 		turn(hs, 50);
+	/* upgraded sockets still open after the drain: their owners must
+	 * close them now (MHD wants them closed before it stops) */
+	upgraded_stop(hs);
+	wk_loop_reap(hs->loop);
 	MHD_stop_daemon(hs->d);
 	hs->d = NULL;
 	if (lfd != MHD_INVALID_SOCKET)
@@ -910,12 +1094,13 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	if ((hs.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (hs.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+	hs.epfd = srv->loop->epfd;
+	if ((hs.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		r = WK_ERR_IO;
 		goto out;
 	}
 	hs.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_ALLOW_UPGRADE |
 	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, on_request, &hs,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -964,9 +1149,7 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	if (hs.d != NULL)
 		MHD_stop_daemon(hs.d);
 	if (hs.sigfd >= 0)
-		close(hs.sigfd);
-	if (hs.epfd >= 0)
-		close(hs.epfd);
+		close(hs.sigfd);	/* leaves the loop's epoll with it */
 	if (own_loop) {
 		wk_loop_free(srv->loop);
 		srv->loop = NULL;

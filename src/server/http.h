@@ -64,6 +64,9 @@ struct wk_http_route {
 	 * accept a large body from them).
 	 */
 	size_t preauth_body_max;
+	/* true: `path` matches every decoded path that starts with it (the
+	 * table is searched in order, so exact routes come first) */
+	bool prefix;
 };
 
 /* Front-wide ceilings. */
@@ -89,6 +92,41 @@ uint64_t wk_loop_next_ms(const struct wk_loop *l, uint64_t now_ms);
 struct wk_timer *wk_loop_timer_add(struct wk_loop *l, uint64_t delay_ms,
     void (*cb)(void *arg), void *arg);
 void wk_loop_timer_cancel(struct wk_loop *l, struct wk_timer *t); /* NULL-safe */
+
+/*
+ * File descriptors in the loop's epoll (sockets, libssh sessions): cb(arg,
+ * revents) runs from the loop when one of `events` (EPOLLIN, EPOLLOUT,
+ * EPOLLRDHUP; EPOLLERR/EPOLLHUP are always reported) is ready. Level
+ * triggered. wk_loop_unwatch may be called from any callback, also the
+ * watch's own; the handle is invalid afterwards. The fd stays the
+ * caller's to close (after unwatching).
+ */
+struct wk_watch;
+struct wk_watch *wk_loop_watch_fd(struct wk_loop *l, int fd, uint32_t events,
+    void (*cb)(void *arg, uint32_t revents), void *arg);
+int wk_loop_watch_set(struct wk_loop *l, struct wk_watch *w, uint32_t events);
+void wk_loop_unwatch(struct wk_loop *l, struct wk_watch *w);	/* NULL-safe */
+/* Frees watches unwatched since the last call (the loop calls it after
+ * each turn; tests may call it). */
+void wk_loop_reap(struct wk_loop *l);
+
+/*
+ * Protocol upgrade (WebSocket): answers the request with 101 and
+ * `extra_headers` ("Name: value\r\n" lines: Upgrade, Connection,
+ * Sec-WebSocket-Accept...). Once the 101 is sent, cb(arg, fd, extra_in, c)
+ * runs with the raw socket (non-blocking) and any bytes the client sent
+ * after its request (extra_in). From then on the route owns the socket
+ * and must end it with wk_http_upgrade_close(c) exactly once (never
+ * close(fd) itself). If the client goes away before the 101 is sent, cb
+ * never runs and on_close(arg) (may be NULL) is called instead. After the
+ * upgrade, on_close(arg) means the server is shutting down: it is called
+ * once when the shutdown starts and again after the drain for sockets
+ * still open, which must then be closed (wk_http_upgrade_close) at once.
+ */
+int wk_http_upgrade(struct wk_http_conn *c, const char *extra_headers,
+    void (*cb)(void *arg, int fd, struct wk_span extra_in,
+    struct wk_http_conn *c), void (*on_close)(void *arg), void *arg);
+void wk_http_upgrade_close(struct wk_http_conn *c);
 
 /*
  * Starts listening on srv->cfg.listen with `routes` (terminated by an

@@ -5,9 +5,11 @@
 
 #include "server/agent_hub.h"
 #include "server/api.h"
+#include "server/console.h"
 #include "server/wicketd.h"
 
 #define AGENT_BODY_MAX (64 * 1024)
+#define CONSOLE_BODY_MAX (4 * 1024)
 
 static void
 healthz(struct wk_server *srv, struct wk_http_conn *c,
@@ -31,5 +33,20 @@ const struct wk_http_route wk_routes[] = {
 	    .body_max = AGENT_BODY_MAX, .handle = wk_agent_poll_handle },
 	{ .method = "GET", .path = "/healthz", .body_max = 0,
 	    .handle = healthz },
+	/* the browser console (console.h); the prefix route comes last */
+	{ .method = "GET", .path = "/", .body_max = 0,
+	    .handle = wk_console_root },
+	{ .method = "GET", .path = "/console/api/session", .body_max = 0,
+	    .handle = wk_console_session_get },
+	{ .method = "POST", .path = "/console/api/login",
+	    .body_max = CONSOLE_BODY_MAX, .handle = wk_console_login },
+	{ .method = "POST", .path = "/console/api/logout",
+	    .body_max = CONSOLE_BODY_MAX, .handle = wk_console_logout },
+	{ .method = "GET", .path = "/console/api/instances", .body_max = 0,
+	    .handle = wk_console_instances },
+	{ .method = "GET", .path = "/console/ws", .body_max = 0,
+	    .handle = wk_console_ws },
+	{ .method = "GET", .path = "/console/", .body_max = 0,
+	    .handle = wk_console_static, .prefix = true },
 	{ .handle = NULL },
 };

@@ -1,0 +1,179 @@
+/*
+ * console_int.h - internals of the browser console (console_*.c), exposed
+ * for the unit tests and fuzz targets.
+ */
+#ifndef WK_SERVER_CONSOLE_INT_H
+#define WK_SERVER_CONSOLE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "store/store.h"
+#include "server/console.h"
+#include "server/http.h"
+
+/* ---- sessions (console_session.c) ---- */
+#define WK_CONSOLE_COOKIE "wk_session"
+#define WK_CONSOLE_PRE_COOKIE "wk_csrf"		/* before sign-in */
+#define WK_CONSOLE_CSRF_HEADER "X-Wicket-CSRF"
+#define WK_CONSOLE_TOKEN_BYTES 32
+#define WK_CONSOLE_TOKEN_HEX (2 * WK_CONSOLE_TOKEN_BYTES)
+#define WK_CONSOLE_IDLE_MS (30ull * 60 * 1000)
+#define WK_CONSOLE_ABSOLUTE_MS (12ull * 3600 * 1000)
+#define WK_CONSOLE_MAX_SESSIONS 10000
+#define WK_CONSOLE_MAX_COOKIE 4096	/* bytes of the Cookie header read */
+
+struct wk_console_session {
+	char id[WK_CONSOLE_TOKEN_HEX + 1];	/* secret */
+	char csrf[WK_CONSOLE_TOKEN_HEX + 1];	/* secret */
+	char user[65];
+	uint64_t created_ms, last_ms;		/* monotonic */
+	struct wk_console_session *next;
+};
+
+/*
+ * The value of cookie `name` in a Cookie header ("a=1; b=2"), as a span
+ * into it; WK_ERR_NOTFOUND when absent, WK_ERR_INVAL when the header is
+ * over WK_CONSOLE_MAX_COOKIE or malformed.
+ */
+int wk_console_cookie_get(struct wk_span header, const char *name,
+    struct wk_span *out);
+
+/* A fresh random token: 64 lower-case hex characters + NUL. */
+int wk_console_token_new(char out[static WK_CONSOLE_TOKEN_HEX + 1]);
+
+/* Creates a session for user at now_ms; *out is owned by the table. */
+int wk_console_session_create(const char *user, uint64_t now_ms,
+    struct wk_console_session **out);
+/*
+ * The live session whose id equals token (constant-time compare),
+ * refreshing its idle timer; NULL when absent, idle for 30 min or older
+ * than 12 h (an expired one is destroyed).
+ */
+struct wk_console_session *wk_console_session_find(struct wk_span token,
+    uint64_t now_ms);
+/* The session of a request (its wk_session cookie), or NULL. */
+struct wk_console_session *wk_console_session_of(
+    const struct wk_http_request *req, uint64_t now_ms);
+void wk_console_session_destroy(struct wk_console_session *s);
+void wk_console_sessions_reset(void);
+size_t wk_console_session_count(void);
+
+/* Constant-time check of the request's X-Wicket-CSRF header against want. */
+bool wk_console_csrf_ok(const struct wk_http_request *req, const char *want);
+
+/*
+ * Same-origin check for state-changing requests and the WebSocket: the
+ * Origin header (or, when absent and allow_referer, the Referer's origin)
+ * must be "http(s)://" + Host, the scheme matching req->secure.
+ */
+bool wk_console_same_origin(const struct wk_http_request *req,
+    bool allow_referer);
+
+/* "Set-Cookie: ..." lines for a cookie (max_age_s 0: delete it). */
+int wk_console_cookie_header(struct wk_buf *out, const char *name,
+    const char *value, unsigned max_age_s, bool secure);
+
+/* ---- sign-in throttling (console_login.c) ---- */
+#define WK_CONSOLE_FREE_FAILURES 3	/* before backoff starts */
+#define WK_CONSOLE_BACKOFF_BASE_MS 1000
+#define WK_CONSOLE_BACKOFF_MAX_MS (15ull * 60 * 1000)
+#define WK_CONSOLE_LOCK_SLOTS 4096
+/* Milliseconds the key ("user:NAME" / "ip:ADDR") must still wait. */
+uint64_t wk_console_lock_wait_ms(const char *key, uint64_t now_ms);
+void wk_console_lock_fail(const char *key, uint64_t now_ms);
+void wk_console_lock_clear(const char *key);
+void wk_console_locks_reset(void);
+
+/* ---- helpers (console_http.c) ---- */
+/* Answers JSON (object stolen) with no-store and security headers. */
+void wk_console_json(struct wk_http_conn *c, unsigned status, void *json,
+    const char *extra_headers);
+void wk_console_error(struct wk_http_conn *c, unsigned status,
+    const char *code, const char *message);
+/* Security headers every console answer carries. */
+extern const char wk_console_sec_headers[];
+
+/* ---- acting as the signed-in user (console_instances.c) ---- */
+struct wk_caller;
+struct wk_server;
+/* Loads the session user as an API caller (no access key: "console"). */
+int wk_console_caller_load(struct wk_server *srv, const char *user,
+    struct wk_caller *out);
+/* The OS user the Connect form proposes for an instance: its
+ * "wicket:os-user" tag, else "ubuntu". */
+const char *wk_console_default_os_user(const struct wk_tag *tags,
+    size_t ntags);
+
+/* ---- static assets (console_static.c) ---- */
+#define WK_CONSOLE_ASSET_MAX (8 * 1024 * 1024)
+/* True for a safe asset name: [A-Za-z0-9_-][A-Za-z0-9._-]*, no "..". */
+bool wk_console_asset_name_ok(struct wk_span name);
+const char *wk_console_web_dir(void);
+
+/* ---- the terminal protocol (console_term.c) ----
+ * Binary WebSocket messages, one-byte type first:
+ *   client -> server: '0' input bytes; '1' resize: cols, rows as two
+ *                     big-endian uint16; '2' pause output; '3' resume.
+ *   server -> client: '0' output bytes; '1' status text (progress);
+ *                     '2' refusal/error text (the session ends);
+ *                     '3' connected (text: "user@instance").
+ */
+#define WK_TERM_MSG_MAX (64 * 1024)	/* largest client message */
+#define WK_TERM_IN_INPUT '0'
+#define WK_TERM_IN_RESIZE '1'
+#define WK_TERM_IN_PAUSE '2'
+#define WK_TERM_IN_RESUME '3'
+#define WK_TERM_OUT_DATA '0'
+#define WK_TERM_OUT_STATUS '1'
+#define WK_TERM_OUT_ERROR '2'
+#define WK_TERM_OUT_READY '3'
+#define WK_TERM_MAX_COLS 1000
+#define WK_TERM_MAX_ROWS 500
+
+enum wk_term_msg_kind {
+	WK_TERM_MSG_INPUT,
+	WK_TERM_MSG_RESIZE,
+	WK_TERM_MSG_PAUSE,
+	WK_TERM_MSG_RESUME,
+};
+struct wk_term_msg {
+	enum wk_term_msg_kind kind;
+	struct wk_span data;		/* INPUT */
+	unsigned cols, rows;		/* RESIZE, within the maxima */
+};
+/* Parses one client message; WK_ERR_INVAL for anything unknown. */
+int wk_term_msg_parse(struct wk_span msg, struct wk_term_msg *out);
+
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key (base64 of 16 bytes). */
+int wk_ws_accept_key(struct wk_span key, char out[static 29]);
+
+/* "type base64" of a host key matches one of the registered lines. */
+bool wk_console_host_key_registered(const char *registered,
+    const char *type, const char *b64);
+
+/* The decoded value of `name` in a query string ("a=1&b=2"): 0, or
+ * WK_ERR_NOTFOUND, WK_ERR_TOOBIG (longer than outsz - 1), WK_ERR_INVAL
+ * (bad escape, NUL). */
+int wk_console_query_get(struct wk_span query, const char *name, char *out,
+    size_t outsz);
+
+/* Starts a terminal on an upgraded connection (console_term.c). */
+struct wk_console_term_args {
+	char user[65];		/* the signed-in IAM user */
+	char instance_id[40];	/* as asked (validated later) */
+	char os_user[40];
+	char source_ip[64];
+	bool secure;
+	unsigned cols, rows;
+};
+int wk_console_term_upgrade(struct wk_server *srv, struct wk_http_conn *c,
+    const char *accept_key, const struct wk_console_term_args *a);
+
+/* Number of live terminals (bench, tests). */
+size_t wk_console_term_count(void);
+void wk_console_terms_reset(void);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * push.c - the key push core (push.h): everything SendSSHPublicKey does
+ * after its JSON members were checked, shared with the browser console so
+ * that both authorize, audit and push exactly alike.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "crypto/keyrec.h"
+#include "crypto/sshkey.h"
+#include "server/agent_hub.h"
+#include "server/api.h"
+#include "server/audit.h"
+#include "server/ec2ic_int.h"
+#include "server/push.h"
+#include "server/server.h"
+
+#define SSH_KEY_MIN 80
+#define SSH_KEY_MAX 4096
+
+static int
+invalid(struct wk_api_resp *resp, const char *field, const char *what)
+{
+	return wk_api_error(resp, 400, "InvalidArgsException", "%s %s", field,
+	    what);
+}
+
+int
+wk_push_service_error(struct wk_api_resp *resp, int err)
+{
+	wk_api_error(resp, 500, "ServiceException",
+	    "The service encountered an internal error: %s", wk_strerror(err));
+	return err;
+}
+
+static int
+validate_args(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a)
+{
+	if (a->instance_id == NULL)
+		return invalid(resp, "InstanceId", "is required");
+	if (!wk_ec2ic_valid_instance_id(a->instance_id))
+		return invalid(resp, "InstanceId", "must be 10 to 32 characters "
+		    "matching ^i-[a-f0-9]+$");
+	if (a->os_user == NULL)
+		return invalid(resp, "InstanceOSUser", "is required");
+	if (!wk_ec2ic_valid_os_user(a->os_user))
+		return invalid(resp, "InstanceOSUser", "must be 1 to 32 "
+		    "characters matching "
+		    "^[A-Za-z_][A-Za-z0-9\\@\\._-]{0,30}[A-Za-z0-9\\$_-]?$");
+	if (a->key == NULL)
+		return invalid(resp, "SSHPublicKey", "is required");
+	if (a->key_len < SSH_KEY_MIN || a->key_len > SSH_KEY_MAX)
+		return invalid(resp, "SSHPublicKey", "must be 80 to 4096 "
+		    "characters long");
+	if (a->az != NULL) {
+		if (!wk_ec2ic_valid_az(a->az))
+			return invalid(resp, "AvailabilityZone", "must be 6 to "
+			    "32 characters matching ^(\\w+-){2,3}\\d+\\w+$");
+		if (!wk_ec2ic_az_in_region(a->az, req->srv->region))
+			return wk_api_error(resp, 400, "InvalidArgsException",
+			    "AvailabilityZone %s is not in region %s", a->az,
+			    req->srv->region);
+	}
+	return 0;
+}
+
+/* Builds and signs the key record into rec_text. */
+static int
+sign_record(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *instance_id, const char *os_user, const struct wk_buf *pubkey,
+    time_t expires, bool single_use, struct wk_buf *rec_text)
+{
+	struct wk_keyrec rec;
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	if (strlen(req->caller->user.arn) >= sizeof(rec.caller_arn) ||
+	    pubkey->len >= sizeof(rec.pubkey) ||
+	    strlen(req->request_id) >= sizeof(rec.request_id) ||
+	    strlen(instance_id) >= sizeof(rec.instance_id) ||
+	    strlen(os_user) >= sizeof(rec.os_user))
+		return wk_push_service_error(resp, WK_ERR_TOOBIG);
+	rec.issued = (int64_t)req->now;
+	rec.expires = (int64_t)expires;
+	memcpy(rec.instance_id, instance_id, strlen(instance_id) + 1);
+	memcpy(rec.os_user, os_user, strlen(os_user) + 1);
+	memcpy(rec.caller_arn, req->caller->user.arn,
+	    strlen(req->caller->user.arn) + 1);
+	memcpy(rec.request_id, req->request_id, strlen(req->request_id) + 1);
+	memcpy(rec.pubkey, pubkey->p, pubkey->len);
+	rec.pubkey[pubkey->len] = '\0';
+	rec.from[0] = '\0';
+	rec.single_use = single_use || req->srv->cfg.single_use;
+	if (req->srv->signkey == NULL)
+		return wk_push_service_error(resp, WK_ERR_INTERNAL);
+	if ((r = wk_keyrec_sign(&rec, req->srv->signkey, rec_text)) != 0)
+		return wk_push_service_error(resp, r);
+	return 0;
+}
+
+/* Everything before the audit event; sets resp's error on refusal. */
+static int
+decide(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, struct wk_buf *pubkey,
+    struct wk_push_result *res, struct wk_buf *rec_text, time_t *expires)
+{
+	struct wk_instance inst;
+	struct wk_tag *tags = NULL;
+	struct wk_ctx *ctx = NULL;
+	size_t ntags = 0;
+	const char *why = NULL;
+	char arn[256];
+	unsigned ttl;
+	int r;
+
+	memset(&inst, 0, sizeof(inst));
+	if ((r = validate_args(req, resp, a)) != 0)
+		return r;
+	r = wk_sshkey_validate(wk_span_from_mem(a->key, a->key_len), pubkey,
+	    res->fp, &why);
+	if (r == WK_ERR_NOMEM)
+		return wk_push_service_error(resp, r);
+	if (r != 0)
+		return wk_api_error(resp, 400, "InvalidArgsException",
+		    "SSHPublicKey is not a valid public key: %s",
+		    why != NULL ? why : "unsupported or malformed");
+
+	r = wk_store_instance_get(req->srv->store, a->instance_id, &inst);
+	if (r == WK_ERR_NOTFOUND) {
+		r = wk_api_error(resp, 400, "EC2InstanceNotFoundException",
+		    "The specified instance was not found: %s",
+		    a->instance_id);
+		goto out;
+	}
+	if (r != 0) {
+		r = wk_push_service_error(resp, r);
+		goto out;
+	}
+	if ((r = wk_store_instance_tags_list(req->srv->store, inst.id, &tags,
+	    &ntags)) != 0) {
+		r = wk_push_service_error(resp, r);
+		goto out;
+	}
+	if ((r = wk_ec2_instance_arn(req->srv, inst.id, arn,
+	    sizeof(arn))) != 0 ||
+	    (r = wk_ec2_instance_ctx(tags, ntags, a->os_user, &ctx)) != 0) {
+		r = wk_push_service_error(resp, r);
+		goto out;
+	}
+	res->authz_ran = true;
+	r = wk_api_authorize(req, resp, WK_EC2IC_ACTION, arn, ctx,
+	    "AuthException", &res->detail);
+	if (r != 0) {
+		if (resp->error_code[0] == '\0')
+			r = wk_push_service_error(resp, r);
+		else if (r == WK_ERR_DENIED)
+			resp->status = 400;	/* AuthException is a 400 */
+		goto out;
+	}
+	if (!wk_agent_hub_online(req->srv->hub, inst.id)) {
+		r = wk_api_error(resp, 400, "EC2InstanceUnavailableException",
+		    "The instance is currently unavailable. Wait a few "
+		    "minutes and try again.");
+		goto out;
+	}
+	ttl = req->srv->cfg.key_ttl_seconds != 0 ?
+	    req->srv->cfg.key_ttl_seconds : 60;
+	*expires = req->now + (time_t)ttl;
+	r = sign_record(req, resp, inst.id, a->os_user, pubkey, *expires,
+	    a->single_use, rec_text);
+ out:
+	if (res->want_instance && inst.id[0] != '\0') {
+		res->inst = inst;	/* hand over, host_keys included */
+		res->have_instance = true;
+		memset(&inst, 0, sizeof(inst));
+	}
+	wk_ctx_free(ctx);
+	wk_store_free(tags);
+	wk_instance_cleanup(&inst);
+	return r;
+}
+
+int
+wk_push_audit(const struct wk_api_req *req, const struct wk_push_args *a,
+    const char *fp, const char *error_code)
+{
+	struct wk_audit_info ai = {
+		.action = WK_EC2IC_ACTION,
+		.instance_id = a->instance_id,
+		.os_user = a->os_user,
+		.key_fingerprint = fp != NULL && fp[0] != '\0' ? fp : NULL,
+		.error_code = error_code,
+	};
+
+	return wk_audit_write(req, &ai);
+}
+
+int
+wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, struct wk_push_result *res)
+{
+	struct wk_push_result local;
+	struct wk_buf pubkey, rec_text;
+	time_t expires = 0;
+	int r, ar;
+
+	if (res == NULL) {
+		memset(&local, 0, sizeof(local));
+		res = &local;
+	}
+	res->fp[0] = '\0';
+	res->authz_ran = false;
+	res->have_instance = false;
+	wk_buf_init(&pubkey, WK_SSHKEY_MAX_LINE);
+	wk_buf_init(&rec_text, WK_KEYREC_MAX_LEN);
+	if (req->caller == NULL) {
+		r = wk_api_error(resp, 400, "AuthException",
+		    "Not authorized for this request");
+		goto out;
+	}
+	r = decide(req, resp, a, &pubkey, res, &rec_text, &expires);
+	if (r != 0 && resp->error_code[0] == '\0')
+		r = wk_push_service_error(resp, r);
+	/* the audit event is durable before anyone hears the answer */
+	if ((ar = wk_push_audit(req, a, res->fp, r != 0 ? resp->error_code :
+	    "")) != 0) {
+		resp->error_code[0] = '\0';
+		r = wk_push_service_error(resp, ar);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if ((r = wk_agent_hub_push(req->srv->hub, a->instance_id,
+	    wk_buf_span(&rec_text), expires)) != 0) {
+		wk_push_service_error(resp, r);
+		(void)wk_push_audit(req, a, res->fp, resp->error_code);
+		goto out;
+	}
+	wk_log(WK_LOG_INFO, "push", "request_id=%s instance=%s user=%s "
+	    "fingerprint=%s via=%s outcome=pushed", req->request_id,
+	    a->instance_id, a->os_user, res->fp,
+	    req->via != NULL ? req->via : "api");
+ out:
+	if (res == &local && local.have_instance)
+		wk_instance_cleanup(&local.inst);
+	wk_buf_cleanup(&pubkey);
+	wk_buf_cleanup(&rec_text);
+	return r;
+}

@@ -1,0 +1,65 @@
+/*
+ * push.h - the key push core shared by the SendSSHPublicKey action and the
+ * browser console:
+ *
+ *   validate -> key -> registry -> authorize -> agent online -> sign record
+ *   -> audit (durable) -> hand the record to the agent hub
+ *
+ * The caller is req->caller; req->via ("api" or "console") goes into the
+ * audit event. Every call that reaches wk_push_key writes exactly one audit
+ * event (two when the hub refuses after the audit: the second records the
+ * failure), before the caller hears the answer.
+ */
+#ifndef WK_SERVER_PUSH_H
+#define WK_SERVER_PUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto/sshkey.h"
+#include "iam/policy.h"
+#include "server/api.h"
+#include "store/store.h"
+
+/* What is pushed (borrowed strings; NULL = absent). */
+struct wk_push_args {
+	const char *instance_id;
+	const char *os_user;
+	const char *key;	/* "type base64 [comment]" */
+	size_t key_len;
+	const char *az;		/* optional AvailabilityZone */
+	bool single_use;	/* #Once=1 (also when cfg.single_use) */
+};
+
+/* What the caller may want to know afterwards. */
+struct wk_push_result {
+	char fp[WK_SSHKEY_FP_LEN];	/* "" until the key validated */
+	bool authz_ran;			/* detail is meaningful */
+	struct wk_decision_detail detail;
+	/* When want_instance: the instance as registered (the caller frees
+	 * it with wk_instance_cleanup), filled once it was found. */
+	bool want_instance;
+	bool have_instance;
+	struct wk_instance inst;
+};
+
+/*
+ * Pushes a->key for a->os_user to a->instance_id as req->caller.
+ * Returns 0 when the record is with the hub; on refusal a negative
+ * WK_ERR_* with resp's AWS error set (InvalidArgsException,
+ * EC2InstanceNotFoundException, AuthException (status 400),
+ * EC2InstanceUnavailableException, ServiceException).
+ * res may be NULL.
+ */
+int wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, struct wk_push_result *res);
+
+/* Writes the audit event of a call refused before wk_push_key
+ * (error_code "" = allowed). Returns 0 or the store's error. */
+int wk_push_audit(const struct wk_api_req *req, const struct wk_push_args *a,
+    const char *fp, const char *error_code);
+
+/* Sets resp to ServiceException for err; returns err. */
+int wk_push_service_error(struct wk_api_resp *resp, int err);
+
+#endif
