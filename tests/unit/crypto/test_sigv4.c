@@ -460,7 +460,9 @@ test_vectors(void **state)
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", base, de->d_name);
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", base,
+		    de->d_name) >= sizeof(sub))
+			fail_msg("path too long: %s/%s", base, de->d_name);
 		wk_buf_init(&cj, 1 << 16);
 		if (read_file(sub, "context.json", &cj) != 0)
 			continue;	/* SOURCE.md */
