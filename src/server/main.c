@@ -18,6 +18,7 @@
 #include "crypto/signkey.h"
 #include "server/agent_hub.h"
 #include "server/authz.h"
+#include "server/console.h"
 #include "server/http.h"
 #include "server/server.h"
 #include "server/signing_keys.h"
@@ -108,6 +109,9 @@ static const char serve_help[] =
 "                          1..3600)\n"
 "  -L, --log-level LEVEL   debug, info, warn or error (default info)\n"
 "      --max-connections N simultaneous connections (default 60000)\n"
+"      --web-dir DIR       the console's web assets (default: $WICKET_WEB_DIR,\n"
+"                          else web/ next to wicketd, else\n"
+"                          /usr/share/wicket/web)\n"
 "      --single-use        every pushed key is single-use: the first login\n"
 "                          with it consumes it (hosts need pam_wicket; see\n"
 "                          `wicket-agent sshd-config`). Without it, a push\n"
@@ -367,6 +371,7 @@ cmd_serve(int argc, char **argv)
 		{ "key-ttl", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "max-connections", required_argument, NULL, 'm' },
+		{ "web-dir", required_argument, NULL, 'w' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -389,6 +394,11 @@ cmd_serve(int argc, char **argv)
 			if (parse_uint(optarg, 1, 3600, &ttl) != 0)
 				return usage_error("serve", "--key-ttl must be "
 				    "1..3600 seconds, not '%s'", optarg);
+			break;
+		case 'w':
+			if (wk_console_set_web_dir(optarg) != 0)
+				return usage_error("serve", "--web-dir is too "
+				    "long");
 			break;
 		case 'm':
 			if (parse_uint(optarg, 1, 1000000, &maxconn) != 0)
