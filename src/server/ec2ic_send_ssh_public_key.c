@@ -233,6 +233,10 @@ pick_args(const json_t *obj, struct wk_push_args *a)
 	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
 		const char **dst;
 
+		if (strcmp(key, "SingleUse") == 0) {
+			a->single_use = json_is_true(v);
+			continue;
+		}
 		if (strcmp(key, "InstanceId") == 0)
 			dst = &a->instance_id;
 		else if (strcmp(key, "InstanceOSUser") == 0)
@@ -252,7 +256,11 @@ pick_args(const json_t *obj, struct wk_push_args *a)
 	}
 }
 
-/* Unknown members and non-string values are refused. */
+/*
+ * Unknown members and non-string values are refused. "SingleUse" is
+ * wicket's extension (docs/protocols.md, "Single-use keys"): an optional
+ * JSON boolean.
+ */
 static int
 check_members(const json_t *obj, struct wk_api_resp *resp)
 {
@@ -263,6 +271,11 @@ check_members(const json_t *obj, struct wk_api_resp *resp)
 		return wk_api_error(resp, 400, "InvalidArgsException",
 		    "The request body must be a JSON object");
 	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+		if (strcmp(key, "SingleUse") == 0) {
+			if (!json_is_boolean(v))
+				return invalid(resp, key, "must be a boolean");
+			continue;
+		}
 		if (strcmp(key, "InstanceId") != 0 &&
 		    strcmp(key, "InstanceOSUser") != 0 &&
 		    strcmp(key, "SSHPublicKey") != 0 &&

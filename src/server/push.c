@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -67,12 +68,53 @@ validate_args(const struct wk_api_req *req, struct wk_api_resp *resp,
 	return 0;
 }
 
+/*
+ * The record's #From=: the caller's address when every matching Allow
+ * bound aws:SourceIp (detail.source_ip_bound), so sshd enforces the
+ * policy's network bound at login too. An address OpenSSH's from=
+ * accepts as a pattern: IPv4 dotted quad or IPv6 (hex, ':' and '.').
+ */
+static int
+record_from(const struct wk_api_req *req, const struct wk_push_result *res,
+    char *out, size_t outsz)
+{
+	const char *ip = req->source_ip;
+	size_t i, n;
+
+	out[0] = '\0';
+	if (!res->authz_ran || !res->detail.source_ip_bound)
+		return 0;
+	/* An IPv4 client of a dual-stack socket: sshd sees it as IPv4. */
+	if (ip != NULL && strncasecmp(ip, "::ffff:", 7) == 0 &&
+	    strchr(ip + 7, '.') != NULL)
+		ip += 7;
+	if (ip == NULL || (n = strlen(ip)) == 0 || n >= outsz || n > 45)
+		return WK_ERR_INVAL;	/* bound, but to no usable address */
+	for (i = 0; i < n; i++)
+		if (!((ip[i] >= '0' && ip[i] <= '9') ||
+		    (ip[i] >= 'a' && ip[i] <= 'f') ||
+		    (ip[i] >= 'A' && ip[i] <= 'F') || ip[i] == '.' ||
+		    ip[i] == ':'))
+			return WK_ERR_INVAL;
+	memcpy(out, ip, n + 1);
+	return 0;
+}
+
+/* Single-use when the server says so or the request asked for it. */
+static bool
+push_single_use(const struct wk_api_req *req, const struct wk_push_args *a)
+{
+	return req->srv->cfg.single_use || a->single_use;
+}
+
 /* Builds and signs the key record into rec_text. */
 static int
 sign_record(const struct wk_api_req *req, struct wk_api_resp *resp,
-    const char *instance_id, const char *os_user, const struct wk_buf *pubkey,
-    time_t expires, bool single_use, struct wk_buf *rec_text)
+    const struct wk_push_args *a, const struct wk_push_result *res,
+    const char *instance_id, const struct wk_buf *pubkey, time_t expires,
+    struct wk_buf *rec_text)
 {
+	const char *os_user = a->os_user;
 	struct wk_keyrec rec;
 	int r;
 
@@ -92,8 +134,9 @@ sign_record(const struct wk_api_req *req, struct wk_api_resp *resp,
 	memcpy(rec.request_id, req->request_id, strlen(req->request_id) + 1);
 	memcpy(rec.pubkey, pubkey->p, pubkey->len);
 	rec.pubkey[pubkey->len] = '\0';
-	rec.from[0] = '\0';
-	rec.single_use = single_use || req->srv->cfg.single_use;
+	if ((r = record_from(req, res, rec.from, sizeof(rec.from))) != 0)
+		return wk_push_service_error(resp, r);
+	rec.single_use = push_single_use(req, a);
 	if (req->srv->signkey == NULL)
 		return wk_push_service_error(resp, WK_ERR_INTERNAL);
 	if ((r = wk_keyrec_sign(&rec, req->srv->signkey, rec_text)) != 0)
@@ -146,7 +189,9 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 	}
 	if ((r = wk_ec2_instance_arn(req->srv, inst.id, arn,
 	    sizeof(arn))) != 0 ||
-	    (r = wk_ec2_instance_ctx(tags, ntags, a->os_user, &ctx)) != 0) {
+	    (r = wk_ec2_instance_ctx(tags, ntags, a->os_user, &ctx)) != 0 ||
+	    (r = wk_ctx_add(ctx, "wicket:SingleUse",
+	    push_single_use(req, a) ? "true" : "false")) != 0) {
 		r = wk_push_service_error(resp, r);
 		goto out;
 	}
@@ -169,8 +214,8 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 	ttl = req->srv->cfg.key_ttl_seconds != 0 ?
 	    req->srv->cfg.key_ttl_seconds : 60;
 	*expires = req->now + (time_t)ttl;
-	r = sign_record(req, resp, inst.id, a->os_user, pubkey, *expires,
-	    a->single_use, rec_text);
+	r = sign_record(req, resp, a, res, inst.id, pubkey, *expires,
+	    rec_text);
  out:
 	if (res->want_instance && inst.id[0] != '\0') {
 		res->inst = inst;	/* hand over, host_keys included */
@@ -240,9 +285,11 @@ wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
 		goto out;
 	}
 	wk_log(WK_LOG_INFO, "push", "request_id=%s instance=%s user=%s "
-	    "fingerprint=%s via=%s outcome=pushed", req->request_id,
-	    a->instance_id, a->os_user, res->fp,
-	    req->via != NULL ? req->via : "api");
+	    "fingerprint=%s via=%s single_use=%s from_bound=%s outcome=pushed",
+	    req->request_id, a->instance_id, a->os_user, res->fp,
+	    req->via != NULL ? req->via : "api",
+	    push_single_use(req, a) ? "yes" : "no",
+	    res->detail.source_ip_bound ? "yes" : "no");
  out:
 	if (res == &local && local.have_instance)
 		wk_instance_cleanup(&local.inst);

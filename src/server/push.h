@@ -28,7 +28,7 @@ struct wk_push_args {
 	const char *key;	/* "type base64 [comment]" */
 	size_t key_len;
 	const char *az;		/* optional AvailabilityZone */
-	bool single_use;	/* #Once=1 (also when cfg.single_use) */
+	bool single_use;	/* "SingleUse": true (a wicket extension) */
 };
 
 /* What the caller may want to know afterwards. */
