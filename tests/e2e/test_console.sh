@@ -91,7 +91,7 @@ check "the browser test ran to its end" grep -q '^# done' "$T/spec.out"
 
 log "audit and shutdown"
 check "console pushes are logged with via=console" \
-    grep -q 'via=console outcome=pushed' "$T/wicketd.log"
+    bash -c "grep 'event=push ' '$T/wicketd.log' | grep ' via=console ' | grep -q ' outcome=pushed'"
 wait "$WICKETD_PID" 2>/dev/null || true
 check "wicketd stopped cleanly with a terminal open" \
     grep -q 'event=stopped outcome=clean' "$T/wicketd.log"

@@ -133,6 +133,8 @@ check "wicket-agent in /usr/bin, root, 0755" \
     has_entry -rwxr-xr-x usr/bin/wicket-agent
 check "wicket-authorized-keys in /usr/bin, root, 0755" \
     has_entry -rwxr-xr-x usr/bin/wicket-authorized-keys
+check "pam_wicket.so in the PAM module dir, 0644" \
+    has_entry -rw-r--r-- "lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security/pam_wicket.so"
 check "the unit in /lib/systemd/system, 0644" \
     has_entry -rw-r--r-- lib/systemd/system/wicket-agent.service
 check "README.Debian" \
