@@ -6,5 +6,7 @@
 
 const struct wk_api_action *const wk_ec2_actions[] = {
 	&wk_ec2_describe_instances,
+	&wk_ec2_create_tags,
+	&wk_ec2_delete_tags,
 	NULL,
 };

@@ -17,6 +17,8 @@
 
 extern const struct wk_api_action wk_ec2ic_send_ssh_public_key;
 extern const struct wk_api_action wk_ec2_describe_instances;
+extern const struct wk_api_action wk_ec2_create_tags;
+extern const struct wk_api_action wk_ec2_delete_tags;
 extern const struct wk_api_action wk_wicket_describe_instances;
 extern const struct wk_api_action wk_wicket_list_audit_events;
 
