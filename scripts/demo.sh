@@ -155,6 +155,14 @@ JSON
 	    --policy-document "file://$DEMO/DescribeInstances.json" >/dev/null
 	aws_admin iam attach-user-policy --user-name MyWorkshopUser \
 	    --policy-arn "arn:aws:iam::$ACCOUNT:policy/DescribeInstances"
+	# The browser step: a console password, and the lab's instance name.
+	pw="Wk-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-9"
+	aws_admin iam create-login-profile --user-name MyWorkshopUser \
+	    --password "$pw" >/dev/null
+	printf '%s\n' "$pw" >"$DEMO/console-password"
+	chmod 600 "$DEMO/console-password"
+	aws_admin ec2 create-tags --resources "$instance" \
+	    --tags Key=Name,Value=EC2ConnectInstance
 fi
 
 cat <<TXT
@@ -179,6 +187,10 @@ Try it (copy and paste):
 
   # all in one step (key generated in memory, host key checked):
   AWS_ENDPOINT_URL=$ENDPOINT $BIN/wicket ssh ubuntu@$instance 'w; date'
+
+  # the browser terminal: open http://127.0.0.1:$PORT/console/ and sign in as
+  # MyWorkshopUser with the password in $DEMO/console-password
+  # (for a browser on another machine: ssh -L $PORT:127.0.0.1:$PORT this-host)
 
   # who pushed what (as the admin):
   AWS_PROFILE=admin AWS_ENDPOINT_URL=$ENDPOINT $BIN/wicket audit
