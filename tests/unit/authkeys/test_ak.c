@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "../safe_dir.h"
+
 #include "agent/agent.h"
 #include "authkeys/authkeys.h"
 #include "common/err.h"
@@ -43,17 +45,12 @@ static struct fixture fx;
 static int
 setup(void **state)
 {
-	char self[4096], norm_fp[WK_SSHKEY_FP_LEN];
+	char norm_fp[WK_SSHKEY_FP_LEN];
 	struct wk_pubkey pk;
 	struct wk_buf priv, norm;
-	ssize_t n;
 	int i;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = '\0';
-	snprintf(fx.dir, sizeof(fx.dir), "%s/ak-test-XXXXXX", dirname(self));
-	assert_non_null(mkdtemp(fx.dir));
+	assert_non_null(wk_test_safe_mkdtemp(fx.dir, sizeof(fx.dir), "ak-test"));
 	snprintf(fx.sock, sizeof(fx.sock), "%s/agent.sock", fx.dir);
 	assert_int_equal(wk_signkey_generate(&fx.pinned), 0);
 	assert_int_equal(wk_signkey_generate(&fx.stranger), 0);

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "../safe_dir.h"
+
 #include "agent/agent.h"
 #include "authkeys/authkeys.h"
 #include "common/err.h"
@@ -41,17 +43,11 @@ static int
 setup(void **state)
 {
 	static struct fixture f;
-	char self[4096];
 	struct wk_signkey *k;
 	struct wk_buf b;
-	ssize_t n;
 	int i;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = '\0';
-	snprintf(f.dir, sizeof(f.dir), "%s/trust-test-XXXXXX", dirname(self));
-	assert_non_null(mkdtemp(f.dir));
+	assert_non_null(wk_test_safe_mkdtemp(f.dir, sizeof(f.dir), "trust-test"));
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(wk_signkey_generate(&k), 0);
 		wk_signkey_public(k, &f.pk[i]);
