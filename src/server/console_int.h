@@ -87,6 +87,42 @@ void wk_console_lock_fail(const char *key, uint64_t now_ms);
 void wk_console_lock_clear(const char *key);
 void wk_console_locks_reset(void);
 
+/* ---- Argon2id checks off the event loop (console_pool.c) ---- */
+#define WK_CONSOLE_POOL_THREADS 2	/* worker threads */
+#define WK_CONSOLE_POOL_MAX 64		/* jobs queued, running or done */
+#define WK_CONSOLE_POOL_HASH_MAX 1024	/* bytes of an encoded hash */
+#define WK_CONSOLE_POOL_PW_MAX 1024	/* bytes of a password */
+struct wk_console_job;
+/*
+ * Queues a check of the password pw (pwlen bytes) against an encoded
+ * Argon2id hash (NULL: a dummy hash, so that an unknown user costs as
+ * much as a known one, and the answer is false). Both are copied and the
+ * copies wiped after use. The workers start on first use. done(arg, ok)
+ * runs later from loop l, once, unless the job is cancelled first; *out
+ * is the job's handle until then. One loop at a time. WK_ERR_LIMIT when
+ * WK_CONSOLE_POOL_MAX jobs are alive (answer "try again later"),
+ * WK_ERR_TOOBIG over the ceilings.
+ * Loop side only (as are cancel and stop).
+ */
+int wk_console_pool_submit(struct wk_loop *l, const char *encoded,
+    const char *pw, size_t pwlen, void (*done)(void *arg, bool ok),
+    void *arg, struct wk_console_job **out);
+/* done will not run; a running check finishes on its worker, unseen. */
+void wk_console_pool_cancel(struct wk_console_job *j);
+/*
+ * Stops and joins the workers (a running check finishes first) and drops
+ * every job without running its callback. Call it while the loop given to
+ * submit lives, or with no job in flight. The pool restarts on the next
+ * submit.
+ */
+void wk_console_pool_stop(void);
+/* Jobs alive (queued, running or done, also cancelled running ones). */
+size_t wk_console_pool_jobs(void);
+/* Tests: hold=true makes workers wait after taking a job (the job is
+ * running); _waiting() counts them. */
+void wk_console_pool_hold(bool on);
+size_t wk_console_pool_waiting(void);
+
 /* ---- helpers (console_http.c) ---- */
 /* Answers JSON (object stolen) with no-store and security headers. */
 void wk_console_json(struct wk_http_conn *c, unsigned status, void *json,

@@ -8,8 +8,12 @@
  * cookie equals the X-Wicket-CSRF header), and throttled per user and per
  * source IP with exponential backoff after WK_CONSOLE_FREE_FAILURES
  * failures. Passwords are wiped after use and never logged.
+ * The Argon2id check runs on console_pool.c's worker threads while the
+ * request is suspended, so the event loop keeps serving everyone else;
+ * a full pool answers 503 "try again later" (Retry-After: 1), and one
+ * check at a time runs per user and per source IP (another attempt gets
+ * 429), so failures are counted as when checks ran one by one.
  */
-#include <argon2.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +30,7 @@
 #define PASSWORD_MAX 128
 #define PRE_COOKIE_AGE_S 3600
 #define SESSION_COOKIE_AGE_S (12u * 3600)
+#define LOGIN_WAIT_MS 30000	/* longest wait for the Argon2id check */
 
 /* ---- lockout: failures and backoff per key (bounded table) ---- */
 
@@ -118,9 +123,12 @@ wk_console_lock_clear(const char *key)
 		memset(s, 0, sizeof(*s));
 }
 
+static void waits_forget(void);
+
 void
 wk_console_locks_reset(void)
 {
+	waits_forget();
 	memset(locks, 0, sizeof(locks));
 }
 
@@ -173,44 +181,6 @@ valid_user_name(const char *s)
 	return true;
 }
 
-/* A hash to verify against when the user has no login profile, so that
- * unknown users take as long as known ones (made once, same parameters as
- * iam_login.c's). */
-static char dummy_hash[160];
-
-static const char *
-dummy(void)
-{
-	static const uint8_t salt[16] = "wicket-no-user!";
-
-	if (dummy_hash[0] == '\0' && argon2id_hash_encoded(2, 19456, 1,
-	    "x", 1, salt, sizeof(salt), 32, dummy_hash,
-	    sizeof(dummy_hash)) != ARGON2_OK)
-		dummy_hash[0] = '\0';
-	return dummy_hash;
-}
-
-static bool
-password_ok(struct wk_server *srv, const char *user, const char *pw,
-    size_t pwlen)
-{
-	struct wk_login_profile lp;
-	bool ok = false;
-	int r;
-
-	memset(&lp, 0, sizeof(lp));
-	r = wk_store_login_profile_get(srv->store, user, &lp);
-	if (r != 0) {
-		if (dummy()[0] != '\0')
-			(void)argon2id_verify(dummy(), pw, pwlen);
-	} else {
-		ok = argon2id_verify(lp.password_hash, pw, pwlen) ==
-		    ARGON2_OK;
-	}
-	wk_explicit_bzero(&lp, sizeof(lp));
-	return ok;
-}
-
 static bool
 pre_csrf_ok(const struct wk_http_request *req)
 {
@@ -237,23 +207,166 @@ throttled(struct wk_http_conn *c, uint64_t wait_ms)
 	    "TooManyAttempts", "message", msg), hdr);
 }
 
+/*
+ * A sign-in waiting for its Argon2id check (console_pool.c): the request
+ * is suspended meanwhile, so the loop serves others. At most one check is
+ * in flight per user and per source IP, so failures are counted in the
+ * same order as when checks ran one after another on the loop.
+ */
+struct login_wait {
+	struct wk_server *srv;
+	struct wk_http_conn *c;
+	struct wk_console_job *job;
+	char ukey[128], ipkey[128];
+	char user[65];
+	char source_ip[64];
+	bool secure;
+	uint64_t now;		/* when the attempt arrived */
+	struct login_wait *prev, *next;
+};
+
+static struct login_wait *waits;	/* loop only */
+
+static void
+wait_unlink(struct login_wait *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		waits = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+}
+
+/* wk_console_reset (no server running): join the workers; a sign-in
+ * still held (none should be) keeps no job. */
+static void
+waits_forget(void)
+{
+	for (struct login_wait *w = waits; w != NULL; w = w->next)
+		w->job = NULL;
+	wk_console_pool_stop();
+}
+
+static bool
+check_in_flight(const char *ukey, const char *ipkey)
+{
+	for (const struct login_wait *w = waits; w != NULL; w = w->next)
+		if (strcmp(w->ukey, ukey) == 0 ||
+		    strcmp(w->ipkey, ipkey) == 0)
+			return true;
+	return false;
+}
+
+static void
+busy(struct wk_http_conn *c)
+{
+	wk_console_json(c, 503, json_pack("{s:s, s:s}", "code",
+	    "Unavailable", "message", "Cannot sign in now; try again later."),
+	    "Retry-After: 1\r\n");
+}
+
+/* The check is over: answer exactly as a synchronous sign-in would. */
+static void
+login_finish(struct login_wait *w, bool ok)
+{
+	struct wk_console_session *s = NULL;
+	struct wk_http_conn *c = w->c;
+	struct wk_user u;
+	struct wk_buf h;
+	int r;
+
+	wk_buf_init(&h, 2048);
+	memset(&u, 0, sizeof(u));
+	if (!ok || wk_store_user_get(w->srv->store, w->user, &u) != 0) {
+		wk_console_lock_fail(w->ukey, w->now);
+		wk_console_lock_fail(w->ipkey, w->now);
+		wk_log_auth(WK_LOG_INFO, "console_login", "user=%s "
+		    "source_ip=%s outcome=refused", w->user, w->source_ip);
+		wk_console_error(c, 401, "InvalidCredentials",
+		    "Incorrect user name or password.");
+		goto out;
+	}
+	wk_console_lock_clear(w->ukey);
+	wk_console_lock_clear(w->ipkey);
+	if ((r = wk_console_session_create(u.name, w->now, &s)) != 0) {
+		wk_console_error(c, r == WK_ERR_LIMIT ? 503 : 500,
+		    "Unavailable", "Cannot sign in now; try again later.");
+		goto out;
+	}
+	(void)wk_store_user_touch_password(w->srv->store, u.name,
+	    wk_wall_now());
+	if (wk_console_cookie_header(&h, WK_CONSOLE_COOKIE, s->id,
+	    SESSION_COOKIE_AGE_S, w->secure) != 0 ||
+	    wk_console_cookie_header(&h, WK_CONSOLE_PRE_COOKIE, "", 0,
+	    w->secure) != 0) {
+		wk_console_session_destroy(s);
+		wk_console_error(c, 500, "InternalError", "internal error");
+		goto out;
+	}
+	wk_log_auth(WK_LOG_INFO, "console_login", "user=%s source_ip=%s "
+	    "outcome=signed_in", u.name, w->source_ip);
+	wk_console_json(c, 200, json_pack("{s:b, s:s, s:s}", "signedIn", 1,
+	    "user", s->user, "csrf", s->csrf), wk_buf_cstr(&h));
+ out:
+	wk_buf_cleanup_secret(&h);
+}
+
+static void
+login_done(void *arg, bool ok)
+{
+	struct login_wait *w = arg;
+
+	w->job = NULL;
+	wait_unlink(w);
+	login_finish(w, ok);
+	wk_freezero(w, sizeof(*w));
+}
+
+/* The check took too long (the pool is swamped): not a failure. */
+static void
+login_timeout(struct wk_http_conn *c, void *arg)
+{
+	struct login_wait *w = arg;
+
+	wk_console_pool_cancel(w->job);
+	wait_unlink(w);
+	wk_freezero(w, sizeof(*w));
+	busy(c);
+}
+
+/* The client went away, or the server is stopping: drop the result. */
+static void
+login_closed(void *arg)
+{
+	struct login_wait *w = arg;
+	bool stopping = w->srv->stopping != 0;
+
+	wk_console_pool_cancel(w->job);
+	wait_unlink(w);
+	wk_freezero(w, sizeof(*w));
+	/* the last held sign-in of a stopping server: join the workers
+	 * (no job of ours is in flight, so the pool has left the loop) */
+	if (stopping && waits == NULL)
+		wk_console_pool_stop();
+}
+
 void
 wk_console_login(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
 {
-	struct wk_console_session *s = NULL;
-	struct wk_user u;
+	struct login_wait *w = NULL;
+	struct wk_login_profile lp;
 	json_t *body = NULL, *ju, *jp;
 	char *pw = NULL;
 	size_t pwlen = 0;
 	const char *user;
 	char ukey[128], ipkey[128];
 	uint64_t now = wk_mono_ms(), wait, w2;
-	struct wk_buf h;
 	int r;
 
-	wk_buf_init(&h, 2048);
-	memset(&u, 0, sizeof(u));
+	memset(&lp, 0, sizeof(lp));
 	if (!wk_console_same_origin(req, true)) {
 		wk_console_error(c, 403, "CrossOrigin",
 		    "Cross-origin request refused.");
@@ -295,41 +408,60 @@ wk_console_login(struct wk_server *srv, struct wk_http_conn *c,
 		throttled(c, wait);
 		goto out;
 	}
-	if (!password_ok(srv, user, pw, pwlen) ||
-	    wk_store_user_get(srv->store, user, &u) != 0) {
-		wk_console_lock_fail(ukey, now);
-		wk_console_lock_fail(ipkey, now);
+	if (check_in_flight(ukey, ipkey)) {
+		/* one attempt at a time per user and per address */
 		wk_log_auth(WK_LOG_INFO, "console_login", "user=%s "
-		    "source_ip=%s outcome=refused", user, req->source_ip);
-		wk_console_error(c, 401, "InvalidCredentials",
-		    "Incorrect user name or password.");
+		    "source_ip=%s outcome=throttled", user, req->source_ip);
+		throttled(c, 1000);
 		goto out;
 	}
-	wk_console_lock_clear(ukey);
-	wk_console_lock_clear(ipkey);
-	if ((r = wk_console_session_create(u.name, now, &s)) != 0) {
-		wk_console_error(c, r == WK_ERR_LIMIT ? 503 : 500,
-		    "Unavailable", "Cannot sign in now; try again later.");
-		goto out;
-	}
-	(void)wk_store_user_touch_password(srv->store, u.name, wk_wall_now());
-	if (wk_console_cookie_header(&h, WK_CONSOLE_COOKIE, s->id,
-	    SESSION_COOKIE_AGE_S, req->secure) != 0 ||
-	    wk_console_cookie_header(&h, WK_CONSOLE_PRE_COOKIE, "", 0,
-	    req->secure) != 0) {
-		wk_console_session_destroy(s);
+	if ((w = wk_calloc(1, sizeof(*w))) == NULL) {
 		wk_console_error(c, 500, "InternalError", "internal error");
 		goto out;
 	}
-	wk_log_auth(WK_LOG_INFO, "console_login", "user=%s source_ip=%s "
-	    "outcome=signed_in", u.name, req->source_ip);
-	wk_console_json(c, 200, json_pack("{s:b, s:s, s:s}", "signedIn", 1,
-	    "user", s->user, "csrf", s->csrf), wk_buf_cstr(&h));
+	w->srv = srv;
+	w->c = c;
+	w->now = now;
+	w->secure = req->secure;
+	memcpy(w->ukey, ukey, sizeof(ukey));
+	memcpy(w->ipkey, ipkey, sizeof(ipkey));
+	snprintf(w->user, sizeof(w->user), "%s", user);
+	snprintf(w->source_ip, sizeof(w->source_ip), "%s",
+	    req->source_ip != NULL ? req->source_ip : "-");
+	/* no login profile: check against a dummy hash all the same */
+	r = wk_store_login_profile_get(srv->store, user, &lp);
+	r = wk_console_pool_submit(srv->loop, r == 0 ? lp.password_hash :
+	    NULL, pw, pwlen, login_done, w, &w->job);
+	if (r != 0) {
+		if (r == WK_ERR_LIMIT) {
+			wk_log_auth(WK_LOG_INFO, "console_login", "user=%s "
+			    "source_ip=%s outcome=busy", user,
+			    req->source_ip);
+			busy(c);
+		} else {
+			wk_console_error(c, 500, "InternalError",
+			    "internal error");
+		}
+		goto out;
+	}
+	if (wk_http_suspend(c, LOGIN_WAIT_MS, login_timeout, login_closed,
+	    w) != 0) {
+		wk_console_pool_cancel(w->job);
+		wk_console_error(c, 500, "InternalError", "internal error");
+		goto out;
+	}
+	w->next = waits;
+	if (waits != NULL)
+		waits->prev = w;
+	waits = w;
+	w = NULL;	/* the callbacks own it */
  out:
+	if (w != NULL)
+		wk_freezero(w, sizeof(*w));
+	wk_explicit_bzero(&lp, sizeof(lp));
 	if (pw != NULL)
 		wk_freezero(pw, pwlen);
 	json_decref(body);
-	wk_buf_cleanup_secret(&h);
 }
 
 /* ---- POST /console/api/logout ---- */

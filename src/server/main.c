@@ -470,6 +470,9 @@ cmd_serve(int argc, char **argv)
 	}
 	rc = 0;
  out:
+	/* Console sessions, terminals and the password-check pool (joined)
+	 * go before the loop they watch fds on. */
+	wk_console_reset();
 	wk_signing_watch_stop(&srv);
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);
