@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../safe_dir.h"
 #include <curl/curl.h>
 
 #include "agent/agent.h"
@@ -236,16 +238,11 @@ setup(void **state)
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
 	struct wk_buf pub, priv;
-	char self[4096], p[4300];
-	ssize_t n;
+	char p[4300];
 	FILE *f;
 
 	(void)state;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = '\0';
-	snprintf(dir, sizeof(dir), "%s/run-test-XXXXXX", dirname(self));
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(wk_test_safe_mkdtemp(dir, sizeof(dir), "run-test"));
 	snprintf(sockpath, sizeof(sockpath), "%s/agent.sock", dir);
 	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
 	assert_int_equal(wk_signkey_generate(&W.k1), 0);

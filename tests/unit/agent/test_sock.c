@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "../safe_dir.h"
+
 #include "agent/agent.h"
 #include "common/err.h"
 #include "common/time.h"
@@ -52,16 +54,11 @@ setup(void **state)
 	struct wk_keyrec r;
 	struct wk_buf pub, priv;
 	struct group *gr;
-	char self[4096];
 	time_t now = wk_wall_now();
-	ssize_t n;
 
 	(void)state;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = '\0';
-	snprintf(dir, sizeof(dir), "%s/sock-test-XXXXXX", dirname(self));
-	assert_non_null(mkdtemp(dir));
+	/* Short and safe whatever the checkout's path (sun_path is 108). */
+	assert_non_null(wk_test_safe_mkdtemp(dir, sizeof(dir), "sock-test"));
 	/* The parent directory is created by the server. */
 	snprintf(subdir, sizeof(subdir), "%s/run", dir);
 	snprintf(sockpath, sizeof(sockpath), "%s/run/agent.sock", dir);
