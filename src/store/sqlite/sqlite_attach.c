@@ -128,8 +128,6 @@ attached_list(struct wk_sqlite *s, const struct attach_sql *q,
     const char *owner, struct wk_managed_policy **out, size_t *n)
 {
 	sqlite3_stmt *stmt = NULL;
-	struct wk_managed_policy *v = NULL;
-	size_t cap = 0, cnt = 0;
 	int64_t oid;
 	int r;
 
@@ -140,23 +138,12 @@ attached_list(struct wk_sqlite *s, const struct attach_sql *q,
 	if ((r = q->owner(s, owner, &oid)) != 0)
 		return r;
 	if ((r = wk_sq_prepare(s, q->list, &stmt)) != 0 ||
-	    (r = wk_sq_bind(s, stmt, "i", oid)) != 0)
-		goto out;
-	while ((r = wk_sq_step(s, stmt, q->op)) == 1) {
-		if ((r = wk_sq_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0 ||
-		    (r = wk_sq_policy_row(s, stmt, &v[cnt])) != 0)
-			break;
-		cnt++;
+	    (r = wk_sq_bind(s, stmt, "i", oid)) != 0) {
+		wk_sq_done(stmt);
+		return r;
 	}
-	if (r != 0)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
- out:
-	wk_sq_done(stmt);
-	wk_free(v);
-	return r;
+	return wk_sq_collect(s, stmt, q->op, 0, sizeof(**out),
+	    wk_sq_policy_row_any, (void **)out, n, NULL);
 }
 
 int

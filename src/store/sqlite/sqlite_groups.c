@@ -9,9 +9,7 @@
 
 #define GROUP_NAME_MAX	128
 #define ID_MAX		32
-#define PATH_MAX_LEN	512
 #define ARN_MAX		2047
-#define MARKER_MAX	320
 #define GROUPS_PER_USER_MAX 10
 
 #define GROUP_COLS "g.name, g.id, g.path, g.arn, g.create_date"
@@ -83,6 +81,13 @@ wk_sq_group_get(struct wk_store *st, const char *name, struct wk_group *out)
 	return r;
 }
 
+/* wk_sq_collect's view of the row decoder. */
+static int
+group_row_any(struct wk_sqlite *s, sqlite3_stmt *stmt, void *dst)
+{
+	return group_row(s, stmt, dst);
+}
+
 static const char SQL_GROUP_LIST[] =
     "SELECT " GROUP_COLS " FROM iam_groups g"
     " WHERE (?1 IS NULL OR substr(g.path, 1, length(?1)) = ?1)"
@@ -96,47 +101,22 @@ wk_sq_group_list(struct wk_store *st, const char *path_prefix,
 {
 	struct wk_sqlite *s = wk_sq(st);
 	sqlite3_stmt *stmt = NULL;
-	struct wk_group *v = NULL;
-	size_t cap = 0, cnt = 0, max = wk_store_max_items(max_items);
+	size_t max = wk_store_max_items(max_items);
 	int r;
 
-	if (out == NULL || n == NULL || next_marker == NULL)
-		return WK_ERR_INVAL;
-	*out = NULL;
-	*n = 0;
-	*next_marker = NULL;
-	if ((r = wk_store_check_opt(path_prefix, PATH_MAX_LEN)) != 0 ||
-	    (r = wk_store_check_opt(marker, MARKER_MAX)) != 0)
+	if (out != NULL)
+		*out = NULL;
+	if ((r = wk_sq_page_args(path_prefix, &marker, out, n,
+	    next_marker)) != 0)
 		return r;
-	if (marker != NULL && marker[0] == '\0')
-		marker = NULL;
 	if ((r = wk_sq_prepare(s, SQL_GROUP_LIST, &stmt)) != 0 ||
 	    (r = wk_sq_bind(s, stmt, "tti", path_prefix, marker,
-	    (int64_t)max + 1)) != 0)
-		goto out;
-	while ((r = wk_sq_step(s, stmt, "group_list")) == 1) {
-		if (cnt == max) {
-			r = wk_sq_col_strdup(stmt, 0, next_marker);
-			break;
-		}
-		if ((r = wk_sq_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0 ||
-		    (r = group_row(s, stmt, &v[cnt])) != 0)
-			break;
-		cnt++;
+	    (int64_t)max + 1)) != 0) {
+		wk_sq_done(stmt);
+		return r;
 	}
-	if (r != 0)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
- out:
-	wk_sq_done(stmt);
-	wk_free(v);
-	if (r != 0) {
-		wk_free(*next_marker);
-		*next_marker = NULL;
-	}
-	return r;
+	return wk_sq_collect(s, stmt, "group_list", max, sizeof(**out),
+	    group_row_any, (void **)out, n, next_marker);
 }
 
 static const char SQL_GROUP_DEPENDENTS[] =
@@ -246,8 +226,6 @@ wk_sq_group_members(struct wk_store *st, const char *group_name,
 {
 	struct wk_sqlite *s = wk_sq(st);
 	sqlite3_stmt *stmt = NULL;
-	struct wk_user *v = NULL;
-	size_t cap = 0, cnt = 0;
 	int64_t gid;
 	int r;
 
@@ -258,23 +236,12 @@ wk_sq_group_members(struct wk_store *st, const char *group_name,
 	if ((r = wk_sq_group_gid(s, group_name, &gid)) != 0)
 		return r;
 	if ((r = wk_sq_prepare(s, SQL_GROUP_MEMBERS, &stmt)) != 0 ||
-	    (r = wk_sq_bind(s, stmt, "i", gid)) != 0)
-		goto out;
-	while ((r = wk_sq_step(s, stmt, "group_members")) == 1) {
-		if ((r = wk_sq_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0 ||
-		    (r = wk_sq_user_row(s, stmt, &v[cnt])) != 0)
-			break;
-		cnt++;
+	    (r = wk_sq_bind(s, stmt, "i", gid)) != 0) {
+		wk_sq_done(stmt);
+		return r;
 	}
-	if (r != 0)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
- out:
-	wk_sq_done(stmt);
-	wk_free(v);
-	return r;
+	return wk_sq_collect(s, stmt, "group_members", 0, sizeof(**out),
+	    wk_sq_user_row_any, (void **)out, n, NULL);
 }
 
 static const char SQL_GROUPS_FOR_USER[] =
@@ -287,8 +254,6 @@ wk_sq_groups_for_user(struct wk_store *st, const char *user_name,
 {
 	struct wk_sqlite *s = wk_sq(st);
 	sqlite3_stmt *stmt = NULL;
-	struct wk_group *v = NULL;
-	size_t cap = 0, cnt = 0;
 	int64_t uid;
 	int r;
 
@@ -299,21 +264,10 @@ wk_sq_groups_for_user(struct wk_store *st, const char *user_name,
 	if ((r = wk_sq_user_uid(s, user_name, &uid)) != 0)
 		return r;
 	if ((r = wk_sq_prepare(s, SQL_GROUPS_FOR_USER, &stmt)) != 0 ||
-	    (r = wk_sq_bind(s, stmt, "i", uid)) != 0)
-		goto out;
-	while ((r = wk_sq_step(s, stmt, "groups_for_user")) == 1) {
-		if ((r = wk_sq_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0 ||
-		    (r = group_row(s, stmt, &v[cnt])) != 0)
-			break;
-		cnt++;
+	    (r = wk_sq_bind(s, stmt, "i", uid)) != 0) {
+		wk_sq_done(stmt);
+		return r;
 	}
-	if (r != 0)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
- out:
-	wk_sq_done(stmt);
-	wk_free(v);
-	return r;
+	return wk_sq_collect(s, stmt, "groups_for_user", 0, sizeof(**out),
+	    group_row_any, (void **)out, n, NULL);
 }

@@ -101,6 +101,37 @@ int wk_sq_strv(struct wk_sqlite *s, const char *op, const char *sql,
 /* Growable result arrays for list functions. */
 int wk_sq_grow(void **arr, size_t *cap, size_t n, size_t elemsz);
 
+/* Limits of paged lists' inputs (IAM's path length; markers are names). */
+#define PATH_MAX_LEN	512
+#define MARKER_MAX	320
+
+/* Decodes the current row of stmt into *dst (one array element). */
+typedef int (*wk_sq_row_fn)(struct wk_sqlite *s, sqlite3_stmt *stmt,
+    void *dst);
+/*
+ * The one loop behind every list of fixed-size rows (users, groups,
+ * managed policies: no pointers inside, so a failed list is freed whole).
+ * Steps stmt, prepared and bound by the caller, decoding each row with
+ * row() into a growing array of elemsz-byte elements; always finishes
+ * stmt. With next_marker (paged lists, whose SQL has LIMIT max + 1), at
+ * most max rows are kept and column 0 of the next row becomes
+ * *next_marker; otherwise max is ignored. On error *out is NULL.
+ */
+int wk_sq_collect(struct wk_sqlite *s, sqlite3_stmt *stmt, const char *op,
+    size_t max, size_t elemsz, wk_sq_row_fn row, void **out, size_t *n,
+    char **next_marker);
+/* The shared row decoders as wk_sq_row_fn (see wk_sq_user_row and
+ * wk_sq_policy_row below). */
+int wk_sq_user_row_any(struct wk_sqlite *s, sqlite3_stmt *stmt, void *dst);
+int wk_sq_policy_row_any(struct wk_sqlite *s, sqlite3_stmt *stmt, void *dst);
+/*
+ * The checks every paged list starts with: out-parameters present (and
+ * cleared), path prefix and marker within their limits; an empty marker
+ * means none (*marker set to NULL).
+ */
+int wk_sq_page_args(const char *path_prefix, const char **marker,
+    const void *out, size_t *n, char **next_marker);
+
 /* ---- operations ---- */
 
 /* sqlite_open.c */

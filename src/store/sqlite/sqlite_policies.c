@@ -12,10 +12,8 @@
 
 #define POLICY_NAME_MAX	128
 #define ID_MAX		32
-#define PATH_MAX_LEN	512
 #define ARN_MAX		2047
 #define DESC_MAX	1000
-#define MARKER_MAX	320
 
 int
 wk_sq_policy_row(struct wk_sqlite *s, sqlite3_stmt *stmt,
@@ -121,6 +119,13 @@ wk_sq_policy_get(struct wk_store *st, const char *arn,
 	return r;
 }
 
+/* wk_sq_collect's view of the row decoder. */
+int
+wk_sq_policy_row_any(struct wk_sqlite *s, sqlite3_stmt *stmt, void *dst)
+{
+	return wk_sq_policy_row(s, stmt, dst);
+}
+
 static const char SQL_POLICY_LIST[] =
     "SELECT " WK_SQ_POLICY_COLS " FROM policies p"
     " WHERE (?1 IS NULL OR substr(p.path, 1, length(?1)) = ?1)"
@@ -135,47 +140,22 @@ wk_sq_policy_list(struct wk_store *st, const char *path_prefix,
 {
 	struct wk_sqlite *s = wk_sq(st);
 	sqlite3_stmt *stmt = NULL;
-	struct wk_managed_policy *v = NULL;
-	size_t cap = 0, cnt = 0, max = wk_store_max_items(max_items);
+	size_t max = wk_store_max_items(max_items);
 	int r;
 
-	if (out == NULL || n == NULL || next_marker == NULL)
-		return WK_ERR_INVAL;
-	*out = NULL;
-	*n = 0;
-	*next_marker = NULL;
-	if ((r = wk_store_check_opt(path_prefix, PATH_MAX_LEN)) != 0 ||
-	    (r = wk_store_check_opt(marker, MARKER_MAX)) != 0)
+	if (out != NULL)
+		*out = NULL;
+	if ((r = wk_sq_page_args(path_prefix, &marker, out, n,
+	    next_marker)) != 0)
 		return r;
-	if (marker != NULL && marker[0] == '\0')
-		marker = NULL;
 	if ((r = wk_sq_prepare(s, SQL_POLICY_LIST, &stmt)) != 0 ||
 	    (r = wk_sq_bind(s, stmt, "titi", path_prefix,
-	    (int64_t)(only_attached ? 1 : 0), marker, (int64_t)max + 1)) != 0)
-		goto out;
-	while ((r = wk_sq_step(s, stmt, "policy_list")) == 1) {
-		if (cnt == max) {
-			r = wk_sq_col_strdup(stmt, 0, next_marker);
-			break;
-		}
-		if ((r = wk_sq_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0 ||
-		    (r = wk_sq_policy_row(s, stmt, &v[cnt])) != 0)
-			break;
-		cnt++;
+	    (int64_t)(only_attached ? 1 : 0), marker, (int64_t)max + 1)) != 0) {
+		wk_sq_done(stmt);
+		return r;
 	}
-	if (r != 0)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
- out:
-	wk_sq_done(stmt);
-	wk_free(v);
-	if (r != 0) {
-		wk_free(*next_marker);
-		*next_marker = NULL;
-	}
-	return r;
+	return wk_sq_collect(s, stmt, "policy_list", max, sizeof(**out),
+	    wk_sq_policy_row_any, (void **)out, n, next_marker);
 }
 
 static const char SQL_POLICY_DEPENDENTS[] =

@@ -361,6 +361,59 @@ wk_sq_grow(void **arr, size_t *cap, size_t n, size_t elemsz)
 }
 
 int
+wk_sq_collect(struct wk_sqlite *s, sqlite3_stmt *stmt, const char *op,
+    size_t max, size_t elemsz, wk_sq_row_fn row, void **out, size_t *n,
+    char **next_marker)
+{
+	void *v = NULL;
+	size_t cap = 0, cnt = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	while ((r = wk_sq_step(s, stmt, op)) == 1) {
+		if (next_marker != NULL && cnt == max) {
+			r = wk_sq_col_strdup(stmt, 0, next_marker);
+			break;
+		}
+		if ((r = wk_sq_grow(&v, &cap, cnt, elemsz)) != 0 ||
+		    (r = row(s, stmt, (char *)v + cnt * elemsz)) != 0)
+			break;
+		cnt++;
+	}
+	wk_sq_done(stmt);
+	if (r != 0) {
+		wk_free(v);
+		if (next_marker != NULL) {
+			wk_free(*next_marker);
+			*next_marker = NULL;
+		}
+		return r;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int
+wk_sq_page_args(const char *path_prefix, const char **marker,
+    const void *out, size_t *n, char **next_marker)
+{
+	int r;
+
+	if (out == NULL || n == NULL || next_marker == NULL)
+		return WK_ERR_INVAL;
+	*n = 0;
+	*next_marker = NULL;
+	if ((r = wk_store_check_opt(path_prefix, PATH_MAX_LEN)) != 0 ||
+	    (r = wk_store_check_opt(*marker, MARKER_MAX)) != 0)
+		return r;
+	if (*marker != NULL && (*marker)[0] == '\0')
+		*marker = NULL;
+	return 0;
+}
+
+int
 wk_sq_strv(struct wk_sqlite *s, const char *op, const char *sql, int64_t id,
     char ***out, size_t *n)
 {
