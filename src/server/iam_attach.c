@@ -14,32 +14,6 @@ static const char not_attachable[] =
     "does not exist or is not attachable.";
 static const char policy_nf[] = "was not found.";
 
-/* Loads the user or group (name from the request) and authorizes. */
-static int
-load_entity(const struct wk_api_req *req, struct wk_api_resp *resp,
-    bool group, const char *action, char *name, size_t namesz)
-{
-	struct wk_user u;
-	struct wk_group g;
-	const char *v;
-	int r;
-
-	if (group) {
-		if ((r = wk_iam_param(req, resp, &wk_iam_f_group_name,
-		    &v)) != 0 ||
-		    (r = wk_iam_group_authz(req, resp, action, v, &g)) != 0)
-			return r;
-		snprintf(name, namesz, "%s", g.name);
-	} else {
-		if ((r = wk_iam_param(req, resp, &wk_iam_f_user_name,
-		    &v)) != 0 ||
-		    (r = wk_iam_user_authz(req, resp, action, v, &u)) != 0)
-			return r;
-		snprintf(name, namesz, "%s", u.name);
-	}
-	return 0;
-}
-
 static int
 attach(const struct wk_api_req *req, struct wk_api_resp *resp, bool group)
 {
@@ -51,7 +25,8 @@ attach(const struct wk_api_req *req, struct wk_api_resp *resp, bool group)
 	if ((r = wk_iam_param(req, resp, &wk_iam_f_policy_arn, &arn)) != 0 ||
 	    (r = wk_iam_check_policy_arn(req, resp, arn,
 	    not_attachable)) != 0 ||
-	    (r = load_entity(req, resp, group, group ? "iam:AttachGroupPolicy" :
+	    (r = wk_iam_load_owner(req, resp, group,
+	    &wk_iam_f_user_name, group ? "iam:AttachGroupPolicy" :
 	    "iam:AttachUserPolicy", name, sizeof(name))) != 0)
 		return r;
 	r = wk_store_policy_get(req->srv->store, arn, &p);
@@ -79,7 +54,8 @@ detach(const struct wk_api_req *req, struct wk_api_resp *resp, bool group)
 
 	if ((r = wk_iam_param(req, resp, &wk_iam_f_policy_arn, &arn)) != 0 ||
 	    (r = wk_iam_check_policy_arn(req, resp, arn, policy_nf)) != 0 ||
-	    (r = load_entity(req, resp, group, group ? "iam:DetachGroupPolicy" :
+	    (r = wk_iam_load_owner(req, resp, group,
+	    &wk_iam_f_user_name, group ? "iam:DetachGroupPolicy" :
 	    "iam:DetachUserPolicy", name, sizeof(name))) != 0)
 		return r;
 	r = group ? wk_store_detach_group(req->srv->store, name, arn) :
@@ -126,7 +102,8 @@ list_attached(const struct wk_api_req *req, struct wk_api_resp *resp,
 
 	if ((r = wk_iam_param(req, resp, &f_prefix, &prefix)) != 0 ||
 	    (r = wk_iam_page_params(req, resp, &pg)) != 0 ||
-	    (r = load_entity(req, resp, group, group ?
+	    (r = wk_iam_load_owner(req, resp, group,
+	    &wk_iam_f_user_name, group ?
 	    "iam:ListAttachedGroupPolicies" : "iam:ListAttachedUserPolicies",
 	    name, sizeof(name))) != 0)
 		goto out;

@@ -9,32 +9,6 @@
 #include "common/err.h"
 #include "server/iam_int.h"
 
-/* Loads the user or group and authorizes `action` on it. */
-static int
-load_owner(const struct wk_api_req *req, struct wk_api_resp *resp,
-    bool group, const char *action, char *name, size_t namesz)
-{
-	struct wk_user u;
-	struct wk_group g;
-	const char *v;
-	int r;
-
-	if (group) {
-		if ((r = wk_iam_param(req, resp, &wk_iam_f_group_name,
-		    &v)) != 0 ||
-		    (r = wk_iam_group_authz(req, resp, action, v, &g)) != 0)
-			return r;
-		snprintf(name, namesz, "%s", g.name);
-	} else {
-		if ((r = wk_iam_param(req, resp, &wk_iam_f_existing_user,
-		    &v)) != 0 ||
-		    (r = wk_iam_user_authz(req, resp, action, v, &u)) != 0)
-			return r;
-		snprintf(name, namesz, "%s", u.name);
-	}
-	return 0;
-}
-
 static int
 inline_nf(struct wk_api_resp *resp, int r, bool group, const char *pname)
 {
@@ -55,7 +29,8 @@ put_policy(const struct wk_api_req *req, struct wk_api_resp *resp, bool group)
 
 	if ((r = wk_iam_param(req, resp, &wk_iam_f_policy_name, &pname)) != 0 ||
 	    (r = wk_iam_param(req, resp, &wk_iam_f_policy_doc, &doc)) != 0 ||
-	    (r = load_owner(req, resp, group, group ? "iam:PutGroupPolicy" :
+	    (r = wk_iam_load_owner(req, resp, group,
+	    &wk_iam_f_existing_user, group ? "iam:PutGroupPolicy" :
 	    "iam:PutUserPolicy", name, sizeof(name))) != 0)
 		return r;
 	snprintf(msg, sizeof(msg), "Maximum policy size of %d bytes exceeded "
@@ -90,7 +65,8 @@ get_policy(const struct wk_api_req *req, struct wk_api_resp *resp, bool group)
 
 	memset(&p, 0, sizeof(p));
 	if ((r = wk_iam_param(req, resp, &wk_iam_f_policy_name, &pname)) != 0 ||
-	    (r = load_owner(req, resp, group, group ? "iam:GetGroupPolicy" :
+	    (r = wk_iam_load_owner(req, resp, group,
+	    &wk_iam_f_existing_user, group ? "iam:GetGroupPolicy" :
 	    "iam:GetUserPolicy", name, sizeof(name))) != 0)
 		goto out;
 	r = group ? wk_store_group_policy_get(req->srv->store, name, pname,
@@ -122,7 +98,8 @@ list_policies(const struct wk_api_req *req, struct wk_api_resp *resp,
 	int r;
 
 	if ((r = wk_iam_page_params(req, resp, &pg)) != 0 ||
-	    (r = load_owner(req, resp, group, group ? "iam:ListGroupPolicies" :
+	    (r = wk_iam_load_owner(req, resp, group,
+	    &wk_iam_f_existing_user, group ? "iam:ListGroupPolicies" :
 	    "iam:ListUserPolicies", name, sizeof(name))) != 0)
 		goto out;
 	r = group ? wk_store_group_policy_list(req->srv->store, name, &names,
@@ -153,7 +130,8 @@ delete_policy(const struct wk_api_req *req, struct wk_api_resp *resp,
 	int r;
 
 	if ((r = wk_iam_param(req, resp, &wk_iam_f_policy_name, &pname)) != 0 ||
-	    (r = load_owner(req, resp, group, group ? "iam:DeleteGroupPolicy" :
+	    (r = wk_iam_load_owner(req, resp, group,
+	    &wk_iam_f_existing_user, group ? "iam:DeleteGroupPolicy" :
 	    "iam:DeleteUserPolicy", name, sizeof(name))) != 0)
 		return r;
 	r = group ? wk_store_group_policy_delete(req->srv->store, name,

@@ -110,6 +110,14 @@ int wk_iam_user_authz(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *action, const char *name, struct wk_user *u);
 int wk_iam_group_authz(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *action, const char *name, struct wk_group *g);
+/*
+ * Reads the UserName (with user_field: AWS's userNameType or
+ * existingUserNameType) or GroupName parameter, loads the entity and
+ * authorizes `action` on it; writes its stored name to name.
+ */
+int wk_iam_load_owner(const struct wk_api_req *req, struct wk_api_resp *resp,
+    bool group, const struct wk_iam_field *user_field, const char *action,
+    char *name, size_t namesz);
 /* For a policy ARN (validated with wk_iam_check_policy_arn first). */
 int wk_iam_policy_authz(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *action, const char *arn, struct wk_managed_policy *p,

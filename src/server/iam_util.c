@@ -709,3 +709,28 @@ out:
 	wk_buf_cleanup(&enc);
 	return r;
 }
+
+int
+wk_iam_load_owner(const struct wk_api_req *req, struct wk_api_resp *resp,
+    bool group, const struct wk_iam_field *user_field, const char *action,
+    char *name, size_t namesz)
+{
+	struct wk_user u;
+	struct wk_group g;
+	const char *v;
+	int r;
+
+	if (group) {
+		if ((r = wk_iam_param(req, resp, &wk_iam_f_group_name,
+		    &v)) != 0 ||
+		    (r = wk_iam_group_authz(req, resp, action, v, &g)) != 0)
+			return r;
+		snprintf(name, namesz, "%s", g.name);
+	} else {
+		if ((r = wk_iam_param(req, resp, user_field, &v)) != 0 ||
+		    (r = wk_iam_user_authz(req, resp, action, v, &u)) != 0)
+			return r;
+		snprintf(name, namesz, "%s", u.name);
+	}
+	return 0;
+}
