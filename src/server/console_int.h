@@ -257,6 +257,7 @@ int wk_console_query_get(struct wk_span query, const char *name, char *out,
 struct wk_console_term_args {
 	char user[65];		/* the signed-in IAM user */
 	char user_id[33];	/* its id: the terminal ends with the user */
+	uint8_t pw_tag[WK_CONSOLE_PW_TAG_LEN];	/* and with its password */
 	char instance_id[40];	/* as asked (validated later) */
 	char os_user[40];
 	char source_ip[64];

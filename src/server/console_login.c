@@ -5,9 +5,11 @@
  *                              login profile (CreateLoginProfile)
  *   POST /console/api/logout
  * Sign-in is same-origin and CSRF-protected (double-submit: the wk_csrf
- * cookie equals the X-Wicket-CSRF header), and throttled per user and per
- * source IP with exponential backoff after WK_CONSOLE_FREE_FAILURES
- * failures. Passwords are wiped after use and never logged.
+ * cookie equals the X-Wicket-CSRF header), and throttled per user (by
+ * the lower-case name, whatever the address) and per source address, with
+ * exponential backoff after WK_CONSOLE_FREE_FAILURES(_IP) failures; a
+ * success clears only that user's counter (console_int.h). Passwords are
+ * wiped after use and never logged.
  * The Argon2id check runs on console_pool.c's worker threads while the
  * request is suspended, so the event loop keeps serving everyone else;
  * a full pool answers 503 "try again later" (Retry-After: 1), and one

@@ -45,6 +45,9 @@
 #define READS_PER_EVENT 16		/* fairness between terminals */
 #define CONNECT_DEADLINE_MS 20000
 #define CLOSE_DEADLINE_MS 5000
+/* An open terminal re-checks its user's id and password this often, for
+ * changes made where wk_console_end_user did not run (another replica). */
+#define RECHECK_MS (60 * 1000)
 #define MAX_TERMS 2000
 /* The key reaches the host through its agent's long-poll: under load sshd
  * may ask before it arrived. A denial is retried after AUTH_RETRY_MS,
@@ -89,6 +92,7 @@ struct term {
 	struct wk_timer *deadline;
 	bool tcp_up;			/* the TCP connect completed */
 	struct wk_timer *kick;		/* run the bridge again soon */
+	struct wk_timer *recheck;	/* the user's credentials, again */
 	bool close_pending;		/* close once the queue is empty */
 	bool out_blocked;		/* SSH reads stopped: backlog */
 	unsigned auth_tries;		/* denials retried so far */
@@ -194,6 +198,7 @@ term_free(struct term *t)
 	wk_loop_timer_cancel(t->srv->loop, t->deadline);
 	wk_loop_timer_cancel(t->srv->loop, t->kick);
 	wk_loop_timer_cancel(t->srv->loop, t->auth_retry);
+	wk_loop_timer_cancel(t->srv->loop, t->recheck);
 	wk_loop_unwatch(t->srv->loop, t->ws_watch);
 	if (t->ws != NULL)
 		wslay_event_context_free(t->ws);
@@ -225,6 +230,44 @@ wk_console_terms_reset(void)
 
 static void settle(struct term *t);
 
+/* Closes t: its session ended (the user, its login profile or password
+ * changed). */
+static void
+term_session_ended(struct term *t)
+{
+	wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
+	    "instance=%s outcome=ended reason=session_ended",
+	    t->request_id, t->a.user, t->a.instance_id);
+	ssh_teardown(t);
+	term_end(t, "Your console session has ended (sign-in credentials "
+	    "changed or removed): sign in again.");
+}
+
+static void
+recheck_cb(void *arg)
+{
+	struct term *t = arg;
+	struct wk_caller caller;
+	int r;
+
+	t->recheck = NULL;
+	if (t->st == T_CLOSING)
+		return;
+	r = wk_console_caller_load(t->srv, t->a.user, t->a.user_id,
+	    t->a.pw_tag, &caller);
+	wk_explicit_bzero(&caller, sizeof(caller));
+	if (r == WK_ERR_DENIED || r == WK_ERR_NOTFOUND) {
+		term_session_ended(t);
+	} else {
+		/* a store error keeps the terminal: checked again later */
+		t->recheck = wk_loop_timer_add(t->srv->loop, RECHECK_MS,
+		    recheck_cb, t);
+		if (t->recheck == NULL)
+			t->destroy = true;
+	}
+	settle(t);
+}
+
 size_t
 wk_console_terms_end_user(const char *user_id)
 {
@@ -237,12 +280,7 @@ wk_console_terms_end_user(const char *user_id)
 		next = t->next;	/* settle may free t */
 		if (strcmp(t->a.user_id, user_id) != 0 || t->st == T_CLOSING)
 			continue;
-		wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
-		    "instance=%s outcome=ended reason=session_ended",
-		    t->request_id, t->a.user, t->a.instance_id);
-		ssh_teardown(t);
-		term_end(t, "Your console session has ended (sign-in "
-		    "credentials changed or removed): sign in again.");
+		term_session_ended(t);
 		settle(t);
 		n++;
 	}
@@ -488,6 +526,10 @@ connected(struct term *t)
 	t->deadline = NULL;
 	snprintf(who, sizeof(who), "%s@%s", t->a.os_user, t->a.instance_id);
 	ws_text(t, WK_TERM_OUT_READY, who);
+	t->recheck = wk_loop_timer_add(t->srv->loop, RECHECK_MS, recheck_cb,
+	    t);
+	if (t->recheck == NULL)
+		t->destroy = true;
 	wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
 	    "instance=%s os_user=%s outcome=open", t->request_id, t->a.user,
 	    t->a.instance_id, t->a.os_user);
@@ -834,8 +876,8 @@ begin(struct term *t)
 	wk_buf_init(&resp.xml, 0);
 	wk_buf_init(&pub, WK_SSHKEY_MAX_LINE);
 	wk_buf_init(&priv, 16384);
-	if (wk_console_caller_load(t->srv, t->a.user, t->a.user_id, NULL,
-	    &caller) != 0) {
+	if (wk_console_caller_load(t->srv, t->a.user, t->a.user_id,
+	    t->a.pw_tag, &caller) != 0) {
 		term_end(t, "Your session has ended: sign in again.");
 		goto out;
 	}

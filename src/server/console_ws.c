@@ -214,6 +214,7 @@ wk_console_ws(struct wk_server *srv, struct wk_http_conn *c,
 	}
 	snprintf(a.user, sizeof(a.user), "%s", s->user);
 	snprintf(a.user_id, sizeof(a.user_id), "%s", s->user_id);
+	memcpy(a.pw_tag, s->pw_tag, sizeof(a.pw_tag));
 	snprintf(a.source_ip, sizeof(a.source_ip), "%s",
 	    req->source_ip != NULL ? req->source_ip : "-");
 	a.secure = req->secure;
