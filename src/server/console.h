@@ -31,6 +31,14 @@ int wk_console_set_web_dir(const char *dir);
 /* Forgets every session, lockout and terminal (tests, shutdown). */
 void wk_console_reset(void);
 
+/*
+ * The IAM user user_id lost its console access (DeleteLoginProfile,
+ * DeleteUser, a new password): its sessions end, its open terminals
+ * close. Sessions are also checked against the store on every use, so
+ * this only makes it immediate (and closes the terminals).
+ */
+void wk_console_end_user(const char *user_id);
+
 void wk_console_root(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req);
 void wk_console_static(struct wk_server *srv, struct wk_http_conn *c,

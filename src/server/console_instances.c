@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rand.h"
@@ -22,10 +23,96 @@
 
 int
 wk_console_caller_load(struct wk_server *srv, const char *user,
-    struct wk_caller *out)
+    const char *user_id, const uint8_t *pw_tag, struct wk_caller *out)
 {
+	struct wk_login_profile lp;
+	uint8_t tag[WK_CONSOLE_PW_TAG_LEN];
+	int r;
+
 	memset(out, 0, sizeof(*out));
-	return wk_store_user_get(srv->store, user, &out->user);
+	memset(&lp, 0, sizeof(lp));
+	if ((r = wk_store_user_get(srv->store, user, &out->user)) != 0)
+		goto out;
+	/* another user of the same name (deleted and re-created) */
+	if (user_id == NULL || strcmp(out->user.id, user_id) != 0) {
+		r = WK_ERR_DENIED;
+		goto out;
+	}
+	if (pw_tag == NULL)
+		goto out;
+	/* the login profile deleted, or the password changed */
+	if ((r = wk_store_login_profile_get(srv->store, out->user.name,
+	    &lp)) != 0) {
+		if (r == WK_ERR_NOTFOUND)
+			r = WK_ERR_DENIED;
+		goto out;
+	}
+	wk_console_pw_tag(lp.password_hash, tag);
+	if (!wk_span_ct_eq(wk_span_from_mem(tag, sizeof(tag)),
+	    wk_span_from_mem(pw_tag, WK_CONSOLE_PW_TAG_LEN)))
+		r = WK_ERR_DENIED;
+ out:
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	wk_explicit_bzero(&lp, sizeof(lp));
+	wk_explicit_bzero(tag, sizeof(tag));
+	return r;
+}
+
+struct wk_console_session *
+wk_console_session_live(struct wk_server *srv,
+    const struct wk_http_request *req, uint64_t now_ms)
+{
+	struct wk_console_session *s;
+	struct wk_caller caller;
+	int r;
+
+	if ((s = wk_console_session_of(req, now_ms)) == NULL)
+		return NULL;
+	r = wk_console_caller_load(srv, s->user, s->user_id, s->pw_tag,
+	    &caller);
+	wk_explicit_bzero(&caller, sizeof(caller));
+	if (r == 0)
+		return s;
+	if (r == WK_ERR_NOTFOUND || r == WK_ERR_DENIED) {
+		wk_log_auth(WK_LOG_INFO, "console_session", "user=%s "
+		    "source_ip=%s outcome=ended reason=%s", s->user,
+		    req->source_ip, r == WK_ERR_NOTFOUND ? "user_gone" :
+		    "credentials_changed");
+		wk_console_session_destroy(s);
+	} else {
+		wk_log(WK_LOG_ERROR, "console_session", "user=%s error=%s",
+		    s->user, wk_strerror(r));
+	}
+	return NULL;
+}
+
+int
+wk_console_push_throttle_key(const char *user_id, char *out, size_t outsz)
+{
+	int n;
+
+	if (user_id == NULL || user_id[0] == '\0')
+		return WK_ERR_INVAL;
+	/* "console:" cannot be the start of an access key id (AKIA.../
+	 * ASIA...), so the console's buckets never meet the API's */
+	n = snprintf(out, outsz, "console:%s", user_id);
+	return n < 0 || (size_t)n >= outsz ? WK_ERR_TOOBIG : 0;
+}
+
+void
+wk_console_end_user(const char *user_id)
+{
+	size_t ns, nt;
+
+	if (user_id == NULL || user_id[0] == '\0')
+		return;
+	ns = wk_console_sessions_end_user(user_id);
+	nt = wk_console_terms_end_user(user_id);
+	if (ns > 0 || nt > 0)
+		wk_log_auth(WK_LOG_INFO, "console_session", "user_id=%s "
+		    "outcome=ended sessions=%zu terminals=%zu", user_id, ns,
+		    nt);
 }
 
 const char *
@@ -63,12 +150,9 @@ wk_console_instances(struct wk_server *srv, struct wk_http_conn *c,
 
 	memset(&resp, 0, sizeof(resp));
 	wk_buf_init(&resp.xml, 0);
-	if ((s = wk_console_session_of(req, wk_mono_ms())) == NULL) {
-		wk_console_error(c, 401, "NotSignedIn", "Sign in first.");
-		goto out;
-	}
-	if (wk_console_caller_load(srv, s->user, &caller) != 0) {
-		wk_console_session_destroy(s);
+	if ((s = wk_console_session_live(srv, req, wk_mono_ms())) == NULL ||
+	    wk_console_caller_load(srv, s->user, s->user_id, NULL,
+	    &caller) != 0) {
 		wk_console_error(c, 401, "NotSignedIn", "Sign in first.");
 		goto out;
 	}

@@ -23,12 +23,25 @@
 #define WK_CONSOLE_IDLE_MS (30ull * 60 * 1000)
 #define WK_CONSOLE_ABSOLUTE_MS (12ull * 3600 * 1000)
 #define WK_CONSOLE_MAX_SESSIONS 10000
+/* Per user: one user's sign-ins evict that user's oldest session, never
+ * someone else's (the table cannot be filled by one user). */
+#define WK_CONSOLE_MAX_SESSIONS_PER_USER 16
 #define WK_CONSOLE_MAX_COOKIE 4096	/* bytes of the Cookie header read */
+#define WK_CONSOLE_PW_TAG_LEN 32	/* SHA-256 */
 
+/*
+ * A session is bound to the IAM user's id (a user deleted and re-created
+ * under the same name has another id) and to the login profile's password
+ * hash as it was at sign-in (pw_tag, a digest of the encoded hash: new
+ * after UpdateLoginProfile with a password or a re-created profile), both
+ * checked against the store on every use (wk_console_session_live).
+ */
 struct wk_console_session {
 	char id[WK_CONSOLE_TOKEN_HEX + 1];	/* secret */
 	char csrf[WK_CONSOLE_TOKEN_HEX + 1];	/* secret */
 	char user[65];
+	char user_id[33];
+	uint8_t pw_tag[WK_CONSOLE_PW_TAG_LEN];
 	uint64_t created_ms, last_ms;		/* monotonic */
 	struct wk_console_session *next;
 };
@@ -44,9 +57,21 @@ int wk_console_cookie_get(struct wk_span header, const char *name,
 /* A fresh random token: 64 lower-case hex characters + NUL. */
 int wk_console_token_new(char out[static WK_CONSOLE_TOKEN_HEX + 1]);
 
-/* Creates a session for user at now_ms; *out is owned by the table. */
-int wk_console_session_create(const char *user, uint64_t now_ms,
+/*
+ * Creates a session for user (name, id, pw_tag) at now_ms; *out is owned
+ * by the table. A user at WK_CONSOLE_MAX_SESSIONS_PER_USER loses its
+ * oldest session; WK_ERR_LIMIT when the whole table is full.
+ */
+int wk_console_session_create(const char *user, const char *user_id,
+    const uint8_t pw_tag[static WK_CONSOLE_PW_TAG_LEN], uint64_t now_ms,
     struct wk_console_session **out);
+/* The digest of an encoded password hash a session is bound to. */
+void wk_console_pw_tag(const char *encoded,
+    uint8_t out[static WK_CONSOLE_PW_TAG_LEN]);
+/* Destroys every session of user_id; returns how many. */
+size_t wk_console_sessions_end_user(const char *user_id);
+/* Sessions of user_id (tests). */
+size_t wk_console_session_count_user(const char *user_id);
 /*
  * The live session whose id equals token (constant-time compare),
  * refreshing its idle timer; NULL when absent, idle for 30 min or older
@@ -76,14 +101,30 @@ bool wk_console_same_origin(const struct wk_http_request *req,
 int wk_console_cookie_header(struct wk_buf *out, const char *name,
     const char *value, unsigned max_age_s, bool secure);
 
-/* ---- sign-in throttling (console_login.c) ---- */
-#define WK_CONSOLE_FREE_FAILURES 3	/* before backoff starts */
+/* ---- sign-in throttling (console_login.c) ----
+ * Two counters per attempt: the user's ("user:" + the name in lower case,
+ * as IAM compares names, whatever the address) and the source address's
+ * ("ip:" + the address; an IPv6 address by its /64). A failure counts on
+ * both. A success clears only the user's own counter: it proves that
+ * user's password, and says nothing about other guesses from the same
+ * address. Counters are forgotten after WK_CONSOLE_LOCK_FORGET_MS without
+ * a failure. */
+#define WK_CONSOLE_FREE_FAILURES 3	/* per user, before backoff starts */
+#define WK_CONSOLE_FREE_FAILURES_IP 10	/* per address (shared by NATs) */
 #define WK_CONSOLE_BACKOFF_BASE_MS 1000
 #define WK_CONSOLE_BACKOFF_MAX_MS (15ull * 60 * 1000)
+#define WK_CONSOLE_LOCK_FORGET_MS (60ull * 60 * 1000)
 #define WK_CONSOLE_LOCK_SLOTS 4096
-/* Milliseconds the key ("user:NAME" / "ip:ADDR") must still wait. */
+#define WK_CONSOLE_LOCK_KEY_MAX 128
+/* The counters' keys of a sign-in attempt: WK_ERR_INVAL for a name or an
+ * address that does not fit. */
+int wk_console_lock_user_key(const char *user, char *out, size_t outsz);
+int wk_console_lock_ip_key(const char *ip, char *out, size_t outsz);
+/* Milliseconds the key must still wait. */
 uint64_t wk_console_lock_wait_ms(const char *key, uint64_t now_ms);
-void wk_console_lock_fail(const char *key, uint64_t now_ms);
+/* Counts a failure; backoff starts after free_failures of them. */
+void wk_console_lock_fail(const char *key, unsigned free_failures,
+    uint64_t now_ms);
 void wk_console_lock_clear(const char *key);
 void wk_console_locks_reset(void);
 
@@ -135,9 +176,25 @@ extern const char wk_console_sec_headers[];
 /* ---- acting as the signed-in user (console_instances.c) ---- */
 struct wk_caller;
 struct wk_server;
-/* Loads the session user as an API caller (no access key: "console"). */
+/*
+ * Loads the session user as an API caller (no access key: "console"):
+ * WK_ERR_DENIED when the user of that name has another id than user_id
+ * (deleted, perhaps re-created) or, with pw_tag, when its login profile
+ * is gone or its password changed since.
+ */
 int wk_console_caller_load(struct wk_server *srv, const char *user,
-    struct wk_caller *out);
+    const char *user_id, const uint8_t *pw_tag, struct wk_caller *out);
+/*
+ * The session of a request, checked against the store as above: a
+ * session whose user, id or password no longer match is destroyed (and
+ * NULL returned); on a store error NULL is returned and the session kept.
+ */
+struct wk_console_session *wk_console_session_live(struct wk_server *srv,
+    const struct wk_http_request *req, uint64_t now_ms);
+/* The console's throttle key for pushes: one token bucket per IAM user
+ * (the API's is per access key; the console has none). */
+int wk_console_push_throttle_key(const char *user_id, char *out,
+    size_t outsz);
 /* The OS user the Connect form proposes for an instance: its
  * "wicket:os-user" tag, else "ubuntu". */
 const char *wk_console_default_os_user(const struct wk_tag *tags,
@@ -199,6 +256,8 @@ int wk_console_query_get(struct wk_span query, const char *name, char *out,
 /* Starts a terminal on an upgraded connection (console_term.c). */
 struct wk_console_term_args {
 	char user[65];		/* the signed-in IAM user */
+	char user_id[33];	/* its id: the terminal ends with the user */
+	uint8_t pw_tag[WK_CONSOLE_PW_TAG_LEN];	/* and with its password */
 	char instance_id[40];	/* as asked (validated later) */
 	char os_user[40];
 	char source_ip[64];
@@ -211,5 +270,12 @@ int wk_console_term_upgrade(struct wk_server *srv, struct wk_http_conn *c,
 /* Number of live terminals (bench, tests). */
 size_t wk_console_term_count(void);
 void wk_console_terms_reset(void);
+/* Ends every terminal of user_id (its session ended); returns how many. */
+size_t wk_console_terms_end_user(const char *user_id);
+/* The one text the browser sees for any failure to reach a host (refused,
+ * timeout, host key mismatch, ...): the detail goes to wicketd's log, so
+ * the console is no port scanner for whoever registers an address. */
+#define WK_CONSOLE_CONNECT_FAILED "Cannot connect to %s. The details are " \
+	"in wicketd's log (request %s)."
 
 #endif

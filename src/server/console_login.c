@@ -5,16 +5,20 @@
  *                              login profile (CreateLoginProfile)
  *   POST /console/api/logout
  * Sign-in is same-origin and CSRF-protected (double-submit: the wk_csrf
- * cookie equals the X-Wicket-CSRF header), and throttled per user and per
- * source IP with exponential backoff after WK_CONSOLE_FREE_FAILURES
- * failures. Passwords are wiped after use and never logged.
+ * cookie equals the X-Wicket-CSRF header), and throttled per user (by
+ * the lower-case name, whatever the address) and per source address, with
+ * exponential backoff after WK_CONSOLE_FREE_FAILURES(_IP) failures; a
+ * success clears only that user's counter (console_int.h). Passwords are
+ * wiped after use and never logged.
  * The Argon2id check runs on console_pool.c's worker threads while the
  * request is suspended, so the event loop keeps serving everyone else;
  * a full pool answers 503 "try again later" (Retry-After: 1), and one
  * check at a time runs per user and per source IP (another attempt gets
  * 429), so failures are counted as when checks ran one by one.
  */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,13 +39,55 @@
 /* ---- lockout: failures and backoff per key (bounded table) ---- */
 
 struct lock_slot {
-	char key[128];
+	char key[WK_CONSOLE_LOCK_KEY_MAX];
 	uint32_t failures;
 	uint64_t until_ms;	/* no attempt before this */
-	uint64_t last_ms;
+	uint64_t last_ms;	/* the last failure */
 };
 
 static struct lock_slot locks[WK_CONSOLE_LOCK_SLOTS];
+
+int
+wk_console_lock_user_key(const char *user, char *out, size_t outsz)
+{
+	size_t n = strlen(user);
+
+	/* IAM user names are case-insensitive: "Alice" is alice */
+	if (n == 0 || outsz < 6 || n >= outsz - 5)
+		return WK_ERR_INVAL;
+	memcpy(out, "user:", 5);
+	for (size_t i = 0; i < n; i++) {
+		char ch = user[i];
+
+		out[5 + i] = ch >= 'A' && ch <= 'Z' ?
+		    (char)(ch - 'A' + 'a') : ch;
+	}
+	out[5 + n] = '\0';
+	return 0;
+}
+
+int
+wk_console_lock_ip_key(const char *ip, char *out, size_t outsz)
+{
+	struct in6_addr a6;
+	char text[INET6_ADDRSTRLEN];
+	int n;
+
+	if (ip == NULL || ip[0] == '\0')
+		ip = "-";
+	/* one IPv6 host commonly holds a whole /64: count it as one (an
+	 * IPv4 address mapped into IPv6 stays itself) */
+	if (strchr(ip, ':') != NULL && inet_pton(AF_INET6, ip, &a6) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(a6.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) == NULL)
+			return WK_ERR_INVAL;
+		n = snprintf(out, outsz, "ip:%s/64", text);
+	} else {
+		n = snprintf(out, outsz, "ip:%s", ip);
+	}
+	return n < 0 || (size_t)n >= outsz ? WK_ERR_INVAL : 0;
+}
 
 static size_t
 key_hash(const char *s)
@@ -57,6 +103,21 @@ key_hash(const char *s)
 
 #define LOCK_PROBE 8
 
+/* Nothing left to remember: no wait and no failure for an hour. */
+static bool
+lock_stale(const struct lock_slot *s, uint64_t now_ms)
+{
+	return s->key[0] == '\0' || (s->until_ms <= now_ms &&
+	    now_ms >= s->last_ms &&
+	    now_ms - s->last_ms > WK_CONSOLE_LOCK_FORGET_MS);
+}
+
+/*
+ * The slot of key. When the probe range is full, the slot that matters
+ * least goes: a stale one, else the one with the fewest failures, else
+ * the least recently failed; so flooding the table with fresh keys (one
+ * failure each) does not wipe out a counter with more failures.
+ */
 static struct lock_slot *
 lock_find(const char *key, bool create, uint64_t now_ms)
 {
@@ -69,10 +130,21 @@ lock_find(const char *key, bool create, uint64_t now_ms)
 		struct lock_slot *s = &locks[(h + i) %
 		    WK_CONSOLE_LOCK_SLOTS];
 
-		if (s->key[0] != '\0' && strcmp(s->key, key) == 0)
+		if (s->key[0] != '\0' && strcmp(s->key, key) == 0) {
+			if (lock_stale(s, now_ms)) {
+				s->failures = 0;
+				s->until_ms = 0;
+			}
 			return s;
-		if (victim == NULL || s->key[0] == '\0' ||
-		    (victim->key[0] != '\0' && s->last_ms < victim->last_ms))
+		}
+		if (victim == NULL)
+			victim = s;
+		else if (lock_stale(victim, now_ms))
+			continue;	/* a free slot is taken first */
+		else if (lock_stale(s, now_ms) ||
+		    s->failures < victim->failures ||
+		    (s->failures == victim->failures &&
+		    s->last_ms < victim->last_ms))
 			victim = s;
 	}
 	if (!create)
@@ -94,7 +166,8 @@ wk_console_lock_wait_ms(const char *key, uint64_t now_ms)
 }
 
 void
-wk_console_lock_fail(const char *key, uint64_t now_ms)
+wk_console_lock_fail(const char *key, unsigned free_failures,
+    uint64_t now_ms)
 {
 	struct lock_slot *s = lock_find(key, true, now_ms);
 	uint64_t wait = WK_CONSOLE_BACKOFF_BASE_MS;
@@ -104,9 +177,9 @@ wk_console_lock_fail(const char *key, uint64_t now_ms)
 	if (s->failures < UINT32_MAX)
 		s->failures++;
 	s->last_ms = now_ms;
-	if (s->failures < WK_CONSOLE_FREE_FAILURES)
+	if (s->failures < free_failures)
 		return;
-	for (uint32_t i = WK_CONSOLE_FREE_FAILURES; i < s->failures &&
+	for (uint32_t i = free_failures; i < s->failures &&
 	    wait < WK_CONSOLE_BACKOFF_MAX_MS; i++)
 		wait *= 2;
 	if (wait > WK_CONSOLE_BACKOFF_MAX_MS)
@@ -142,8 +215,7 @@ wk_console_session_get(struct wk_server *srv, struct wk_http_conn *c,
 	char pre[WK_CONSOLE_TOKEN_HEX + 1];
 	struct wk_buf h;
 
-	(void)srv;
-	if ((s = wk_console_session_of(req, wk_mono_ms())) != NULL) {
+	if ((s = wk_console_session_live(srv, req, wk_mono_ms())) != NULL) {
 		wk_console_json(c, 200, json_pack("{s:b, s:s, s:s}",
 		    "signedIn", 1, "user", s->user, "csrf", s->csrf), NULL);
 		return;
@@ -217,8 +289,9 @@ struct login_wait {
 	struct wk_server *srv;
 	struct wk_http_conn *c;
 	struct wk_console_job *job;
-	char ukey[128], ipkey[128];
+	char ukey[WK_CONSOLE_LOCK_KEY_MAX], ipkey[WK_CONSOLE_LOCK_KEY_MAX];
 	char user[65];
+	uint8_t pw_tag[WK_CONSOLE_PW_TAG_LEN];	/* the hash checked */
 	char source_ip[64];
 	bool secure;
 	uint64_t now;		/* when the attempt arrived */
@@ -273,24 +346,41 @@ login_finish(struct login_wait *w, bool ok)
 {
 	struct wk_console_session *s = NULL;
 	struct wk_http_conn *c = w->c;
+	struct wk_login_profile lp;
+	uint8_t tag[WK_CONSOLE_PW_TAG_LEN];
 	struct wk_user u;
 	struct wk_buf h;
 	int r;
 
 	wk_buf_init(&h, 2048);
 	memset(&u, 0, sizeof(u));
-	if (!ok || wk_store_user_get(w->srv->store, w->user, &u) != 0) {
-		wk_console_lock_fail(w->ukey, w->now);
-		wk_console_lock_fail(w->ipkey, w->now);
+	memset(&lp, 0, sizeof(lp));
+	memset(tag, 0, sizeof(tag));
+	/* the password checked must still be the user's: not changed or
+	 * re-created (another user of the same name) meanwhile */
+	if (ok && wk_store_login_profile_get(w->srv->store, w->user,
+	    &lp) == 0)
+		wk_console_pw_tag(lp.password_hash, tag);
+	else
+		ok = false;
+	if (!ok || !wk_span_ct_eq(wk_span_from_mem(tag,
+	    sizeof(tag)), wk_span_from_mem(w->pw_tag, sizeof(w->pw_tag))) ||
+	    wk_store_user_get(w->srv->store, w->user, &u) != 0) {
+		wk_console_lock_fail(w->ukey, WK_CONSOLE_FREE_FAILURES,
+		    w->now);
+		wk_console_lock_fail(w->ipkey, WK_CONSOLE_FREE_FAILURES_IP,
+		    w->now);
 		wk_log_auth(WK_LOG_INFO, "console_login", "user=%s "
 		    "source_ip=%s outcome=refused", w->user, w->source_ip);
 		wk_console_error(c, 401, "InvalidCredentials",
 		    "Incorrect user name or password.");
 		goto out;
 	}
+	/* this user proved its password: its own counter is cleared, not
+	 * the address's (other users' guesses from there still count) */
 	wk_console_lock_clear(w->ukey);
-	wk_console_lock_clear(w->ipkey);
-	if ((r = wk_console_session_create(u.name, w->now, &s)) != 0) {
+	if ((r = wk_console_session_create(u.name, u.id, tag, w->now,
+	    &s)) != 0) {
 		wk_console_error(c, r == WK_ERR_LIMIT ? 503 : 500,
 		    "Unavailable", "Cannot sign in now; try again later.");
 		goto out;
@@ -310,6 +400,7 @@ login_finish(struct login_wait *w, bool ok)
 	wk_console_json(c, 200, json_pack("{s:b, s:s, s:s}", "signedIn", 1,
 	    "user", s->user, "csrf", s->csrf), wk_buf_cstr(&h));
  out:
+	wk_explicit_bzero(&lp, sizeof(lp));
 	wk_buf_cleanup_secret(&h);
 }
 
@@ -362,7 +453,7 @@ wk_console_login(struct wk_server *srv, struct wk_http_conn *c,
 	char *pw = NULL;
 	size_t pwlen = 0;
 	const char *user;
-	char ukey[128], ipkey[128];
+	char ukey[WK_CONSOLE_LOCK_KEY_MAX], ipkey[WK_CONSOLE_LOCK_KEY_MAX];
 	uint64_t now = wk_mono_ms(), wait, w2;
 	int r;
 
@@ -396,9 +487,13 @@ wk_console_login(struct wk_server *srv, struct wk_http_conn *c,
 	}
 	/* jansson keeps its own copy: wipe it too */
 	wk_explicit_bzero((void *)(uintptr_t)json_string_value(jp), pwlen);
-	snprintf(ukey, sizeof(ukey), "user:%s", user);
-	snprintf(ipkey, sizeof(ipkey), "ip:%s", req->source_ip != NULL ?
-	    req->source_ip : "-");
+	if (wk_console_lock_user_key(user, ukey, sizeof(ukey)) != 0 ||
+	    wk_console_lock_ip_key(req->source_ip, ipkey, sizeof(ipkey)) !=
+	    0) {
+		wk_console_error(c, 400, "BadRequest",
+		    "Enter a user name and a password.");
+		goto out;
+	}
 	wait = wk_console_lock_wait_ms(ukey, now);
 	if ((w2 = wk_console_lock_wait_ms(ipkey, now)) > wait)
 		wait = w2;
@@ -430,6 +525,8 @@ wk_console_login(struct wk_server *srv, struct wk_http_conn *c,
 	    req->source_ip != NULL ? req->source_ip : "-");
 	/* no login profile: check against a dummy hash all the same */
 	r = wk_store_login_profile_get(srv->store, user, &lp);
+	if (r == 0)
+		wk_console_pw_tag(lp.password_hash, w->pw_tag);
 	r = wk_console_pool_submit(srv->loop, r == 0 ? lp.password_hash :
 	    NULL, pw, pwlen, login_done, w, &w->job);
 	if (r != 0) {

@@ -10,6 +10,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/rand.h"
+#include "crypto/hash.h"
 #include "server/console_int.h"
 
 static struct wk_console_session *sessions;
@@ -67,17 +68,63 @@ sweep(uint64_t now_ms)
 	}
 }
 
+void
+wk_console_pw_tag(const char *encoded,
+    uint8_t out[static WK_CONSOLE_PW_TAG_LEN])
+{
+	wk_sha256(encoded, strlen(encoded), out);
+}
+
+/* Unlinks and frees *pp (a session in the list). */
+static void
+unlink_at(struct wk_console_session **pp)
+{
+	struct wk_console_session *s = *pp;
+
+	*pp = s->next;
+	nsessions--;
+	session_free(s);
+}
+
+/* Makes room for one more session of user_id: its oldest ones go. */
+static void
+cap_user(const char *user_id)
+{
+	struct wk_console_session **pp, **oldest;
+	size_t n;
+
+	for (;;) {
+		n = 0;
+		oldest = NULL;
+		for (pp = &sessions; *pp != NULL; pp = &(*pp)->next) {
+			if (strcmp((*pp)->user_id, user_id) != 0)
+				continue;
+			n++;
+			if (oldest == NULL ||
+			    (*pp)->created_ms <= (*oldest)->created_ms)
+				oldest = pp;	/* the list is newest first */
+		}
+		if (n < WK_CONSOLE_MAX_SESSIONS_PER_USER || oldest == NULL)
+			return;
+		unlink_at(oldest);
+	}
+}
+
 int
-wk_console_session_create(const char *user, uint64_t now_ms,
+wk_console_session_create(const char *user, const char *user_id,
+    const uint8_t pw_tag[static WK_CONSOLE_PW_TAG_LEN], uint64_t now_ms,
     struct wk_console_session **out)
 {
 	struct wk_console_session *s;
 	int r;
 
 	*out = NULL;
-	if (user == NULL || strlen(user) >= sizeof(s->user))
+	if (user == NULL || strlen(user) >= sizeof(s->user) ||
+	    user_id == NULL || user_id[0] == '\0' ||
+	    strlen(user_id) >= sizeof(s->user_id) || pw_tag == NULL)
 		return WK_ERR_INVAL;
 	sweep(now_ms);
+	cap_user(user_id);
 	if (nsessions >= WK_CONSOLE_MAX_SESSIONS)
 		return WK_ERR_LIMIT;
 	if ((s = wk_calloc(1, sizeof(*s))) == NULL)
@@ -88,12 +135,45 @@ wk_console_session_create(const char *user, uint64_t now_ms,
 		return r;
 	}
 	memcpy(s->user, user, strlen(user) + 1);
+	memcpy(s->user_id, user_id, strlen(user_id) + 1);
+	memcpy(s->pw_tag, pw_tag, WK_CONSOLE_PW_TAG_LEN);
 	s->created_ms = s->last_ms = now_ms;
 	s->next = sessions;
 	sessions = s;
 	nsessions++;
 	*out = s;
 	return 0;
+}
+
+size_t
+wk_console_sessions_end_user(const char *user_id)
+{
+	struct wk_console_session **pp = &sessions;
+	size_t n = 0;
+
+	if (user_id == NULL || user_id[0] == '\0')
+		return 0;
+	while (*pp != NULL) {
+		if (strcmp((*pp)->user_id, user_id) == 0) {
+			unlink_at(pp);
+			n++;
+		} else {
+			pp = &(*pp)->next;
+		}
+	}
+	return n;
+}
+
+size_t
+wk_console_session_count_user(const char *user_id)
+{
+	size_t n = 0;
+
+	for (const struct wk_console_session *s = sessions; s != NULL;
+	    s = s->next)
+		if (strcmp(s->user_id, user_id) == 0)
+			n++;
+	return n;
 }
 
 struct wk_console_session *

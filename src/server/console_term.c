@@ -34,6 +34,7 @@
 #include "crypto/sshkey.h"
 #include "server/api.h"
 #include "server/console_int.h"
+#include "server/ec2ic_int.h"
 #include "server/push.h"
 #include "server/server.h"
 
@@ -44,6 +45,9 @@
 #define READS_PER_EVENT 16		/* fairness between terminals */
 #define CONNECT_DEADLINE_MS 20000
 #define CLOSE_DEADLINE_MS 5000
+/* An open terminal re-checks its user's id and password this often, for
+ * changes made where wk_console_end_user did not run (another replica). */
+#define RECHECK_MS (60 * 1000)
 #define MAX_TERMS 2000
 /* The key reaches the host through its agent's long-poll: under load sshd
  * may ask before it arrived. A denial is retried after AUTH_RETRY_MS,
@@ -88,6 +92,7 @@ struct term {
 	struct wk_timer *deadline;
 	bool tcp_up;			/* the TCP connect completed */
 	struct wk_timer *kick;		/* run the bridge again soon */
+	struct wk_timer *recheck;	/* the user's credentials, again */
 	bool close_pending;		/* close once the queue is empty */
 	bool out_blocked;		/* SSH reads stopped: backlog */
 	unsigned auth_tries;		/* denials retried so far */
@@ -193,6 +198,7 @@ term_free(struct term *t)
 	wk_loop_timer_cancel(t->srv->loop, t->deadline);
 	wk_loop_timer_cancel(t->srv->loop, t->kick);
 	wk_loop_timer_cancel(t->srv->loop, t->auth_retry);
+	wk_loop_timer_cancel(t->srv->loop, t->recheck);
 	wk_loop_unwatch(t->srv->loop, t->ws_watch);
 	if (t->ws != NULL)
 		wslay_event_context_free(t->ws);
@@ -220,6 +226,65 @@ wk_console_terms_reset(void)
 {
 	while (terms != NULL)
 		term_free(terms);
+}
+
+static void settle(struct term *t);
+
+/* Closes t: its session ended (the user, its login profile or password
+ * changed). */
+static void
+term_session_ended(struct term *t)
+{
+	wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
+	    "instance=%s outcome=ended reason=session_ended",
+	    t->request_id, t->a.user, t->a.instance_id);
+	ssh_teardown(t);
+	term_end(t, "Your console session has ended (sign-in credentials "
+	    "changed or removed): sign in again.");
+}
+
+static void
+recheck_cb(void *arg)
+{
+	struct term *t = arg;
+	struct wk_caller caller;
+	int r;
+
+	t->recheck = NULL;
+	if (t->st == T_CLOSING)
+		return;
+	r = wk_console_caller_load(t->srv, t->a.user, t->a.user_id,
+	    t->a.pw_tag, &caller);
+	wk_explicit_bzero(&caller, sizeof(caller));
+	if (r == WK_ERR_DENIED || r == WK_ERR_NOTFOUND) {
+		term_session_ended(t);
+	} else {
+		/* a store error keeps the terminal: checked again later */
+		t->recheck = wk_loop_timer_add(t->srv->loop, RECHECK_MS,
+		    recheck_cb, t);
+		if (t->recheck == NULL)
+			t->destroy = true;
+	}
+	settle(t);
+}
+
+size_t
+wk_console_terms_end_user(const char *user_id)
+{
+	struct term *t, *next;
+	size_t n = 0;
+
+	if (user_id == NULL || user_id[0] == '\0')
+		return 0;
+	for (t = terms; t != NULL; t = next) {
+		next = t->next;	/* settle may free t */
+		if (strcmp(t->a.user_id, user_id) != 0 || t->st == T_CLOSING)
+			continue;
+		term_session_ended(t);
+		settle(t);
+		n++;
+	}
+	return n;
 }
 
 /* ---- watching the two sockets ---- */
@@ -336,6 +401,43 @@ failf(struct term *t, const char *fmt, ...)
 	term_end(t, msg);
 }
 
+/*
+ * A failure to reach the host before the shell is open: whatever it was
+ * (refused, timeout, host key mismatch, authentication...), the browser
+ * sees one text, the detail goes to wicketd's log. Otherwise anyone who
+ * may register an address (a join token) could use the console to scan
+ * whatever wicketd can reach.
+ */
+static void
+connect_failf(struct term *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+connect_failf(struct term *t, const char *fmt, ...)
+{
+	char detail[1024], msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	/* libssh's texts may quote what the remote end sent: one line */
+	for (char *p = detail; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f ||
+		    *p == '"' || *p == '\\')
+			*p = '?';
+	wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
+	    "instance=%s address=%s port=%d os_user=%s outcome=failed "
+	    "state=%d detail=\"%s\"", t->request_id, t->a.user,
+	    t->a.instance_id, t->have_inst ? t->inst.address : "-",
+	    t->have_inst ? t->inst.ssh_port : 0, t->a.os_user, (int)t->st,
+	    detail);
+	snprintf(msg, sizeof(msg), WK_CONSOLE_CONNECT_FAILED,
+	    t->a.instance_id, t->request_id);
+	ssh_teardown(t);
+	term_end(t, msg);
+}
+
 /* The host key algorithms to offer: the registered key types only. */
 static int
 hostkey_algos(const char *registered, char *out, size_t outsz)
@@ -385,8 +487,8 @@ check_host_key(struct term *t)
 	bool ok = false;
 
 	if (ssh_get_server_publickey(t->ssh, &k) != SSH_OK) {
-		failf(t, "Could not read the host key of %s: %s",
-		    t->a.instance_id, ssh_err(t));
+		connect_failf(t, "cannot read the host key: %s",
+		    ssh_err(t));
 		return false;
 	}
 	type = ssh_key_type_to_char(ssh_key_type(k));
@@ -402,12 +504,10 @@ check_host_key(struct term *t)
 		    "instance=%s address=%s outcome=host_key_mismatch "
 		    "fingerprint=%s", t->request_id, t->a.instance_id,
 		    t->inst.address, fp != NULL ? fp : "-");
-		failf(t, "Host key mismatch: %s at %s:%d presented %s %s, "
-		    "which is not a host key registered for this instance. "
-		    "Not connecting (the host may have been replaced, or "
-		    "someone is intercepting the connection).",
-		    t->a.instance_id, t->inst.address, t->inst.ssh_port,
-		    type != NULL ? type : "an unknown key",
+		connect_failf(t, "host key mismatch: presented %s %s, which "
+		    "is not a host key registered for this instance (the "
+		    "host may have been replaced, or someone is intercepting "
+		    "the connection)", type != NULL ? type : "an unknown key",
 		    fp != NULL ? fp : "");
 	}
 	ssh_string_free_char(b64);
@@ -426,6 +526,10 @@ connected(struct term *t)
 	t->deadline = NULL;
 	snprintf(who, sizeof(who), "%s@%s", t->a.os_user, t->a.instance_id);
 	ws_text(t, WK_TERM_OUT_READY, who);
+	t->recheck = wk_loop_timer_add(t->srv->loop, RECHECK_MS, recheck_cb,
+	    t);
+	if (t->recheck == NULL)
+		t->destroy = true;
 	wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
 	    "instance=%s os_user=%s outcome=open", t->request_id, t->a.user,
 	    t->a.instance_id, t->a.os_user);
@@ -461,9 +565,8 @@ advance(struct term *t)
 			if (r == SSH_AGAIN)
 				return;
 			if (r != SSH_OK) {
-				failf(t, "Cannot connect to %s at %s:%d: %s",
-				    t->a.instance_id, t->inst.address,
-				    t->inst.ssh_port, ssh_err(t));
+				connect_failf(t, "cannot connect: %s",
+				    ssh_err(t));
 				return;
 			}
 			if (!check_host_key(t))
@@ -491,17 +594,16 @@ advance(struct term *t)
 			ssh_key_free(t->key);
 			t->key = NULL;
 			if (r != SSH_AUTH_SUCCESS) {
-				failf(t, "%s refused the pushed key for %s "
-				    "(%s). Is the wicket agent running there, "
-				    "and sshd configured with its "
+				connect_failf(t, "the host refused the pushed "
+				    "key (%s): is the wicket agent running "
+				    "there, and sshd configured with its "
 				    "AuthorizedKeysCommand?",
-				    t->a.instance_id, t->a.os_user,
 				    r == SSH_AUTH_DENIED ? "denied" :
 				    ssh_err(t));
 				return;
 			}
 			if ((t->ch = ssh_channel_new(t->ssh)) == NULL) {
-				failf(t, "Cannot open a channel: %s",
+				connect_failf(t, "cannot open a channel: %s",
 				    ssh_err(t));
 				return;
 			}
@@ -512,8 +614,8 @@ advance(struct term *t)
 			if (r == SSH_AGAIN)
 				return;
 			if (r != SSH_OK) {
-				failf(t, "Cannot open a session on %s: %s",
-				    t->a.instance_id, ssh_err(t));
+				connect_failf(t, "cannot open a session: %s",
+				    ssh_err(t));
 				return;
 			}
 			t->st = T_PTY;
@@ -524,8 +626,8 @@ advance(struct term *t)
 			if (r == SSH_AGAIN)
 				return;
 			if (r != SSH_OK) {
-				failf(t, "%s refused a terminal: %s",
-				    t->a.instance_id, ssh_err(t));
+				connect_failf(t, "the host refused a terminal: "
+				    "%s", ssh_err(t));
 				return;
 			}
 			t->st = T_SHELL;
@@ -535,8 +637,8 @@ advance(struct term *t)
 			if (r == SSH_AGAIN)
 				return;
 			if (r != SSH_OK) {
-				failf(t, "%s refused a shell: %s",
-				    t->a.instance_id, ssh_err(t));
+				connect_failf(t, "the host refused a shell: %s",
+				    ssh_err(t));
 				return;
 			}
 			t->st = T_OPEN;
@@ -670,8 +772,8 @@ deadline_hit(void *arg)
 	if (t->st == T_CLOSING)
 		t->destroy = true;
 	else if (t->st != T_OPEN)
-		failf(t, "Timed out connecting to %s at %s:%d.",
-		    t->a.instance_id, t->inst.address, t->inst.ssh_port);
+		connect_failf(t, "timed out after %d ms",
+		    CONNECT_DEADLINE_MS);
 	settle(t);
 }
 
@@ -684,9 +786,8 @@ start_ssh(struct term *t, const struct wk_buf *priv)
 	int no = 0;
 
 	if (hostkey_algos(t->inst.host_keys, algos, sizeof(algos)) != 0) {
-		failf(t, "%s has no usable host key registered, so its "
-		    "identity cannot be checked. Not connecting.",
-		    t->a.instance_id);
+		connect_failf(t, "no usable host key registered, so the "
+		    "host's identity cannot be checked");
 		return 0;
 	}
 	if (ssh_pki_import_privkey_base64(wk_buf_cstr(priv), NULL, NULL,
@@ -703,8 +804,8 @@ start_ssh(struct term *t, const struct wk_buf *priv)
 	    "/dev/null") < 0 ||
 	    ssh_options_set(t->ssh, SSH_OPTIONS_HOSTKEYS, algos) < 0 ||
 	    ssh_options_set(t->ssh, SSH_OPTIONS_TIMEOUT, &timeout_s) < 0) {
-		failf(t, "Cannot set up the SSH connection to %s: %s",
-		    t->a.instance_id, ssh_err(t));
+		connect_failf(t, "cannot set up the SSH connection: %s",
+		    ssh_err(t));
 		return 0;
 	}
 	ssh_set_blocking(t->ssh, 0);
@@ -766,7 +867,7 @@ begin(struct term *t)
 	struct wk_push_args pa;
 	struct wk_push_result res;
 	struct wk_buf pub, priv;
-	char msg[1024];
+	char msg[1024], tkey[64];
 	int r;
 
 	memset(&resp, 0, sizeof(resp));
@@ -775,19 +876,13 @@ begin(struct term *t)
 	wk_buf_init(&resp.xml, 0);
 	wk_buf_init(&pub, WK_SSHKEY_MAX_LINE);
 	wk_buf_init(&priv, 16384);
-	if (wk_console_caller_load(t->srv, t->a.user, &caller) != 0) {
+	if (wk_console_caller_load(t->srv, t->a.user, t->a.user_id,
+	    t->a.pw_tag, &caller) != 0) {
 		term_end(t, "Your session has ended: sign in again.");
 		goto out;
 	}
 	if (t->a.instance_id[0] == '\0' || t->a.os_user[0] == '\0') {
 		term_end(t, "Choose an instance and an OS user to connect.");
-		goto out;
-	}
-	snprintf(msg, sizeof(msg), "Authorizing %s as %s on %s...",
-	    t->a.user, t->a.os_user, t->a.instance_id);
-	ws_text(t, WK_TERM_OUT_STATUS, msg);
-	if ((r = wk_sshkey_generate_ed25519(&pub, &priv)) != 0) {
-		term_end(t, "wicketd could not make a key pair. Try again.");
 		goto out;
 	}
 	memset(&req, 0, sizeof(req));
@@ -800,6 +895,28 @@ begin(struct term *t)
 	req.via = "console";
 	pa.instance_id = t->a.instance_id;
 	pa.os_user = t->a.os_user;
+	/* the API's limit, per user (SendSSHPublicKey's is per access key;
+	 * the console has none); refused and audited like the API's */
+	if (wk_console_push_throttle_key(caller.user.id, tkey,
+	    sizeof(tkey)) != 0 || !wk_ec2ic_throttle_take(tkey,
+	    wk_mono_ms())) {
+		(void)wk_push_audit(&req, &pa, NULL, "ThrottlingException");
+		wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
+		    "instance=%s os_user=%s outcome=refused "
+		    "error=ThrottlingException", t->request_id, t->a.user,
+		    t->a.instance_id, t->a.os_user);
+		term_end(t, "Too many connection attempts in a short time "
+		    "(Rate exceeded). Wait a few seconds, then connect "
+		    "again.");
+		goto out;
+	}
+	snprintf(msg, sizeof(msg), "Authorizing %s as %s on %s...",
+	    t->a.user, t->a.os_user, t->a.instance_id);
+	ws_text(t, WK_TERM_OUT_STATUS, msg);
+	if ((r = wk_sshkey_generate_ed25519(&pub, &priv)) != 0) {
+		term_end(t, "wicketd could not make a key pair. Try again.");
+		goto out;
+	}
 	pa.key = wk_buf_cstr(&pub);
 	pa.key_len = pub.len;
 	res.want_instance = true;
@@ -821,7 +938,7 @@ begin(struct term *t)
 	    res.fp, t->inst.address, t->inst.ssh_port);
 	ws_text(t, WK_TERM_OUT_STATUS, msg);
 	if ((r = start_ssh(t, &priv)) != 0)
-		failf(t, "Cannot start the SSH connection: %s",
+		connect_failf(t, "cannot start the SSH connection: %s",
 		    wk_strerror(r));
  out:
 	wk_explicit_bzero(&caller, sizeof(caller));

@@ -197,7 +197,7 @@ wk_console_ws(struct wk_server *srv, struct wk_http_conn *c,
 		refuse(c, 403, "cross-origin WebSocket refused\n");
 		return;
 	}
-	if ((s = wk_console_session_of(req, wk_mono_ms())) == NULL) {
+	if ((s = wk_console_session_live(srv, req, wk_mono_ms())) == NULL) {
 		wk_log_auth(WK_LOG_INFO, "console_ws", "source_ip=%s "
 		    "outcome=refused reason=no_session", req->source_ip);
 		refuse(c, 403, "not signed in\n");
@@ -213,6 +213,8 @@ wk_console_ws(struct wk_server *srv, struct wk_http_conn *c,
 		return;
 	}
 	snprintf(a.user, sizeof(a.user), "%s", s->user);
+	snprintf(a.user_id, sizeof(a.user_id), "%s", s->user_id);
+	memcpy(a.pw_tag, s->pw_tag, sizeof(a.pw_tag));
 	snprintf(a.source_ip, sizeof(a.source_ip), "%s",
 	    req->source_ip != NULL ? req->source_ip : "-");
 	a.secure = req->secure;

@@ -35,7 +35,8 @@ bool wk_ec2ic_valid_az(const char *s);
 /* True when az names an Availability Zone of `region` ("us-east-1a"). */
 bool wk_ec2ic_az_in_region(const char *az, const char *region);
 
-/* ---- per-caller throttling: a token bucket per access key ---- */
+/* ---- per-caller throttling: a token bucket per access key (the
+ * console's pushes: per user, wk_console_push_throttle_key) ---- */
 #define WK_EC2IC_RATE_PER_SEC 20
 #define WK_EC2IC_BURST 40
 /* Takes one token for akid at now_ms; false when the caller is throttled. */

@@ -137,7 +137,7 @@ wk_ec2ic_az_in_region(const char *az, const char *region)
 #define MILLI 1000
 
 struct throttle_bucket {
-	char akid[33];
+	char akid[48];	/* an access key id, or "console:" + a user id */
 	uint32_t milli_tokens;
 	uint64_t last_ms;
 };

@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
+#include "server/console.h"
 #include "server/iam_int.h"
 
 /* OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane. */
@@ -157,6 +158,8 @@ create_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 		r = profile_err(resp, r, u.name);
 		goto out;
 	}
+	/* a new password: no console session of before lives on */
+	wk_console_end_user(u.id);
 	r = write_profile(&resp->xml, &lp);
 out:
 	wk_explicit_bzero(&lp, sizeof(lp));
@@ -224,6 +227,8 @@ update_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 	if ((r = wk_store_login_profile_put(req->srv->store, &lp,
 	    false)) != 0)
 		r = profile_err(resp, r, u.name);
+	else if (pw != NULL)
+		wk_console_end_user(u.id);	/* the password changed */
 out:
 	wk_explicit_bzero(&lp, sizeof(lp));
 	return r;
@@ -242,6 +247,8 @@ delete_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 		return r;
 	if ((r = wk_store_login_profile_delete(req->srv->store, u.name)) != 0)
 		r = profile_err(resp, r, u.name);
+	else
+		wk_console_end_user(u.id);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
+#include "server/console.h"
 #include "server/iam_int.h"
 
 static int
@@ -151,6 +152,8 @@ update_user(const struct wk_api_req *req, struct wk_api_resp *resp)
 		    new_name != NULL ? new_name : u.name);
 		r = wk_iam_store_err(resp, r,
 		    &(struct wk_iam_errmsg){ .exists = msg });
+	} else if (new_name != NULL) {
+		wk_console_end_user(u.id);	/* another identity now */
 	}
 out:
 	return r;
@@ -213,6 +216,8 @@ delete_user(const struct wk_api_req *req, struct wk_api_resp *resp)
 		    .notfound = msg,
 		    .conflict = r == WK_ERR_CONFLICT ?
 		    user_conflict(req, u.name) : NULL });
+	} else {
+		wk_console_end_user(u.id);
 	}
 	return r;
 }

@@ -90,6 +90,8 @@ done <"$T/spec.out"
 check "the browser test ran to its end" grep -q '^# done' "$T/spec.out"
 
 log "audit and shutdown"
+check "the host key mismatch is in wicketd's log, not in the browser" \
+    grep -q "instance=$host3 .*outcome=failed .*host key mismatch" "$T/wicketd.log"
 check "console pushes are logged with via=console" \
     bash -c "grep 'event=push ' '$T/wicketd.log' | grep ' via=console ' | grep -q ' outcome=pushed'"
 wait "$WICKETD_PID" 2>/dev/null || true

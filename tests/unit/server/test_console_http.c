@@ -19,6 +19,7 @@
 #include "server/agent_hub.h"
 #include "server/console.h"
 #include "server/console_int.h"
+#include "server/ec2ic_int.h"
 #include "server/http.h"
 #include "server/wicketd.h"
 
@@ -328,12 +329,163 @@ test_console(void **state)
 	assert_int_equal(wk_console_term_count(), 0);
 }
 
+/* The session of a request carrying cookie id, checked against the store. */
+static struct wk_console_session *
+live(struct fx *f, const char *id)
+{
+	char cookie[128];
+	struct wk_sigv4_header h;
+	struct wk_http_request r;
+
+	snprintf(cookie, sizeof(cookie), "wk_session=%s", id);
+	h.name = WK_SPAN_LIT("Cookie");
+	h.value = wk_span_from_cstr(cookie);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.headers = &h;
+	r.nheaders = 1;
+	r.source_ip = "127.0.0.1";
+	return wk_console_session_live(&f->srv, &r, 1000);
+}
+
+static void
+profile_tag(struct fx *f, const char *user, uint8_t tag[static 32])
+{
+	struct wk_login_profile lp;
+
+	assert_int_equal(wk_store_login_profile_get(f->srv.store, user, &lp),
+	    0);
+	wk_console_pw_tag(lp.password_hash, tag);
+}
+
+/*
+ * A session is bound to the user's id and password: a new password,
+ * DeleteLoginProfile and DeleteUser end it (the IAM handlers at once, the
+ * store check on use), and a user re-created under the same name does not
+ * inherit it.
+ */
+static void
+test_session_binding(void **state)
+{
+	struct fx *f = *state;
+	struct wk_console_session *s;
+	struct wk_caller c;
+	uint8_t tag[WK_CONSOLE_PW_TAG_LEN], tag2[WK_CONSOLE_PW_TAG_LEN];
+	char id[WK_CONSOLE_TOKEN_HEX + 1], old_uid[33];
+	const char *uid = f->nobody.user.id;
+
+	wk_log_set_level(WK_LOG_WARN);
+	wk_console_sessions_reset();
+	set_password(f, "nobody");
+	profile_tag(f, "nobody", tag);
+	assert_int_equal(wk_console_caller_load(&f->srv, "nobody", uid, tag,
+	    &c), 0);
+	assert_string_equal(c.user.name, "nobody");
+	assert_int_equal(wk_console_caller_load(&f->srv, "NOBODY", uid, tag,
+	    &c), 0);
+	assert_int_equal(wk_console_caller_load(&f->srv, "nobody",
+	    "AIDAOTHER", tag, &c), WK_ERR_DENIED);
+	memset(tag2, 9, sizeof(tag2));
+	assert_int_equal(wk_console_caller_load(&f->srv, "nobody", uid, tag2,
+	    &c), WK_ERR_DENIED);
+
+	/* a new password ends the session at once, and on use */
+	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
+	    &s), 0);
+	memcpy(id, s->id, sizeof(id));
+	assert_non_null(live(f, id));
+	CALL_OK(f, "UpdateLoginProfile", "UserName", "nobody", "Password",
+	    "N3w-passw0rd!");
+	assert_int_equal(wk_console_session_count_user(uid), 0);
+	assert_int_equal(wk_console_caller_load(&f->srv, "nobody", uid, tag,
+	    &c), WK_ERR_DENIED);
+	/* ... also when the hook did not run (another replica changed it) */
+	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
+	    &s), 0);
+	memcpy(id, s->id, sizeof(id));
+	assert_null(live(f, id));
+	assert_int_equal(wk_console_session_count_user(uid), 0);
+	/* the flag alone (no password) keeps sessions */
+	profile_tag(f, "nobody", tag);
+	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
+	    &s), 0);
+	memcpy(id, s->id, sizeof(id));
+	CALL_OK(f, "UpdateLoginProfile", "UserName", "nobody",
+	    "PasswordResetRequired", "true");
+	assert_non_null(live(f, id));
+
+	/* DeleteLoginProfile; a profile created again does not revive it */
+	CALL_OK(f, "DeleteLoginProfile", "UserName", "nobody");
+	assert_int_equal(wk_console_session_count_user(uid), 0);
+	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
+	    &s), 0);
+	memcpy(id, s->id, sizeof(id));
+	assert_null(live(f, id));
+	set_password(f, "nobody");
+	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
+	    &s), 0);
+	memcpy(id, s->id, sizeof(id));
+	assert_null(live(f, id));
+
+	/* DeleteUser, then a new user of the same name */
+	profile_tag(f, "nobody", tag);
+	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
+	    &s), 0);
+	memcpy(id, s->id, sizeof(id));
+	assert_non_null(live(f, id));
+	snprintf(old_uid, sizeof(old_uid), "%s", uid);
+	CALL_OK(f, "DeleteLoginProfile", "UserName", "nobody");
+	CALL_OK(f, "DeleteUser", "UserName", "nobody");
+	CALL_OK(f, "CreateUser", "UserName", "nobody");
+	set_password(f, "nobody");
+	profile_tag(f, "nobody", tag);
+	/* even with the very same password hash: another id */
+	assert_int_equal(wk_console_session_create("nobody", old_uid, tag,
+	    1000, &s), 0);
+	memcpy(id, s->id, sizeof(id));
+	assert_null(live(f, id));
+	assert_int_equal(wk_console_caller_load(&f->srv, "nobody", old_uid,
+	    tag, &c), WK_ERR_DENIED);
+	assert_int_equal(wk_console_session_count(), 0);
+	wk_console_sessions_reset();
+}
+
+/* The console's pushes take the API's token bucket, one per user. */
+static void
+test_push_throttle_key(void **state)
+{
+	char k[64], small[12];
+	int ok = 0;
+
+	(void)state;
+	assert_int_equal(wk_console_push_throttle_key("AIDA0123", k,
+	    sizeof(k)), 0);
+	assert_string_equal(k, "console:AIDA0123");
+	assert_int_equal(wk_console_push_throttle_key("", k, sizeof(k)),
+	    WK_ERR_INVAL);
+	assert_int_equal(wk_console_push_throttle_key("AIDA0123456789",
+	    small, sizeof(small)), WK_ERR_TOOBIG);
+	wk_ec2ic_throttle_reset();
+	assert_int_equal(wk_console_push_throttle_key(
+	    "AIDAABCDEFGHIJKLMNOPQ", k, sizeof(k)), 0);
+	for (int i = 0; i < 100; i++)
+		ok += wk_ec2ic_throttle_take(k, 5000) ? 1 : 0;
+	assert_int_equal(ok, WK_EC2IC_BURST);
+	/* another user, or an access key, has its own bucket */
+	assert_true(wk_ec2ic_throttle_take("console:AIDAOTHER", 5000));
+	assert_true(wk_ec2ic_throttle_take("AKIAABCDEFGHIJKLMNOP", 5000));
+	wk_ec2ic_throttle_reset();
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_console, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_session_binding, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test(test_push_throttle_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

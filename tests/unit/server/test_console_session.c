@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -29,6 +30,8 @@ req_with(struct wk_sigv4_header *h, size_t n, bool secure)
 }
 
 #define H(n, v) { WK_SPAN_LIT(n), WK_SPAN_LIT(v) }
+
+static const uint8_t TAG[WK_CONSOLE_PW_TAG_LEN] = { 1, 2, 3 };
 
 static void
 test_cookie_get(void **state)
@@ -86,7 +89,7 @@ test_sessions(void **state)
 
 	(void)state;
 	wk_console_sessions_reset();
-	assert_int_equal(wk_console_session_create("alice", t0, &s), 0);
+	assert_int_equal(wk_console_session_create("alice", "AIDA_alice", TAG, t0, &s), 0);
 	assert_int_equal(wk_console_session_count(), 1);
 	memcpy(id, s->id, sizeof(id));
 	assert_ptr_equal(wk_console_session_find(wk_span_from_cstr(id),
@@ -105,7 +108,7 @@ test_sessions(void **state)
 	assert_int_equal(wk_console_session_count(), 0);
 
 	/* absolute timeout: 12 h even when used every 10 minutes */
-	assert_int_equal(wk_console_session_create("bob", t0, &s), 0);
+	assert_int_equal(wk_console_session_create("bob", "AIDA_bob", TAG, t0, &s), 0);
 	memcpy(id, s->id, sizeof(id));
 	for (uint64_t now = t0; now < t0 + WK_CONSOLE_ABSOLUTE_MS;
 	    now += 10 * 60 * 1000)
@@ -115,13 +118,13 @@ test_sessions(void **state)
 	    t0 + WK_CONSOLE_ABSOLUTE_MS + 1));
 
 	/* sign-out destroys it server side */
-	assert_int_equal(wk_console_session_create("carol", t0, &s), 0);
-	assert_int_equal(wk_console_session_create("dave", t0, &t), 0);
+	assert_int_equal(wk_console_session_create("carol", "AIDA_carol", TAG, t0, &s), 0);
+	assert_int_equal(wk_console_session_create("dave", "AIDA_dave", TAG, t0, &t), 0);
 	memcpy(id, s->id, sizeof(id));
 	wk_console_session_destroy(s);
 	assert_null(wk_console_session_find(wk_span_from_cstr(id), t0));
 	assert_int_equal(wk_console_session_count(), 1);
-	assert_int_equal(wk_console_session_create(NULL, t0, &s),
+	assert_int_equal(wk_console_session_create(NULL, "AIDA_x", TAG, t0, &s),
 	    WK_ERR_INVAL);
 	wk_console_sessions_reset();
 	assert_int_equal(wk_console_session_count(), 0);
@@ -137,7 +140,7 @@ test_session_of_request(void **state)
 
 	(void)state;
 	wk_console_sessions_reset();
-	assert_int_equal(wk_console_session_create("alice", 5000, &s), 0);
+	assert_int_equal(wk_console_session_create("alice", "AIDA_alice", TAG, 5000, &s), 0);
 	wk_buf_init(&cookie, 4096);
 	assert_int_equal(wk_buf_appendf(&cookie, "x=1; wk_session=%s",
 	    s->id), 0);
@@ -247,27 +250,206 @@ test_lockout(void **state)
 	wk_console_locks_reset();
 	assert_int_equal(wk_console_lock_wait_ms("user:a", now), 0);
 	for (int i = 0; i < WK_CONSOLE_FREE_FAILURES - 1; i++)
-		wk_console_lock_fail("user:a", now);
+		wk_console_lock_fail("user:a", WK_CONSOLE_FREE_FAILURES, now);
 	assert_int_equal(wk_console_lock_wait_ms("user:a", now), 0);
-	wk_console_lock_fail("user:a", now);
+	wk_console_lock_fail("user:a", WK_CONSOLE_FREE_FAILURES, now);
 	assert_int_equal(wk_console_lock_wait_ms("user:a", now),
 	    WK_CONSOLE_BACKOFF_BASE_MS);
 	/* doubles with every further failure */
-	wk_console_lock_fail("user:a", now);
+	wk_console_lock_fail("user:a", WK_CONSOLE_FREE_FAILURES, now);
 	assert_int_equal(wk_console_lock_wait_ms("user:a", now),
 	    2 * WK_CONSOLE_BACKOFF_BASE_MS);
-	wk_console_lock_fail("user:a", now);
+	wk_console_lock_fail("user:a", WK_CONSOLE_FREE_FAILURES, now);
 	assert_int_equal(wk_console_lock_wait_ms("user:a", now + 1000),
 	    4 * WK_CONSOLE_BACKOFF_BASE_MS - 1000);
 	/* capped */
 	for (int i = 0; i < 100; i++)
-		wk_console_lock_fail("user:a", now);
+		wk_console_lock_fail("user:a", WK_CONSOLE_FREE_FAILURES, now);
 	assert_int_equal(wk_console_lock_wait_ms("user:a", now),
 	    WK_CONSOLE_BACKOFF_MAX_MS);
 	/* other keys are not affected; a success clears */
 	assert_int_equal(wk_console_lock_wait_ms("ip:1.2.3.4", now), 0);
 	wk_console_lock_clear("user:a");
 	assert_int_equal(wk_console_lock_wait_ms("user:a", now), 0);
+	wk_console_locks_reset();
+}
+
+/* One user's sign-ins evict that user's oldest session, never another's. */
+static void
+test_session_per_user_cap(void **state)
+{
+	struct wk_console_session *s, *bob;
+	char bob_id[WK_CONSOLE_TOKEN_HEX + 1], first[WK_CONSOLE_TOKEN_HEX + 1];
+	char second[WK_CONSOLE_TOKEN_HEX + 1];
+	uint64_t t0 = 1000000;
+
+	(void)state;
+	wk_console_sessions_reset();
+	assert_int_equal(wk_console_session_create("bob", "AIDA_bob", TAG,
+	    t0, &bob), 0);
+	memcpy(bob_id, bob->id, sizeof(bob_id));
+	for (int i = 0; i < 3 * WK_CONSOLE_MAX_SESSIONS_PER_USER; i++) {
+		assert_int_equal(wk_console_session_create("mallory",
+		    "AIDA_mallory", TAG, t0 + 1 + (uint64_t)i, &s), 0);
+		if (i == 0)
+			memcpy(first, s->id, sizeof(first));
+		if (i == 1)
+			memcpy(second, s->id, sizeof(second));
+		assert_true(wk_console_session_count_user("AIDA_mallory") <=
+		    WK_CONSOLE_MAX_SESSIONS_PER_USER);
+	}
+	assert_int_equal(wk_console_session_count_user("AIDA_mallory"),
+	    WK_CONSOLE_MAX_SESSIONS_PER_USER);
+	assert_int_equal(wk_console_session_count(),
+	    WK_CONSOLE_MAX_SESSIONS_PER_USER + 1);
+	/* bob's session lives on; mallory's oldest went first */
+	assert_ptr_equal(wk_console_session_find(wk_span_from_cstr(bob_id),
+	    t0 + 100), bob);
+	assert_null(wk_console_session_find(wk_span_from_cstr(first),
+	    t0 + 100));
+	assert_null(wk_console_session_find(wk_span_from_cstr(second),
+	    t0 + 100));
+	/* the cap goes by the user id, not the name as written */
+	assert_int_equal(wk_console_session_create("MALLORY", "AIDA_mallory",
+	    TAG, t0 + 200, &s), 0);
+	assert_int_equal(wk_console_session_count_user("AIDA_mallory"),
+	    WK_CONSOLE_MAX_SESSIONS_PER_USER);
+	/* an empty id is refused */
+	assert_int_equal(wk_console_session_create("x", "", TAG, t0, &s),
+	    WK_ERR_INVAL);
+	wk_console_sessions_reset();
+}
+
+/* Ending a user (its login profile or password changed) ends all its
+ * sessions and no one else's. */
+static void
+test_sessions_end_user(void **state)
+{
+	struct wk_console_session *a1, *a2, *b;
+	char id1[WK_CONSOLE_TOKEN_HEX + 1], id2[WK_CONSOLE_TOKEN_HEX + 1];
+	uint64_t t0 = 1000000;
+	uint8_t t1[WK_CONSOLE_PW_TAG_LEN], t2[WK_CONSOLE_PW_TAG_LEN];
+
+	(void)state;
+	wk_console_sessions_reset();
+	assert_int_equal(wk_console_session_create("alice", "AIDA_a", TAG, t0,
+	    &a1), 0);
+	memcpy(id1, a1->id, sizeof(id1));
+	assert_int_equal(wk_console_session_create("alice", "AIDA_a", TAG, t0,
+	    &a2), 0);
+	memcpy(id2, a2->id, sizeof(id2));
+	assert_int_equal(wk_console_session_create("bob", "AIDA_b", TAG, t0,
+	    &b), 0);
+	assert_string_equal(b->user_id, "AIDA_b");
+	assert_memory_equal(b->pw_tag, TAG, sizeof(TAG));
+	assert_int_equal(wk_console_sessions_end_user("AIDA_a"), 2);
+	assert_null(wk_console_session_find(wk_span_from_cstr(id1), t0));
+	assert_null(wk_console_session_find(wk_span_from_cstr(id2), t0));
+	assert_int_equal(wk_console_session_count(), 1);
+	assert_int_equal(wk_console_sessions_end_user("AIDA_a"), 0);
+	assert_int_equal(wk_console_sessions_end_user(""), 0);
+	/* the password tag: one per encoded hash (salt included) */
+	wk_console_pw_tag("$argon2id$v=19$m=19456,t=2,p=1$c2FsdDE$aGFzaA", t1);
+	wk_console_pw_tag("$argon2id$v=19$m=19456,t=2,p=1$c2FsdDI$aGFzaA", t2);
+	assert_memory_not_equal(t1, t2, sizeof(t1));
+	wk_console_sessions_reset();
+}
+
+/* Lock keys: the user by its canonical (lower-case) name, IPv6 by /64. */
+static void
+test_lock_keys(void **state)
+{
+	char a[WK_CONSOLE_LOCK_KEY_MAX], b[WK_CONSOLE_LOCK_KEY_MAX];
+	char small[8];
+	uint64_t now = 1000000;
+
+	(void)state;
+	assert_int_equal(wk_console_lock_user_key("Alice", a, sizeof(a)), 0);
+	assert_string_equal(a, "user:alice");
+	assert_int_equal(wk_console_lock_user_key("aLiCe", b, sizeof(b)), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(wk_console_lock_user_key("x.Y@Z_1", a, sizeof(a)), 0);
+	assert_string_equal(a, "user:x.y@z_1");
+	assert_int_equal(wk_console_lock_user_key("", a, sizeof(a)),
+	    WK_ERR_INVAL);
+	assert_int_equal(wk_console_lock_user_key("abc", small,
+	    sizeof(small)), WK_ERR_INVAL);
+	assert_int_equal(wk_console_lock_ip_key("10.0.0.1", a, sizeof(a)), 0);
+	assert_string_equal(a, "ip:10.0.0.1");
+	assert_int_equal(wk_console_lock_ip_key("2001:db8:1:2:aa::1", a,
+	    sizeof(a)), 0);
+	assert_int_equal(wk_console_lock_ip_key("2001:db8:1:2:bb::9", b,
+	    sizeof(b)), 0);
+	assert_string_equal(a, "ip:2001:db8:1:2::/64");
+	assert_string_equal(a, b);
+	assert_int_equal(wk_console_lock_ip_key("::ffff:10.0.0.1", a,
+	    sizeof(a)), 0);
+	assert_string_equal(a, "ip:::ffff:10.0.0.1");
+	assert_int_equal(wk_console_lock_ip_key(NULL, a, sizeof(a)), 0);
+	assert_string_equal(a, "ip:-");
+
+	/* case-cycling guesses all land on one counter */
+	wk_console_locks_reset();
+	{
+		const char *names[] = { "alice", "Alice", "aLiCe", "ALICE" };
+
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(wk_console_lock_user_key(names[i], a,
+			    sizeof(a)), 0);
+			wk_console_lock_fail(a, WK_CONSOLE_FREE_FAILURES, now);
+		}
+	}
+	assert_int_equal(wk_console_lock_user_key("alIce", a, sizeof(a)), 0);
+	assert_true(wk_console_lock_wait_ms(a, now) > 0);
+	wk_console_locks_reset();
+}
+
+/* The address's counter allows more failures than a user's, and it is
+ * forgotten only after an hour without failures, not by a success. */
+static void
+test_lock_ip_and_forget(void **state)
+{
+	uint64_t now = 1000000;
+
+	(void)state;
+	wk_console_locks_reset();
+	for (int i = 0; i < WK_CONSOLE_FREE_FAILURES_IP - 1; i++)
+		wk_console_lock_fail("ip:1.2.3.4", WK_CONSOLE_FREE_FAILURES_IP,
+		    now);
+	assert_int_equal(wk_console_lock_wait_ms("ip:1.2.3.4", now), 0);
+	wk_console_lock_fail("ip:1.2.3.4", WK_CONSOLE_FREE_FAILURES_IP, now);
+	assert_int_equal(wk_console_lock_wait_ms("ip:1.2.3.4", now),
+	    WK_CONSOLE_BACKOFF_BASE_MS);
+	/* still counted an hour later, less a millisecond... */
+	wk_console_lock_fail("ip:1.2.3.4", WK_CONSOLE_FREE_FAILURES_IP,
+	    now + WK_CONSOLE_LOCK_FORGET_MS);
+	assert_int_equal(wk_console_lock_wait_ms("ip:1.2.3.4",
+	    now + WK_CONSOLE_LOCK_FORGET_MS), 2 * WK_CONSOLE_BACKOFF_BASE_MS);
+	/* ...forgotten after an hour of quiet */
+	now += 2 * WK_CONSOLE_LOCK_FORGET_MS + 10;
+	wk_console_lock_fail("ip:1.2.3.4", WK_CONSOLE_FREE_FAILURES_IP, now);
+	assert_int_equal(wk_console_lock_wait_ms("ip:1.2.3.4", now), 0);
+	wk_console_locks_reset();
+}
+
+/* Flooding the table with fresh keys does not evict a counter that has
+ * more failures (it would reset an attacked user's lock). */
+static void
+test_lock_flood(void **state)
+{
+	char k[64];
+	uint64_t now = 1000000;
+
+	(void)state;
+	wk_console_locks_reset();
+	for (int i = 0; i < 5; i++)
+		wk_console_lock_fail("user:alice", WK_CONSOLE_FREE_FAILURES,
+		    now);
+	for (int i = 0; i < 4 * WK_CONSOLE_LOCK_SLOTS; i++) {
+		snprintf(k, sizeof(k), "user:n%d", i);
+		wk_console_lock_fail(k, WK_CONSOLE_FREE_FAILURES, now + 1);
+	}
+	assert_true(wk_console_lock_wait_ms("user:alice", now + 1) > 0);
 	wk_console_locks_reset();
 }
 
@@ -283,6 +465,11 @@ main(void)
 		cmocka_unit_test(test_same_origin),
 		cmocka_unit_test(test_cookie_header),
 		cmocka_unit_test(test_lockout),
+		cmocka_unit_test(test_session_per_user_cap),
+		cmocka_unit_test(test_sessions_end_user),
+		cmocka_unit_test(test_lock_keys),
+		cmocka_unit_test(test_lock_ip_and_forget),
+		cmocka_unit_test(test_lock_flood),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
