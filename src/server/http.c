@@ -987,10 +987,17 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 	    "Content-Length");
 	if (cl.p != NULL && (wk_span_to_u64(wk_span_trim(cl), UINT64_MAX,
 	    &clen) != 0 || clen > c->body_max)) {
+		char clv[24];
+
+		/* the number, never the raw value (it could forge fields) */
+		if (wk_span_to_u64(wk_span_trim(cl), UINT64_MAX, &clen) == 0)
+			snprintf(clv, sizeof(clv), "%llu",
+			    (unsigned long long)clen);
+		else
+			snprintf(clv, sizeof(clv), "invalid");
 		refused(hs, REFUSE_BODY, "status=413 source_ip=%s "
-		    "content_length=%.*s limit=%zu signed=%s", c->source_ip,
-		    (int)(cl.len < 20 ? cl.len : 20), (const char *)cl.p,
-		    c->body_max, wk_span_starts_with(auth,
+		    "content_length=%s limit=%zu signed=%s", c->source_ip,
+		    clv, c->body_max, wk_span_starts_with(auth,
 		    "AWS4-HMAC-SHA256 ") ? "yes" : "no");
 		respond_text(c, 413, "request body too large\n",
 		    "Connection: close\r\n");
