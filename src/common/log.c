@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <syslog.h>
 #include <time.h>
@@ -79,5 +80,42 @@ wk_log_auth(enum wk_log_level level, const char *event, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog(LOG_AUTHPRIV, level, event, fmt, ap);
+	va_end(ap);
+}
+
+void
+wk_log_limit_flush(struct wk_log_limit *lim, uint64_t now_ms)
+{
+	if (lim->dropped == 0 ||
+	    now_ms - lim->window_start_ms < WK_LOG_LIMIT_WINDOW_MS)
+		return;
+	wk_log(lim->level, lim->event, "%s repeated=%llu window_s=%u "
+	    "message=\"... repeated %llu times in %u s\"", lim->what,
+	    lim->dropped, WK_LOG_LIMIT_WINDOW_MS / 1000, lim->dropped,
+	    WK_LOG_LIMIT_WINDOW_MS / 1000);
+	lim->dropped = 0;
+}
+
+void
+wk_log_limited(struct wk_log_limit *lim, uint64_t now_ms, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	if (lim->level < min_level)
+		return;
+	wk_log_limit_flush(lim, now_ms);
+	if (lim->window_start_ms == 0 ||
+	    now_ms - lim->window_start_ms >= WK_LOG_LIMIT_WINDOW_MS) {
+		lim->window_start_ms = now_ms;
+		lim->logged = 0;
+	}
+	if (lim->logged >= WK_LOG_LIMIT_BURST) {
+		lim->dropped++;
+		return;
+	}
+	lim->logged++;
+	va_start(ap, fmt);
+	vlog(LOG_DAEMON, lim->level, lim->event, fmt, ap);
 	va_end(ap);
 }

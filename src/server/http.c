@@ -8,6 +8,14 @@
  * (wk_http_respond) or holds the request (wk_http_suspend); a held
  * request's socket is watched for hang-up in our epoll, since MHD does not
  * poll suspended connections.
+ *
+ * Per socket (struct http_sock, from MHD's connection notifications): the
+ * client address counted against the per-address cap (checked in the
+ * accept policy), and one timer for the deadline of the phase the
+ * connection is in (http_guard.h). MHD's own idle timeout restarts on
+ * every byte, so it cannot stop a client that trickles; at the deadline we
+ * send 408 and shut the socket down, and MHD then closes it. Every refusal
+ * leaves one bounded log line, through a limiter per reason.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,11 +37,13 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "server/http.h"
+#include "server/http_guard.h"
 #include "server/server.h"
 
 #define EPOLL_BATCH 64
 #define MAX_WAIT_MS 1000
 #define DRAIN_MS 2000
+#define HOUSEKEEPING_MS 1000	/* flushes the log limiters' counts */
 
 /* ---------------------------------------------------------------- timers */
 
@@ -293,10 +303,12 @@ wk_loop_next_ms(const struct wk_loop *l, uint64_t now_ms)
 /* ------------------------------------------------------------- requests */
 
 struct http_srv;
+struct http_sock;
 
 struct wk_http_conn {
 	struct wk_http_conn *prev, *next;	/* requests in flight */
 	struct http_srv *hs;
+	struct http_sock *sock;		/* its connection; may be NULL */
 	struct MHD_Connection *mc;
 	const struct wk_http_route *route;
 	struct wk_buf body;
@@ -331,6 +343,41 @@ struct wk_http_conn {
 	void *cb_arg;
 };
 
+/* Why a request or connection was refused: one log limiter each. */
+enum refusal {
+	REFUSE_METHOD,		/* 501 */
+	REFUSE_TARGET,		/* 414 */
+	REFUSE_HEADERS,		/* 431 */
+	REFUSE_BODY,		/* 413 */
+	REFUSE_HEADER_DEADLINE,	/* 408 */
+	REFUSE_BODY_DEADLINE,	/* 408 */
+	REFUSE_PER_IP,		/* connection closed at accept */
+	REFUSE_BY_MHD,		/* MHD answered 4xx itself: 400, 431, ... */
+	REFUSE_MHD,		/* refused by MHD: malformed, too big, full */
+	REFUSE_N
+};
+
+static const char *const refusal_what[REFUSE_N] = {
+	"reason=method_too_long", "reason=target_too_long",
+	"reason=too_many_headers", "reason=body_too_large",
+	"reason=header_deadline", "reason=body_deadline",
+	"reason=per_ip_limit", "reason=bad_request", "reason=mhd",
+};
+
+/* One accepted socket (MHD's socket_context). */
+struct http_sock {
+	struct http_srv *hs;
+	int fd;
+	struct wk_http_ipkey ip;
+	bool counted;		/* in hs->ipcount */
+	bool killed;		/* deadline passed, shut down */
+	enum wk_http_phase phase;
+	uint64_t phase_start_ms;
+	struct wk_timer *timer;	/* the phase's deadline */
+	struct wk_http_conn *req;	/* the request in flight, if any */
+	char source_ip[INET6_ADDRSTRLEN];
+};
+
 struct http_srv {
 	struct wk_server *srv;
 	const struct wk_http_route *routes;
@@ -342,6 +389,11 @@ struct http_srv {
 	int sigfd;
 	int mhd_epfd;
 	bool need_run;
+	struct wk_http_limits limits;
+	unsigned max_per_ip;
+	struct wk_http_ipcount *ipcount;
+	struct wk_log_limit lim[REFUSE_N];
+	struct wk_timer *housekeeping;
 	/* epoll tags */
 	char tag_mhd, tag_sig;
 };
@@ -398,6 +450,8 @@ conn_free(struct wk_http_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	hs->nconns--;
+	if (c->sock != NULL && c->sock->req == c)
+		c->sock->req = NULL;
 	if (c->response != NULL)
 		MHD_destroy_response(c->response);
 	wk_buf_cleanup(&c->body);
@@ -662,6 +716,179 @@ client_ip(struct MHD_Connection *mc, char *out, size_t outsz)
 	}
 }
 
+/* ------------------------------------------------- refusals, deadlines */
+
+/* One bounded line per refusal, at most a burst per reason per window. */
+static void refused(struct http_srv *hs, enum refusal why,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+refused(struct http_srv *hs, enum refusal why, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	wk_log_limited(&hs->lim[why], wk_mono_ms(), "%s %s",
+	    refusal_what[why], line);
+}
+
+static void
+housekeeping(void *arg)
+{
+	struct http_srv *hs = arg;
+	uint64_t now = wk_mono_ms();
+
+	for (size_t i = 0; i < REFUSE_N; i++)
+		wk_log_limit_flush(&hs->lim[i], now);
+	hs->housekeeping = wk_loop_timer_add(hs->loop, HOUSEKEEPING_MS,
+	    housekeeping, hs);
+}
+
+static void sock_deadline(void *arg);
+
+/* Enters a phase: its deadline counts from now. */
+static void
+sock_phase(struct http_sock *s, enum wk_http_phase phase)
+{
+	uint64_t budget;
+
+	if (s == NULL || s->killed)
+		return;
+	wk_loop_timer_cancel(s->hs->loop, s->timer);
+	s->timer = NULL;
+	s->phase = phase;
+	s->phase_start_ms = wk_mono_ms();
+	budget = wk_http_phase_budget_ms(&s->hs->limits, phase);
+	if (budget == UINT64_MAX)
+		return;
+	s->timer = wk_loop_timer_add(s->hs->loop, budget, sock_deadline, s);
+	if (s->timer == NULL) {
+		/* no deadline, no connection: fail closed */
+		s->killed = true;
+		shutdown(s->fd, SHUT_RDWR);
+		s->hs->need_run = true;
+	}
+}
+
+/*
+ * The phase's deadline passed: answer 408 (nothing else has been written
+ * in these phases but maybe a "100 Continue") and shut the socket down;
+ * MHD sees the end of the stream and closes the connection.
+ */
+static void
+sock_deadline(void *arg)
+{
+	static const char r408[] = "HTTP/1.1 408 Request Timeout\r\n"
+	    "Connection: close\r\nContent-Length: 0\r\n\r\n";
+	struct http_sock *s = arg;
+	struct wk_http_conn *c = s->req;
+	uint64_t now = wk_mono_ms();
+
+	s->timer = NULL;
+	if (s->killed)
+		return;
+	s->killed = true;
+	if (s->phase == WK_HTTP_PHASE_BODY)
+		refused(s->hs, REFUSE_BODY_DEADLINE, "status=408 "
+		    "source_ip=%s elapsed_ms=%llu limit_ms=%llu "
+		    "body_bytes=%zu body_max=%zu", s->source_ip,
+		    (unsigned long long)(now - s->phase_start_ms),
+		    (unsigned long long)wk_http_phase_budget_ms(
+		    &s->hs->limits, s->phase), c != NULL ? c->body.len : 0,
+		    c != NULL ? c->body_max : 0);
+	else
+		refused(s->hs, REFUSE_HEADER_DEADLINE, "status=408 phase=%s "
+		    "source_ip=%s elapsed_ms=%llu limit_ms=%llu",
+		    wk_http_phase_name(s->phase), s->source_ip,
+		    (unsigned long long)(now - s->phase_start_ms),
+		    (unsigned long long)wk_http_phase_budget_ms(
+		    &s->hs->limits, s->phase));
+	(void)send(s->fd, r408, sizeof(r408) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(s->fd, SHUT_RDWR);
+	s->hs->need_run = true;
+}
+
+static struct http_sock *
+sock_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Before MHD takes a connection: the per-address cap. */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_srv *hs = cls;
+	struct wk_http_ipkey k;
+	unsigned n;
+	char ip[INET6_ADDRSTRLEN + 3];
+
+	if (wk_http_ipkey_from(addr, addrlen, &k) != 0)
+		return MHD_YES;	/* not IP (no such listener): no cap */
+	n = wk_http_ipcount_get(hs->ipcount, &k);
+	if (n < hs->max_per_ip)
+		return MHD_YES;
+	wk_http_ipkey_str(&k, ip, sizeof(ip));
+	refused(hs, REFUSE_PER_IP, "source_ip=%s connections=%u limit=%u",
+	    ip, n, hs->max_per_ip);
+	return MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_srv *hs = cls;
+	struct http_sock *s = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (s == NULL)
+			return;
+		*socket_context = NULL;
+		wk_loop_timer_cancel(hs->loop, s->timer);
+		if (s->req != NULL)
+			s->req->sock = NULL;
+		if (s->counted)
+			wk_http_ipcount_del(hs->ipcount, &s->ip);
+		wk_free(s);
+		return;
+	}
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;
+	if ((s = wk_calloc(1, sizeof(*s))) == NULL) {
+		shutdown(ci->connect_fd, SHUT_RDWR);	/* fail closed */
+		hs->need_run = true;
+		return;
+	}
+	s->hs = hs;
+	s->fd = ci->connect_fd;
+	client_ip(mc, s->source_ip, sizeof(s->source_ip));
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL &&
+	    wk_http_ipkey_from(ci->client_addr,
+	    ci->client_addr->sa_family == AF_INET6 ?
+	    (socklen_t)sizeof(struct sockaddr_in6) :
+	    (socklen_t)sizeof(struct sockaddr_in), &s->ip) == 0) {
+		if (wk_http_ipcount_add(hs->ipcount, &s->ip) == 0) {
+			s->counted = true;
+		} else {
+			s->killed = true;	/* uncounted: fail closed */
+			shutdown(s->fd, SHUT_RDWR);
+			hs->need_run = true;
+		}
+	}
+	*socket_context = s;
+	sock_phase(s, WK_HTTP_PHASE_HEADERS);
+}
+
 /* Headers are in: route, limits, early refusals. */
 static int
 conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
@@ -675,13 +902,19 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 	size_t ulen = strlen(url);
 	int r;
 
+	client_ip(c->mc, c->source_ip, sizeof(c->source_ip));
 	if (strlen(method) >= sizeof(c->method)) {
+		refused(hs, REFUSE_METHOD, "status=501 source_ip=%s "
+		    "method_bytes=%zu limit=%zu", c->source_ip,
+		    strlen(method), sizeof(c->method) - 1);
 		respond_text(c, 501, "method not implemented\n", NULL);
 		return 0;
 	}
 	snprintf(c->method, sizeof(c->method), "%s", method);
-	client_ip(c->mc, c->source_ip, sizeof(c->source_ip));
 	if (ulen > WK_HTTP_MAX_PATH) {
+		refused(hs, REFUSE_TARGET, "status=414 source_ip=%s "
+		    "path_bytes=%zu limit=%d", c->source_ip, ulen,
+		    WK_HTTP_MAX_PATH);
 		respond_text(c, 414, "request-target too long\n", NULL);
 		return 0;
 	}
@@ -689,12 +922,17 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 		return r;
 	if (MHD_get_connection_values_n(c->mc, MHD_GET_ARGUMENT_KIND,
 	    collect_arg, &c->query) < 0 || c->query.len > WK_HTTP_MAX_QUERY) {
+		refused(hs, REFUSE_TARGET, "status=414 source_ip=%s "
+		    "query_bytes>=%zu limit=%d", c->source_ip, c->query.len,
+		    WK_HTTP_MAX_QUERY);
 		respond_text(c, 414, "query too long\n", NULL);
 		return 0;
 	}
 	MHD_get_connection_values_n(c->mc, MHD_HEADER_KIND, collect_header,
 	    &col);
 	if (col.too_many) {
+		refused(hs, REFUSE_HEADERS, "status=431 source_ip=%s "
+		    "headers>%zu limit=%zu", c->source_ip, col.max, col.max);
 		respond_text(c, 431, "too many header fields\n", NULL);
 		return 0;
 	}
@@ -749,6 +987,18 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 	    "Content-Length");
 	if (cl.p != NULL && (wk_span_to_u64(wk_span_trim(cl), UINT64_MAX,
 	    &clen) != 0 || clen > c->body_max)) {
+		char clv[24];
+
+		/* the number, never the raw value (it could forge fields) */
+		if (wk_span_to_u64(wk_span_trim(cl), UINT64_MAX, &clen) == 0)
+			snprintf(clv, sizeof(clv), "%llu",
+			    (unsigned long long)clen);
+		else
+			snprintf(clv, sizeof(clv), "invalid");
+		refused(hs, REFUSE_BODY, "status=413 source_ip=%s "
+		    "content_length=%s limit=%zu signed=%s", c->source_ip,
+		    clv, c->body_max, wk_span_starts_with(auth,
+		    "AWS4-HMAC-SHA256 ") ? "yes" : "no");
 		respond_text(c, 413, "request body too large\n",
 		    "Connection: close\r\n");
 		return 0;
@@ -772,6 +1022,10 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	req.source_ip = c->source_ip;
 	req.secure = false;
 	c->dispatched = true;
+	/* the route answers or holds (an authenticated long-poll): no
+	 * deadline from here on; MHD's idle timeout still applies to the
+	 * sending, and the route's own to a held request */
+	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
 	c->route->handle(hs->srv, c, &req);
 	if (c->responded)
 		return;
@@ -812,10 +1066,17 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 		hs->conns = c;
 		hs->nconns++;
 		*con_cls = c;
+		if ((c->sock = sock_of(mc)) != NULL) {
+			c->sock->req = c;
+			/* headers are in: now the body has its deadline */
+			sock_phase(c->sock, WK_HTTP_PHASE_BODY);
+		}
 		if (conn_start(hs, c, url, method) != 0)
 			return MHD_NO;
-		if (c->response != NULL)
+		if (c->response != NULL) {
+			sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
 			return queue(c);
+		}
 		return MHD_YES;
 	}
 	if (c->closing)
@@ -825,16 +1086,17 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	if (c->dispatched)
 		return MHD_YES;
 	if (*upload_data_size > 0) {
-		if (wk_mono_ms() - c->start_ms > WK_HTTP_BODY_DEADLINE_MS) {
-			wk_log(WK_LOG_INFO, "http", "outcome=dropped "
-			    "reason=slow_body source_ip=%s", c->source_ip);
+		if (wk_mono_ms() - c->start_ms > hs->limits.body_timeout_ms) {
+			refused(hs, REFUSE_BODY_DEADLINE, "outcome=closed "
+			    "source_ip=%s body_bytes=%zu body_max=%zu",
+			    c->source_ip, c->body.len, c->body_max);
 			return MHD_NO;
 		}
 		if (wk_buf_append(&c->body, upload_data,
 		    *upload_data_size) != 0) {
-			wk_log(WK_LOG_INFO, "http", "outcome=dropped "
-			    "reason=body_too_large source_ip=%s",
-			    c->source_ip);
+			refused(hs, REFUSE_BODY, "outcome=closed "
+			    "source_ip=%s body_bytes>%zu limit=%zu",
+			    c->source_ip, c->body.len, c->body_max);
 			return MHD_NO;
 		}
 		*upload_data_size = 0;
@@ -851,14 +1113,32 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct wk_http_conn *c = *con_cls;
+	struct http_srv *hs = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct http_sock *s;
 
-	(void)cls;
-	(void)mc;
-	(void)toe;
-	if (c == NULL)
+	if (c == NULL) {
+		/* MHD refused the request itself after its request line (a
+		 * malformed header, headers over the memory cap): it logs
+		 * that without the address; this line has it */
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_HTTP_STATUS);
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && ci != NULL &&
+		    ci->http_status >= 400 && (s = sock_of(mc)) != NULL)
+			refused(hs, REFUSE_BY_MHD, "status=%u source_ip=%s "
+			    "header_memory=%d", ci->http_status, s->source_ip,
+			    WK_HTTP_CONN_MEMORY);
 		return;
+	}
 	*con_cls = NULL;
 	c->completed = true;
+	/* the next request on a kept-alive connection: the idle timeout
+	 * plus the header deadline from now (an upgraded socket is the
+	 * route's: no deadline) */
+	if (c->sock != NULL && !c->upgrading && !c->upgraded) {
+		c->sock->req = NULL;
+		sock_phase(c->sock, WK_HTTP_PHASE_KEEPALIVE);
+	}
 	if (c->upgraded && !c->upgrade_closed)
 		return;	/* freed by wk_http_upgrade_close */
 	if ((!c->responded || (c->upgrading && !c->upgraded)) &&
@@ -892,6 +1172,19 @@ held_hangup(struct wk_http_conn *c)
 	c->hs->need_run = true;
 }
 
+/*
+ * Only so that MHD calls on_completed (with no request of ours) when it
+ * refuses a request after its first line: that is where we log it.
+ */
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+	(void)cls;
+	(void)uri;
+	(void)mc;
+	return NULL;
+}
+
 static size_t
 unescape_none(void *cls, struct MHD_Connection *c, char *s)
 {
@@ -906,12 +1199,23 @@ mhd_log(void *cls, const char *fm, va_list ap)
 	char msg[512];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fm, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	wk_log(WK_LOG_WARN, "mhd", "message=\"%s\"", msg);
+	for (size_t i = 0; i < n; i++)
+		if (msg[i] == '"' || msg[i] < 0x20)
+			msg[i] = '\'';
+	/* refusals we log ourselves, with the address (on_completed,
+	 * sock_deadline), and clients that go away: not warnings */
+	if (strncmp(msg, "Error processing request", 24) == 0 ||
+	    strncmp(msg, "Connection was closed by remote", 31) == 0 ||
+	    strncmp(msg, "Connection socket is closed", 27) == 0) {
+		wk_log(WK_LOG_DEBUG, "mhd", "message=\"%.200s\"", msg);
+		return;
+	}
+	/* a flood of bad requests or connections makes MHD talk: bounded */
+	refused(cls, REFUSE_MHD, "message=\"%s\"", msg);
 }
 
 /* "host:port" or "[v6]:port" (numeric) into a socket address. */
@@ -1091,6 +1395,25 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 		own_loop = true;
 	}
 	hs.loop = srv->loop;
+	hs.limits.header_timeout_ms = srv->cfg.header_timeout_ms > 0 ?
+	    srv->cfg.header_timeout_ms : WK_HTTP_HEADER_TIMEOUT_MS;
+	hs.limits.body_timeout_ms = srv->cfg.body_timeout_ms > 0 ?
+	    srv->cfg.body_timeout_ms : WK_HTTP_BODY_DEADLINE_MS;
+	hs.limits.idle_timeout_ms = WK_HTTP_IDLE_TIMEOUT_S * 1000ull;
+	hs.max_per_ip = srv->cfg.max_connections_per_ip > 0 ?
+	    srv->cfg.max_connections_per_ip : WK_HTTP_MAX_CONN_PER_IP;
+	for (size_t i = 0; i < REFUSE_N; i++) {
+		hs.lim[i].event = i == REFUSE_MHD ? "mhd" : "http_refused";
+		hs.lim[i].what = refusal_what[i];
+		hs.lim[i].level = i == REFUSE_MHD ? WK_LOG_WARN : WK_LOG_INFO;
+	}
+	if ((r = wk_http_ipcount_new(&hs.ipcount)) != 0)
+		goto out;
+	if ((hs.housekeeping = wk_loop_timer_add(hs.loop, HOUSEKEEPING_MS,
+	    housekeeping, &hs)) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -1102,8 +1425,8 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	hs.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_ALLOW_UPGRADE |
 	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-	    0, NULL, NULL, on_request, &hs,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    0, accept_policy, &hs, on_request, &hs,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &hs,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_CONNECTION_LIMIT,
@@ -1112,8 +1435,12 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)WK_HTTP_IDLE_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WK_HTTP_CONN_MEMORY,
+	    /* per address: ours (accept_policy), which logs and counts an
+	     * IPv6 /64 as one */
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, &hs,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &hs,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, &hs,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
 	    MHD_OPTION_END);
@@ -1150,6 +1477,10 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 		MHD_stop_daemon(hs.d);
 	if (hs.sigfd >= 0)
 		close(hs.sigfd);	/* leaves the loop's epoll with it */
+	wk_loop_timer_cancel(hs.loop, hs.housekeeping);
+	for (size_t i = 0; i < REFUSE_N; i++)
+		wk_log_limit_flush(&hs.lim[i], UINT64_MAX / 2);
+	wk_http_ipcount_free(hs.ipcount);
 	if (own_loop) {
 		wk_loop_free(srv->loop);
 		srv->loop = NULL;

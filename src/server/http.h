@@ -75,7 +75,18 @@ struct wk_http_route {
 #define WK_HTTP_MAX_QUERY 4096		/* bytes of the raw query */
 #define WK_HTTP_CONN_MEMORY (16 * 1024)	/* MHD per-connection pool (headers) */
 #define WK_HTTP_IDLE_TIMEOUT_S 30	/* silent connections are dropped */
-#define WK_HTTP_BODY_DEADLINE_MS 30000	/* a body must arrive within this */
+/*
+ * Deadlines from the start of a phase, not reset by arriving bytes (see
+ * http_guard.h): headers within WK_HTTP_HEADER_TIMEOUT_MS of the accept
+ * (of the previous response, plus the idle timeout, on a kept-alive
+ * connection), the body within WK_HTTP_BODY_DEADLINE_MS of the headers.
+ * A request the route holds (an agent's long-poll) has none.
+ */
+#define WK_HTTP_HEADER_TIMEOUT_MS 10000
+#define WK_HTTP_BODY_DEADLINE_MS 30000
+#define WK_HTTP_TIMEOUT_MAX_MS 3600000	/* ceiling of both options */
+/* Connections per client IPv4 address or IPv6 /64 (a NAT counts once). */
+#define WK_HTTP_MAX_CONN_PER_IP 1024
 
 /* ---- the loop and its timers (CLOCK_MONOTONIC) ---- */
 struct wk_loop;

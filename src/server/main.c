@@ -25,6 +25,13 @@
 #include "server/wicketd.h"
 
 #define EXIT_USAGE 2
+/*
+ * Descriptors wicketd needs besides one per connection: the database and
+ * its WAL, logs, the listener, epoll, signalfd, inotify, and one SSH
+ * socket per console terminal (console_term.c allows 2000).
+ */
+#define FD_RESERVED 2304
+#define MAXCONN_DEFAULT 60000
 
 struct command {
 	const char *name;
@@ -108,7 +115,34 @@ static const char serve_help[] =
 "  -t, --key-ttl SECONDS   lifetime of a pushed SSH key (default 60,\n"
 "                          1..3600)\n"
 "  -L, --log-level LEVEL   debug, info, warn or error (default info)\n"
-"      --max-connections N simultaneous connections (default 60000)\n"
+"      --max-connections N simultaneous connections (default 60000, or as\n"
+"                          many as the hard descriptor limit allows).\n"
+"                          Each needs a file descriptor: wicketd\n"
+"                          raises its soft RLIMIT_NOFILE up to the hard\n"
+"                          limit, and refuses to start when N + 2304 do\n"
+"                          not fit (raise the hard limit: `ulimit -Hn`,\n"
+"                          LimitNOFILE= in the systemd unit)\n"
+"      --max-connections-per-ip N\n"
+"                          simultaneous connections from one IPv4 address\n"
+"                          or IPv6 /64 (default 1024, 1..1000000); more are\n"
+"                          closed at once and logged. Hosts and people\n"
+"                          behind one NAT share an address: every agent\n"
+"                          holds one connection (its long-poll), so set\n"
+"                          this above the number of hosts behind your\n"
+"                          largest NAT plus room for people's API calls.\n"
+"                          Lower is a tighter cap on one attacker\n"
+"      --header-timeout-ms MS\n"
+"                          a new connection must send its request's\n"
+"                          headers within MS milliseconds, however it\n"
+"                          trickles them (default 10000, 100..3600000);\n"
+"                          a kept-alive connection gets the idle timeout\n"
+"                          (30 s) plus MS for its next request. Answered\n"
+"                          408 and closed when late. An agent's long-poll\n"
+"                          is exempt once its headers and body are in\n"
+"      --body-timeout-ms MS\n"
+"                          a request's body must arrive within MS\n"
+"                          milliseconds of its headers (default 30000,\n"
+"                          100..3600000)\n"
 "      --web-dir DIR       the console's web assets (default: $WICKET_WEB_DIR,\n"
 "                          else web/ next to wicketd, else\n"
 "                          /usr/share/wicket/web)\n"
@@ -348,18 +382,60 @@ load_server(struct wk_server *srv, char *why, size_t whysz)
 	return 0;
 }
 
-static void
-raise_fd_limit(size_t want)
+/*
+ * Each connection needs a descriptor: raise the soft RLIMIT_NOFILE (up to
+ * the hard one) to max connections + FD_RESERVED. When that does not fit,
+ * an explicit --max-connections is refused (wicketd would otherwise run
+ * out of descriptors and fail accepts under load, which an attacker can
+ * cause); the default is lowered to what fits, and said so.
+ */
+static int
+fit_fd_limit(unsigned *maxconn, bool explicit_max, char *why, size_t whysz)
 {
 	struct rlimit rl;
+	rlim_t want = (rlim_t)*maxconn + FD_RESERVED;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	if (rl.rlim_cur < want + 64) {
-		rl.rlim_cur = rl.rlim_max < want + 64 ? rl.rlim_max :
-		    want + 64;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		snprintf(why, whysz, "cannot read the descriptor limit: %s",
+		    strerror(errno));
+		return WK_ERR_IO;
 	}
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		if (explicit_max || rl.rlim_max <= FD_RESERVED + 16) {
+			snprintf(why, whysz, "--max-connections %u needs %llu "
+			    "file descriptors (%u more for the database, "
+			    "logs, listener and console terminals), but the "
+			    "hard limit is %llu. Raise it (`ulimit -Hn %llu` "
+			    "as root before starting wicketd, or "
+			    "LimitNOFILE=%llu in the systemd unit) or lower "
+			    "--max-connections to %llu or less", *maxconn,
+			    (unsigned long long)want, FD_RESERVED,
+			    (unsigned long long)rl.rlim_max,
+			    (unsigned long long)want,
+			    (unsigned long long)want,
+			    rl.rlim_max > FD_RESERVED ?
+			    (unsigned long long)(rl.rlim_max - FD_RESERVED) :
+			    0ull);
+			return WK_ERR_LIMIT;
+		}
+		wk_log(WK_LOG_WARN, "fd_limit", "max_connections=%llu "
+		    "default=%u hard_nofile=%llu message=\"the descriptor "
+		    "limit allows fewer connections than the default; raise "
+		    "LimitNOFILE to serve more\"",
+		    (unsigned long long)(rl.rlim_max - FD_RESERVED), *maxconn,
+		    (unsigned long long)rl.rlim_max);
+		*maxconn = (unsigned)(rl.rlim_max - FD_RESERVED);
+		want = rl.rlim_max;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return 0;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		snprintf(why, whysz, "cannot raise the descriptor limit to "
+		    "%llu: %s", (unsigned long long)want, strerror(errno));
+		return WK_ERR_IO;
+	}
+	return 0;
 }
 
 static int
@@ -371,6 +447,9 @@ cmd_serve(int argc, char **argv)
 		{ "key-ttl", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "max-connections", required_argument, NULL, 'm' },
+		{ "max-connections-per-ip", required_argument, NULL, 'P' },
+		{ "header-timeout-ms", required_argument, NULL, 'H' },
+		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "web-dir", required_argument, NULL, 'w' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
@@ -380,8 +459,9 @@ cmd_serve(int argc, char **argv)
 	    "error" };
 	struct wk_server srv;
 	const char *data = NULL, *listen = NULL;
-	unsigned ttl = 60, maxconn = 60000;
-	bool single_use = false;
+	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
+	unsigned header_ms = 0, body_ms = 0;
+	bool single_use = false, explicit_max = false;
 	sigset_t mask;
 	char why[1400];
 	int ch, r, level = WK_LOG_INFO, rc = 1;
@@ -404,6 +484,26 @@ cmd_serve(int argc, char **argv)
 			if (parse_uint(optarg, 1, 1000000, &maxconn) != 0)
 				return usage_error("serve", "--max-connections "
 				    "must be 1..1000000, not '%s'", optarg);
+			explicit_max = true;
+			break;
+		case 'P':
+			if (parse_uint(optarg, 1, 1000000, &per_ip) != 0)
+				return usage_error("serve", "--max-connections-"
+				    "per-ip must be 1..1000000, not '%s'",
+				    optarg);
+			break;
+		case 'H':
+			if (parse_uint(optarg, 100, WK_HTTP_TIMEOUT_MAX_MS,
+			    &header_ms) != 0)
+				return usage_error("serve", "--header-timeout-"
+				    "ms must be 100..3600000, not '%s'",
+				    optarg);
+			break;
+		case 'B':
+			if (parse_uint(optarg, 100, WK_HTTP_TIMEOUT_MAX_MS,
+			    &body_ms) != 0)
+				return usage_error("serve", "--body-timeout-ms "
+				    "must be 100..3600000, not '%s'", optarg);
 			break;
 		case 'L':
 			level = -1;
@@ -435,9 +535,19 @@ cmd_serve(int argc, char **argv)
 	srv.cfg.key_ttl_seconds = ttl;
 	srv.cfg.agent_poll_seconds = 25;
 	srv.cfg.agent_offline_seconds = 70;
-	srv.cfg.max_connections = maxconn;
 	srv.cfg.single_use = single_use;
+	srv.cfg.header_timeout_ms = header_ms;
+	srv.cfg.body_timeout_ms = body_ms;
+	srv.cfg.max_connections_per_ip = per_ip;
 	wk_log_set_level((enum wk_log_level)level);
+	why[0] = '\0';
+	if (fit_fd_limit(&maxconn, explicit_max, why, sizeof(why)) != 0) {
+		fprintf(stderr, "wicketd serve: %s\n", why);
+		wk_log(WK_LOG_ERROR, "start", "outcome=refused "
+		    "reason=fd_limit max_connections=%u", maxconn);
+		return 1;
+	}
+	srv.cfg.max_connections = maxconn;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -445,7 +555,6 @@ cmd_serve(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);	/* signing_keys.c reads it */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	raise_fd_limit(maxconn);
 
 	why[0] = '\0';
 	if ((r = load_server(&srv, why, sizeof(why))) != 0) {

@@ -24,6 +24,10 @@ struct wk_server_config {
 	unsigned agent_poll_seconds;	/* long-poll hold time, 25 */
 	unsigned agent_offline_seconds;	/* unseen this long = offline, 70 */
 	size_t max_connections;		/* 60000 */
+	/* slow and hostile clients (http.c); 0 = the WK_HTTP_* default */
+	uint64_t header_timeout_ms;	/* accept -> headers in */
+	uint64_t body_timeout_ms;	/* headers in -> body in */
+	unsigned max_connections_per_ip;	/* per IPv4 address / IPv6 /64 */
 	bool single_use;		/* every key record single-use (#Once=1) */
 };
 

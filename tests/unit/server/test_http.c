@@ -1,7 +1,8 @@
 /*
  * test_http.c - the HTTP front: the timer heap, and a real server on
  * 127.0.0.1 driven by a client thread (routing, limits, raw path/query,
- * suspend/resume, timeouts, client hang-up, shutdown).
+ * suspend/resume, timeouts, client hang-up, shutdown), and the defences
+ * against slow and hostile clients (phase deadlines, the per-address cap).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -414,9 +416,10 @@ static pthread_t thr;
 static void
 ready(void *arg, unsigned p)
 {
-	(void)arg;
+	void *(*fn)(void *) = arg != NULL ? (void *(*)(void *))arg : client;
+
 	port = p;
-	assert_int_equal(pthread_create(&thr, NULL, client, NULL), 0);
+	assert_int_equal(pthread_create(&thr, NULL, fn, NULL), 0);
 }
 
 static void
@@ -460,6 +463,188 @@ test_server(void **state)
 	assert_non_null(strstr(res[11].text, "HTTP/1.1 503"));
 }
 
+/* ---- slow and hostile clients ---- */
+
+/*
+ * Trickles `raw` one byte per 50 ms (at most 200 bytes: 10 s) and reports
+ * how the connection ended: 2 = the server answered 408 and closed, 1 =
+ * closed without an answer, 0 = still open after the whole request.
+ */
+static int
+trickle(const char *fast, const char *raw, char *answer, size_t answersz)
+{
+	size_t len = strlen(raw), got = 0;
+	int fd = dial(), outcome = 0;
+
+	answer[0] = '\0';
+	if (fd < 0)
+		return -1;
+	if (send(fd, fast, strlen(fast), MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	for (size_t i = 0; i < len && i < 200; i++) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 50) > 0)
+			break;
+		if (send(fd, raw + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 2000) <= 0)
+			break;
+		n = read(fd, answer + got, answersz - 1 - got);
+		if (n <= 0) {
+			outcome = 1;
+			break;
+		}
+		got += (size_t)n;
+		if (got == answersz - 1)
+			break;
+	}
+	answer[got] = '\0';
+	if (outcome == 1 && strstr(answer, "HTTP/1.1 408") != NULL)
+		outcome = 2;
+	close(fd);
+	return outcome;
+}
+
+static struct wk_http_conn *late;
+
+static void
+wake_late(void *arg)
+{
+	(void)arg;
+	if (late != NULL)
+		wk_http_respond(late, 200, "text/plain", WK_SPAN_LIT("late"),
+		    NULL);
+	late = NULL;
+}
+
+/* a long-poll held past the header and body deadlines */
+static void
+hold_late(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req)
+{
+	(void)req;
+	assert_int_equal(wk_http_suspend(c, 60000, NULL, NULL, NULL), 0);
+	late = c;
+	assert_non_null(wk_loop_timer_add(srv->loop, 1200, wake_late, NULL));
+}
+
+static const struct wk_http_route slow_routes[] = {
+	{ .method = "POST", .path = "/echo", .body_max = 100, .handle = echo },
+	{ .method = "GET", .path = "/late", .body_max = 0,
+	    .handle = hold_late },
+	{ .handle = NULL },
+};
+
+static int slow_header, slow_body, slow_late_ok, slow_keepalive_ok;
+static int cap_open, cap_refused, cap_after_ok;
+
+static void *
+slow_client(void *arg)
+{
+	char answer[1024];
+	int fds[4];
+
+	(void)arg;
+	/* headers trickled past the 300 ms deadline (each byte in time for
+	 * an idle timer): 408 and closed */
+	slow_header = trickle("", "GET /late HTTP/1.1\r\nHost: x\r\nX-Pad: "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
+	    "\r\n", answer, sizeof(answer));
+	/* headers at once, the body trickled */
+	slow_body = trickle("POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 60\r\n\r\n", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	    answer, sizeof(answer));
+	/* a held request outlives both deadlines */
+	exchange("GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    &res[12]);
+	slow_late_ok = strstr(res[12].text, "late") != NULL;
+	/* a kept-alive connection may wait past the header deadline before
+	 * its next request (the idle timeout applies there) */
+	{
+		int fd = dial();
+		const char *rq = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Length: 2\r\n\r\nhi";
+		size_t got = 0;
+		ssize_t n;
+
+		if (fd >= 0 && write(fd, rq, strlen(rq)) > 0 &&
+		    read(fd, answer, sizeof(answer) - 1) > 0) {
+			usleep(600000);
+			if (write(fd, rq, strlen(rq)) > 0 &&
+			    (n = read(fd, answer, sizeof(answer) - 1)) > 0) {
+				got = (size_t)n;
+				answer[got] = '\0';
+				slow_keepalive_ok = strstr(answer,
+				    "HTTP/1.1 200") != NULL;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	/* three connections from 127.0.0.1 fill its cap: a fourth is
+	 * closed at once; once one goes, another gets in (first let the
+	 * server see the earlier connections go) */
+	usleep(300000);
+	for (int i = 0; i < 3; i++)
+		if ((fds[i] = dial()) >= 0)
+			cap_open++;
+	usleep(100000);
+	if ((fds[3] = dial()) >= 0) {
+		struct pollfd pfd = { fds[3], POLLIN, 0 };
+
+		if (poll(&pfd, 1, 2000) > 0 && read(fds[3], answer,
+		    sizeof(answer)) <= 0)
+			cap_refused = 1;
+		close(fds[3]);
+	}
+	close(fds[0]);
+	usleep(200000);
+	exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+	    "Connection: close\r\n\r\nok", &res[13]);
+	cap_after_ok = strstr(res[13].text, "HTTP/1.1 200") != NULL;
+	close(fds[1]);
+	close(fds[2]);
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static void
+test_server_slow_clients(void **state)
+{
+	struct wk_server srv;
+	sigset_t mask;
+
+	(void)state;
+	memset(&srv, 0, sizeof(srv));
+	snprintf(srv.cfg.listen, sizeof(srv.cfg.listen), "127.0.0.1:0");
+	srv.cfg.max_connections = 100;
+	srv.cfg.header_timeout_ms = 300;
+	srv.cfg.body_timeout_ms = 300;
+	srv.cfg.max_connections_per_ip = 3;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	assert_int_equal(wk_http_serve_ex(&srv, slow_routes, ready,
+	    (void *)slow_client), 0);
+	pthread_join(thr, NULL);
+	assert_int_equal(slow_header, 2);
+	assert_int_equal(slow_body, 2);
+	assert_true(slow_late_ok);
+	assert_true(slow_keepalive_ok);
+	assert_int_equal(cap_open, 3);
+	assert_int_equal(cap_refused, 1);
+	assert_true(cap_after_ok);
+}
+
 static void
 test_bad_listen(void **state)
 {
@@ -483,8 +668,9 @@ main(void)
 		cmocka_unit_test(test_timers_heap_many),
 		cmocka_unit_test(test_bad_listen),
 		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_slow_clients),
 	};
 
-	wk_log_set_level(WK_LOG_NONE);
+	wk_log_set_level(getenv("WK_TEST_LOG") ? WK_LOG_DEBUG : WK_LOG_NONE);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
