@@ -477,9 +477,7 @@ cmd_serve(int argc, char **argv)
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);
 	wk_loop_free(srv.loop);
-	wk_signkey_free(srv.signkey);
-	wk_signkey_free(srv.next_signkey);
-	wk_signkey_free(srv.prev_signkey);
+	wk_signing_server_cleanup(&srv);
 	wk_store_close(srv.store);
 	return rc;
 }
