@@ -134,7 +134,6 @@ walk_chain(struct known *k, size_t *nk, const struct wk_span *stmts,
     size_t nstmts, time_t now, uint64_t *top,
     struct wk_agent_trust_decision *d, const char **why_for)
 {
-	struct wk_pubkey trusted[MAX_KNOWN];
 	struct wk_rotation st;
 	struct wk_span sp;
 	uint8_t sig[WK_ED25519_SIG_LEN];
@@ -144,8 +143,6 @@ walk_chain(struct known *k, size_t *nk, const struct wk_span *stmts,
 
 	while (progress) {
 		progress = false;
-		for (size_t i = 0; i < *nk; i++)
-			trusted[i] = k[i].key;
 		for (size_t i = 0; i < nstmts; i++) {
 			if (used[i])
 				continue;
@@ -164,7 +161,7 @@ walk_chain(struct known *k, size_t *nk, const struct wk_span *stmts,
 			}
 			used[i] = true;
 			/* reported with the announced key it names */
-			if (wk_rotation_verify(stmts[i], trusted, *nk, now,
+			if (wk_rotation_verify(stmts[i], &k[si].key, 1, now,
 			    &st, &why) != 0) {
 				why_for[i] = why;
 				continue;
