@@ -627,6 +627,37 @@ wk_signing_set_cleanup(struct wk_signing_set *s)
 	s->rotation = NULL;
 }
 
+/*
+ * A next key without a statement that verifies under the current key
+ * (made by a wicketd that predates statements, or by hand) is announced
+ * but no agent will pin it: say so, once per load.
+ */
+static void
+warn_unvouched(const struct wk_signing_set *s)
+{
+	struct wk_span texts[WK_SIGNING_MAX_STATEMENTS];
+	struct wk_rotation sts[WK_SIGNING_MAX_STATEMENTS], got;
+	struct wk_pubkey cur, next;
+	const char *why = "no statement for it";
+	size_t n;
+	int at;
+
+	if (s->key[WK_SIGNING_NEXT] == NULL || s->key[WK_SIGNING_CURRENT] ==
+	    NULL || split_statements(wk_span_from_cstr(s->rotation), texts,
+	    sts, &n) != 0)
+		return;
+	wk_signkey_public(s->key[WK_SIGNING_CURRENT], &cur);
+	wk_signkey_public(s->key[WK_SIGNING_NEXT], &next);
+	at = find_statement(sts, n, next.id);
+	if (at >= 0 && wk_rotation_verify(texts[at], &cur, 1, wk_wall_now(),
+	    &got, &why) == 0)
+		return;
+	wk_log(WK_LOG_WARN, "signing_key_unvouched", "next=%s current=%s "
+	    "reason=\"%s\" action=\"agents will not pin it: remove %s and "
+	    "run wicketd signing-key next again\"", next.id, cur.id, why,
+	    WK_DATA_SIGNING_NEXT_KEY);
+}
+
 int
 wk_signing_set_load(const char *dir, struct wk_signing_set *out, char *why,
     size_t whysz)
@@ -655,6 +686,7 @@ wk_signing_set_load(const char *dir, struct wk_signing_set *out, char *why,
 			return r;
 		}
 	}
+	warn_unvouched(&s);
 	*out = s;
 	return 0;
 }

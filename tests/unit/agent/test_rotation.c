@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "../safe_dir.h"
 #include "agent/agent.h"
 #include "common/err.h"
 #include "crypto/rotation.h"
@@ -387,6 +390,56 @@ test_trust_parse(void **state)
 	wk_buf_cleanup(&bad);
 }
 
+/* rotation_seq survives a restart (state.json) and is checked on load. */
+static void
+test_state_seq(void **state)
+{
+	struct wk_agent_state st, back;
+	char dir[256], path[512], *hk[1] = { (char *)(uintptr_t)"/x.pub" };
+	static const char *const bad[] = { "-1", "\"3\"", "1.5",
+		"9007199254740992" };
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(wk_test_safe_mkdtemp(dir, sizeof(dir), "rot-state"));
+	memset(&st, 0, sizeof(st));
+	st.server = (char *)(uintptr_t)"http://127.0.0.1:1";
+	st.instance_id = (char *)(uintptr_t)"i-0123456789abcdef0";
+	st.agent_secret = (char *)(uintptr_t)"00";
+	st.ssh_port = 22;
+	st.host_keys = hk;
+	st.nhost_keys = 1;
+	st.rotation_seq = 41;
+	assert_int_equal(wk_agent_state_save(dir, &st), 0);
+	assert_int_equal(wk_agent_state_load(dir, &back), 0);
+	assert_int_equal(back.rotation_seq, 41);
+	wk_agent_state_cleanup(&back);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fprintf(fp, "{\"server\":\"http://h\",\"instance_id\":"
+		    "\"i-0123456789abcdef0\",\"agent_secret\":\"00\","
+		    "\"ssh_port\":22,\"host_keys\":[\"/x.pub\"],"
+		    "\"rotation_seq\":%s}", bad[i]);
+		fclose(fp);
+		assert_int_equal(wk_agent_state_load(dir, &back),
+		    WK_ERR_INVAL);
+	}
+	/* absent (a state from before statements): 0 */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "{\"server\":\"http://h\",\"instance_id\":"
+	    "\"i-0123456789abcdef0\",\"agent_secret\":\"00\","
+	    "\"ssh_port\":22,\"host_keys\":[\"/x.pub\"]}");
+	fclose(fp);
+	assert_int_equal(wk_agent_state_load(dir, &back), 0);
+	assert_int_equal(back.rotation_seq, 0);
+	wk_agent_state_cleanup(&back);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -403,6 +456,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_parse, setup,
 		    teardown),
+		cmocka_unit_test(test_state_seq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
