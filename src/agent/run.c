@@ -182,7 +182,7 @@ succeeded(struct run_ctx *c)
  */
 static void
 log_refusal_once(struct run_ctx *c, const char *event, const char *key_id,
-    const char *why, const char *fmt_extra)
+    const char *why, const char *extra)
 {
 	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
 	const char *parts[3] = { event, key_id, why };
@@ -201,7 +201,7 @@ log_refusal_once(struct run_ctx *c, const char *event, const char *key_id,
 	c->refusal_seen[c->refusal_next] = h;
 	c->refusal_next = (c->refusal_next + 1) % REFUSAL_RING;
 	wk_log(WK_LOG_ERROR, event, "key=%s reason=\"%s\" %s", key_id, why,
-	    fmt_extra);
+	    extra);
 }
 
 /*
