@@ -22,6 +22,8 @@
 #include "crypto/sshkey.h"
 
 #define WK_AGENT_MAX_SIGNING_KEYS 8
+#define WK_AGENT_MAX_STATEMENTS 16		/* rotation statements a reply */
+#define WK_AGENT_MAX_REFUSALS 16
 #define WK_AGENT_MAX_HOST_KEYS 16
 #define WK_AGENT_MAX_STATE_LEN (64 * 1024)
 #define WK_AGENT_MAX_BODY (64 * 1024)		/* request bodies */
@@ -130,6 +132,12 @@ int wk_agent_sock_group(const char *name, gid_t *out);
 /* ---- state.c: the state directory ---- */
 struct wk_agent_state {
 	char *server;		/* base URL, no trailing slash */
+	/*
+	 * The highest rotation statement number seen verified (rotation.c):
+	 * a statement for a key more than two places behind it is stale.
+	 * Optional in state.json (0 when absent).
+	 */
+	uint64_t rotation_seq;
 	char *instance_id;
 	char *agent_secret;	/* secret: wiped on cleanup */
 	char *address;		/* "" lets wicketd use the source address */
@@ -152,6 +160,46 @@ int wk_agent_trust_format(struct wk_buf *out, const char *instance_id,
     const struct wk_pubkey *keys, size_t n);
 int wk_agent_trust_write(const char *dir, const char *instance_id,
     const struct wk_pubkey *keys, size_t n);
+
+/* ---- rotation.c: which announced signing keys are pinned ---- */
+struct wk_agent_refusal {
+	char key_id[WK_SIGNKEY_ID_LEN + 1];	/* "-": not about one key */
+	const char *why;			/* static text */
+};
+
+struct wk_agent_trust_decision {
+	struct wk_pubkey keys[WK_AGENT_MAX_SIGNING_KEYS];	/* to pin */
+	size_t nkeys;
+	size_t nadded;			/* of them, not pinned before */
+	uint64_t seq;			/* the new rotation_seq */
+	struct wk_agent_refusal refused[WK_AGENT_MAX_REFUSALS];
+	size_t nrefused;
+};
+
+/*
+ * Parses a trust file as the agent writes it (wk_agent_trust_format; the
+ * same grammar wicket-authorized-keys reads): the instance id and 1..max
+ * keys. WK_ERR_INVAL / WK_ERR_TOOBIG, with nothing returned, otherwise.
+ */
+int wk_agent_trust_parse(struct wk_span text, char instance_id[static 20],
+    struct wk_pubkey *keys, size_t max, size_t *n);
+
+/*
+ * The trust update rule. `pinned`: the keys in trust (1..8); `announced`:
+ * a reply's signing_keys (0..8); `stmts`: its rotation statements
+ * (more than WK_AGENT_MAX_STATEMENTS: none is used); `seq`: rotation_seq.
+ * The result is every announced key that is pinned, or vouched for by a
+ * statement that verifies under a pinned key (directly or along a chain
+ * of statements), and is not stale (its place in the chain more than two
+ * behind the newest verified statement's, or rotation_seq). Pinned keys that are
+ * not announced are left out (retired). Every announced key left out, and
+ * every malformed statement, is in out->refused with its reason.
+ * WK_ERR_DENIED when nothing would be left: keep the pinned keys.
+ */
+int wk_agent_trust_decide(const struct wk_pubkey *pinned, size_t npinned,
+    const struct wk_pubkey *announced, size_t nannounced,
+    const struct wk_span *stmts, size_t nstmts, uint64_t seq, time_t now,
+    struct wk_agent_trust_decision *out);
 
 /* ---- hostkeys.c ---- */
 /*

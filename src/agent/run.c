@@ -32,6 +32,7 @@
 #define HOUSEKEEPING_MS 1000
 #define KEYSTORE_MAX 4096
 #define EPOCH_MAX 128
+#define REFUSAL_RING 32
 
 enum req_kind { REQ_NONE, REQ_UPDATE, REQ_POLL };
 
@@ -56,6 +57,8 @@ struct run_ctx {
 	struct wk_keystore *ks;
 	struct wk_agent_sock *sock;
 	int sigfd;
+	uint64_t refusal_seen[REFUSAL_RING];	/* logged once (hashes) */
+	size_t refusal_next;
 };
 
 static const char run_usage[] =
@@ -65,7 +68,8 @@ static const char run_usage[] =
 "Runs the agent: registers this host's address and sshd host keys with\n"
 "wicketd, long-polls it for pushed key records, keeps them in memory until\n"
 "they expire, and answers wicket-authorized-keys on a Unix socket. Keeps\n"
-"DIR/trust current when wicketd announces new signing keys. Reconnects\n"
+"DIR/trust current when wicketd announces new signing keys (a new key\n"
+"only with a rotation statement signed by a pinned key). Reconnects\n"
 "with exponential backoff (0.5 s to 30 s, jittered) when wicketd is down.\n"
 "SIGTERM or SIGINT stop it cleanly.\n"
 "\n"
@@ -172,95 +176,152 @@ succeeded(struct run_ctx *c)
 }
 
 /*
- * The trust update rule (docs/protocols.md, "Signing-key rotation"): an
- * announced list replaces the pinned one only when it still holds at least
- * one pinned key. wicketd keeps announcing the replaced key (as previous)
- * for a record lifetime after a promotion, so a real rotation always
- * overlaps; a list that shares nothing with the pinned keys (a wicketd
- * restored from elsewhere, a wrong data directory) is refused and the
- * pinned keys stay. `have` is the current file; when it is missing or not
- * a trust file there is nothing to keep and any valid list is taken.
+ * Logs a refusal once: the same (key, reason) announced on every poll by
+ * whoever sits on the path must not fill the disk. A small ring of what
+ * was logged; an old entry may be logged again after 32 others.
  */
-static bool
-trust_overlaps(struct wk_span have, const struct wk_pubkey *keys, size_t n)
+static void
+log_refusal_once(struct run_ctx *c, const char *event, const char *key_id,
+    const char *why, const char *extra)
 {
-	struct wk_span line, rest = have;
-	struct wk_buf want, b64;
-	bool pinned_any = false, hit = false;
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	const char *parts[3] = { event, key_id, why };
 
-	if (!wk_span_starts_with(have, "wicket-trust 1\n"))
-		return true;
-	wk_buf_init(&want, 256);
-	wk_buf_init(&b64, 128);
-	while (!hit && rest.len > 0) {
-		(void)wk_span_split(rest, '\n', &line, &rest);
-		if (!wk_span_starts_with(line, "key "))
-			continue;
-		pinned_any = true;
-		for (size_t i = 0; i < n && !hit; i++) {
-			wk_buf_reset(&want);
-			wk_buf_reset(&b64);
-			if (wk_pubkey_to_base64(&keys[i], &b64) != 0 ||
-			    wk_buf_appendf(&want, "key %s %s", keys[i].id,
-			    wk_buf_cstr(&b64)) != 0)
-				continue;
-			hit = wk_span_eq(line, wk_buf_span(&want));
+	for (size_t i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p != '\0'; p++) {
+			h ^= (uint8_t)*p;
+			h *= 1099511628211ULL;
 		}
+		h ^= 0xff;
+		h *= 1099511628211ULL;
 	}
-	wk_buf_cleanup(&want);
-	wk_buf_cleanup(&b64);
-	return hit || !pinned_any;
+	for (size_t i = 0; i < REFUSAL_RING; i++)
+		if (c->refusal_seen[i] == h)
+			return;
+	c->refusal_seen[c->refusal_next] = h;
+	c->refusal_next = (c->refusal_next + 1) % REFUSAL_RING;
+	wk_log(WK_LOG_ERROR, event, "key=%s reason=\"%s\" %s", key_id, why,
+	    extra);
 }
 
 /*
- * Rewrites DIR/trust when the announced signing keys differ from it: keys
- * wicketd no longer announces (a retired key) are dropped, new ones
- * pinned. Never writes an empty list (wk_agent_parse_signing_keys refuses
- * one) nor one that shares no key with the pinned set.
+ * The reply's "rotation" member: absent is none; anything but an array of
+ * at most WK_AGENT_MAX_STATEMENTS strings is refused as a whole (then no
+ * key can be added from this reply).
+ */
+static size_t
+rotation_spans(struct run_ctx *c, const json_t *rot,
+    struct wk_span out[WK_AGENT_MAX_STATEMENTS])
+{
+	const json_t *v;
+	size_t i;
+
+	if (rot == NULL)
+		return 0;
+	if (!json_is_array(rot) ||
+	    json_array_size(rot) > WK_AGENT_MAX_STATEMENTS) {
+		log_refusal_once(c, "rotation_statement_refused", "-",
+		    json_is_array(rot) ? "too many statements" :
+		    "not an array", "action=ignore_statements");
+		return 0;
+	}
+	json_array_foreach(rot, i, v) {
+		if (!json_is_string(v)) {
+			log_refusal_once(c, "rotation_statement_refused", "-",
+			    "not a string", "action=ignore_statements");
+			return 0;
+		}
+		out[i] = wk_span_from_mem(json_string_value(v),
+		    json_string_length(v));
+	}
+	return json_array_size(rot);
+}
+
+/*
+ * The trust update rule (docs/protocols.md, "The agent's trust update
+ * rule"; rotation.c decides): an announced key is pinned only when it is
+ * pinned already or a rotation statement signed by a pinned key (or a
+ * chain of them) vouches for it; pinned keys wicketd no longer announces
+ * (a retired key) are dropped; trust is never emptied. Everything refused
+ * is logged once and changes nothing. rotation_seq is saved before trust,
+ * so a crash in between can only make the agent stricter.
  */
 static void
-take_signing_keys(struct run_ctx *c, const json_t *arr)
+take_signing_keys(struct run_ctx *c, const json_t *root)
 {
-	struct wk_pubkey keys[WK_AGENT_MAX_SIGNING_KEYS];
+	struct wk_pubkey announced[WK_AGENT_MAX_SIGNING_KEYS];
+	struct wk_pubkey pinned[WK_AGENT_MAX_SIGNING_KEYS];
+	struct wk_span stmts[WK_AGENT_MAX_STATEMENTS];
+	struct wk_agent_trust_decision d;
+	const json_t *arr = json_object_get(root, "signing_keys");
 	struct wk_buf want;
-	char path[4096];
+	char path[4096], inst[20];
 	uint8_t have[4096];
 	ssize_t got = -1;
-	size_t n;
+	size_t n, npinned, nstmts;
+	uint64_t old_seq;
 	int fd, r;
 
 	if (arr == NULL)
 		return;
-	if ((r = wk_agent_parse_signing_keys(arr, keys,
+	if ((r = wk_agent_parse_signing_keys(arr, announced,
 	    WK_AGENT_MAX_SIGNING_KEYS, &n)) != 0) {
-		wk_log(WK_LOG_ERROR, "signing_keys_refused", "reason=\"%s\"",
-		    wk_strerror(r));
+		log_refusal_once(c, "signing_keys_refused", "-",
+		    wk_strerror(r), "action=keep_pinned_keys");
 		return;
 	}
-	wk_buf_init(&want, sizeof(have) - 1);
-	if (wk_agent_trust_format(&want, c->st.instance_id, keys, n) != 0)
-		goto out;
+	nstmts = rotation_spans(c, json_object_get(root, "rotation"), stmts);
 	snprintf(path, sizeof(path), "%s/trust", c->dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 		got = read(fd, have, sizeof(have));
 		close(fd);
 	}
+	/* nothing pinned, nothing to verify with: fail closed */
+	if (got <= 0 || wk_agent_trust_parse(wk_span_from_mem(have,
+	    (size_t)got), inst, pinned, WK_AGENT_MAX_SIGNING_KEYS,
+	    &npinned) != 0 || strcmp(inst, c->st.instance_id) != 0) {
+		log_refusal_once(c, "signing_keys_refused", "-", "no readable "
+		    "trust file for this instance (re-enroll)",
+		    "action=keep_pinned_keys");
+		return;
+	}
+	r = wk_agent_trust_decide(pinned, npinned, announced, n, stmts,
+	    nstmts, c->st.rotation_seq, wk_wall_now(), &d);
+	for (size_t i = 0; i < d.nrefused; i++)
+		log_refusal_once(c, strcmp(d.refused[i].key_id, "-") == 0 ?
+		    "rotation_statement_refused" : "signing_key_refused",
+		    d.refused[i].key_id, d.refused[i].why,
+		    "action=not_pinned");
+	if (r != 0) {
+		log_refusal_once(c, "signing_keys_refused", "-", "no announced "
+		    "key is pinned", "action=keep_pinned_keys");
+		return;
+	}
+	if (d.seq > c->st.rotation_seq) {
+		old_seq = c->st.rotation_seq;
+		c->st.rotation_seq = d.seq;
+		if ((r = wk_agent_state_save(c->dir, &c->st)) != 0) {
+			c->st.rotation_seq = old_seq;
+			wk_log(WK_LOG_ERROR, "state_write_failed", "dir=%s "
+			    "error=%s action=keep_pinned_keys", c->dir,
+			    wk_strerror(r));
+			return;
+		}
+	}
+	wk_buf_init(&want, sizeof(have));
+	if (wk_agent_trust_format(&want, c->st.instance_id, d.keys,
+	    d.nkeys) != 0)
+		goto out;
 	if (got == (ssize_t)want.len && memcmp(have, want.p, want.len) == 0)
 		goto out;
-	if (got > 0 && (size_t)got < sizeof(have) &&
-	    !trust_overlaps(wk_span_from_mem(have, (size_t)got), keys, n)) {
-		wk_log(WK_LOG_ERROR, "signing_keys_refused", "path=%s "
-		    "reason=\"no announced key is pinned\" keys=%zu "
-		    "action=keep_pinned_keys", path, n);
-		goto out;
-	}
 	if ((r = wk_agent_write_atomic(c->dir, "trust", want.p, want.len,
 	    0644)) != 0)
 		wk_log(WK_LOG_ERROR, "trust_write_failed", "path=%s error=%s",
 		    path, strerror(errno));
 	else
-		wk_log(WK_LOG_INFO, "trust_updated", "path=%s keys=%zu", path,
-		    n);
+		wk_log(WK_LOG_INFO, "trust_updated", "path=%s keys=%zu "
+		    "added=%zu rotation_seq=%llu", path, d.nkeys, d.nadded,
+		    (unsigned long long)c->st.rotation_seq);
  out:
 	wk_buf_cleanup(&want);
 }
@@ -301,7 +362,7 @@ take_poll(struct run_ctx *c)
 	if (added > 0)
 		wk_log(WK_LOG_INFO, "records_received", "count=%zu held=%zu",
 		    added, wk_keystore_count(c->ks));
-	take_signing_keys(c, json_object_get(root, "signing_keys"));
+	take_signing_keys(c, root);
 	json_decref(root);
 	return 0;
 }
@@ -333,7 +394,7 @@ req_done(struct run_ctx *c, CURLcode cc)
 	if (kind == REQ_UPDATE) {
 		root = json_loadb((const char *)c->reply.body.p,
 		    c->reply.body.len, JSON_REJECT_DUPLICATES, NULL);
-		take_signing_keys(c, json_object_get(root, "signing_keys"));
+		take_signing_keys(c, root);
 		json_decref(root);
 		c->need_update = false;
 		req_finish(c);

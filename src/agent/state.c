@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
+#include "crypto/rotation.h"
 
 void
 wk_agent_state_cleanup(struct wk_agent_state *st)
@@ -167,6 +168,15 @@ wk_agent_state_load(const char *dir, struct wk_agent_state *st)
 		goto out;
 	}
 	st->ssh_port = (unsigned)json_integer_value(v);
+	/* absent in states written before rotation statements: 0 */
+	if ((v = json_object_get(root, "rotation_seq")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    (uint64_t)json_integer_value(v) > WK_ROTATION_MAX_SEQ) {
+			r = WK_ERR_INVAL;
+			goto out;
+		}
+		st->rotation_seq = (uint64_t)json_integer_value(v);
+	}
 	keys = json_object_get(root, "host_keys");
 	if (!json_is_array(keys) || json_array_size(keys) == 0 ||
 	    json_array_size(keys) > WK_AGENT_MAX_HOST_KEYS) {
@@ -224,7 +234,7 @@ wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 			goto out;
 		}
 	}
-	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:O}",
+	root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:O, s:I}",
 	    "server", st->server, "instance_id", st->instance_id,
 	    "agent_secret", st->agent_secret,
 	    "address", st->address != NULL ? st->address : "",
@@ -232,7 +242,7 @@ wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 	    "ssh_port", (int)st->ssh_port,
 	    "account_id", st->account_id != NULL ? st->account_id : "",
 	    "region", st->region != NULL ? st->region : "",
-	    "host_keys", keys);
+	    "host_keys", keys, "rotation_seq", (json_int_t)st->rotation_seq);
 	if (root == NULL) {
 		r = WK_ERR_NOMEM;
 		goto out;

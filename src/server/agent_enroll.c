@@ -362,7 +362,7 @@ wk_agent_enroll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	uint8_t secret[WK_AGENT_SECRET_LEN];
 	char token_hash[65];
 	const char *why = NULL;
-	json_t *keys = NULL, *reply = NULL;
+	json_t *reply = NULL;
 	time_t now = wk_wall_now();
 	int r;
 
@@ -410,21 +410,20 @@ wk_agent_enroll_handle(struct wk_server *srv, struct wk_http_conn *c,
 		wk_agent_error(c, 500, "InternalError", "store failure");
 		goto out;
 	}
-	if ((r = wk_hub_signing_keys(srv, &keys)) != 0) {
-		wk_agent_error(c, 500, "InternalError", wk_strerror(r));
+	reply = json_pack("{s:s, s:s, s:s, s:s}", "instance_id", in.id,
+	    "agent_secret", wk_buf_cstr(&secret_hex), "account_id",
+	    srv->account_id, "region", srv->region);
+	/* signing_keys and the rotation statements (agent_hub.c) */
+	if (reply == NULL || (r = wk_hub_announce(srv, reply)) != 0) {
+		wk_agent_error(c, 500, "InternalError", "reply failed");
 		goto out;
 	}
-	reply = json_pack("{s:s, s:s, s:s, s:s, s:o}", "instance_id", in.id,
-	    "agent_secret", wk_buf_cstr(&secret_hex), "account_id",
-	    srv->account_id, "region", srv->region, "signing_keys", keys);
-	keys = NULL;
 	wk_log_auth(WK_LOG_INFO, "agent_enroll",
 	    "outcome=allow instance=%s hostname=%s source_ip=%s", in.id,
 	    in.hostname, req->source_ip != NULL ? req->source_ip : "");
 	wk_agent_json(c, reply);
  out:
 	json_decref(reply);
-	json_decref(keys);
 	in.host_keys = NULL;	/* borrowed from reg */
 	wk_explicit_bzero(secret, sizeof(secret));
 	wk_buf_cleanup_secret(&secret_hex);
@@ -438,7 +437,7 @@ wk_agent_update_handle(struct wk_server *srv, struct wk_http_conn *c,
 	struct wk_agent_reg reg;
 	struct wk_instance in;
 	const char *why = NULL;
-	json_t *keys = NULL, *reply = NULL;
+	json_t *reply = NULL;
 	char *saved_keys;
 	int r;
 
@@ -464,18 +463,17 @@ wk_agent_update_handle(struct wk_server *srv, struct wk_http_conn *c,
 		wk_agent_error(c, 500, "InternalError", "store failure");
 		goto out;
 	}
-	if ((r = wk_hub_signing_keys(srv, &keys)) != 0) {
-		wk_agent_error(c, 500, "InternalError", wk_strerror(r));
+	/* signing_keys and the rotation statements (agent_hub.c) */
+	if ((reply = json_object()) == NULL ||
+	    (r = wk_hub_announce(srv, reply)) != 0) {
+		wk_agent_error(c, 500, "InternalError", "reply failed");
 		goto out;
 	}
-	reply = json_pack("{s:o}", "signing_keys", keys);
-	keys = NULL;
 	wk_log(WK_LOG_INFO, "agent_update", "instance=%s hostname=%s address=%s",
 	    in.id, in.hostname, in.address);
 	wk_agent_json(c, reply);
  out:
 	json_decref(reply);
-	json_decref(keys);
 	wk_instance_cleanup(&in);
 	wk_agent_reg_cleanup(&reg);
 }

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/rand.h"
 #include "common/time.h"
+#include "crypto/rotation.h"
 #include "crypto/signkey.h"
 #include "server/agent_hub_int.h"
 #include "server/server.h"
@@ -306,6 +307,49 @@ wk_hub_signing_keys(const struct wk_server *srv, json_t **out)
 	return r;
 }
 
+int
+wk_hub_rotation(const struct wk_server *srv, json_t **out)
+{
+	struct wk_span rest, one;
+	json_t *arr, *s;
+
+	*out = NULL;
+	if ((arr = json_array()) == NULL)
+		return WK_ERR_NOMEM;
+	/* checked when loaded (signing_keys.c): whole statements only */
+	rest = wk_span_from_cstr(srv != NULL && srv->rotation != NULL ?
+	    srv->rotation : "");
+	while (rest.len > 0 && wk_rotation_next(&rest, &one)) {
+		s = json_stringn((const char *)one.p, one.len);
+		if (s == NULL || json_array_append_new(arr, s) != 0) {
+			json_decref(arr);
+			return WK_ERR_NOMEM;
+		}
+	}
+	*out = arr;
+	return 0;
+}
+
+int
+wk_hub_announce(const struct wk_server *srv, json_t *reply)
+{
+	json_t *keys = NULL, *stmts = NULL;
+	int r, rk, rs;
+
+	/* both first: a reply never carries keys without statements */
+	if ((r = wk_hub_signing_keys(srv, &keys)) != 0 ||
+	    (r = wk_hub_rotation(srv, &stmts)) != 0)
+		goto out;
+	/* set_new steals its value, even on failure */
+	rk = json_object_set_new(reply, "signing_keys", keys);
+	rs = json_object_set_new(reply, "rotation", stmts);
+	return rk == 0 && rs == 0 ? 0 : WK_ERR_NOMEM;
+ out:
+	json_decref(keys);
+	json_decref(stmts);
+	return r;
+}
+
 static int
 hub_dump_cb(const char *buffer, size_t size, void *data)
 {
@@ -317,7 +361,7 @@ wk_hub_reply(struct wk_agent_hub *h, const struct wk_hub_agent *a,
     uint64_t cursor, time_t now, struct wk_buf *out)
 {
 	const struct wk_hub_rec *rec;
-	json_t *root = NULL, *records, *keys = NULL, *s;
+	json_t *root = NULL, *records, *s;
 	uint64_t newest = cursor;
 	int r = WK_ERR_NOMEM;
 
@@ -334,16 +378,13 @@ wk_hub_reply(struct wk_agent_hub *h, const struct wk_hub_agent *a,
 		if (rec->seq > newest)
 			newest = rec->seq;
 	}
-	if ((r = wk_hub_signing_keys(h->srv, &keys)) != 0) {
-		json_decref(records);
-		goto out;
-	}
-	r = WK_ERR_NOMEM;
-	root = json_pack("{s:s, s:I, s:o, s:o}", "epoch", h->epoch, "cursor",
-	    (json_int_t)newest, "records", records, "signing_keys", keys);
-	keys = NULL;	/* "o" steals, even on failure */
+	root = json_pack("{s:s, s:I, s:o}", "epoch", h->epoch, "cursor",
+	    (json_int_t)newest, "records", records);	/* "o" steals */
 	if (root == NULL)
 		goto out;
+	if ((r = wk_hub_announce(h->srv, root)) != 0)
+		goto out;
+	r = WK_ERR_NOMEM;
 	if (json_dump_callback(root, hub_dump_cb, out, JSON_COMPACT) != 0)
 		goto out;
 	r = 0;

@@ -82,7 +82,8 @@ bool wk_hub_has_newer(const struct wk_hub_agent *a, uint64_t cursor,
 uint64_t wk_hub_effective_cursor(const struct wk_agent_hub *h,
     const char *epoch, uint64_t cursor);
 /*
- * Appends the poll reply JSON: {"epoch", "cursor", "records", "signing_keys"}
+ * Appends the poll reply JSON: {"epoch", "cursor", "records", "signing_keys",
+ * "rotation"}
  * with every live record newer than cursor; cursor in the reply is the
  * newest sequence number sent, else `cursor`.
  */
@@ -95,6 +96,14 @@ void wk_hub_sweep(struct wk_agent_hub *h, time_t now);
 
 /* {"signing_keys": [...]}-style array of srv's signing keys (new ref). */
 int wk_hub_signing_keys(const struct wk_server *srv, json_t **out);
+/* {"rotation": [...]}: srv's rotation statements, oldest first (new ref). */
+int wk_hub_rotation(const struct wk_server *srv, json_t **out);
+/*
+ * Sets "signing_keys" and "rotation" on an enroll, update or poll reply:
+ * every announcement carries the statements an agent needs to pin a new
+ * key (docs/protocols.md, "Signing-key rotation").
+ */
+int wk_hub_announce(const struct wk_server *srv, json_t *reply);
 
 /* ---- enroll/update bodies (agent_enroll.c) ---- */
 struct wk_agent_reg {

@@ -175,9 +175,11 @@ static const char signing_help[] =
 "  signing.next.key  announced to the agents, not used yet\n"
 "  signing.prev.key  replaced by the last promotion, still announced so the\n"
 "                    records it signed keep verifying until they expire\n"
-"Hosts accept the keys wicketd announces; a running `wicketd serve` picks\n"
-"up every change within a few seconds (or at once on SIGHUP) and tells the\n"
-"connected agents immediately.\n"
+"and signing.statements: the rotation statements, each signed by the key\n"
+"that was current when `next` made it, vouching for the next one. Hosts\n"
+"pin a new key only through a statement signed by a key they pin. A\n"
+"running `wicketd serve` picks up every change within a few seconds (or\n"
+"at once on SIGHUP) and tells the connected agents immediately.\n"
 "\n"
 "A rotation:\n"
 "  wicketd signing-key next --data DIR     # new key, announced\n"
@@ -187,10 +189,12 @@ static const char signing_help[] =
 "  wicketd signing-key retire --data DIR   # the old key is dropped\n"
 "\n"
 "Subcommands:\n"
-"  next      create signing.next.key; refused when one exists\n"
+"  next      create signing.next.key and its rotation statement;\n"
+"            refused when one exists\n"
 "  promote   next becomes current, current becomes previous; refused\n"
-"            without a next key, while a previous key remains, or when the\n"
-"            next key is younger than 30 s (unless --force)\n"
+"            without a next key or its statement, while a previous key\n"
+"            remains, or when the next key is younger than 30 s (unless\n"
+"            --force)\n"
 "  retire    remove the previous key; refused until key-ttl + 30 s after\n"
 "            the promotion (key-ttl: the --key-ttl of the last `wicketd\n"
 "            serve` on this data directory, else 3600)\n"
@@ -586,9 +590,7 @@ cmd_serve(int argc, char **argv)
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);
 	wk_loop_free(srv.loop);
-	wk_signkey_free(srv.signkey);
-	wk_signkey_free(srv.next_signkey);
-	wk_signkey_free(srv.prev_signkey);
+	wk_signing_server_cleanup(&srv);
 	wk_store_close(srv.store);
 	return rc;
 }

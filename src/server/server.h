@@ -38,6 +38,7 @@ struct wk_server {
 	struct wk_signkey *next_signkey;	/* announced, not yet used; may be NULL */
 	/* replaced by the last promotion, still announced; may be NULL */
 	struct wk_signkey *prev_signkey;
+	char *rotation;		/* signing.statements, announced; may be NULL */
 	struct wk_signing_watch *signwatch;	/* key reloads; may be NULL */
 	char account_id[13];
 	char region[32];

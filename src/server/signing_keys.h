@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "crypto/signkey.h"
@@ -25,6 +26,15 @@ struct wk_agent_hub;
 
 #define WK_DATA_SIGNING_NEXT_KEY "signing.next.key"
 #define WK_DATA_SIGNING_PREV_KEY "signing.prev.key"
+/*
+ * The rotation statements (crypto/rotation.h), back to back, oldest
+ * first, mode 0644: statement n vouches for key n of the chain, signed by
+ * key n-1. `next` appends one signed by the current key; agents pin a new
+ * key only through them. At most WK_SIGNING_MAX_STATEMENTS are kept, so
+ * an agent can catch up over that many rotations.
+ */
+#define WK_DATA_SIGNING_STATEMENTS "signing.statements"
+#define WK_SIGNING_MAX_STATEMENTS 8
 
 /* A next key is promoted only once it has been announced this long. */
 #define WK_SIGNING_ANNOUNCE_MIN_S 30
@@ -51,16 +61,22 @@ const char *wk_signing_role_name(enum wk_signing_role role);
 /* ---- the subcommands' file logic; `why` gets the operator's message ---- */
 
 /*
- * Generates DIR/signing.next.key (0600). WK_ERR_EXISTS when a next key
- * exists already. The file appears complete or not at all. id_out gets
- * the new key's id.
+ * Generates DIR/signing.next.key (0600) and the rotation statement for it,
+ * signed by the current key with sequence number (the current key's) + 1,
+ * appended to DIR/signing.statements (replacing any statement with that
+ * number or more: one for a next key that was removed by hand). The
+ * statement is written first, so the key is never announced without one.
+ * WK_ERR_EXISTS when a next key exists already, WK_ERR_NOTFOUND without a
+ * current key. Files appear complete or not at all; the data directory is
+ * locked (flock) meanwhile. id_out gets the new key's id.
  */
 int wk_signing_next(const char *dir, char id_out[WK_SIGNKEY_ID_LEN + 1],
     char *why, size_t whysz);
 
 /*
  * next -> current, current -> prev. Refuses with WK_ERR_NOTFOUND without a
- * next key, WK_ERR_EXISTS while a previous key is still present (retire it
+ * next key, WK_ERR_AUTH when signing.statements holds no statement for the
+ * next key that verifies under the current key (agents would refuse it), WK_ERR_EXISTS while a previous key is still present (retire it
  * first), WK_ERR_CONFLICT when the next key was created less than
  * min_age_s before `now` (agents may not know it yet). Every intermediate
  * state on disk has a loadable signing.key. prev's mtime becomes the time
@@ -80,6 +96,7 @@ struct wk_signing_info {
 	enum wk_signing_role role;
 	char id[WK_SIGNKEY_ID_LEN + 1];
 	time_t since;		/* the file's mtime */
+	uint64_t seq;		/* its place in the statement chain, 0: none */
 };
 
 /* The keys present, current first; a present but unloadable file is an
@@ -90,24 +107,30 @@ int wk_signing_list(const char *dir,
 
 /* ---- the running server ---- */
 
-/* Keys of the three roles (NULL when absent). */
+/* Keys of the three roles (NULL when absent), and the statements. */
 struct wk_signing_set {
 	struct wk_signkey *key[WK_SIGNING_NROLES];
+	char *rotation;		/* signing.statements ("" when absent) */
 };
 
 void wk_signing_set_cleanup(struct wk_signing_set *s);	/* frees, NULLs */
 
 /*
  * Loads the set from DIR: signing.key is required, the others optional; a
- * present file that does not load is an error (nothing is returned then).
+ * present file that does not load is an error (nothing is returned then),
+ * and so is a statements file with a malformed statement or more than
+ * WK_SIGNING_MAX_STATEMENTS.
  */
 int wk_signing_set_load(const char *dir, struct wk_signing_set *out,
     char *why, size_t whysz);
 
 /*
- * Loads srv's keys at start-up (srv->signkey, next_signkey, prev_signkey).
+ * Loads srv's keys at start-up (srv->signkey, next_signkey, prev_signkey,
+ * rotation).
  */
 int wk_signing_server_load(struct wk_server *srv, char *why, size_t whysz);
+/* Frees what wk_signing_server_load loaded; NULLs the fields. */
+void wk_signing_server_cleanup(struct wk_server *srv);
 
 /*
  * Reloads the key files into srv when they changed since the last attempt

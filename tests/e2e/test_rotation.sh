@@ -7,6 +7,10 @@
 # refused while such records can live, then drops the old key from the
 # host's trust so a record signed with it is refused. A wicketd announcing
 # keys that share none with the pinned ones cannot replace the host's trust.
+# A new key reaches the host only through its rotation statement (signed
+# by the key the host pins: issue 13): `next` writes one, `promote`
+# refuses a next key without one, and a host that was offline across two
+# whole rotations follows the chain of statements when it comes back.
 . "$(dirname "$0")/lib.sh"
 
 REGION=us-east-1
@@ -118,6 +122,20 @@ check "signing.next.key is 0600" \
 # No signal: wicketd notices the file within seconds and wakes the held
 # poll, far sooner than the poll's 25 s hold.
 check "the host learns the next key without a restart" wait_trust "$K0 $K1"
+stmt_field() {	# stmt_field N FIELD: a field of statement N (1-based)
+	awk -v n="$1" -v f="#$2=" '/^#wicket-rotation v1$/ {i++}
+	    i == n && index($0, f) == 1 {print substr($0, length(f) + 1)}' \
+	    "$DATA/signing.statements"
+}
+check "next wrote statement 1: the current key vouches for the next" \
+    test "$(stmt_field 1 Seq) $(stmt_field 1 Signer) $(stmt_field 1 KeyId)" \
+    = "1 $K0 $K1"
+check "the agent pinned it through the statement" \
+    grep -q "event=trust_updated .*added=1 rotation_seq=1" "$T/agent-h.log"
+mv "$DATA/signing.statements" "$T/statements.saved"
+check "promote is refused while the next key has no statement" \
+    sh -c "! '$WK_BIN/wicketd' signing-key promote --force --data '$DATA' 2>/dev/null"
+mv "$T/statements.saved" "$DATA/signing.statements"
 newkey k2
 push "$T/k2.pub"
 check "login still works" test "$(login "$T/k2")" = in
@@ -196,5 +214,31 @@ for _ in $(seq 1 200); do
 done
 check "with the right key back, pushes work" test -n "$ok"
 check "and log in" test "$(login "$T/k5")" = in
+
+log "a host offline across two whole rotations follows the chain"
+kill "$AGENT_PID_h"
+wait "$AGENT_PID_h" 2>/dev/null || true
+rotate() {	# next, promote, retire at once (no agent is listening)
+	sk next >/dev/null && sk promote --force >/dev/null &&
+	    touch -d '-10 minutes' "$DATA/signing.prev.key" &&
+	    sk retire >/dev/null
+}
+check "rotation 2" rotate
+check "rotation 3" rotate
+K3=$(role_id current)
+check "the chain: K1 vouched for K2, K2 for K3" \
+    test "$(stmt_field 2 Signer) $(stmt_field 3 Signer) $(stmt_field 3 KeyId)" \
+    = "$K1 $(stmt_field 2 KeyId) $K3"
+check "the host still pins only K1" test "$(trust_ids)" = "$K1 "
+agent_start h
+check "back online, it pins K3 through the chain" wait_trust "$K3"
+newkey k6
+ok=
+for _ in $(seq 1 100); do
+	if push "$T/k6.pub" 2>/dev/null; then ok=1; break; fi
+	sleep 0.2
+done
+check "push after catching up" test -n "$ok"
+check "and log in" test "$(login "$T/k6")" = in
 
 finish

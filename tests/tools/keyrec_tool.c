@@ -8,6 +8,14 @@
  *   keyrec_tool pubkey PEM                 (prints "<id> <base64>")
  *   keyrec_tool sign PEM INSTANCE USER ISSUED EXPIRES PUBKEY-FILE
  *   keyrec_tool lookup SOCKET USER OUTDIR  (writes OUTDIR/rec-N, prints N)
+ *   keyrec_tool rotation SIGNER-PEM SEQ NEWKEY-PEM NOT-BEFORE
+ *                                          (a rotation statement, as
+ *                                          wicketd makes it)
+ *   keyrec_tool rotation-raw SIGNER-PEM SEQ NEWKEY-PEM NOT-BEFORE LABEL
+ *                                          (the same, formatted by hand:
+ *                                          #Signer=LABEL whatever key signs,
+ *                                          a key may vouch for itself; for
+ *                                          forgeries)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +26,10 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/encode.h"
 #include "common/err.h"
 #include "crypto/keyrec.h"
+#include "crypto/rotation.h"
 #include "crypto/signkey.h"
 
 static int
@@ -28,6 +38,8 @@ usage(void)
 	fprintf(stderr, "usage: keyrec_tool genkey PEM | pubkey PEM |\n"
 	    "       sign PEM INSTANCE USER ISSUED EXPIRES PUBKEY-FILE |\n"
 	    "       lookup SOCKET USER OUTDIR |\n"
+	    "       rotation SIGNER-PEM SEQ NEWKEY-PEM NOT-BEFORE |\n"
+	    "       rotation-raw SIGNER-PEM SEQ NEWKEY-PEM NOT-BEFORE LABEL |\n"
 	    "       consume SOCKET USER FINGERPRINT   (prints the reply line;\n"
 	    "                                         exit 0 only on OK)\n");
 	return 2;
@@ -212,6 +224,53 @@ cmd_consume(const char *sock, const char *user, const char *fp)
 	return status;
 }
 
+/* argv: SIGNER-PEM SEQ NEWKEY-PEM NOT-BEFORE [LABEL] */
+static int
+cmd_rotation(char **argv, bool raw)
+{
+	struct wk_signkey *signer = NULL, *newkey = NULL;
+	struct wk_rotation st;
+	struct wk_buf out, b64;
+	uint8_t sig[WK_ED25519_SIG_LEN];
+	uint64_t seq, nb;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	wk_buf_init(&out, 4096);
+	wk_buf_init(&b64, 128);
+	if ((r = wk_signkey_load(argv[0], &signer)) != 0 ||
+	    (r = wk_cstr_to_u64(argv[1], UINT64_MAX, &seq)) != 0 ||
+	    (r = wk_signkey_load(argv[2], &newkey)) != 0 ||
+	    (r = wk_cstr_to_u64(argv[3], INT64_MAX, &nb)) != 0)
+		goto out;
+	st.seq = seq;
+	st.not_before = (int64_t)nb;
+	wk_signkey_public(newkey, &st.key);
+	if (!raw) {
+		r = wk_rotation_sign(&st, signer, &out);
+		goto out;
+	}
+	if ((r = wk_pubkey_to_base64(&st.key, &b64)) != 0 ||
+	    (r = wk_buf_appendf(&out, "#wicket-rotation v1\n#Seq=%s\n"
+	    "#Signer=%s\n#KeyId=%s\n#Key=%s\n#NotBefore=%s\n", argv[1],
+	    argv[4], st.key.id, wk_buf_cstr(&b64), argv[3])) != 0 ||
+	    (r = wk_signkey_sign(signer, wk_buf_span(&out), sig)) != 0 ||
+	    (r = wk_buf_append_str(&out, "#Signature=")) != 0 ||
+	    (r = wk_base64_encode(&out, sig, sizeof(sig))) != 0)
+		goto out;
+	r = wk_buf_putc(&out, '\n');
+ out:
+	if (r == 0)
+		fwrite(out.p, 1, out.len, stdout);
+	else
+		fprintf(stderr, "keyrec_tool rotation: %s\n", wk_strerror(r));
+	wk_signkey_free(signer);
+	wk_signkey_free(newkey);
+	wk_buf_cleanup(&out);
+	wk_buf_cleanup(&b64);
+	return r == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,5 +303,9 @@ main(int argc, char **argv)
 		return cmd_lookup(argv[2], argv[3], argv[4]);
 	if (argc == 5 && strcmp(argv[1], "consume") == 0)
 		return cmd_consume(argv[2], argv[3], argv[4]);
+	if (argc == 6 && strcmp(argv[1], "rotation") == 0)
+		return cmd_rotation(argv + 2, false);
+	if (argc == 7 && strcmp(argv[1], "rotation-raw") == 0)
+		return cmd_rotation(argv + 2, true);
 	return usage();
 }

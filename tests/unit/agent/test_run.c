@@ -34,6 +34,7 @@
 #include "authkeys/authkeys.h"
 #include "common/time.h"
 #include "crypto/keyrec.h"
+#include "crypto/rotation.h"
 #include "crypto/sshkey.h"
 
 #define INSTANCE "i-00112233445566778"
@@ -44,24 +45,31 @@ struct fake_wicketd {
 	int port;
 	atomic_bool stop;
 	atomic_int enrolls, updates, polls, bad_auth, fail_left;
-	struct wk_signkey *k1, *k2;
+	struct wk_signkey *k1, *k2, *k3;
 	char pub[4096];
+	char stmt_json[1024];	/* k1 vouches for k2, as a JSON string */
 	char last_enroll_body[4096];
 };
 
 static struct fake_wicketd W;
 static char dir[4096], sockpath[4200];
 
+/*
+ * k1 alone, or k1, k2 and k3: k2 comes with a rotation statement signed
+ * by k1 (in the reply's "rotation"), k3 with none, so only k2 may be
+ * pinned.
+ */
 static void
 keys_json(struct wk_buf *out, bool both)
 {
+	struct wk_signkey *ks[3] = { W.k1, W.k2, W.k3 };
 	struct wk_pubkey pk;
 	struct wk_buf b;
 	int i;
 
 	assert_int_equal(wk_buf_append_str(out, "["), 0);
-	for (i = 0; i < (both ? 2 : 1); i++) {
-		wk_signkey_public(i == 0 ? W.k1 : W.k2, &pk);
+	for (i = 0; i < (both ? 3 : 1); i++) {
+		wk_signkey_public(ks[i], &pk);
 		wk_buf_init(&b, 64);
 		assert_int_equal(wk_pubkey_to_base64(&pk, &b), 0);
 		assert_int_equal(wk_buf_appendf(out, "%s{\"id\":\"%s\","
@@ -189,8 +197,8 @@ handle(int fd)
 		usleep(100000);	/* a short "held" poll */
 	keys_json(&keys, true);
 	assert_int_equal(wk_buf_appendf(&body, "{\"epoch\":\"boot-1\","
-	    "\"cursor\":1,\"records\":[],\"signing_keys\":%s}",
-	    wk_buf_cstr(&keys)), 0);
+	    "\"cursor\":1,\"records\":[],\"signing_keys\":%s,"
+	    "\"rotation\":[%s]}", wk_buf_cstr(&keys), W.stmt_json), 0);
 	reply(fd, 200, wk_buf_cstr(&body));
  out:
 	wk_buf_cleanup(&body);
@@ -247,6 +255,27 @@ setup(void **state)
 	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
 	assert_int_equal(wk_signkey_generate(&W.k1), 0);
 	assert_int_equal(wk_signkey_generate(&W.k2), 0);
+	assert_int_equal(wk_signkey_generate(&W.k3), 0);
+	{
+		struct wk_rotation st;
+		struct wk_buf text;
+		json_t *js;
+		char *enc;
+
+		memset(&st, 0, sizeof(st));
+		st.seq = 1;
+		st.not_before = wk_wall_now();
+		wk_signkey_public(W.k2, &st.key);
+		wk_buf_init(&text, WK_ROTATION_MAX_LEN);
+		assert_int_equal(wk_rotation_sign(&st, W.k1, &text), 0);
+		js = json_string(wk_buf_cstr(&text));
+		enc = json_dumps(js, JSON_ENCODE_ANY);
+		assert_non_null(enc);
+		snprintf(W.stmt_json, sizeof(W.stmt_json), "%s", enc);
+		free(enc);
+		json_decref(js);
+		wk_buf_cleanup(&text);
+	}
 	wk_buf_init(&pub, 4096);
 	wk_buf_init(&priv, 8192);
 	assert_int_equal(wk_sshkey_generate_ed25519(&pub, &priv), 0);
@@ -279,6 +308,7 @@ teardown(void **state)
 	close(W.lfd);
 	wk_signkey_free(W.k1);
 	wk_signkey_free(W.k2);
+	wk_signkey_free(W.k3);
 	rm_dir();
 	curl_global_cleanup();
 	return 0;
@@ -385,6 +415,27 @@ test_enroll_run_lookup(void **state)
 	assert_int_equal(atomic_load(&W.bad_auth), 0);
 	assert_true(atomic_load(&W.polls) >= 3);
 	assert_int_equal(count_key_lines(), 2);
+	/* k2 came with a statement by the pinned k1; k3 with none */
+	{
+		struct wk_pubkey pk2, pk3;
+		char tp[4300], text2[4096];
+		size_t tn;
+		FILE *tf;
+
+		wk_signkey_public(W.k2, &pk2);
+		wk_signkey_public(W.k3, &pk3);
+		snprintf(tp, sizeof(tp), "%s/trust", dir);
+		tf = fopen(tp, "r");
+		assert_non_null(tf);
+		tn = fread(text2, 1, sizeof(text2) - 1, tf);
+		fclose(tf);
+		text2[tn] = '\0';
+		assert_non_null(strstr(text2, pk2.id));
+		assert_null(strstr(text2, pk3.id));
+		assert_int_equal(wk_agent_state_load(dir, &st), 0);
+		assert_int_equal(st.rotation_seq, 1);
+		wk_agent_state_cleanup(&st);
+	}
 
 	/* The helper finds the record through the agent's socket. */
 	out = open_memstream(&text, &size);

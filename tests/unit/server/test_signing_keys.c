@@ -19,6 +19,7 @@
 
 #include "common/err.h"
 #include "common/time.h"
+#include "crypto/rotation.h"
 #include "crypto/signkey.h"
 #include "server/agent_hub.h"
 #include "server/agent_hub_int.h"
@@ -158,8 +159,12 @@ test_next_creates_once(void **state)
 	path_of(f, WK_DATA_SIGNING_NEXT_KEY, path, sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	/* no temporary file left behind */
-	assert_int_equal(count_entries(f), 2);
+	/* the statement, and no temporary file left behind */
+	assert_true(exists(f, WK_DATA_SIGNING_STATEMENTS));
+	path_of(f, WK_DATA_SIGNING_STATEMENTS, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(count_entries(f), 3);
 
 	/* a second one is refused and the first stays */
 	assert_int_equal(wk_signing_next(f->dir, id2, why, sizeof(why)),
@@ -167,7 +172,7 @@ test_next_creates_once(void **state)
 	assert_non_null(strstr(why, "exists"));
 	file_id(f, WK_DATA_SIGNING_NEXT_KEY, got);
 	assert_string_equal(got, id);
-	assert_int_equal(count_entries(f), 2);
+	assert_int_equal(count_entries(f), 3);
 	/* current untouched */
 	file_id(f, WK_DATA_SIGNING_KEY, got);
 	assert_string_equal(got, f->cur_id);
@@ -397,9 +402,7 @@ srv_ids(const struct wk_server *srv, char cur[WK_SIGNKEY_ID_LEN + 1],
 static void
 srv_free_keys(struct wk_server *srv)
 {
-	wk_signkey_free(srv->signkey);
-	wk_signkey_free(srv->next_signkey);
-	wk_signkey_free(srv->prev_signkey);
+	wk_signing_server_cleanup(srv);
 }
 
 static void
@@ -551,12 +554,289 @@ test_announced_list(void **state)
 	srv_free_keys(&srv);
 }
 
+
+/* The statements file, read back: texts and parsed statements. */
+static size_t
+read_statements(const struct fixture *f, struct wk_span *texts,
+    struct wk_rotation *sts, size_t max, struct wk_buf *all)
+{
+	struct wk_span rest, sp;
+	uint8_t sig[WK_ED25519_SIG_LEN];
+	char path[256], chunk[4096];
+	size_t n = 0;
+	ssize_t got;
+	int fd;
+
+	path_of(f, WK_DATA_SIGNING_STATEMENTS, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	while ((got = read(fd, chunk, sizeof(chunk))) > 0)
+		assert_int_equal(wk_buf_append(all, chunk, (size_t)got), 0);
+	close(fd);
+	rest = wk_buf_span(all);
+	while (rest.len > 0) {
+		assert_true(n < max);
+		assert_true(wk_rotation_next(&rest, &texts[n]));
+		assert_int_equal(wk_rotation_parse(texts[n], &sts[n], &sp,
+		    sig), 0);
+		n++;
+	}
+	return n;
+}
+
+static void
+pub_of(const struct fixture *f, const char *name, struct wk_pubkey *pk)
+{
+	struct wk_signkey *k;
+	char path[256];
+
+	path_of(f, name, path, sizeof(path));
+	assert_int_equal(wk_signkey_load(path, &k), 0);
+	wk_signkey_public(k, pk);
+	wk_signkey_free(k);
+}
+
+/*
+ * next: statement n for the new key, signed by the current key (key n-1),
+ * kept across promote and retire, so a host that pinned any key of the
+ * chain can follow it; list shows each key's place.
+ */
+static void
+test_statements_chain(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_span texts[WK_SIGNING_MAX_STATEMENTS];
+	struct wk_rotation sts[WK_SIGNING_MAX_STATEMENTS], got;
+	struct wk_signing_info info[WK_SIGNING_NROLES];
+	struct wk_pubkey k0, k1, k2;
+	struct wk_buf all;
+	char id[WK_SIGNKEY_ID_LEN + 1], why[512];
+	const char *vwhy;
+	time_t now = wk_wall_now();
+	size_t n;
+
+	pub_of(f, WK_DATA_SIGNING_KEY, &k0);
+	assert_int_equal(wk_signing_next(f->dir, id, why, sizeof(why)), 0);
+	pub_of(f, WK_DATA_SIGNING_NEXT_KEY, &k1);
+	wk_buf_init(&all, 1 << 16);
+	n = read_statements(f, texts, sts, WK_SIGNING_MAX_STATEMENTS, &all);
+	assert_int_equal(n, 1);
+	assert_int_equal(sts[0].seq, 1);
+	assert_string_equal(sts[0].signer_id, k0.id);
+	assert_string_equal(sts[0].key.id, k1.id);
+	assert_memory_equal(sts[0].key.raw, k1.raw, sizeof(k1.raw));
+	assert_true(sts[0].not_before <= now + 1 &&
+	    sts[0].not_before >= now - 5);
+	assert_int_equal(wk_rotation_verify(texts[0], &k0, 1, now, &got,
+	    &vwhy), 0);
+	/* only the current key's signature counts */
+	assert_int_equal(wk_rotation_verify(texts[0], &k1, 1, now, &got,
+	    &vwhy), WK_ERR_AUTH);
+
+	assert_int_equal(wk_signing_promote(f->dir, now, 0, why, sizeof(why)),
+	    0);
+	assert_int_equal(wk_signing_retire(f->dir, now + 1000, 90, why,
+	    sizeof(why)), 0);
+	assert_int_equal(wk_signing_next(f->dir, id, why, sizeof(why)), 0);
+	pub_of(f, WK_DATA_SIGNING_NEXT_KEY, &k2);
+	wk_buf_reset(&all);
+	n = read_statements(f, texts, sts, WK_SIGNING_MAX_STATEMENTS, &all);
+	assert_int_equal(n, 2);
+	assert_int_equal(sts[1].seq, 2);
+	assert_string_equal(sts[1].signer_id, k1.id);
+	assert_string_equal(sts[1].key.id, k2.id);
+	assert_int_equal(wk_rotation_verify(texts[1], &k1, 1, now, &got,
+	    &vwhy), 0);
+	assert_int_equal(wk_signing_list(f->dir, info, &n, why, sizeof(why)),
+	    0);
+	assert_int_equal(n, 2);
+	assert_int_equal(info[0].seq, 1);
+	assert_int_equal(info[1].seq, 2);
+
+	/* a next key removed by hand: its statement is replaced, not kept */
+	path_of(f, WK_DATA_SIGNING_NEXT_KEY, why, sizeof(why));
+	assert_int_equal(unlink(why), 0);
+	assert_int_equal(wk_signing_next(f->dir, id, why, sizeof(why)), 0);
+	wk_buf_reset(&all);
+	n = read_statements(f, texts, sts, WK_SIGNING_MAX_STATEMENTS, &all);
+	assert_int_equal(n, 2);
+	assert_int_equal(sts[1].seq, 2);
+	assert_string_equal(sts[1].key.id, id);
+	wk_buf_cleanup(&all);
+}
+
+/* At most WK_SIGNING_MAX_STATEMENTS are kept, the newest. */
+static void
+test_statements_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_span texts[WK_SIGNING_MAX_STATEMENTS];
+	struct wk_rotation sts[WK_SIGNING_MAX_STATEMENTS];
+	struct wk_buf all;
+	char id[WK_SIGNKEY_ID_LEN + 1], why[512];
+	time_t now = wk_wall_now();
+	size_t n;
+
+	for (int i = 0; i < WK_SIGNING_MAX_STATEMENTS + 3; i++) {
+		assert_int_equal(wk_signing_next(f->dir, id, why,
+		    sizeof(why)), 0);
+		assert_int_equal(wk_signing_promote(f->dir, now, 0, why,
+		    sizeof(why)), 0);
+		assert_int_equal(wk_signing_retire(f->dir, now + 1000, 90,
+		    why, sizeof(why)), 0);
+	}
+	wk_buf_init(&all, 1 << 16);
+	n = read_statements(f, texts, sts, WK_SIGNING_MAX_STATEMENTS, &all);
+	assert_int_equal(n, WK_SIGNING_MAX_STATEMENTS);
+	assert_int_equal(sts[n - 1].seq, WK_SIGNING_MAX_STATEMENTS + 3);
+	assert_int_equal(sts[0].seq, 4);
+	for (size_t i = 1; i < n; i++) {
+		assert_int_equal(sts[i].seq, sts[i - 1].seq + 1);
+		assert_string_equal(sts[i].signer_id, sts[i - 1].key.id);
+	}
+	wk_buf_cleanup(&all);
+}
+
+/*
+ * promote refuses a next key agents could not learn: no statement, one
+ * signed by another key, one for another key; the files stay put.
+ */
+static void
+test_promote_needs_statement(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_signkey *other = NULL, *cur = NULL;
+	struct wk_rotation st;
+	struct wk_buf text;
+	char id[WK_SIGNKEY_ID_LEN + 1], got[WK_SIGNKEY_ID_LEN + 1];
+	char why[1024], path[256];
+	int fd;
+
+	assert_int_equal(wk_signing_next(f->dir, id, why, sizeof(why)), 0);
+	path_of(f, WK_DATA_SIGNING_STATEMENTS, path, sizeof(path));
+	/* none */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(wk_signing_promote(f->dir, wk_wall_now(), 0, why,
+	    sizeof(why)), WK_ERR_AUTH);
+	assert_non_null(strstr(why, "rotation statement"));
+	file_id(f, WK_DATA_SIGNING_KEY, got);
+	assert_string_equal(got, f->cur_id);
+	assert_false(exists(f, WK_DATA_SIGNING_PREV_KEY));
+
+	/* signed by a key that is not the current one */
+	assert_int_equal(wk_signkey_generate(&other), 0);
+	memset(&st, 0, sizeof(st));
+	st.seq = 1;
+	pub_of(f, WK_DATA_SIGNING_NEXT_KEY, &st.key);
+	wk_buf_init(&text, 4096);
+	assert_int_equal(wk_rotation_sign(&st, other, &text), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text.p, text.len), (ssize_t)text.len);
+	close(fd);
+	assert_int_equal(wk_signing_promote(f->dir, wk_wall_now(), 0, why,
+	    sizeof(why)), WK_ERR_AUTH);
+	assert_true(exists(f, WK_DATA_SIGNING_NEXT_KEY));
+
+	/* a malformed file refuses too (and fails a server load) */
+	assert_int_equal(unlink(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#wicket-rotation v1\n", 20), 20);
+	close(fd);
+	assert_int_not_equal(wk_signing_promote(f->dir, wk_wall_now(), 0, why,
+	    sizeof(why)), 0);
+	{
+		struct wk_signing_set s;
+
+		assert_int_not_equal(wk_signing_set_load(f->dir, &s, why,
+		    sizeof(why)), 0);
+		assert_null(s.key[WK_SIGNING_CURRENT]);
+	}
+
+	/* the right one, made by hand, works */
+	assert_int_equal(unlink(path), 0);
+	path_of(f, WK_DATA_SIGNING_KEY, why, sizeof(why));
+	assert_int_equal(wk_signkey_load(why, &cur), 0);
+	wk_buf_reset(&text);
+	assert_int_equal(wk_rotation_sign(&st, cur, &text), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text.p, text.len), (ssize_t)text.len);
+	close(fd);
+	assert_int_equal(wk_signing_promote(f->dir, wk_wall_now(), 0, why,
+	    sizeof(why)), 0);
+	file_id(f, WK_DATA_SIGNING_KEY, got);
+	assert_string_equal(got, id);
+	wk_buf_cleanup(&text);
+	wk_signkey_free(other);
+	wk_signkey_free(cur);
+}
+
+/* Every announcement carries the statements, byte for byte. */
+static void
+test_announce_statements(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_server srv;
+	struct wk_span texts[WK_SIGNING_MAX_STATEMENTS];
+	struct wk_rotation sts[WK_SIGNING_MAX_STATEMENTS];
+	struct wk_buf all;
+	json_t *reply, *rot;
+	char id[WK_SIGNKEY_ID_LEN + 1], why[512];
+	bool changed;
+	size_t n;
+
+	memset(&srv, 0, sizeof(srv));
+	snprintf(srv.cfg.data_dir, sizeof(srv.cfg.data_dir), "%s", f->dir);
+	assert_int_equal(wk_signing_server_load(&srv, why, sizeof(why)), 0);
+	reply = json_object();
+	assert_int_equal(wk_hub_announce(&srv, reply), 0);
+	assert_int_equal(json_array_size(json_object_get(reply,
+	    "signing_keys")), 1);
+	rot = json_object_get(reply, "rotation");
+	assert_true(json_is_array(rot));
+	assert_int_equal(json_array_size(rot), 0);
+	json_decref(reply);
+
+	assert_int_equal(wk_signing_next(f->dir, id, why, sizeof(why)), 0);
+	assert_int_equal(wk_signing_server_reload(&srv, false, &changed), 0);
+	assert_true(changed);
+	/* the statements changing alone is a change too */
+	wk_buf_init(&all, 1 << 16);
+	n = read_statements(f, texts, sts, WK_SIGNING_MAX_STATEMENTS, &all);
+	assert_int_equal(n, 1);
+	reply = json_object();
+	assert_int_equal(wk_hub_announce(&srv, reply), 0);
+	rot = json_object_get(reply, "rotation");
+	assert_int_equal(json_array_size(rot), 1);
+	assert_int_equal(json_string_length(json_array_get(rot, 0)),
+	    texts[0].len);
+	assert_memory_equal(json_string_value(json_array_get(rot, 0)),
+	    texts[0].p, texts[0].len);
+	assert_int_equal(json_array_size(json_object_get(reply,
+	    "signing_keys")), 2);
+	json_decref(reply);
+	wk_buf_cleanup(&all);
+	wk_signing_server_cleanup(&srv);
+	assert_null(srv.rotation);
+	assert_null(srv.signkey);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_next_creates_once, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_statements_chain, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_statements_cap, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_promote_needs_statement,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_announce_statements,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_bad_dir, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_promote, setup, teardown),
