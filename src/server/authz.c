@@ -233,7 +233,8 @@ wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
 	    (r = wk_ctx_add(ctx, "aws:PrincipalType", "User")) != 0)
 		goto out;
 	if (!p->principal_only && p->source_ip != NULL &&
-	    p->source_ip[0] != '\0' && (r = wk_ctx_add(ctx, "aws:SourceIp", p->source_ip)) != 0)
+	    p->source_ip[0] != '\0' &&
+	    (r = wk_ctx_add(ctx, "aws:SourceIp", p->source_ip)) != 0)
 		goto out;
 	if (p->account_id != NULL && p->account_id[0] != '\0' &&
 	    (r = wk_ctx_add(ctx, "aws:PrincipalAccount", p->account_id)) != 0)
