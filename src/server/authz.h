@@ -76,7 +76,9 @@ int wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
  *  - the target resource's keys, when `resource` names a user or instance
  *    of this account that exists: its tags as aws:ResourceTag/K and
  *    iam:ResourceTag/K (users) or ec2:ResourceTag/K (instances), and
- *    ec2:InstanceID; ec2:Region for EC2 actions;
+ *    ec2:InstanceID; ec2:Region for EC2 actions; for ec2:DeleteTags
+ *    naming no tag (it deletes them all), the instance's tag keys as
+ *    aws:TagKeys;
  *  - extra: keys the handler knows (ec2:osuser, wicket:SingleUse);
  *  - override (the simulators' ContextEntries): each key given there
  *    replaces the built key of the same name.

@@ -163,11 +163,16 @@ out:
 	return r;
 }
 
-/* ec2:ResourceTag/K, aws:ResourceTag/K, ec2:InstanceID of an instance. */
+/*
+ * ec2:ResourceTag/K, aws:ResourceTag/K, ec2:InstanceID of an instance.
+ * With all_keys (DeleteTags naming no tag, which deletes every tag), each
+ * tag's key is also a value of aws:TagKeys: the keys the request removes,
+ * so a ForAllValues guardrail on aws:TagKeys sees them.
+ */
 static int
 instance_keys(struct wk_store *st, struct wk_ctx *ctx,
     const struct wk_action_keys *row, const char *arn, const char *account,
-    const char *region)
+    const char *region, bool all_keys)
 {
 	struct wk_instance inst;
 	struct wk_tag *tags = NULL;
@@ -198,11 +203,22 @@ instance_keys(struct wk_store *st, struct wk_ctx *ctx,
 		if ((r = add_family(ctx, row, "ec2:ResourceTag/", tags[i].key,
 		    tags[i].value)) != 0 ||
 		    (r = add_family(ctx, row, "aws:ResourceTag/", tags[i].key,
-		    tags[i].value)) != 0)
+		    tags[i].value)) != 0 ||
+		    (all_keys && (r = add_listed(ctx, row, "aws:TagKeys",
+		    tags[i].key)) != 0))
 			goto out;
 out:
 	wk_store_free(tags);
 	return r;
+}
+
+/* DeleteTags without Tag.N deletes every tag of the resource. */
+static bool
+deletes_all_tags(const struct wk_action_keys *row,
+    const struct wk_params *params)
+{
+	return strcmp(row->action, "ec2:DeleteTags") == 0 &&
+	    (params == NULL || wk_params_get(params, "Tag.1.Key") == NULL);
 }
 
 /* dst := src without the keys override has, then override's keys. */
@@ -267,7 +283,7 @@ wk_authz_request_context(struct wk_store *st, const struct wk_authz_input *in,
 			goto out;
 		if (row->res == WK_RES_INSTANCE && account[0] != '\0' &&
 		    region[0] != '\0' && (r = instance_keys(st, ctx, row, res,
-		    account, region)) != 0)
+		    account, region, deletes_all_tags(row, in->params))) != 0)
 			goto out;
 		if (region[0] != '\0' &&
 		    (r = add_listed(ctx, row, "ec2:Region", region)) != 0)

@@ -4,9 +4,10 @@
 # false and ForAllValues true, so each standard AWS guardrail below did
 # nothing. Each attack is performed with the real aws CLI against a real
 # wicketd and agents, and must fail:
-#  (a) a user allowed ec2:CreateTags only for aws:TagKeys ["Name"] re-tags
-#      a prod instance Env=dev to escape a Deny on ec2:ResourceTag/Env=prod
-#      for root pushes, then pushes a key for root;
+#  (a) a user allowed ec2:CreateTags/DeleteTags only for aws:TagKeys
+#      ["Name"] re-tags a prod instance Env=dev (or deletes all its tags)
+#      to escape a Deny on ec2:ResourceTag/Env=prod for root pushes, then
+#      pushes a key for root;
 #  (b) a user allowed iam:TagUser only for aws:TagKeys ["nickname"] tags
 #      itself team=ops to gain an aws:PrincipalTag/team-gated push;
 #  (c) a Deny of iam:AttachUserPolicy on iam:PolicyARN *Admin*: the user
@@ -59,7 +60,8 @@ env_tag() {	# the Env tag of an instance, as the admin sees it
 
 log "(a) tagging limited by aws:TagKeys; Deny on ec2:ResourceTag/Env=prod for root"
 new_user tagger '{"Version": "2012-10-17", "Statement": [
- {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "arn:aws:ec2:*:*:instance/*",
+ {"Effect": "Allow", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+  "Resource": "arn:aws:ec2:*:*:instance/*",
   "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["Name"]}}},
  {"Effect": "Allow", "Action": "ec2-instance-connect:SendSSHPublicKey",
   "Resource": "arn:aws:ec2:*:*:instance/*"},
@@ -78,6 +80,9 @@ check "  ... and Env is still prod" test "$(env_tag "$prod")" = prod
 out=$(aws_as tagger ec2 create-tags --resources "$prod" \
     --tags Key=Name,Value=x Key=Env,Value=dev 2>&1) && rc=0 || rc=$?
 check "re-tagging Env=dev next to Name is refused" contains "$out" UnauthorizedOperation
+check "  ... and Env is still prod" test "$(env_tag "$prod")" = prod
+out=$(aws_as tagger ec2 delete-tags --resources "$prod" 2>&1) && rc=0 || rc=$?
+check "deleting every tag (no --tags) is refused" contains "$out" UnauthorizedOperation
 check "  ... and Env is still prod" test "$(env_tag "$prod")" = prod
 out=$(push tagger "$prod" root)
 check "the push as root to prod is refused" contains "$out" AuthException

@@ -239,6 +239,9 @@ static const struct spec specs[] = {
 	{ "ec2:DeleteTags", "DeleteTags", { INST_ARN },
 	    { "ResourceId.1", INST, "Tag.1.Key", "team" },
 	    { "aws:TagKeys", "team" }, NULL },
+	/* no tags named: every tag goes, so every key is in aws:TagKeys */
+	{ "ec2:DeleteTags", "DeleteTags", { INST_ARN },
+	    { "ResourceId.1", INST }, { NULL }, NULL },
 	{ "ec2:DescribeInstances", "DescribeInstances", { INST_ARN },
 	    { "InstanceId.1", INST }, { NULL }, NULL },
 	{ WK_EC2IC_ACTION, "SendSSHPublicKey", { INST_ARN }, { NULL },
@@ -525,6 +528,14 @@ test_guardrails_hold(void **state)
 		}
 		if (strcmp(s.action, "ec2:CreateTags") == 0) {
 			/* only the key Name may be tagged */
+			assert_int_equal(wk_store_user_policy_put(
+			    c.f->srv.store, "eve", "p", ALLOW_IF(
+			    "ForAllValues:StringEquals", "aws:TagKeys",
+			    "[\"Name\"]")), 0);
+			assert_true(run_real(&c, &s));
+		}
+		if (strcmp(s.action, "ec2:DeleteTags") == 0) {
+			/* only the key Name may be removed: not all tags */
 			assert_int_equal(wk_store_user_policy_put(
 			    c.f->srv.store, "eve", "p", ALLOW_IF(
 			    "ForAllValues:StringEquals", "aws:TagKeys",
