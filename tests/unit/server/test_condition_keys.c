@@ -347,6 +347,134 @@ cfx_teardown(struct cfx *c)
 	fx_teardown(&st);
 }
 
+/* ---- the builder ---- */
+
+static struct wk_ctx *
+build(struct cfx *c, const char *action, const char *res,
+    const struct wk_params *params, const struct wk_ctx *extra,
+    const struct wk_ctx *override, bool principal_only)
+{
+	struct wk_authz_principal pr;
+	struct wk_authz_input in;
+	struct wk_ctx *ctx = NULL;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.user = &c->eve.user;
+	pr.account_id = FX_ACCOUNT;
+	pr.region = "us-east-1";
+	pr.source_ip = "10.0.0.9";
+	pr.now = 1700000000;
+	pr.principal_only = principal_only;
+	memset(&in, 0, sizeof(in));
+	in.action = action;
+	in.resource = res;
+	in.principal = &pr;
+	in.account_id = FX_ACCOUNT;
+	in.region = "us-east-1";
+	in.params = params;
+	in.extra = extra;
+	in.override = override;
+	assert_int_equal(wk_authz_request_context(c->f->srv.store, &in, &ctx),
+	    0);
+	return ctx;
+}
+
+#define HAS_KEY(ctx, k, v) do {						\
+	const char *v_ = wk_ctx_get((ctx), (k), 0);			\
+	if (v_ == NULL || strcmp(v_, (v)) != 0)				\
+		fail_msg("%s: %s, not %s", (k), v_ != NULL ? v_ :	\
+		    "(absent)", (v));					\
+} while (0)
+#define NO_KEY(ctx, k) do {						\
+	if (wk_ctx_count((ctx), (k)) != 0)				\
+		fail_msg("%s present", (k));				\
+} while (0)
+
+static void
+test_builder(void **state)
+{
+	struct wk_param pv[4] = {
+		{ (char *)(uintptr_t)"Tags.member.1.Key",
+		    (char *)(uintptr_t)"team" },
+		{ (char *)(uintptr_t)"Tags.member.1.Value",
+		    (char *)(uintptr_t)"dev" },
+		{ (char *)(uintptr_t)"PolicyArn", (char *)(uintptr_t)P1 },
+	};
+	struct wk_params params = { pv, 3 };
+	struct wk_ctx *ctx, *extra, *ov;
+	struct cfx c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	cfx_setup(&c);
+	/* request tags and the target user's tags, both families */
+	ctx = build(&c, "iam:TagUser", BOB, &params, NULL, NULL, false);
+	HAS_KEY(ctx, "aws:TagKeys", "team");
+	HAS_KEY(ctx, "aws:RequestTag/team", "dev");
+	HAS_KEY(ctx, "aws:ResourceTag/team", "ops");
+	HAS_KEY(ctx, "iam:ResourceTag/team", "ops");
+	HAS_KEY(ctx, "aws:username", "eve");
+	HAS_KEY(ctx, "aws:PrincipalTag/dept", "eng");
+	HAS_KEY(ctx, "aws:SourceIp", "10.0.0.9");
+	NO_KEY(ctx, "iam:PolicyARN");	/* not in TagUser's row */
+	NO_KEY(ctx, "ec2:Region");
+	wk_ctx_free(ctx);
+	/* only what the row lists: GetUser takes no request tags */
+	ctx = build(&c, "iam:GetUser", BOB, &params, NULL, NULL, false);
+	NO_KEY(ctx, "aws:TagKeys");
+	NO_KEY(ctx, "aws:RequestTag/team");
+	HAS_KEY(ctx, "iam:ResourceTag/team", "ops");
+	wk_ctx_free(ctx);
+	/* groups carry no tags; the policy ARN is the request's */
+	ctx = build(&c, "iam:AttachGroupPolicy", G1, &params, NULL, NULL,
+	    false);
+	HAS_KEY(ctx, "iam:PolicyARN", P1);
+	NO_KEY(ctx, "aws:ResourceTag/team");
+	wk_ctx_free(ctx);
+	/* a user of another account, or under another path: no tags */
+	ctx = build(&c, "iam:GetUser", "arn:aws:iam::999999999999:user/bob",
+	    NULL, NULL, NULL, false);
+	NO_KEY(ctx, "aws:ResourceTag/team");
+	wk_ctx_free(ctx);
+	ctx = build(&c, "iam:GetUser", ARN "user/x/bob", NULL, NULL, NULL,
+	    false);
+	NO_KEY(ctx, "aws:ResourceTag/team");
+	wk_ctx_free(ctx);
+	/* an instance: its tags in both families, its id, the region */
+	ctx = build(&c, "ec2:CreateTags", INST_ARN, NULL, NULL, NULL, false);
+	HAS_KEY(ctx, "ec2:ResourceTag/Env", "prod");
+	HAS_KEY(ctx, "aws:ResourceTag/Env", "prod");
+	HAS_KEY(ctx, "ec2:InstanceID", INST);
+	HAS_KEY(ctx, "ec2:Region", "us-east-1");
+	wk_ctx_free(ctx);
+	/* DeleteTags naming no tag removes them all: all are TagKeys */
+	ctx = build(&c, "ec2:DeleteTags", INST_ARN, NULL, NULL, NULL, false);
+	assert_int_equal(wk_ctx_count(ctx, "aws:TagKeys"), 2);
+	wk_ctx_free(ctx);
+	/* the push: the handler's keys, the instance's tags */
+	assert_int_equal(wk_ctx_new(&extra), 0);
+	assert_int_equal(wk_ctx_add(extra, "ec2:osuser", "root"), 0);
+	ctx = build(&c, WK_EC2IC_ACTION, INST_ARN, NULL, extra, NULL, false);
+	HAS_KEY(ctx, "ec2:osuser", "root");
+	HAS_KEY(ctx, "ec2:ResourceTag/Env", "prod");
+	HAS_KEY(ctx, "aws:ResourceTag/Env", "prod");
+	wk_ctx_free(ctx);
+	wk_ctx_free(extra);
+	/* the simulators: the principal's own keys, ContextEntries replace */
+	assert_int_equal(wk_ctx_new(&ov), 0);
+	assert_int_equal(wk_ctx_add(ov, "AWS:ResourceTag/Env", "dev"), 0);
+	ctx = build(&c, WK_EC2IC_ACTION, INST_ARN, NULL, NULL, ov, true);
+	assert_int_equal(wk_ctx_count(ctx, "aws:ResourceTag/Env"), 1);
+	HAS_KEY(ctx, "aws:ResourceTag/Env", "dev");
+	HAS_KEY(ctx, "ec2:ResourceTag/Env", "prod");
+	HAS_KEY(ctx, "aws:username", "eve");
+	NO_KEY(ctx, "aws:SourceIp");
+	NO_KEY(ctx, "aws:CurrentTime");
+	wk_ctx_free(ctx);
+	wk_ctx_free(ov);
+	cfx_teardown(&c);
+}
+
 /* Runs the spec's operation as caller; true when it was refused by policy. */
 static bool
 run_real(struct cfx *c, const struct spec *s)
@@ -566,6 +694,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_covers_actions),
+		cmocka_unit_test(test_builder),
 		cmocka_unit_test(test_simulated_equals_enforced),
 		cmocka_unit_test(test_guardrails_hold),
 	};
