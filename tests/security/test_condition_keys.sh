@@ -81,6 +81,10 @@ out=$(aws_as tagger ec2 create-tags --resources "$prod" \
     --tags Key=Name,Value=x Key=Env,Value=dev 2>&1) && rc=0 || rc=$?
 check "re-tagging Env=dev next to Name is refused" contains "$out" UnauthorizedOperation
 check "  ... and Env is still prod" test "$(env_tag "$prod")" = prod
+out=$(aws_as tagger ec2 create-tags --resources "$prod" \
+    --tags Key=Name,Value=a Key=name,Value=b 2>&1) && rc=0 || rc=$?
+check "one key twice (two aws:RequestTag values) is refused" \
+    contains "$out" InvalidParameterValue
 out=$(aws_as tagger ec2 delete-tags --resources "$prod" 2>&1) && rc=0 || rc=$?
 check "deleting every tag (no --tags) is refused" contains "$out" UnauthorizedOperation
 check "  ... and Env is still prod" test "$(env_tag "$prod")" = prod
