@@ -98,6 +98,7 @@ request_keys(struct wk_ctx *ctx, const struct wk_action_keys *row,
 
 	if (params == NULL)
 		return 0;
+	/* (a family is listed when any key of it is: "x" stands for one) */
 	if ((wk_action_has_key(row, "aws:TagKeys") ||
 	    wk_action_has_key(row, "aws:RequestTag/x")) &&
 	    (r = request_tags(ctx, row, params,
