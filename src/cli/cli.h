@@ -32,6 +32,7 @@ struct wk_cli_cmd {
 extern const struct wk_cli_cmd wk_cli_cmd_ssh;		/* cmd_ssh.c */
 extern const struct wk_cli_cmd wk_cli_cmd_sftp;		/* cmd_ssh.c */
 extern const struct wk_cli_cmd wk_cli_cmd_audit;	/* cmd_audit.c */
+extern const struct wk_cli_cmd wk_cli_cmd_policy;	/* cmd_policy.c */
 
 /* ---- helpers (util.c) ---- */
 
@@ -150,5 +151,15 @@ int wk_known_hosts_format(const struct wk_cli_instance *in, unsigned port,
 int wk_ssh_build_argv(const struct wk_ssh_args *a,
     const struct wk_cli_instance *in, const char *key_path,
     const char *known_hosts_path, struct wk_argv *out);
+
+/* ---- wicket policy lint (cmd_policy.c) ---- */
+/*
+ * Parses doc as a policy document and appends one line per lint finding to
+ * out ("NAME: statement N: action A: key K: why"); *nfindings receives
+ * their number. WK_ERR_INVAL/TOOBIG (with a line on out) when doc is not
+ * a valid policy.
+ */
+int wk_cli_policy_lint(const char *name, struct wk_span doc,
+    struct wk_buf *out, size_t *nfindings);
 
 #endif

@@ -12,6 +12,7 @@ static const struct wk_cli_cmd *const commands[] = {
 	&wk_cli_cmd_ssh,
 	&wk_cli_cmd_sftp,
 	&wk_cli_cmd_audit,
+	&wk_cli_cmd_policy,
 	NULL,
 };
 
@@ -51,7 +52,8 @@ static const char main_usage_tail[] =
 "     export AWS_ENDPOINT_URL=https://wicket.example.com\n"
 "     wicket ssh ubuntu@i-0123456789abcdef0\n"
 "     wicket sftp ubuntu@i-0123456789abcdef0:/var/log\n"
-"     wicket audit --since 1h\n";
+"     wicket audit --since 1h\n"
+"     wicket policy lint policy.json\n";
 
 static void
 usage(FILE *f)

@@ -120,4 +120,67 @@ int wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 /* "allowed", "explicitDeny", "implicitDeny" */
 const char *wk_decision_name(enum wk_decision d);
 
+/*
+ * ---- actions and their condition keys (actions.c) ----
+ * One row per action wicketd authorizes: the condition keys AWS's Service
+ * Authorization Reference lists for it (its own and its resource type's)
+ * that wicketd supplies, those it lists but wicketd can never supply, and
+ * the kind of resource the action targets. Key lists are space-separated;
+ * an entry ending in '/' names a family ("aws:RequestTag/" covers
+ * aws:RequestTag/Env). The global aws:* keys apply to every action and are
+ * not repeated in rows.
+ */
+enum wk_res_kind {
+	WK_RES_NONE = 0,	/* "*" or a listing pattern */
+	WK_RES_USER,		/* arn:aws:iam::ACCOUNT:user/PATH/NAME */
+	WK_RES_GROUP,
+	WK_RES_POLICY,
+	WK_RES_INSTANCE,	/* arn:aws:ec2:REGION:ACCOUNT:instance/ID */
+};
+
+struct wk_action_keys {
+	const char *action;	/* "iam:AttachUserPolicy" */
+	const char *keys;	/* supplied when the request/resource has them */
+	const char *absent;	/* listed by AWS, never supplied by wicketd */
+	enum wk_res_kind res;
+};
+
+/* The table, terminated by a row whose action is NULL. */
+extern const struct wk_action_keys wk_action_keys_table[];
+/* The row of an action (ASCII case-insensitive), NULL when none. */
+const struct wk_action_keys *wk_action_keys_find(const char *action);
+/* Whether a row's supplied keys name key (families by prefix). */
+bool wk_action_has_key(const struct wk_action_keys *a, const char *key);
+/* Whether a space-separated key list names key. */
+bool wk_keylist_has(const char *list, const char *key);
+
+/* Ordered best first: the lint reports the best over a wildcard's actions. */
+enum wk_key_status {
+	WK_KEY_SUPPLIED = 0,	/* global, or in the action's row */
+	WK_KEY_GLOBAL_ABSENT,	/* a global key wicketd never has */
+	WK_KEY_NEVER_SUPPLIED,	/* AWS lists it; wicketd has no value */
+	WK_KEY_NOT_FOR_ACTION,	/* the action can never have it */
+};
+/* The status of key for the action of row a (NULL: globals only). */
+enum wk_key_status wk_condkey_status(const struct wk_action_keys *a,
+    const char *key);
+
+/* ---- the policy lint (lint.c) ---- */
+struct wk_lint_finding {
+	int statement;		/* index in the Statement array */
+	char action[128];	/* the Action entry, "NotAction" or "*" */
+	char key[257];		/* the condition key, lower case */
+	enum wk_key_status why;
+};
+/*
+ * Finds conditions on keys the statement's actions can never have: for
+ * each Action entry (wildcards expanded over the table; an entry naming no
+ * action wicketd serves is skipped), a key no named action has. Stores up
+ * to max findings in out; *n receives how many there are in all.
+ */
+int wk_policy_lint(const struct wk_policy *p, struct wk_lint_finding *out,
+    size_t max, size_t *n);
+/* One line on why a key cannot be present. */
+const char *wk_lint_why(enum wk_key_status s);
+
 #endif

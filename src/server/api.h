@@ -85,8 +85,12 @@ int wk_api_error(struct wk_api_resp *resp, unsigned status, const char *code,
  * Authorizes the caller for `action` on `resource` through the policy
  * engine, with the standard context keys (aws:username, aws:userid,
  * aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, aws:EpochTime,
- * aws:SecureTransport, aws:RequestedRegion, aws:PrincipalTag/...) plus
- * `extra` (may be NULL; e.g. ec2:osuser). On deny sets the protocol's
+ * aws:SecureTransport, aws:RequestedRegion, aws:PrincipalTag/...), the
+ * keys the action's row of the condition-key table lists, from the
+ * request's parameters and the resource (wk_authz_request_context in
+ * authz.h: aws:RequestTag/..., aws:TagKeys, iam:PolicyARN,
+ * aws:ResourceTag/..., ...), plus `extra` (may be NULL; e.g.
+ * ec2:osuser). On deny sets the protocol's
  * access-denied error (AccessDenied / UnauthorizedOperation / given code)
  * and returns WK_ERR_DENIED; `detail` (may be NULL) receives the decision.
  * deny_code NULL means the protocol's default.

@@ -221,16 +221,19 @@ wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
 		return r;
 	wk_time_iso8601(p->now, when);
 	snprintf(epoch, sizeof(epoch), "%lld", (long long)p->now);
-	if ((r = wk_ctx_add(ctx, "aws:CurrentTime", when)) != 0 ||
+	if (!p->principal_only &&
+	    ((r = wk_ctx_add(ctx, "aws:CurrentTime", when)) != 0 ||
 	    (r = wk_ctx_add(ctx, "aws:EpochTime", epoch)) != 0 ||
 	    (r = wk_ctx_add(ctx, "aws:SecureTransport", p->secure ? "true" :
-	    "false")) != 0 ||
-	    (r = wk_ctx_add(ctx, "aws:username", p->user->name)) != 0 ||
+	    "false")) != 0))
+		goto out;
+	if ((r = wk_ctx_add(ctx, "aws:username", p->user->name)) != 0 ||
 	    (r = wk_ctx_add(ctx, "aws:userid", p->user->id)) != 0 ||
 	    (r = wk_ctx_add(ctx, "aws:PrincipalArn", p->user->arn)) != 0 ||
 	    (r = wk_ctx_add(ctx, "aws:PrincipalType", "User")) != 0)
 		goto out;
-	if (p->source_ip != NULL && p->source_ip[0] != '\0' &&
+	if (!p->principal_only && p->source_ip != NULL &&
+	    p->source_ip[0] != '\0' &&
 	    (r = wk_ctx_add(ctx, "aws:SourceIp", p->source_ip)) != 0)
 		goto out;
 	if (p->account_id != NULL && p->account_id[0] != '\0' &&
@@ -303,6 +306,7 @@ wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
 	struct wk_server *srv = req->srv;
 	const struct wk_policy_ref *refs;
 	struct wk_authz_principal pr;
+	struct wk_authz_input in;
 	struct wk_decision_detail d;
 	struct wk_authz_request ar;
 	struct wk_ctx *ctx = NULL;
@@ -326,7 +330,15 @@ wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
 	pr.source_ip = req->source_ip;
 	pr.secure = req->secure;
 	pr.now = req->now != 0 ? req->now : wk_wall_now();
-	if ((r = wk_authz_context(srv->store, &pr, extra, NULL, 0, &ctx)) != 0)
+	memset(&in, 0, sizeof(in));
+	in.action = action;
+	in.resource = resource;
+	in.principal = &pr;
+	in.account_id = srv->account_id;
+	in.region = srv->region;
+	in.params = req->params;
+	in.extra = extra;
+	if ((r = wk_authz_request_context(srv->store, &in, &ctx)) != 0)
 		goto out;
 	ar.action = action;
 	ar.resource = resource;

@@ -45,6 +45,13 @@ struct wk_authz_principal {
 	const char *source_ip;
 	bool secure;
 	time_t now;
+	/*
+	 * Only the principal's own keys (aws:username, aws:userid,
+	 * aws:PrincipalArn/Account/Type/Tag, aws:RequestedRegion): the
+	 * simulators, whose request time, address and transport are the
+	 * caller's ContextEntries, not the simulating request's.
+	 */
+	bool principal_only;
 };
 
 /*
@@ -56,5 +63,39 @@ struct wk_authz_principal {
 int wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
     const struct wk_ctx *extra, const char *const *extra_keys,
     size_t nextra_keys, struct wk_ctx **out);
+
+/*
+ * The one builder of a request's context, used by every real call
+ * (wk_api_authorize) and by the simulators, so that both decide alike.
+ * From the action's row of the condition-key table (iam/policy.h):
+ *  - the principal's keys (wk_authz_context above), when principal is set;
+ *  - the request's keys read from its Query parameters: aws:RequestTag/K
+ *    and aws:TagKeys (Tags.member.N.Key/Value for IAM, Tag.N.Key/Value
+ *    for EC2, TagKeys.member.N for iam:UntagUser), iam:PolicyARN
+ *    (PolicyArn);
+ *  - the target resource's keys, when `resource` names a user or instance
+ *    of this account that exists: its tags as aws:ResourceTag/K and
+ *    iam:ResourceTag/K (users) or ec2:ResourceTag/K (instances), and
+ *    ec2:InstanceID; ec2:Region for EC2 actions; for ec2:DeleteTags
+ *    naming no tag (it deletes them all), the instance's tag keys as
+ *    aws:TagKeys;
+ *  - extra: keys the handler knows (ec2:osuser, wicket:SingleUse);
+ *  - override (the simulators' ContextEntries): each key given there
+ *    replaces the built key of the same name.
+ * Only keys the row lists are taken from parameters and resources.
+ */
+struct wk_params;
+struct wk_authz_input {
+	const char *action;
+	const char *resource;		/* ARN, or "*" */
+	const struct wk_authz_principal *principal;	/* NULL: none */
+	const char *account_id;
+	const char *region;
+	const struct wk_params *params;	/* NULL: none */
+	const struct wk_ctx *extra;	/* NULL: none */
+	const struct wk_ctx *override;	/* NULL: none */
+};
+int wk_authz_request_context(struct wk_store *st,
+    const struct wk_authz_input *in, struct wk_ctx **out);
 
 #endif

@@ -31,12 +31,9 @@ wk_ec2_instance_arn(const struct wk_server *srv, const char *id, char *out,
 }
 
 int
-wk_ec2_instance_ctx(const struct wk_tag *tags, size_t ntags,
-    const char *os_user, struct wk_ctx **out)
+wk_ec2_instance_ctx(const char *os_user, struct wk_ctx **out)
 {
 	struct wk_ctx *ctx = NULL;
-	char key[sizeof("ec2:ResourceTag/") + sizeof(tags[0].key)];
-	size_t i;
 	int r;
 
 	*out = NULL;
@@ -44,11 +41,6 @@ wk_ec2_instance_ctx(const struct wk_tag *tags, size_t ntags,
 		return r;
 	if (os_user != NULL && (r = wk_ctx_add(ctx, "ec2:osuser", os_user)) != 0)
 		goto out;
-	for (i = 0; i < ntags; i++) {
-		snprintf(key, sizeof(key), "ec2:ResourceTag/%s", tags[i].key);
-		if ((r = wk_ctx_add(ctx, key, tags[i].value)) != 0)
-			goto out;
-	}
 	*out = ctx;
 	ctx = NULL;
  out:
@@ -80,21 +72,21 @@ authorize_instance(const struct wk_api_req *req, struct wk_api_resp *resp,
     const struct wk_tag *tags, size_t ntags, bool quiet)
 {
 	struct wk_api_resp scratch;
-	struct wk_ctx *ctx = NULL;
 	char arn[256];
 	int r;
 
+	/* The instance's keys (its tags as ec2:ResourceTag/aws:ResourceTag)
+	 * come from the store, in wk_api_authorize's context builder. */
+	(void)tags;
+	(void)ntags;
 	memset(&scratch, 0, sizeof(scratch));
 	wk_buf_init(&scratch.xml, 0);
-	if ((r = wk_ec2_instance_arn(req->srv, id, arn, sizeof(arn))) != 0 ||
-	    (r = wk_ec2_instance_ctx(tags, ntags, NULL, &ctx)) != 0)
-		goto out;
-	r = wk_api_authorize(req, quiet ? &scratch : resp, action, arn, ctx,
+	if ((r = wk_ec2_instance_arn(req->srv, id, arn, sizeof(arn))) != 0)
+		return r;
+	r = wk_api_authorize(req, quiet ? &scratch : resp, action, arn, NULL,
 	    deny_code, NULL);
 	if (quiet && r != 0 && r != WK_ERR_DENIED)
 		*resp = scratch;	/* an internal failure is not a denial */
- out:
-	wk_ctx_free(ctx);
 	return r;
 }
 

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -75,6 +76,17 @@ read_args(const struct wk_api_req *req, struct wk_api_resp *resp,
 		if (v != NULL && strlen(v) >= sizeof(a->tags[0].value))
 			return wk_api_error(resp, 400, "InvalidParameterValue",
 			    "Tag values must be at most 256 characters");
+		/*
+		 * One key twice would give aws:RequestTag/KEY two values, and
+		 * a policy allowing one of them would let the other through;
+		 * condition keys compare case-insensitively, so "Env" and
+		 * "env" are one key there: refuse both.
+		 */
+		for (size_t j = 0; j < a->ntags; j++)
+			if (strcasecmp(a->tags[j].key, k) == 0)
+				return wk_api_error(resp, 400,
+				    "InvalidParameterValue", "Tag key '%.128s' "
+				    "is given more than once", k);
 		if (v == NULL && need_value)
 			v = "";		/* CreateTags: an empty value */
 		memcpy(a->tags[a->ntags].key, k, strlen(k) + 1);

@@ -55,11 +55,11 @@ struct wk_instance_view {
 int wk_ec2_instance_arn(const struct wk_server *srv, const char *id,
     char *out, size_t outsz);
 /*
- * The condition keys of an instance: ec2:ResourceTag/K for every tag, plus
- * ec2:osuser when os_user is not NULL. *out is freed by the caller.
+ * The push request's own condition keys: ec2:osuser when os_user is not
+ * NULL. The instance's keys (ec2:ResourceTag/K, aws:ResourceTag/K) are
+ * added by wk_api_authorize from the store. *out is freed by the caller.
  */
-int wk_ec2_instance_ctx(const struct wk_tag *tags, size_t ntags,
-    const char *os_user, struct wk_ctx **out);
+int wk_ec2_instance_ctx(const char *os_user, struct wk_ctx **out);
 
 #define WK_DESCRIBE_MAX_IDS 1000
 /*

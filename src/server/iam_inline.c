@@ -36,7 +36,8 @@ put_policy(const struct wk_api_req *req, struct wk_api_resp *resp, bool group)
 	snprintf(msg, sizeof(msg), "Maximum policy size of %d bytes exceeded "
 	    "for %s %s", group ? WK_POLICY_MAX_INLINE_GROUP :
 	    WK_POLICY_MAX_INLINE_USER, group ? "group" : "user", name);
-	if ((r = wk_iam_check_policy_doc(resp, doc, group ?
+	if ((r = wk_iam_check_policy_doc(req, resp, group ?
+	    "iam:PutGroupPolicy" : "iam:PutUserPolicy", doc, group ?
 	    WK_POLICY_MAX_INLINE_GROUP : WK_POLICY_MAX_INLINE_USER,
 	    msg)) != 0)
 		return r;

@@ -126,9 +126,13 @@ int wk_iam_policy_authz(const struct wk_api_req *req, struct wk_api_resp *resp,
 /*
  * Validates a policy document with the policy engine: syntax and grammar
  * -> MalformedPolicyDocument 400; over max_chars -> LimitExceeded 409
- * with toobig_msg. max_chars 0 = managed policy limit.
+ * with toobig_msg. max_chars 0 = managed policy limit. A valid document
+ * with conditions on keys its actions can never have is accepted (as IAM
+ * does), and each finding of the policy lint is logged as a warning
+ * naming `action` (the call writing the policy).
  */
-int wk_iam_check_policy_doc(struct wk_api_resp *resp, const char *doc,
+int wk_iam_check_policy_doc(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *action, const char *doc,
     size_t max_chars, const char *toobig_msg);
 
 /*

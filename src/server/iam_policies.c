@@ -39,8 +39,9 @@ create_policy(const struct wk_api_req *req, struct wk_api_resp *resp)
 	if ((r = wk_api_authorize(req, resp, "iam:CreatePolicy", p.arn, NULL,
 	    NULL, NULL)) != 0)
 		return r;
-	if ((r = wk_iam_check_policy_doc(resp, doc, WK_POLICY_MAX_MANAGED,
-	    "Cannot exceed quota for PolicySize: 6144")) != 0)
+	if ((r = wk_iam_check_policy_doc(req, resp, "iam:CreatePolicy", doc,
+	    WK_POLICY_MAX_MANAGED, "Cannot exceed quota for PolicySize: "
+	    "6144")) != 0)
 		return r;
 	if ((r = wk_random_aws_id("ANPA", 17, p.id, sizeof(p.id))) != 0)
 		return r;

@@ -69,7 +69,8 @@ create_policy_version(const struct wk_api_req *req, struct wk_api_resp *resp)
 	    (r = load(req, resp, "iam:CreatePolicyVersion", &arn, NULL,
 	    &p)) != 0)
 		return r;
-	if ((r = wk_iam_check_policy_doc(resp, doc, WK_POLICY_MAX_MANAGED,
+	if ((r = wk_iam_check_policy_doc(req, resp,
+	    "iam:CreatePolicyVersion", doc, WK_POLICY_MAX_MANAGED,
 	    "Cannot exceed quota for PolicySize: 6144")) != 0)
 		return r;
 	memset(version, 0, sizeof(version));

@@ -1,7 +1,13 @@
 /*
  * iam_simulate.c - SimulatePrincipalPolicy and SimulateCustomPolicy: the
- * policy engine's decision for each action x resource, with the context
- * entries given, in IAM's EvaluationResults shape.
+ * policy engine's decision for each action x resource, in IAM's
+ * EvaluationResults shape. The context of each pair is built by the same
+ * function as a real call's (wk_authz_request_context): the simulated
+ * user's own keys (SimulatePrincipalPolicy), the resource's keys when the
+ * ARN names a user or instance that exists (its tags), and the caller's
+ * ContextEntries, which replace built keys of the same name and supply
+ * the request's own (aws:RequestTag/..., iam:PolicyARN, ec2:osuser,
+ * aws:SourceIp, aws:CurrentTime...).
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -12,6 +18,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
+#include "server/authz.h"
 #include "server/iam_int.h"
 
 #define SIM_DOC_MAX 131072	/* documents here were validated on write */
@@ -24,7 +31,9 @@ struct sim {
 	char **sources;		/* owned copies of the refs' sources */
 	const char **texts;	/* the documents (borrowed) */
 	size_t n, cap;
-	struct wk_ctx *ctx;
+	struct wk_ctx *ctx;	/* ContextEntries */
+	struct wk_user user;	/* the simulated principal, when have_user */
+	bool have_user;
 	const char **actions;
 	size_t nactions;
 	const char **resources;
@@ -323,7 +332,7 @@ action_listed(json_t *v, const char *action)
 
 /* Adds the condition keys of statement `st` absent from the context. */
 static void
-statement_missing(const struct sim *s, json_t *st, const char *action,
+statement_missing(const struct wk_ctx *ctx, json_t *st, const char *action,
     const char **keys, size_t *n)
 {
 	json_t *cond, *v, *op, *val;
@@ -342,7 +351,7 @@ statement_missing(const struct sim *s, json_t *st, const char *action,
 		if (!json_is_object(op))
 			continue;
 		json_object_foreach(op, key, val) {
-			if (wk_ctx_get(s->ctx, key, 0) != NULL)
+			if (wk_ctx_get(ctx, key, 0) != NULL)
 				continue;
 			for (i = 0; i < *n; i++)
 				if (strcasecmp(keys[i], key) == 0)
@@ -358,7 +367,8 @@ statement_missing(const struct sim *s, json_t *st, const char *action,
  * name the action which the request's context does not supply.
  */
 static int
-xml_missing(const struct sim *s, struct wk_buf *b, const char *action)
+xml_missing(const struct sim *s, const struct wk_ctx *ctx, struct wk_buf *b,
+    const char *action)
 {
 	const char *keys[SIM_MISSING_MAX];
 	json_t *sts, *st;
@@ -370,12 +380,12 @@ xml_missing(const struct sim *s, struct wk_buf *b, const char *action)
 			continue;
 		sts = json_object_get(s->json[i], "Statement");
 		if (json_is_object(sts))
-			statement_missing(s, sts, action, keys, &n);
+			statement_missing(ctx, sts, action, keys, &n);
 		else
 			json_array_foreach(sts, j, st)
 				if (json_is_object(st))
-					statement_missing(s, st, action, keys,
-					    &n);
+					statement_missing(ctx, st, action,
+					    keys, &n);
 	}
 	if ((r = wk_xml_open(b, "MissingContextValues")) != 0)
 		return r;
@@ -385,10 +395,34 @@ xml_missing(const struct sim *s, struct wk_buf *b, const char *action)
 	return wk_xml_close(b, "MissingContextValues");
 }
 
+/* The context of one action x resource pair, as the real call builds it. */
+static int
+sim_ctx(const struct wk_api_req *req, const struct sim *s, const char *action,
+    const char *resource, struct wk_ctx **out)
+{
+	struct wk_authz_principal pr;
+	struct wk_authz_input in;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.user = &s->user;
+	pr.account_id = req->srv->account_id;
+	pr.region = req->srv->region;
+	pr.principal_only = true;
+	memset(&in, 0, sizeof(in));
+	in.action = action;
+	in.resource = resource;
+	in.principal = s->have_user ? &pr : NULL;
+	in.account_id = req->srv->account_id;
+	in.region = req->srv->region;
+	in.override = s->ctx;
+	return wk_authz_request_context(req->srv->store, &in, out);
+}
+
 static int
 sim_run(const struct wk_api_req *req, struct wk_api_resp *resp,
     struct sim *s)
 {
+	struct wk_ctx *ctx = NULL;
 	struct wk_iam_page pg;
 	struct wk_decision_detail d;
 	struct wk_authz_request ar;
@@ -413,29 +447,35 @@ sim_run(const struct wk_api_req *req, struct wk_api_resp *resp,
 	for (i = pg.start; i < pg.end; i++) {
 		ar.action = s->actions[i / s->nresources];
 		ar.resource = s->resources[i % s->nresources];
-		ar.ctx = s->ctx;
+		wk_ctx_free(ctx);
+		ctx = NULL;
+		if ((r = sim_ctx(req, s, ar.action, ar.resource, &ctx)) != 0)
+			goto out;
+		ar.ctx = ctx;
 		memset(&d, 0, sizeof(d));
-		if ((r = wk_policy_evaluate(s->refs, s->n, &ar, &d)) != 0)
-			return r;
-		if ((r = wk_xml_open(b, "member")) != 0 ||
+		if ((r = wk_policy_evaluate(s->refs, s->n, &ar, &d)) != 0 ||
+		    (r = wk_xml_open(b, "member")) != 0 ||
 		    (r = wk_xml_text(b, "EvalActionName", ar.action)) != 0 ||
 		    (r = wk_xml_text(b, "EvalResourceName",
 		    ar.resource)) != 0 ||
 		    (r = wk_xml_text(b, "EvalDecision",
 		    wk_decision_name(d.decision))) != 0 ||
 		    (r = wk_xml_open(b, "MatchedStatements")) != 0)
-			return r;
+			goto out;
 		if (d.source != NULL &&
 		    (r = matched(s, b, d.source, d.statement)) != 0)
-			return r;
+			goto out;
 		if ((r = wk_xml_close(b, "MatchedStatements")) != 0 ||
-		    (r = xml_missing(s, b, ar.action)) != 0 ||
+		    (r = xml_missing(s, ctx, b, ar.action)) != 0 ||
 		    (r = wk_xml_close(b, "member")) != 0)
-			return r;
+			goto out;
 	}
 	if ((r = wk_xml_close(b, "EvaluationResults")) != 0)
-		return r;
-	return wk_iam_page_write(b, pg.truncated, pg.next);
+		goto out;
+	r = wk_iam_page_write(b, pg.truncated, pg.next);
+out:
+	wk_ctx_free(ctx);
+	return r;
 }
 
 /* The user name from arn:aws:iam::ACCOUNT:user/PATH/NAME, or NULL. */
@@ -462,7 +502,6 @@ simulate_principal_policy(const struct wk_api_req *req,
 		WK_IAM_PAT_ANY, true
 	};
 	struct sim s;
-	struct wk_user u;
 	const char *arn, *name;
 	size_t i;
 	int r;
@@ -479,15 +518,16 @@ simulate_principal_policy(const struct wk_api_req *req,
 	if ((r = wk_api_authorize(req, resp, "iam:SimulatePrincipalPolicy",
 	    arn, NULL, NULL, NULL)) != 0)
 		goto out;
-	if ((r = wk_store_user_get(req->srv->store, name, &u)) != 0 ||
-	    strcmp(u.arn, arn) != 0) {
+	if ((r = wk_store_user_get(req->srv->store, name, &s.user)) != 0 ||
+	    strcmp(s.user.arn, arn) != 0) {
 		r = wk_api_error(resp, 404, "NoSuchEntity",
 		    "The user with name %s cannot be found.", name);
 		goto out;
 	}
+	s.have_user = true;
 	if ((r = sim_common(req, resp, &s)) != 0 ||
-	    (r = wk_store_effective_policies(req->srv->store, u.name, &s.eff,
-	    &s.neff)) != 0)
+	    (r = wk_store_effective_policies(req->srv->store, s.user.name,
+	    &s.eff, &s.neff)) != 0)
 		goto out;
 	for (i = 0; i < s.neff; i++)
 		if ((r = sim_add(&s, resp, s.eff[i].document != NULL ?

@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "server/iam_int.h"
 
 #define VALUE_ECHO_MAX 256	/* bytes of a bad value echoed in a message */
@@ -501,8 +502,53 @@ wk_iam_policy_authz(const struct wk_api_req *req, struct wk_api_resp *resp,
 	return 0;
 }
 
+/* Copies s with anything but printable ASCII other than '"' as '?'. */
+static void
+log_safe(char *out, size_t outsz, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < outsz; i++)
+		out[i] = (s[i] > ' ' && s[i] < 0x7f && s[i] != '"') ? s[i] :
+		    '?';
+	out[i] = '\0';
+}
+
+#define LINT_LOG_MAX 16		/* warning lines per document */
+
+/*
+ * IAM accepts a condition on a key the action can never have, and so do
+ * we; but the operator hears of it (IAM Access Analyzer's checks): one
+ * warning line per finding, at most LINT_LOG_MAX, then a count.
+ */
+static void
+lint_log(const struct wk_api_req *req, const char *action,
+    const struct wk_policy *pol)
+{
+	struct wk_lint_finding f[LINT_LOG_MAX];
+	char key[260], pact[132];
+	size_t n = 0, i;
+
+	if (wk_policy_lint(pol, f, LINT_LOG_MAX, &n) != 0 || n == 0)
+		return;
+	for (i = 0; i < n && i < LINT_LOG_MAX; i++) {
+		log_safe(key, sizeof(key), f[i].key);
+		log_safe(pact, sizeof(pact), f[i].action);
+		wk_log(WK_LOG_WARN, "policy_lint", "request_id=%s caller=%s "
+		    "action=%s statement=%d policy_action=%s key=%s "
+		    "why=\"%s\"", req->request_id != NULL ? req->request_id :
+		    "-", req->caller != NULL ? req->caller->user.arn : "-",
+		    action, f[i].statement, pact, key, wk_lint_why(f[i].why));
+	}
+	if (n > LINT_LOG_MAX)
+		wk_log(WK_LOG_WARN, "policy_lint", "request_id=%s action=%s "
+		    "findings=%zu (first %d logged)", req->request_id != NULL ?
+		    req->request_id : "-", action, n, LINT_LOG_MAX);
+}
+
 int
-wk_iam_check_policy_doc(struct wk_api_resp *resp, const char *doc,
+wk_iam_check_policy_doc(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *action, const char *doc,
     size_t max_chars, const char *toobig_msg)
 {
 	struct wk_policy *pol = NULL;
@@ -512,6 +558,8 @@ wk_iam_check_policy_doc(struct wk_api_resp *resp, const char *doc,
 	err[0] = '\0';
 	r = wk_policy_parse(wk_span_from_cstr(doc), max_chars, &pol, err,
 	    sizeof(err));
+	if (r == 0)
+		lint_log(req, action, pol);
 	wk_policy_free(pol);
 	if (r == WK_ERR_TOOBIG)
 		return wk_api_error(resp, 409, "LimitExceeded", "%s",

@@ -151,9 +151,7 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
     struct wk_push_result *res, struct wk_buf *rec_text, time_t *expires)
 {
 	struct wk_instance inst;
-	struct wk_tag *tags = NULL;
 	struct wk_ctx *ctx = NULL;
-	size_t ntags = 0;
 	const char *why = NULL;
 	char arn[256];
 	unsigned ttl;
@@ -182,14 +180,9 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 		r = wk_push_service_error(resp, r);
 		goto out;
 	}
-	if ((r = wk_store_instance_tags_list(req->srv->store, inst.id, &tags,
-	    &ntags)) != 0) {
-		r = wk_push_service_error(resp, r);
-		goto out;
-	}
 	if ((r = wk_ec2_instance_arn(req->srv, inst.id, arn,
 	    sizeof(arn))) != 0 ||
-	    (r = wk_ec2_instance_ctx(tags, ntags, a->os_user, &ctx)) != 0 ||
+	    (r = wk_ec2_instance_ctx(a->os_user, &ctx)) != 0 ||
 	    (r = wk_ctx_add(ctx, "wicket:SingleUse",
 	    push_single_use(req, a) ? "true" : "false")) != 0) {
 		r = wk_push_service_error(resp, r);
@@ -223,7 +216,6 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 		memset(&inst, 0, sizeof(inst));
 	}
 	wk_ctx_free(ctx);
-	wk_store_free(tags);
 	wk_instance_cleanup(&inst);
 	return r;
 }
