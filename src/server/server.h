@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "crypto/signkey.h"
+#include "server/agent_addr.h"
 #include "store/store.h"
 
 struct wk_agent_hub;	/* agent_hub.h: connected agents, pending records */
@@ -25,6 +26,8 @@ struct wk_server_config {
 	unsigned agent_offline_seconds;	/* unseen this long = offline, 70 */
 	size_t max_connections;		/* 60000 */
 	bool single_use;		/* every key record single-use (#Once=1) */
+	/* --agent-address-allow: addresses any host may register */
+	struct wk_addr_allow agent_address_allow;
 };
 
 struct wk_server {
