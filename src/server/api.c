@@ -464,8 +464,11 @@ scope_and_decode(struct wk_server *srv, const struct wk_http_request *req,
 
 	if (*proto != WK_PROTO_JSON) {
 		*proto = query_proto(info->service, &known);
-		/* The region first: it needs nothing parsed. */
-		if (wk_auth_check_scope(info, srv->region, any, &aerr) != 0)
+		/* The region first: it needs nothing parsed (the scope's own
+		 * service, when it is one served here, decides whether the
+		 * global endpoints' us-east-1 is taken too). */
+		if (wk_auth_check_scope(info, srv->region, known ? own : any,
+		    &aerr) != 0)
 			goto refuse;
 		if ((r = parse_query(req, resp, params)) != 0)
 			return r;

@@ -86,6 +86,39 @@ check "aws CLI: SignatureDoesNotMatch" contains "$out" "SignatureDoesNotMatch"
 out=$(aws_as admin sts get-caller-identity)
 check "aws CLI in wicketd's region still works" contains "$out" "user/admin"
 
+# A wicketd in another region: the aws CLI signs IAM and STS for --region
+# when given --endpoint-url (as for every service); AWS's global IAM/STS
+# endpoints sign for us-east-1, which is taken for those two only.
+EU_PORT=$(free_port)
+wicketd_init "$T/eu" --account-id "$ACCOUNT" --region eu-west-1 >/dev/null
+eu_key=$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$T/eu/credentials")
+eu_secret=$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$T/eu/credentials")
+"$WK_BIN/wicketd" serve --data "$T/eu" --listen "127.0.0.1:$EU_PORT" >>"$T/wicketd-eu.log" 2>&1 &
+PIDS+=("$!")
+wait_tcp 127.0.0.1 "$EU_PORT"
+eu() {	# eu ARGS...: the aws CLI against the eu-west-1 wicketd
+	AWS_ACCESS_KEY_ID="$eu_key" AWS_SECRET_ACCESS_KEY="$eu_secret" \
+	    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	    AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1 \
+	    "$AWS" --endpoint-url "http://127.0.0.1:$EU_PORT" --output json "$@"
+}
+eusend() {
+	AWS_ACCESS_KEY_ID="$eu_key" AWS_SECRET_ACCESS_KEY="$eu_secret" \
+	    "$PY" "$SEND" "http://127.0.0.1:$EU_PORT" "$@"
+}
+out=$(eu --region eu-west-1 iam list-users 2>&1) && rc=0 || rc=$?
+check "eu-west-1 wicketd: aws iam --region eu-west-1 works" test "$rc" -eq 0
+out=$(eu --region eu-west-1 sts get-caller-identity 2>&1) && rc=0 || rc=$?
+check "eu-west-1 wicketd: aws sts --region eu-west-1 works" test "$rc" -eq 0
+out=$(eu --region us-east-1 iam list-users 2>&1) && rc=0 || rc=$?
+check "eu-west-1 wicketd: IAM signed for us-east-1 (global) works" test "$rc" -eq 0
+out=$(eu --region us-east-1 ec2 describe-instances 2>&1) && rc=0 || rc=$?
+check "eu-west-1 wicketd: EC2 signed for us-east-1 is refused" test "$rc" -ne 0
+check "...with AWS's region message" contains "$out" "not 'us-east-1'"
+out=$(eusend --service iam --region us-east-1 --body 'Action=GetCallerIdentity&Version=2011-06-15')
+check "eu-west-1 wicketd: an STS call signed iam/us-east-1 is scoped to 'sts'" \
+    contains "$out" "correct service: &apos;sts&apos;"
+
 log "3. registering someone else's address"
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" </dev/null
 enroll() {	# enroll NAME TOKEN [ARGS...]
