@@ -5,7 +5,9 @@
  * Address: when --address is not given, the agent sends "" and wicketd
  * records the source address of the enroll request (docs/protocols.md).
  * That is the address the host reached wicketd from, which is what clients
- * on the same network reach it at; behind NAT pass --address.
+ * on the same network reach it at; behind NAT pass --address, which
+ * wicketd accepts only inside what the operator allows (the join token's
+ * --address-allow, or wicketd serve --agent-address-allow).
  */
 #include "agent/agent.h"
 
@@ -47,7 +49,12 @@ static const char enroll_usage[] =
 "                    read from the environment variable WICKET_JOIN_TOKEN\n"
 "  --state DIR       the state directory (e.g. /var/lib/wicket)\n"
 "  --address ADDR    the address clients connect to; default: the source\n"
-"                    address wicketd sees (pass it when behind NAT)\n"
+"                    address wicketd sees (pass it when behind NAT).\n"
+"                    wicketd refuses (AddressNotAllowed) any other\n"
+"                    address the operator did not allow: `wicketd token\n"
+"                    create --address-allow CIDR` or `wicketd serve\n"
+"                    --agent-address-allow CIDR`. A name is resolved by\n"
+"                    wicketd, which records the address it checked\n"
 "  --ssh-port PORT   sshd's port (default 22)\n"
 "  --hostname NAME   default: this host's name\n"
 "  --host-key FILE   an sshd host public key (repeatable; default\n"

@@ -137,6 +137,22 @@ signed_headers_has(struct wk_span sh, const char *name)
 	return false;
 }
 
+const char *
+wk_sigv4_first_unsigned(const struct wk_sigv4_request *req,
+    struct wk_span signed_headers, const char *const *names)
+{
+	for (size_t k = 0; names[k] != NULL; k++) {
+		struct wk_span n = wk_span_from_cstr(names[k]);
+		bool present = false;
+
+		for (size_t i = 0; i < req->nheaders && !present; i++)
+			present = span_case_eq(req->headers[i].name, n);
+		if (present && !signed_headers_has(signed_headers, names[k]))
+			return names[k];
+	}
+	return NULL;
+}
+
 /* Appends a header value trimmed, with inner whitespace runs as one ' '. */
 static int
 append_trimmed(struct wk_buf *out, struct wk_span v)

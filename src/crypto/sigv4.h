@@ -80,6 +80,16 @@ int wk_sigv4_verify(const struct wk_sigv4_request *req,
     time_t now);
 
 /*
+ * Of `names` (lower case, NULL-terminated), the first header present in
+ * req (any case) that signed_headers does not list, or NULL when every one
+ * present is signed. A header that selects behaviour (X-Amz-Target,
+ * Content-Type, ...) must be signed, or a captured request can be replayed
+ * with it changed: wk_sigv4_verify only covers what SignedHeaders lists.
+ */
+const char *wk_sigv4_first_unsigned(const struct wk_sigv4_request *req,
+    struct wk_span signed_headers, const char *const *names);
+
+/*
  * Signs a request for a client. Computes X-Amz-Date from `now`, signs the
  * headers given in req (which must include Host) plus x-amz-date and,
  * if session_token is non-NULL, x-amz-security-token. Writes the values the

@@ -15,8 +15,10 @@
 #include "common/rand.h"
 #include "common/time.h"
 #include "crypto/sshkey.h"
+#include "server/agent_addr.h"
 #include "server/agent_hub.h"
 #include "server/agent_hub_int.h"
+#include "server/audit.h"
 #include "server/server.h"
 
 #define AUTH_SCHEME "Wicket-Agent "
@@ -331,25 +333,56 @@ wk_agent_reg_parse(struct wk_span body, bool with_token,
 
 /* ---- handlers ---- */
 
+/* address: what wk_agent_addr_check approved. */
 static void
 fill_instance(struct wk_instance *in, const struct wk_agent_reg *reg,
-    const struct wk_http_request *req)
+    const char *address)
 {
-	size_t n;
-
 	memcpy(in->hostname, reg->hostname, sizeof(in->hostname));
-	if (reg->address[0] != '\0')
-		memcpy(in->address, reg->address, sizeof(in->address));
-	else {
-		n = req->source_ip != NULL ? strlen(req->source_ip) : 0;
-		if (n >= sizeof(in->address))
-			n = 0;
-		if (n > 0)
-			memcpy(in->address, req->source_ip, n);
-		in->address[n] = '\0';
-	}
+	snprintf(in->address, sizeof(in->address), "%s", address);
 	in->ssh_port = reg->ssh_port;
 	in->host_keys = (char *)reg->host_keys.p;	/* borrowed */
+}
+
+/*
+ * Refuses an address the host may not register: logged, audited (the
+ * refusal of a host holding a token or a credential is worth keeping),
+ * and answered with why. An unaudited refusal becomes InternalError.
+ */
+static void
+refuse_address(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req, const char *action,
+    const char *instance_id, const char *address, int r, const char *why)
+{
+	const char *code = r == WK_ERR_DENIED ? "AddressNotAllowed" :
+	    "InvalidAddress";
+	struct wk_audit_info info;
+	struct wk_api_req areq;
+	char rid[37];
+
+	if (wk_random_uuid(rid) != 0)
+		snprintf(rid, sizeof(rid), "-");
+	memset(&areq, 0, sizeof(areq));
+	areq.srv = srv;
+	areq.request_id = rid;
+	areq.source_ip = req->source_ip;
+	areq.secure = req->secure;
+	areq.now = wk_wall_now();
+	areq.via = "agent";
+	memset(&info, 0, sizeof(info));
+	info.action = action;
+	info.instance_id = instance_id;
+	info.error_code = code;
+	wk_log_auth(WK_LOG_WARN, "agent_address", "outcome=deny action=%s "
+	    "instance=%s address=%s source_ip=%s reason=%s", action,
+	    instance_id != NULL ? instance_id : "-",
+	    address[0] != '\0' ? address : "-",
+	    req->source_ip != NULL ? req->source_ip : "-", code);
+	if (wk_audit_write(&areq, &info) != 0) {
+		wk_agent_error(c, 500, "InternalError", "audit failure");
+		return;
+	}
+	wk_agent_error(c, 403, code, why);
 }
 
 void
@@ -359,8 +392,11 @@ wk_agent_enroll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	struct wk_agent_reg reg;
 	struct wk_instance in;
 	struct wk_buf secret_hex;
+	struct wk_addr_allow token_allow;
+	struct wk_addr_request areq;
 	uint8_t secret[WK_AGENT_SECRET_LEN];
-	char token_hash[65];
+	char token_hash[65], allow_text[WK_STORE_TOKEN_ALLOW_MAX + 1];
+	char address[WK_ADDR_TEXT_MAX], awhy[512];
 	const char *why = NULL;
 	json_t *reply = NULL;
 	time_t now = wk_wall_now();
@@ -381,8 +417,36 @@ wk_agent_enroll_handle(struct wk_server *srv, struct wk_http_conn *c,
 		wk_agent_error(c, 500, "InternalError", "hash failed");
 		goto out;
 	}
-	/* the body is valid: only now spend the token */
-	r = wk_store_token_consume(srv->store, token_hash, now);
+	/*
+	 * The address is checked against the token's allow-list before the
+	 * token is spent: a refused host can retry with a right --address.
+	 */
+	r = wk_store_token_allow(srv->store, token_hash, now, allow_text,
+	    sizeof(allow_text));
+	if (r == 0) {
+		memset(&token_allow, 0, sizeof(token_allow));
+		if (allow_text[0] != '\0' && wk_addr_allow_parse(allow_text,
+		    &token_allow, awhy, sizeof(awhy)) != 0) {
+			wk_log(WK_LOG_ERROR, "agent_enroll", "error=\"bad "
+			    "address_allow stored with a token: %s\"", awhy);
+			wk_agent_error(c, 500, "InternalError",
+			    "store failure");
+			goto out;
+		}
+		memset(&areq, 0, sizeof(areq));
+		areq.address = reg.address;
+		areq.source_ip = req->source_ip;
+		areq.server = &srv->cfg.agent_address_allow;
+		areq.token = &token_allow;
+		if ((r = wk_agent_addr_check(&areq, address, sizeof(address),
+		    awhy, sizeof(awhy))) != 0) {
+			refuse_address(srv, c, req, "wicket-agent:Enroll",
+			    NULL, reg.address, r, awhy);
+			goto out;
+		}
+		/* the body and the address are valid: only now spend it */
+		r = wk_store_token_consume(srv->store, token_hash, now);
+	}
 	if (r == WK_ERR_NOTFOUND || r == WK_ERR_EXPIRED) {
 		wk_log_auth(WK_LOG_WARN, "agent_enroll",
 		    "outcome=deny reason=%s source_ip=%s",
@@ -403,7 +467,7 @@ wk_agent_enroll_handle(struct wk_server *srv, struct wk_http_conn *c,
 		wk_agent_error(c, 500, "InternalError", wk_strerror(r));
 		goto out;
 	}
-	fill_instance(&in, &reg, req);
+	fill_instance(&in, &reg, address);
 	in.create_date = now;
 	in.last_seen = now;
 	if ((r = wk_store_instance_create(srv->store, &in)) != 0) {
@@ -419,8 +483,9 @@ wk_agent_enroll_handle(struct wk_server *srv, struct wk_http_conn *c,
 		goto out;
 	}
 	wk_log_auth(WK_LOG_INFO, "agent_enroll",
-	    "outcome=allow instance=%s hostname=%s source_ip=%s", in.id,
-	    in.hostname, req->source_ip != NULL ? req->source_ip : "");
+	    "outcome=allow instance=%s hostname=%s address=%s port=%d "
+	    "source_ip=%s", in.id, in.hostname, in.address, in.ssh_port,
+	    req->source_ip != NULL ? req->source_ip : "");
 	wk_agent_json(c, reply);
  out:
 	json_decref(reply);
@@ -436,9 +501,12 @@ wk_agent_update_handle(struct wk_server *srv, struct wk_http_conn *c,
 {
 	struct wk_agent_reg reg;
 	struct wk_instance in;
+	struct wk_addr_request areq;
 	const char *why = NULL;
 	json_t *reply = NULL;
 	char *saved_keys;
+	char address[WK_ADDR_TEXT_MAX], current[sizeof(in.address)];
+	char awhy[512];
 	int r;
 
 	wk_agent_reg_init(&reg);
@@ -455,8 +523,22 @@ wk_agent_update_handle(struct wk_server *srv, struct wk_http_conn *c,
 			wk_agent_error(c, 400, "InvalidRequest", why);
 		goto out;
 	}
+	/* A re-registration goes through the same check; the address
+	 * approved before (maybe by its join token) stays allowed. */
+	snprintf(current, sizeof(current), "%s", in.address);
+	memset(&areq, 0, sizeof(areq));
+	areq.address = reg.address;
+	areq.source_ip = req->source_ip;
+	areq.current = current;
+	areq.server = &srv->cfg.agent_address_allow;
+	if ((r = wk_agent_addr_check(&areq, address, sizeof(address), awhy,
+	    sizeof(awhy))) != 0) {
+		refuse_address(srv, c, req, "wicket-agent:Update", in.id,
+		    reg.address, r, awhy);
+		goto out;
+	}
 	saved_keys = in.host_keys;
-	fill_instance(&in, &reg, req);
+	fill_instance(&in, &reg, address);
 	r = wk_store_instance_update(srv->store, &in);
 	in.host_keys = saved_keys;
 	if (r != 0) {

@@ -246,6 +246,52 @@ query_proto(const char *service, bool *known)
 	return WK_PROTO_QUERY_IAM;
 }
 
+/*
+ * The SigV4 signing names of what a request asks for: a JSON operation's
+ * by its X-Amz-Target prefix, a Query action's by its API Version (each
+ * Query API has its own). NULL when unknown: the request is then refused
+ * as an unknown operation, after the region is checked.
+ */
+static const char *const svc_ec2ic[] = { "ec2-instance-connect", NULL };
+/* wicket's own operations: `wicket` signs them for ec2, whose instances
+ * they describe; "wicket" (their IAM prefix) is taken too. */
+static const char *const svc_wicket[] = { "ec2", "wicket", NULL };
+static const char *const svc_iam[] = { "iam", NULL };
+static const char *const svc_sts[] = { "sts", NULL };
+static const char *const svc_ec2[] = { "ec2", NULL };
+
+static const char *const *
+json_services(struct wk_span target)
+{
+	if (wk_span_starts_with(target, "AWSEC2InstanceConnectService."))
+		return svc_ec2ic;
+	if (wk_span_starts_with(target, "WicketService."))
+		return svc_wicket;
+	return NULL;
+}
+
+/* The Query protocol and signing name for an API Version; false if none. */
+static bool
+version_proto(const char *version, enum wk_protocol *proto,
+    const char *const **services)
+{
+	if (version == NULL)
+		return false;
+	if (strcmp(version, VERSION_IAM) == 0) {
+		*proto = WK_PROTO_QUERY_IAM;
+		*services = svc_iam;
+	} else if (strcmp(version, VERSION_STS) == 0) {
+		*proto = WK_PROTO_QUERY_STS;
+		*services = svc_sts;
+	} else if (strcmp(version, VERSION_EC2) == 0) {
+		*proto = WK_PROTO_QUERY_EC2;
+		*services = svc_ec2;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 /* Finds the JSON action named by X-Amz-Target and decodes the body. */
 static int
 decode_json(const struct wk_http_request *req, struct wk_span target,
@@ -296,18 +342,37 @@ decode_json(const struct wk_http_request *req, struct wk_span target,
 	return 0;
 }
 
-/* Finds the Query action and decodes the form body into params. */
+/* Decodes the Query form body (or the query string) into params. */
+static int
+parse_query(const struct wk_http_request *req, struct wk_api_resp *resp,
+    struct wk_params *params)
+{
+	struct wk_span ct = wk_http_header(req, "Content-Type");
+	struct wk_span src = req->body;
+	char why[64];
+
+	if (src.len == 0)
+		src = req->query;
+	else if (ct.p == NULL || !wk_span_starts_with(ct,
+	    "application/x-www-form-urlencoded"))
+		return wk_api_error(resp, 400, "MalformedQueryString",
+		    "Content-Type must be "
+		    "application/x-www-form-urlencoded.");
+	if (wk_params_parse(src, WK_PARAMS_MAX_COUNT, params, why,
+	    sizeof(why)) != 0)
+		return wk_api_error(resp, 400, "MalformedQueryString",
+		    "The query string is malformed: %s.", why);
+	return 0;
+}
+
+/* Finds the Query action in params (parsed by parse_query). */
 static int
 decode_query(const struct wk_http_request *req, enum wk_protocol proto,
     struct wk_api_resp *resp, const struct wk_api_action **act,
-    struct wk_params *params, char *action_name, size_t action_sz)
+    const struct wk_params *params, char *action_name, size_t action_sz)
 {
 	const struct wk_api_action *const *table;
-	struct wk_span ct = wk_http_header(req, "Content-Type");
-	struct wk_span src = req->body;
 	const char *version, *want, *action;
-	char why[64];
-	int r;
 
 	switch (proto) {
 	case WK_PROTO_QUERY_STS:
@@ -323,17 +388,6 @@ decode_query(const struct wk_http_request *req, enum wk_protocol proto,
 		want = VERSION_IAM;
 		break;
 	}
-	if (src.len == 0)
-		src = req->query;
-	else if (ct.p == NULL || !wk_span_starts_with(ct,
-	    "application/x-www-form-urlencoded"))
-		return wk_api_error(resp, 400, "MalformedQueryString",
-		    "Content-Type must be "
-		    "application/x-www-form-urlencoded.");
-	if ((r = wk_params_parse(src, WK_PARAMS_MAX_COUNT, params, why,
-	    sizeof(why))) != 0)
-		return wk_api_error(resp, 400, "MalformedQueryString",
-		    "The query string is malformed: %s.", why);
 	if ((action = wk_params_get(params, "Action")) == NULL)
 		return wk_api_error(resp, 400, "MissingAction",
 		    "The request is missing an action or a required "
@@ -388,6 +442,58 @@ audit_early_refusal(const struct wk_api_req *areq, struct wk_span target,
 	return wk_audit_write(areq, &info);
 }
 
+/*
+ * For an authenticated request: checks the credential scope (wicketd's
+ * region; the signing name of the API asked for, known from X-Amz-Target
+ * or the Query Version), then finds the action and decodes the body.
+ * Sets the reply's protocol, and an error in its shape on refusal.
+ */
+static int
+scope_and_decode(struct wk_server *srv, const struct wk_http_request *req,
+    struct wk_span target, const struct wk_auth_info *info,
+    enum wk_protocol *proto, struct wk_api_resp *resp,
+    const struct wk_api_action **act, json_t **json,
+    struct wk_params *params, char *action_name, size_t action_sz)
+{
+	static const char *const any[] = { NULL };
+	const char *const own[] = { info->service, NULL };
+	const char *const *services = NULL;
+	struct wk_auth_error aerr;
+	bool known;
+	int r;
+
+	if (*proto != WK_PROTO_JSON) {
+		*proto = query_proto(info->service, &known);
+		/* The region first: it needs nothing parsed (the scope's own
+		 * service, when it is one served here, decides whether the
+		 * global endpoints' us-east-1 is taken too). */
+		if (wk_auth_check_scope(info, srv->region, known ? own : any,
+		    &aerr) != 0)
+			goto refuse;
+		if ((r = parse_query(req, resp, params)) != 0)
+			return r;
+		if (!version_proto(wk_params_get(params, "Version"), proto,
+		    &services))
+			services = known ? own : svc_iam;
+	} else {
+		services = json_services(target);
+	}
+	if (wk_auth_check_scope(info, srv->region, services != NULL ?
+	    services : any, &aerr) != 0)
+		goto refuse;
+	if (*proto == WK_PROTO_JSON)
+		return decode_json(req, target, resp, act, json, action_name,
+		    action_sz);
+	return decode_query(req, *proto, resp, act, params, action_name,
+	    action_sz);
+ refuse:
+	wk_log_auth(WK_LOG_INFO, "auth", "outcome=bad_scope service=%s "
+	    "region=%s source_ip=%s", info->service, info->region,
+	    req->source_ip != NULL ? req->source_ip : "-");
+	return wk_api_error(resp, aerr.status, *proto == WK_PROTO_JSON ?
+	    aerr.json_code : aerr.code, "%s", aerr.message);
+}
+
 void
 wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
@@ -436,22 +542,8 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 		goto reply;
 	}
 	authed = true;
-	if (proto == WK_PROTO_JSON) {
-		r = decode_json(req, target, &resp, &act, &json, action_name,
-		    sizeof(action_name));
-	} else {
-		bool known;
-
-		proto = query_proto(info.service, &known);
-		if (!known) {
-			r = wk_api_error(&resp, 400, "InvalidAction",
-			    "The service %.31s is not served here.",
-			    info.service);
-		} else {
-			r = decode_query(req, proto, &resp, &act, &params,
-			    action_name, sizeof(action_name));
-		}
-	}
+	r = scope_and_decode(srv, req, target, &info, &proto, &resp, &act,
+	    &json, &params, action_name, sizeof(action_name));
 	memset(&areq, 0, sizeof(areq));
 	areq.srv = srv;
 	areq.caller = &caller;

@@ -33,6 +33,26 @@ static const char msg_mismatch[] = "The request signature we calculated "
     "Access Key and signing method. Consult the service documentation for "
     "details.";
 
+static const char msg_no_date[] = "Authorization header requires existence "
+    "of either a 'X-Amz-Date' or a 'Date' header.";
+
+/*
+ * Headers that decide what a request does or when it was made. Each one
+ * sent must be listed in SignedHeaders (Host always): verification covers
+ * only what is listed, so an unsigned X-Amz-Target or Content-Type could
+ * be changed on a captured request and replayed as another action. The
+ * aws CLI and the SDKs sign all of them. AWS's wording for Host, applied
+ * to the others alike.
+ */
+static const char *const must_sign[] = {
+	"host", "x-amz-date", "content-type", "x-amz-target",
+	"x-amz-security-token", NULL,
+};
+static const char *const must_sign_display[] = {
+	"Host", "X-Amz-Date", "Content-Type", "X-Amz-Target",
+	"X-Amz-Security-Token",
+};
+
 static int
 fail(struct wk_auth_error *err, unsigned status, const char *code,
     const char *json_code, const char *msg)
@@ -96,6 +116,95 @@ wk_auth_peek_service(const struct wk_http_request *req, char *out,
 		return;
 	if (a.service.len < outsz)
 		span_copy(a.service, out, outsz);
+}
+
+static bool
+signed_has(struct wk_span sh, const char *name)
+{
+	struct wk_span item, rest = sh;
+	bool more;
+
+	do {
+		more = wk_span_split(rest, ';', &item, &rest);
+		if (wk_span_eq_cstr(item, name))
+			return true;
+	} while (more);
+	return false;
+}
+
+/* AWS's refusal when a header in must_sign was sent but not signed. */
+static int
+check_signed_headers(const struct wk_http_request *req,
+    const struct wk_sigv4_request *sreq, const struct wk_sigv4_auth *a,
+    struct wk_auth_error *err)
+{
+	const char *missing = NULL;
+
+	if (!signed_has(a->signed_headers, "host"))
+		missing = "host";
+	else
+		missing = wk_sigv4_first_unsigned(sreq, a->signed_headers,
+		    must_sign);
+	if (missing != NULL) {
+		for (size_t i = 0; must_sign[i] != NULL; i++) {
+			if (strcmp(must_sign[i], missing) != 0)
+				continue;
+			fail(err, 400, "IncompleteSignature",
+			    "IncompleteSignatureException", "");
+			snprintf(err->message, sizeof(err->message), "'%s' "
+			    "must be a 'SignedHeader' in the AWS "
+			    "Authorization.", must_sign_display[i]);
+			break;
+		}
+		wk_log_auth(WK_LOG_INFO, "auth", "outcome=unsigned_header "
+		    "header=%s source_ip=%s", missing,
+		    req->source_ip != NULL ? req->source_ip : "-");
+		return WK_ERR_AUTH;
+	}
+	if (wk_http_header(req, "X-Amz-Date").p == NULL &&
+	    wk_http_header(req, "Date").p == NULL)
+		return fail(err, 400, "IncompleteSignature",
+		    "IncompleteSignatureException", msg_no_date);
+	return 0;
+}
+
+int
+wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
+    const char *const *services, struct wk_auth_error *err)
+{
+	bool global = false, ok = false;
+
+	memset(err, 0, sizeof(*err));
+	for (size_t i = 0; services[i] != NULL; i++) {
+		if (strcmp(info->service, services[i]) == 0)
+			ok = true;
+		if (strcmp(services[i], "iam") == 0 ||
+		    strcmp(services[i], "sts") == 0)
+			global = true;
+	}
+	if (!ok && services[0] != NULL) {
+		fail(err, 403, "SignatureDoesNotMatch",
+		    "InvalidSignatureException", "");
+		snprintf(err->message, sizeof(err->message), "Credential "
+		    "should be scoped to correct service: '%s'.", services[0]);
+		return WK_ERR_AUTH;
+	}
+	/*
+	 * The aws CLI and the SDKs sign for the region they are configured
+	 * with when given an endpoint URL, for IAM and STS too. IAM's and
+	 * STS's global endpoints sign for us-east-1 whatever that region is,
+	 * so a client resolving them the AWS way is accepted as well.
+	 */
+	if (strcmp(info->region, region) != 0 && !(global &&
+	    strcmp(info->region, WK_AUTH_GLOBAL_REGION) == 0)) {
+		fail(err, 403, "SignatureDoesNotMatch",
+		    "InvalidSignatureException", "");
+		snprintf(err->message, sizeof(err->message), "Credential "
+		    "should be scoped to a valid region, not '%s'.",
+		    info->region);
+		return WK_ERR_AUTH;
+	}
+	return 0;
 }
 
 static void
@@ -184,6 +293,16 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 		    "UnrecognizedClientException", msg_bad_key);
 	span_copy(a.access_key_id, akid, sizeof(akid));
 
+	memset(&sreq, 0, sizeof(sreq));
+	sreq.method = wk_span_from_cstr(req->method);
+	sreq.path = req->path;
+	sreq.query = req->query;
+	sreq.headers = req->headers;
+	sreq.nheaders = req->nheaders;
+	sreq.body = req->body;
+	if ((r = check_signed_headers(req, &sreq, &a, err)) != 0)
+		return r;
+
 	r = wk_store_key_get(st, akid, &key);
 	if (r == WK_ERR_NOTFOUND || (r == 0 && !key.active)) {
 		wk_log_auth(WK_LOG_INFO, "auth", "outcome=unknown_key "
@@ -198,13 +317,6 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 		goto out;
 	}
 
-	memset(&sreq, 0, sizeof(sreq));
-	sreq.method = wk_span_from_cstr(req->method);
-	sreq.path = req->path;
-	sreq.query = req->query;
-	sreq.headers = req->headers;
-	sreq.nheaders = req->nheaders;
-	sreq.body = req->body;
 	r = wk_sigv4_verify(&sreq, &a, wk_span_from_cstr(key.secret), now);
 	wk_explicit_bzero(key.secret, sizeof(key.secret));
 	switch (r) {

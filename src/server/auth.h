@@ -2,6 +2,8 @@
  * auth.h - SigV4 authentication of an API request against the store.
  *
  * wk_auth_request checks the Authorization header (header form only),
+ * refuses a request whose Host, X-Amz-Date, Content-Type, X-Amz-Target or
+ * X-Amz-Security-Token is sent but not signed (IncompleteSignature),
  * looks the access key up (decrypted secret, wiped after use), verifies the
  * signature and loads the key's user. On failure it fills `err` with the
  * status, the AWS error code for the Query protocols and for JSON 1.1, and
@@ -40,6 +42,21 @@ struct wk_auth_error {
 int wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
     time_t now, struct wk_caller *caller, struct wk_auth_info *info,
     struct wk_auth_error *err);
+
+/* The region IAM's and STS's global endpoints sign for. */
+#define WK_AUTH_GLOBAL_REGION "us-east-1"
+
+/*
+ * Checks the credential scope of an authenticated request (info) against
+ * what the endpoint serves: `region` (wicketd's) and `services`, the
+ * signing names of the action asked for (NULL-terminated, the first named
+ * in the message; empty: only the region is checked). IAM and STS also take WK_AUTH_GLOBAL_REGION. Returns 0,
+ * or WK_ERR_AUTH with err filled with AWS's SignatureDoesNotMatch /
+ * InvalidSignatureException: "Credential should be scoped to correct
+ * service: 'iam'." or "... to a valid region, not 'xx-nowhere-9'.".
+ */
+int wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
+    const char *const *services, struct wk_auth_error *err);
 
 /*
  * Best effort: the service named in the request's credential scope, for

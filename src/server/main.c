@@ -146,6 +146,13 @@ static const char serve_help[] =
 "      --web-dir DIR       the console's web assets (default: $WICKET_WEB_DIR,\n"
 "                          else web/ next to wicketd, else\n"
 "                          /usr/share/wicket/web)\n"
+"      --agent-address-allow CIDR[,CIDR...]\n"
+"                          addresses any host may register for clients and\n"
+"                          the console to connect to (repeatable). A host\n"
+"                          may always register the address it enrolls or\n"
+"                          updates from, and one its join token allows\n"
+"                          (`wicketd token create --address-allow`);\n"
+"                          anything else is refused and audited\n"
 "      --single-use        every pushed key is single-use: the first login\n"
 "                          with it consumes it (hosts need pam_wicket; see\n"
 "                          `wicket-agent sshd-config`). Without it, a push\n"
@@ -155,15 +162,24 @@ static const char serve_help[] =
 
 static const char token_help[] =
 "Usage: wicketd token create --data DIR [--ttl SECONDS]\n"
+"           [--address-allow CIDR[,CIDR...]]...\n"
 "\n"
 "Creates a one-time join token for `wicket-agent enroll` and prints it.\n"
 "Only its SHA-256 is stored; the token cannot be shown again. It is\n"
 "single-use and expires after --ttl seconds. Works while `wicketd serve`\n"
 "runs.\n"
 "\n"
+"The host enrolling with it may register (for clients and the console to\n"
+"connect to) the address it enrolls from, an address inside `wicketd\n"
+"serve --agent-address-allow`, or one inside this token's --address-allow.\n"
+"\n"
 "Options:\n"
 "  -d, --data DIR      the data directory made by `wicketd init`\n"
 "  -t, --ttl SECONDS   validity (default 3600, 60..604800)\n"
+"  -a, --address-allow CIDR[,CIDR...]\n"
+"                      addresses this token's host may also register,\n"
+"                      e.g. 10.0.5.7/32 when it enrolls through NAT\n"
+"                      (repeatable, at most 64 CIDRs)\n"
 "  -h, --help          show this help\n";
 
 static const char signing_help[] =
@@ -294,13 +310,16 @@ cmd_token(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "address-allow", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL;
 	unsigned ttl = 3600;
 	struct wk_store *st = NULL;
+	struct wk_addr_allow allow;
 	char token[WK_JOIN_TOKEN_LEN + 1], why[1400];
+	char allow_text[WK_STORE_TOKEN_ALLOW_MAX + 1];
 	int ch, r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
@@ -313,13 +332,20 @@ cmd_token(int argc, char **argv)
 		    argv[1]);
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "d:t:h", opts, NULL)) != -1) {
+	memset(&allow, 0, sizeof(allow));
+	while ((ch = getopt_long(argc, argv, "d:t:a:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': data = optarg; break;
 		case 't':
 			if (parse_uint(optarg, 60, 604800, &ttl) != 0)
 				return usage_error("token", "--ttl must be "
 				    "60..604800 seconds, not '%s'", optarg);
+			break;
+		case 'a':
+			if (wk_addr_allow_parse(optarg, &allow, why,
+			    sizeof(why)) != 0)
+				return usage_error("token", "--address-allow: "
+				    "%s", why);
 			break;
 		case 'h': fputs(token_help, stdout); return 0;
 		default: return usage_error("token", "bad option");
@@ -330,12 +356,16 @@ cmd_token(int argc, char **argv)
 		    argv[optind]);
 	if (data == NULL)
 		return usage_error("token", "--data DIR is required");
+	if (wk_addr_allow_format(&allow, allow_text, sizeof(allow_text)) != 0)
+		return usage_error("token", "--address-allow: the list is too "
+		    "long");
 	why[0] = '\0';
 	if (wk_data_open_store(data, &st, why, sizeof(why)) != 0) {
 		fprintf(stderr, "wicketd token: %s\n", why);
 		return 1;
 	}
-	r = wk_token_create(st, ttl, wk_wall_now(), token, sizeof(token));
+	r = wk_token_create(st, ttl, wk_wall_now(), allow_text, token,
+	    sizeof(token));
 	wk_store_close(st);
 	if (r != 0) {
 		fprintf(stderr, "wicketd token: cannot create a token: %s\n",
@@ -456,6 +486,7 @@ cmd_serve(int argc, char **argv)
 		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "web-dir", required_argument, NULL, 'w' },
 		{ "single-use", no_argument, NULL, 'O' },
+		{ "agent-address-allow", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -469,6 +500,8 @@ cmd_serve(int argc, char **argv)
 	sigset_t mask;
 	char why[1400];
 	int ch, r, level = WK_LOG_INFO, rc = 1;
+
+	memset(&srv, 0, sizeof(srv));
 
 	while ((ch = getopt_long(argc, argv, "d:l:t:L:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -520,6 +553,13 @@ cmd_serve(int argc, char **argv)
 				    optarg);
 			break;
 		case 'O': single_use = true; break;
+		case 'A':
+			if (wk_addr_allow_parse(optarg,
+			    &srv.cfg.agent_address_allow, why,
+			    sizeof(why)) != 0)
+				return usage_error("serve",
+				    "--agent-address-allow: %s", why);
+			break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
 		}
@@ -530,7 +570,6 @@ cmd_serve(int argc, char **argv)
 	if (data == NULL || listen == NULL)
 		return usage_error("serve", "--data DIR and --listen ADDR:PORT "
 		    "are required");
-	memset(&srv, 0, sizeof(srv));
 	if (strlen(data) >= sizeof(srv.cfg.data_dir) ||
 	    strlen(listen) >= sizeof(srv.cfg.listen))
 		return usage_error("serve", "argument too long");

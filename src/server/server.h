@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "crypto/signkey.h"
+#include "server/agent_addr.h"
 #include "store/store.h"
 
 struct wk_agent_hub;	/* agent_hub.h: connected agents, pending records */
@@ -29,6 +30,8 @@ struct wk_server_config {
 	uint64_t body_timeout_ms;	/* headers in -> body in */
 	unsigned max_connections_per_ip;	/* per IPv4 address / IPv6 /64 */
 	bool single_use;		/* every key record single-use (#Once=1) */
+	/* --agent-address-allow: addresses any host may register */
+	struct wk_addr_allow agent_address_allow;
 };
 
 struct wk_server {

@@ -34,7 +34,7 @@ wk_sha256_hex(const char *s, char out[static 65])
 
 int
 wk_token_create(struct wk_store *st, unsigned ttl_seconds, time_t now,
-    char *out, size_t outsz)
+    const char *address_allow, char *out, size_t outsz)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -58,8 +58,8 @@ wk_token_create(struct wk_store *st, unsigned ttl_seconds, time_t now,
 	}
 	token[WK_JOIN_TOKEN_LEN] = '\0';
 	if ((r = wk_sha256_hex(token, hash)) != 0 ||
-	    (r = wk_store_token_create(st, hash, now +
-	    (time_t)ttl_seconds)) != 0)
+	    (r = wk_store_token_create(st, hash, now + (time_t)ttl_seconds,
+	    address_allow != NULL ? address_allow : "")) != 0)
 		goto out;
 	memcpy(out, token, sizeof(token));
  out:

@@ -532,9 +532,17 @@ wk_store_instance_tags_list(struct wk_store *st, const char *id,
 
 int
 wk_store_token_create(struct wk_store *st, const char *token_hash_hex,
-    time_t expires)
+    time_t expires, const char *address_allow)
 {
-	WK_STORE_CALL(st, token_create, token_hash_hex, expires);
+	WK_STORE_CALL(st, token_create, token_hash_hex, expires,
+	    address_allow != NULL ? address_allow : "");
+}
+
+int
+wk_store_token_allow(struct wk_store *st, const char *token_hash_hex,
+    time_t now, char *out, size_t outsz)
+{
+	WK_STORE_CALL(st, token_allow, token_hash_hex, now, out, outsz);
 }
 
 int

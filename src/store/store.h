@@ -266,8 +266,18 @@ void wk_instance_cleanup(struct wk_instance *in);
 void wk_instance_list_free(struct wk_instance *in, size_t n);
 
 /* ---- enrollment tokens (stored as a hash only) ---- */
+/* Longest address allow-list kept with a token ("CIDR,CIDR..."). */
+#define WK_STORE_TOKEN_ALLOW_MAX 1024
+/* address_allow: the CIDRs the enrolling host may register ("" for none). */
 int wk_store_token_create(struct wk_store *st, const char *token_hash_hex,
-    time_t expires);
+    time_t expires, const char *address_allow);
+/*
+ * The address allow-list of an unused token, into out (outsz bytes,
+ * WK_STORE_TOKEN_ALLOW_MAX + 1 is enough), without using it up.
+ * NOTFOUND if unknown or used; EXPIRED if late.
+ */
+int wk_store_token_allow(struct wk_store *st, const char *token_hash_hex,
+    time_t now, char *out, size_t outsz);
 /* Atomically marks it used. NOTFOUND if unknown or used; EXPIRED if late. */
 int wk_store_token_consume(struct wk_store *st, const char *token_hash_hex,
     time_t now);

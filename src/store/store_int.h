@@ -147,8 +147,11 @@ struct wk_store_ops {
 	int (*instance_tags_list)(struct wk_store *, const char *,
 	    struct wk_tag **, size_t *);
 
-	int (*token_create)(struct wk_store *, const char *, time_t);
+	int (*token_create)(struct wk_store *, const char *, time_t,
+	    const char *);
 	int (*token_consume)(struct wk_store *, const char *, time_t);
+	int (*token_allow)(struct wk_store *, const char *, time_t, char *,
+	    size_t);
 
 	int (*audit_append)(struct wk_store *, struct wk_audit_event *, size_t);
 	int (*audit_query)(struct wk_store *, const struct wk_audit_filter *,

@@ -158,10 +158,12 @@ CFG
 	wait_tcp "$addr" "$port"
 }
 
-# agent_enroll NAME ADDR PORT HOSTKEY: prints the instance id
+# agent_enroll NAME ADDR PORT HOSTKEY: prints the instance id. The agent
+# connects from 127.0.0.1 and registers ADDR: its token allows ADDR, as an
+# operator's token for a host behind NAT would.
 agent_enroll() {
 	local name=$1 addr=$2 port=$3 hostkey=$4 token
-	token=$("$WK_BIN/wicketd" token create --data "$DATA")
+	token=$("$WK_BIN/wicketd" token create --data "$DATA" --address-allow "$addr")
 	"$HOST_BIN/wicket-agent" enroll --server "$ENDPOINT" --token "$token" \
 	    --state "$T/agent-$name" --address "$addr" --ssh-port "$port" \
 	    --host-key "$hostkey"

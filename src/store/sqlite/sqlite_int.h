@@ -16,7 +16,7 @@
 
 #define WK_SQ_CACHE_SLOTS	512
 #define WK_SQ_BUSY_TIMEOUT_MS	5000
-#define WK_SQ_SCHEMA_VERSION	1
+#define WK_SQ_SCHEMA_VERSION	2
 
 struct wk_sq_cache_ent {
 	const char *sql;	/* key: address of static text */
@@ -260,8 +260,9 @@ int wk_sq_instance_touch(struct wk_store *, const char *, time_t);
 int wk_sq_instance_delete(struct wk_store *, const char *);
 
 /* sqlite_tokens.c */
-int wk_sq_token_create(struct wk_store *, const char *, time_t);
+int wk_sq_token_create(struct wk_store *, const char *, time_t, const char *);
 int wk_sq_token_consume(struct wk_store *, const char *, time_t);
+int wk_sq_token_allow(struct wk_store *, const char *, time_t, char *, size_t);
 
 /* sqlite_audit.c */
 int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t);

@@ -85,6 +85,7 @@ static const struct wk_store_ops sqlite_ops = {
 	.instance_tags_list = wk_sq_instance_tags_list,
 	.token_create = wk_sq_token_create,
 	.token_consume = wk_sq_token_consume,
+	.token_allow = wk_sq_token_allow,
 	.audit_append = wk_sq_audit_append,
 	.audit_query = wk_sq_audit_query,
 };

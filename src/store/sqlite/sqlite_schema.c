@@ -159,8 +159,13 @@ static const char MIGRATION_1[] =
 "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 "  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
 
+/* A join token may name the addresses its host may register. */
+static const char MIGRATION_2[] =
+"ALTER TABLE tokens ADD COLUMN address_allow TEXT NOT NULL DEFAULT '';";
+
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
+	{ 2, MIGRATION_2 },
 };
 const size_t wk_sq_nmigrations =
     sizeof(wk_sq_migrations) / sizeof(wk_sq_migrations[0]);

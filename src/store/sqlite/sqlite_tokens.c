@@ -5,24 +5,65 @@
  */
 #include "common/err.h"
 #include "store/sqlite/sqlite_int.h"
+#include "store/store.h"
 
 #define TOKEN_HASH_MAX 128
 
 static const char SQL_TOKEN_INSERT[] =
-    "INSERT INTO tokens (hash, expires, used) VALUES (?1, ?2, 0)";
+    "INSERT INTO tokens (hash, expires, used, address_allow)"
+    " VALUES (?1, ?2, 0, ?3)";
 
 int
 wk_sq_token_create(struct wk_store *st, const char *token_hash_hex,
-    time_t expires)
+    time_t expires, const char *address_allow)
 {
 	int r;
 
-	if ((r = wk_store_check_str(token_hash_hex, TOKEN_HASH_MAX)) != 0)
+	if ((r = wk_store_check_str(token_hash_hex, TOKEN_HASH_MAX)) != 0 ||
+	    (r = wk_store_check_str(address_allow,
+	    WK_STORE_TOKEN_ALLOW_MAX)) != 0)
 		return r;
 	if (token_hash_hex[0] == '\0')
 		return WK_ERR_INVAL;
 	return wk_sq_run(wk_sq(st), "token_create", SQL_TOKEN_INSERT, NULL,
-	    "ti", token_hash_hex, (int64_t)expires);
+	    "tit", token_hash_hex, (int64_t)expires, address_allow);
+}
+
+static const char SQL_TOKEN_ALLOW[] =
+    "SELECT address_allow, expires >= ?2 FROM tokens"
+    " WHERE hash = ?1 AND used = 0";
+
+int
+wk_sq_token_allow(struct wk_store *st, const char *token_hash_hex,
+    time_t now, char *out, size_t outsz)
+{
+	struct wk_sqlite *s = wk_sq(st);
+	sqlite3_stmt *stmt = NULL;
+	int r;
+
+	if (outsz == 0)
+		return WK_ERR_INVAL;
+	out[0] = '\0';
+	if ((r = wk_store_check_str(token_hash_hex, TOKEN_HASH_MAX)) != 0)
+		return r == WK_ERR_TOOBIG ? WK_ERR_NOTFOUND : r;
+	if ((r = wk_sq_prepare(s, SQL_TOKEN_ALLOW, &stmt)) != 0 ||
+	    (r = wk_sq_bind(s, stmt, "ti", token_hash_hex,
+	    (int64_t)now)) != 0)
+		goto out;
+	if ((r = wk_sq_step(s, stmt, "token_allow")) < 0)
+		goto out;
+	if (r == 0) {
+		r = WK_ERR_NOTFOUND;
+		goto out;
+	}
+	if (sqlite3_column_int64(stmt, 1) == 0) {
+		r = WK_ERR_EXPIRED;
+		goto out;
+	}
+	r = wk_sq_col_copy(s, stmt, 0, out, outsz);
+ out:
+	wk_sq_done(stmt);
+	return r;
 }
 
 static const char SQL_TOKEN_CONSUME[] =

@@ -33,7 +33,7 @@ struct fx {
 
 /* A signed request: headers, the Authorization value and the date. */
 struct signed_req {
-	struct wk_sigv4_header h[8];
+	struct wk_sigv4_header h[10];
 	size_t nh;
 	struct wk_buf authz;
 	char amz_date[17];
@@ -93,9 +93,14 @@ teardown(void **state)
 	return 0;
 }
 
+/*
+ * Signs Host, Content-Type and X-Amz-Target (the first `nsigned` of them)
+ * for service/region.
+ */
 static void
-sign(struct signed_req *s, const char *akid, const char *secret,
-    const char *service, time_t when, const char *body)
+sign_ex(struct signed_req *s, const char *akid, const char *secret,
+    const char *service, const char *region, time_t when, const char *body,
+    size_t nsigned)
 {
 	struct wk_sigv4_request sr;
 
@@ -106,7 +111,9 @@ sign(struct signed_req *s, const char *akid, const char *secret,
 	s->h[1].name = WK_SPAN_LIT("Content-Type");
 	s->h[1].value = WK_SPAN_LIT("application/x-www-form-urlencoded; "
 	    "charset=utf-8");
-	s->nh = 2;
+	s->h[2].name = WK_SPAN_LIT("X-Amz-Target");
+	s->h[2].value = WK_SPAN_LIT("WicketService.DescribeInstances");
+	s->nh = nsigned;
 	memset(&sr, 0, sizeof(sr));
 	sr.method = WK_SPAN_LIT("POST");
 	sr.path = WK_SPAN_LIT("/");
@@ -115,7 +122,7 @@ sign(struct signed_req *s, const char *akid, const char *secret,
 	sr.nheaders = s->nh;
 	sr.body = wk_span_from_cstr(body);
 	wk_buf_init(&s->authz, 4096);
-	assert_int_equal(wk_sigv4_sign(&sr, akid, secret, NULL, "us-east-1",
+	assert_int_equal(wk_sigv4_sign(&sr, akid, secret, NULL, region,
 	    service, when, s->amz_date, &s->authz), 0);
 	s->h[s->nh].name = WK_SPAN_LIT("X-Amz-Date");
 	s->h[s->nh++].value = wk_span_from_mem(s->amz_date, 16);
@@ -128,6 +135,22 @@ sign(struct signed_req *s, const char *akid, const char *secret,
 	s->req.nheaders = s->nh;
 	s->req.body = wk_span_from_cstr(body);
 	s->req.source_ip = "127.0.0.1";
+}
+
+static void
+sign(struct signed_req *s, const char *akid, const char *secret,
+    const char *service, time_t when, const char *body)
+{
+	sign_ex(s, akid, secret, service, "us-east-1", when, body, 2);
+}
+
+/* Appends a header after signing (what an attacker adds on replay). */
+static void
+add_header(struct signed_req *s, const char *name, const char *value)
+{
+	s->h[s->nh].name = wk_span_from_cstr(name);
+	s->h[s->nh++].value = wk_span_from_cstr(value);
+	s->req.nheaders = s->nh;
 }
 
 static int
@@ -310,6 +333,152 @@ test_clock_skew(void **state)
 	wk_buf_cleanup(&s.authz);
 }
 
+static void
+test_unsigned_headers(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_error err;
+
+	/* X-Amz-Target signed: accepted */
+	sign_ex(&s, AKID, SECRET, "ec2", "us-east-1", NOW, "{}", 3);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	wk_buf_cleanup(&s.authz);
+
+	/* X-Amz-Target sent but not signed: replayable as another action */
+	sign_ex(&s, AKID, SECRET, "ec2", "us-east-1", NOW, "{}", 2);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	add_header(&s, "X-Amz-Target", "WicketService.ListAuditEvents");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.status, 400);
+	assert_string_equal(err.code, "IncompleteSignature");
+	assert_string_equal(err.json_code, "IncompleteSignatureException");
+	assert_string_equal(err.message, "'X-Amz-Target' must be a "
+	    "'SignedHeader' in the AWS Authorization.");
+	assert_string_equal(caller.user.name, "");
+	wk_buf_cleanup(&s.authz);
+
+	/* Content-Type sent but not signed (whatever its case) */
+	sign_ex(&s, AKID, SECRET, "iam", "us-east-1", NOW, "Action=GetUser",
+	    1);
+	add_header(&s, "content-TYPE", "application/x-amz-json-1.1");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.message, "'Content-Type' must be a "
+	    "'SignedHeader' in the AWS Authorization.");
+	wk_buf_cleanup(&s.authz);
+
+	/* a session token added after signing */
+	sign(&s, AKID, SECRET, "iam", NOW, "Action=GetUser");
+	add_header(&s, "X-Amz-Security-Token", "tok");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.message, "'X-Amz-Security-Token' must be a "
+	    "'SignedHeader' in the AWS Authorization.");
+	wk_buf_cleanup(&s.authz);
+
+	/* Host and X-Amz-Date not listed: refused before any key lookup */
+	sign(&s, AKID, SECRET, "iam", NOW, "Action=GetUser");
+	s.h[s.nh - 1].value = WK_SPAN_LIT("AWS4-HMAC-SHA256 Credential="
+	    AKID "/20231114/us-east-1/iam/aws4_request, SignedHeaders="
+	    "content-type;x-amz-date, Signature=5fa00fa31553b73ebf1942676e8"
+	    "6291e8372ff2a2260956d9b8aae1d763fbf31");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.code, "IncompleteSignature");
+	assert_string_equal(err.message, "'Host' must be a 'SignedHeader' in "
+	    "the AWS Authorization.");
+	s.h[s.nh - 1].value = WK_SPAN_LIT("AWS4-HMAC-SHA256 Credential="
+	    AKID "/20231114/us-east-1/iam/aws4_request, SignedHeaders="
+	    "content-type;host, Signature=5fa00fa31553b73ebf1942676e8"
+	    "6291e8372ff2a2260956d9b8aae1d763fbf31");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.message, "'X-Amz-Date' must be a "
+	    "'SignedHeader' in the AWS Authorization.");
+	/* no date header at all */
+	s.h[2].name = WK_SPAN_LIT("X-Amz-Datf");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_string_equal(err.message, "Authorization header requires "
+	    "existence of either a 'X-Amz-Date' or a 'Date' header.");
+	wk_buf_cleanup(&s.authz);
+}
+
+static void
+test_scope(void **state)
+{
+	static const char *const ec2ic[] = { "ec2-instance-connect", NULL };
+	static const char *const iam[] = { "iam", NULL };
+	static const char *const sts[] = { "sts", NULL };
+	static const char *const wicket[] = { "ec2", "wicket", NULL };
+	static const char *const any[] = { NULL };
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_info info;
+	struct wk_auth_error err;
+
+	/* a request signed for s3 in xx-nowhere-9 authenticates... */
+	sign_ex(&s, AKID, SECRET, "s3", "xx-nowhere-9", NOW, "{}", 3);
+	assert_int_equal(wk_auth_request(f->st, &s.req, NOW, &caller, &info,
+	    &err), 0);
+	assert_string_equal(info.service, "s3");
+	assert_string_equal(info.region, "xx-nowhere-9");
+	/* ...but its scope is no endpoint's */
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", ec2ic, &err),
+	    WK_ERR_AUTH);
+	assert_int_equal(err.status, 403);
+	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	assert_string_equal(err.json_code, "InvalidSignatureException");
+	assert_string_equal(err.message, "Credential should be scoped to "
+	    "correct service: 'ec2-instance-connect'.");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", any, &err),
+	    WK_ERR_AUTH);
+	assert_string_equal(err.message, "Credential should be scoped to a "
+	    "valid region, not 'xx-nowhere-9'.");
+	wk_buf_cleanup(&s.authz);
+
+	memset(&info, 0, sizeof(info));
+	snprintf(info.service, sizeof(info.service), "ec2-instance-connect");
+	snprintf(info.region, sizeof(info.region), "eu-west-1");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", ec2ic, &err),
+	    0);
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", iam, &err),
+	    WK_ERR_AUTH);
+	assert_string_equal(err.message, "Credential should be scoped to "
+	    "correct service: 'iam'.");
+	/* us-east-1 is not eu-west-1 for a regional service */
+	snprintf(info.region, sizeof(info.region), "us-east-1");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", ec2ic, &err),
+	    WK_ERR_AUTH);
+	assert_string_equal(err.message, "Credential should be scoped to a "
+	    "valid region, not 'us-east-1'.");
+	/* IAM and STS: wicketd's region, or the global endpoints' */
+	snprintf(info.service, sizeof(info.service), "iam");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", iam, &err),
+	    0);
+	snprintf(info.region, sizeof(info.region), "eu-west-1");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", iam, &err),
+	    0);
+	snprintf(info.region, sizeof(info.region), "us-west-2");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", iam, &err),
+	    WK_ERR_AUTH);
+	snprintf(info.service, sizeof(info.service), "sts");
+	snprintf(info.region, sizeof(info.region), "us-east-1");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", sts, &err),
+	    0);
+	/* wicket's own operations: ec2 (what `wicket` signs) or wicket */
+	snprintf(info.region, sizeof(info.region), "eu-west-1");
+	snprintf(info.service, sizeof(info.service), "ec2");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", wicket,
+	    &err), 0);
+	snprintf(info.service, sizeof(info.service), "wicket");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", wicket,
+	    &err), 0);
+	snprintf(info.service, sizeof(info.service), "sts");
+	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", wicket,
+	    &err), WK_ERR_AUTH);
+	assert_string_equal(err.message, "Credential should be scoped to "
+	    "correct service: 'ec2'.");
+}
+
 int
 main(void)
 {
@@ -319,6 +488,8 @@ main(void)
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_clock_skew),
+		cmocka_unit_test(test_unsigned_headers),
+		cmocka_unit_test(test_scope),
 	};
 
 	wk_log_set_level(WK_LOG_NONE);

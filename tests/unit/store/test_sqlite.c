@@ -121,14 +121,30 @@ test_tokens(void **state)
 	struct fx *f = *state;
 	const char *h1 = "aa11", *h2 = "bb22";
 
-	assert_int_equal(wk_store_token_create(f->st, h1, 1000), 0);
-	assert_int_equal(wk_store_token_create(f->st, h1, 1000),
+	assert_int_equal(wk_store_token_create(f->st, h1, 1000, ""), 0);
+	assert_int_equal(wk_store_token_create(f->st, h1, 1000, ""),
 	    WK_ERR_EXISTS);
-	assert_int_equal(wk_store_token_create(f->st, h2, 1000), 0);
-	assert_int_equal(wk_store_token_create(f->st, "", 1000),
+	assert_int_equal(wk_store_token_create(f->st, h2, 1000,
+	    "10.0.0.0/8,192.0.2.7/32"), 0);
+	assert_int_equal(wk_store_token_create(f->st, "", 1000, NULL),
 	    WK_ERR_INVAL);
 	assert_int_equal(wk_store_token_consume(f->st, "cc33", 10),
 	    WK_ERR_NOTFOUND);
+	/* the allow-list, read without using the token up */
+	{
+		char allow[WK_STORE_TOKEN_ALLOW_MAX + 1];
+
+		assert_int_equal(wk_store_token_allow(f->st, h2, 1000, allow,
+		    sizeof(allow)), 0);
+		assert_string_equal(allow, "10.0.0.0/8,192.0.2.7/32");
+		assert_int_equal(wk_store_token_allow(f->st, h1, 1000, allow,
+		    sizeof(allow)), 0);
+		assert_string_equal(allow, "");
+		assert_int_equal(wk_store_token_allow(f->st, h2, 1001, allow,
+		    sizeof(allow)), WK_ERR_EXPIRED);
+		assert_int_equal(wk_store_token_allow(f->st, "cc33", 10, allow,
+		    sizeof(allow)), WK_ERR_NOTFOUND);
+	}
 	/* expired: refused, and stays refused */
 	assert_int_equal(wk_store_token_consume(f->st, h2, 1001),
 	    WK_ERR_EXPIRED);
@@ -138,6 +154,12 @@ test_tokens(void **state)
 	assert_int_equal(wk_store_token_consume(f->st, h1, 1000), 0);
 	assert_int_equal(wk_store_token_consume(f->st, h1, 1000),
 	    WK_ERR_NOTFOUND);
+	{
+		char allow[8];
+
+		assert_int_equal(wk_store_token_allow(f->st, h1, 1000, allow,
+		    sizeof(allow)), WK_ERR_NOTFOUND);
+	}
 	assert_int_equal(wk_store_token_consume(f->st, h1, 5000),
 	    WK_ERR_NOTFOUND);
 	fx_reopen(f);
