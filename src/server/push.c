@@ -211,6 +211,22 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 		    "minutes and try again.");
 		goto out;
 	}
+	/*
+	 * A single-use key for a host whose sshd cannot consume it would log
+	 * in again and again. EC2 Instance Connect's model has
+	 * EC2InstanceStateInvalidException ("the instance is not in a valid
+	 * state") for an instance that cannot take the key now: the caller
+	 * is allowed, the host is not set up. AuthException would send the
+	 * caller to their policy instead.
+	 */
+	if (push_single_use(req, a) &&
+	    !wk_agent_hub_single_use(req->srv->hub, inst.id)) {
+		r = wk_api_error(resp, 400, "EC2InstanceStateInvalidException",
+		    "Unable to connect because the instance is not in a valid "
+		    "state: its sshd does not consume single-use keys (run "
+		    "`wicket-agent install-sshd --single-use` on it).");
+		goto out;
+	}
 	ttl = req->srv->cfg.key_ttl_seconds != 0 ?
 	    req->srv->cfg.key_ttl_seconds : 60;
 	*expires = req->now + (time_t)ttl;
