@@ -8,9 +8,10 @@
 #      sessions; must be exactly one);
 #   C. ~/.pam_environment sets SSH_AUTH_INFO_0 (Debian's pam_env
 #      user_readenv=1 in the session stack) so the key is never consumed;
-#   D. flooding an OS user's keys evicts another caller's pending key;
 #   E. a socket at the agent's path served by another uid chooses the keys
-#      the helper prints.
+#      the helper prints;
+#   D. flooding an OS user's keys evicts another caller's pending key (last:
+#      the user's records stay full for a minute).
 # wicketd runs with --single-use (every push single-use). The PAM service
 # of host1's sshd is its program name, unique per run (removed on exit);
 # the machine's /etc/pam.d/sshd is never touched.
@@ -99,11 +100,16 @@ inst1=$(agent_enroll host1 127.0.0.2 "$SSH1" "$T/sshd-host1/ssh_host_ed25519_key
 inst2=$(agent_enroll host2 127.0.0.3 "$SSH2" "$T/sshd-host2/ssh_host_ed25519_key.pub")
 
 # host1: a Debian-like PAM service (pam_env reads ~/.pam_environment in the
-# session stack), then wicket's own installer adds pam_wicket to it.
+# session stack), then wicket's own installer adds pam_wicket to it. The
+# account stack takes a second (as a directory lookup may): every login
+# that got the key before the first session consumed it would win, so the
+# race of attack B shows every time, not only when the clients happen to
+# line up.
 cat >"/etc/pam.d/$PAM_SERVICE" <<PAM
 # wicket's security test (tests/security/test_single_use_attacks.sh); removed on exit.
 auth required pam_deny.so
 account required pam_permit.so
+account required pam_exec.so quiet /bin/sleep 1
 session required pam_permit.so
 session required pam_env.so user_readenv=1 envfile=/dev/null
 PAM
@@ -200,33 +206,6 @@ check "the installer put pam_wicket first in the session stack" \
     bash -c "grep -m1 '^session' '/etc/pam.d/$PAM_SERVICE' | grep -q pam_wicket"
 rm -f "$HOME_DIR/.pam_environment"
 
-log "D. flooding a user's keys does not evict another caller's pending key"
-newkey kv
-check "alice pushes kv (the victim's key)" push "$T/kv.pub" "$inst1"
-check "the agent holds kv" wait_held host1 "$(b64 kv)"
-sp() {	# sp BODY-FILE: SendSSHPublicKey as mallory, prints the status
-	AWS_ACCESS_KEY_ID="$mallory_key" AWS_SECRET_ACCESS_KEY="$mallory_secret" \
-	    "$WK_BIN/signed_post" "$ENDPOINT" ec2-instance-connect \
-	    AWSEC2InstanceConnectService.SendSSHPublicKey "$1" | head -1
-}
-accepted=0
-for i in $(seq 1 70); do
-	newkey "flood$i"
-	printf '{"InstanceId":"%s","InstanceOSUser":"%s","SSHPublicKey":"%s"}' \
-	    "$inst1" "$OSUSER" "$(cat "$T/flood$i.pub")" >"$T/flood.json"
-	for try in $(seq 1 20); do
-		st=$(sp "$T/flood.json")
-		[ "$st" = 200 ] && { accepted=$((accepted + 1)); break; }
-		sleep 0.1	# throttled: try again
-	done
-done
-check "mallory pushed 70 keys for $OSUSER (got $accepted)" test "$accepted" -ge 65
-for i in $(seq 1 30); do grep -q 'record_dropped' "$T/agent-host1.log" && break; sleep 0.1; done
-check "the agent refused the records past the limit" grep -q 'record_dropped' "$T/agent-host1.log"
-check "the victim's key is still held" held host1 "$(b64 kv)"
-out=$(login kv "$SSH1" 2 v-in)
-check "and the victim can still log in with it" contains "$out" v-in
-
 log "E. a socket at the agent's path served by another uid"
 newkey ke
 # A genuine, unexpired record (root's view of the real agent) for the fake
@@ -269,5 +248,32 @@ check "the helper prints nothing from a socket served by uid nobody" test -z "$o
 out=$("$HOST_BIN/wicket-authorized-keys" --state "$T/agent-host1" \
     --socket "$T/agent-host1.sock" "$OSUSER" "$(fp ke)" || true)
 check "(the real agent's answer is still taken)" contains "$out" "$(b64 ke)"
+
+log "D. flooding a user's keys does not evict another caller's pending key"
+newkey kv
+check "alice pushes kv (the victim's key)" push "$T/kv.pub" "$inst1"
+check "the agent holds kv" wait_held host1 "$(b64 kv)"
+sp() {	# sp BODY-FILE: SendSSHPublicKey as mallory, prints the status
+	AWS_ACCESS_KEY_ID="$mallory_key" AWS_SECRET_ACCESS_KEY="$mallory_secret" \
+	    "$WK_BIN/signed_post" "$ENDPOINT" ec2-instance-connect \
+	    AWSEC2InstanceConnectService.SendSSHPublicKey "$1" | head -1
+}
+accepted=0
+for i in $(seq 1 70); do
+	newkey "flood$i"
+	printf '{"InstanceId":"%s","InstanceOSUser":"%s","SSHPublicKey":"%s"}' \
+	    "$inst1" "$OSUSER" "$(cat "$T/flood$i.pub")" >"$T/flood.json"
+	for try in $(seq 1 20); do
+		st=$(sp "$T/flood.json")
+		[ "$st" = 200 ] && { accepted=$((accepted + 1)); break; }
+		sleep 0.1	# throttled: try again
+	done
+done
+check "mallory pushed 70 keys for $OSUSER (got $accepted)" test "$accepted" -ge 65
+for i in $(seq 1 30); do grep -q 'record_dropped' "$T/agent-host1.log" && break; sleep 0.1; done
+check "the agent refused the records past the limit" grep -q 'record_dropped' "$T/agent-host1.log"
+check "the victim's key is still held" held host1 "$(b64 kv)"
+out=$(login kv "$SSH1" 2 v-in)
+check "and the victim can still log in with it" contains "$out" v-in
 
 finish
