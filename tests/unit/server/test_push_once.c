@@ -20,8 +20,10 @@
 #include "common/err.h"
 #include "crypto/keyrec.h"
 #include "crypto/signkey.h"
+#include "agent/sockproto.h"
 #include "server/agent_hub.h"
 #include "server/agent_hub_int.h"
+#include "server/push.h"
 #include "server/api.h"
 #include "server/authz.h"
 #include "server/ec2ic_int.h"
@@ -362,6 +364,33 @@ test_single_use_needs_host_support(void **state)
 	assert_int_equal(push(f, "127.0.0.1", ", \"SingleUse\": true"), 0);
 }
 
+/*
+ * An agent holds at most 64 live records per OS user and refuses more
+ * rather than evict another caller's pending key: wicketd refuses the push
+ * that would not be held (ThrottlingException, audited), per instance and
+ * user; another user is not affected.
+ */
+static void
+test_user_limit_reaches_the_caller(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	set_policy(f, POLICY(ALLOW("")));
+	wk_push_limit_reset();
+	for (i = 0; i < WK_SOCK_MAX_RECORDS; i++) {
+		wk_ec2ic_throttle_reset();	/* not the request rate */
+		assert_int_equal(push(f, "127.0.0.1", ""), 0);
+	}
+	wk_ec2ic_throttle_reset();
+	assert_int_not_equal(push(f, "127.0.0.1", ""), 0);
+	assert_string_equal(f->resp.error_code, "ThrottlingException");
+	assert_non_null(strstr(f->resp.error_message, "unexpired keys"));
+	wk_push_limit_reset();
+	wk_ec2ic_throttle_reset();
+	assert_int_equal(push(f, "127.0.0.1", ""), 0);
+}
+
 int
 main(void)
 {
@@ -371,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_single_use_member),
 		cmocka_unit_test(test_policy_requires_single_use),
 		cmocka_unit_test(test_single_use_needs_host_support),
+		cmocka_unit_test(test_user_limit_reaches_the_caller),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
