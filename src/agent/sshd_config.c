@@ -100,11 +100,13 @@ static const char install_usage[] =
 static const char uninstall_usage[] =
 "usage: wicket-agent uninstall-sshd [--sshd-config-dir DIR] [--sshd PATH]\n"
 "           [--sshd-test-config FILE] [--no-reload] [--pam-file FILE]\n"
+"           [--state STATE]\n"
 "\n"
 "Removes DIR/" DROPIN_NAME " (only when wicket wrote it), puts back a\n"
-"backed-up " BACKUP_NAME ", removes the pam_wicket line install-sshd\n"
-"--single-use added to FILE (default " PAM_DEFAULT_FILE "), checks with\n"
-"`sshd -t` and reloads sshd.\n"
+"backed-up " BACKUP_NAME ", removes STATE/" WK_AGENT_SINGLE_USE_FILE " (wicketd\n"
+"then refuses single-use keys for this host) and the pam_wicket line\n"
+"install-sshd --single-use added to FILE (default " PAM_DEFAULT_FILE "),\n"
+"checks with `sshd -t` and reloads sshd.\n"
 "The user wicket-ak is left in place.\n";
 
 /* Characters we allow in paths written into sshd_config. */
