@@ -37,6 +37,16 @@ int wk_agent_cmd_sshd_config(int argc, char **argv);
 int wk_agent_cmd_install_sshd(int argc, char **argv);
 int wk_agent_cmd_uninstall_sshd(int argc, char **argv);
 
+/*
+ * sshd_config.c: does this host consume single-use keys? True when
+ * `install-sshd --single-use` left its marker (WK_AGENT_SINGLE_USE_FILE,
+ * first line WK_AGENT_SINGLE_USE_MAGIC) in the state directory. The agent
+ * reports it on every poll; wicket-authorized-keys checks the same file.
+ */
+#define WK_AGENT_SINGLE_USE_FILE "single-use"
+#define WK_AGENT_SINGLE_USE_MAGIC "wicket-single-use 1"
+bool wk_agent_single_use_enforced(const char *state_dir);
+
 /* ---- keystore.c: pushed records, in memory only, until they expire ---- */
 struct wk_keystore;
 
@@ -46,16 +56,32 @@ void wk_keystore_free(struct wk_keystore *ks);
  * Adds one record (its structure is checked with wk_keyrec_parse; the
  * signature is the helper's job). Expired records are refused
  * (WK_ERR_EXPIRED), an identical record already held is a no-op. When a
- * user already has WK_SOCK_MAX_RECORDS records, or the store is full, the
- * record expiring first is evicted.
+ * user already has WK_SOCK_MAX_RECORDS live records, or the store is
+ * full, the new record is refused (WK_ERR_LIMIT): a live record is never
+ * evicted to make room (it may be someone else's pending key).
  */
 int wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now);
 /*
- * Up to `max` unexpired records of `user`, newest first. The spans point
- * into the store and stay valid until the next add or purge.
+ * Up to `max` unexpired, unconsumed records of `user`, newest first,
+ * single-use ones included, leases ignored: an inspection view for root
+ * (tools, tests), never what sshd is given. The spans point into the
+ * store and stay valid until the next add or purge.
  */
 size_t wk_keystore_lookup(const struct wk_keystore *ks, const char *user,
     time_t now, struct wk_span *out, size_t max);
+/*
+ * What a login may use: `user`'s live multi-use records, and its
+ * unconsumed single-use records whose key has `fingerprint`, leased to
+ * connection `conn`. A single-use record is handed to one connection at a
+ * time: when free (never leased, or its lease ended) it is leased to
+ * `conn` for WK_SOCK_LEASE_MS from now_ms (wk_mono_ms); while leased it is
+ * handed again only to the same `conn`, and only while at least
+ * WK_SOCK_LEASE_GRACE_MS of the lease remain. No fingerprint or conn (NULL
+ * or ""): multi-use records only. Newest first.
+ */
+size_t wk_keystore_lookup_lease(struct wk_keystore *ks, const char *user,
+    const char *fingerprint, const char *conn, time_t now, uint64_t now_ms,
+    struct wk_span *out, size_t max);
 /*
  * A login with a single-use record's key succeeded: marks every unconsumed
  * single-use (#Once=1) record of `user` whose key has `fingerprint`
@@ -81,14 +107,16 @@ enum wk_sock_verb {
 struct wk_sock_req {
 	enum wk_sock_verb verb;
 	char user[WK_SOCK_MAX_USER + 1];
-	char fingerprint[WK_SSHKEY_FP_LEN];	/* CONSUME only */
+	char fingerprint[WK_SSHKEY_FP_LEN];	/* CONSUME; LOOKUP: "" or */
+	char conn[WK_SOCK_MAX_CONN + 1];	/* LOOKUP with a lease, else "" */
 };
 
 /*
  * Parses one complete request line (newline included, nothing after it):
- * LOOKUP or CONSUME (agent/sockproto.h). Errors: WK_ERR_TOOBIG (over
- * WK_SOCK_MAX_REQUEST), WK_ERR_INVAL with a one-word reason in *why
- * ("version", "user", "fingerprint", "request"). *out is zeroed on error.
+ * LOOKUP (with or without fingerprint and connection) or CONSUME
+ * (agent/sockproto.h). Errors: WK_ERR_TOOBIG (over WK_SOCK_MAX_REQUEST),
+ * WK_ERR_INVAL with a one-word reason in *why ("version", "user",
+ * "fingerprint", "connection", "request"). *out is zeroed on error.
  */
 int wk_agent_parse_req(struct wk_span line, struct wk_sock_req *out,
     const char **why);

@@ -18,6 +18,9 @@ struct wk_keystore_ent {
 	bool single_use;		/* #Once=1 */
 	bool consumed;			/* kept until expiry, never served */
 	int64_t expires;
+	/* single-use only: the connection it is handed to, and until when */
+	char lease_conn[WK_SOCK_MAX_CONN + 1];
+	uint64_t lease_until_ms;
 	uint64_t seq;
 	uint8_t *text;
 	size_t len;
@@ -105,7 +108,7 @@ wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now)
 	struct wk_span signed_part;
 	uint8_t sig[WK_ED25519_SIG_LEN];
 	struct wk_keystore_ent *e;
-	size_t i, per_user = 0, victim = 0;
+	size_t i, per_user = 0;
 	size_t ulen;
 	int r;
 
@@ -126,17 +129,16 @@ wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now)
 		    memcmp(ks->ents[i].text, text.p, text.len) == 0)
 			return 0;	/* already held */
 	}
-	/* Make room: expired ones first, then the one expiring soonest. */
-	if (per_user >= WK_SOCK_MAX_RECORDS) {
+	/*
+	 * Never evict a live record to make room: in a flood the records
+	 * evicted would be other callers' pending keys. Expired ones go; a
+	 * user or store still full refuses the new record instead.
+	 */
+	if (per_user >= WK_SOCK_MAX_RECORDS || ks->n >= ks->max) {
 		wk_keystore_purge(ks, now);
-		while (count_user(ks, rec.os_user) >= WK_SOCK_MAX_RECORDS &&
-		    earliest(ks, rec.os_user, &victim))
-			ent_drop(ks, victim);
-	}
-	if (ks->n >= ks->max) {
-		wk_keystore_purge(ks, now);
-		if (ks->n >= ks->max && earliest(ks, NULL, &victim))
-			ent_drop(ks, victim);
+		if (count_user(ks, rec.os_user) >= WK_SOCK_MAX_RECORDS ||
+		    ks->n >= ks->max)
+			return WK_ERR_LIMIT;
 	}
 	e = &ks->ents[ks->n];
 	if ((e->text = wk_malloc(text.len)) == NULL)
@@ -148,6 +150,8 @@ wk_keystore_add(struct wk_keystore *ks, struct wk_span text, time_t now)
 	memcpy(e->fingerprint, rec.fingerprint, sizeof(e->fingerprint));
 	e->single_use = rec.single_use;
 	e->consumed = false;
+	e->lease_conn[0] = '\0';
+	e->lease_until_ms = 0;
 	e->expires = rec.expires;
 	e->seq = ks->next_seq++;
 	ks->n++;
@@ -175,6 +179,62 @@ wk_keystore_lookup(const struct wk_keystore *ks, const char *user,
 	}
 	if (out == NULL)
 		return n;
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++)
+		out[i] = wk_span_from_mem(ks->ents[idx[i]].text,
+		    ks->ents[idx[i]].len);
+	return n;
+}
+
+/*
+ * May connection `conn` be handed single-use record e at now_ms? Free (no
+ * lease, or it ended), or already its own with at least the grace left,
+ * so that every login it was handed to finishes (and consumes) while the
+ * lease still holds and no other connection can be handed it meanwhile.
+ */
+static bool
+lease_ok(const struct wk_keystore_ent *e, const char *conn, uint64_t now_ms)
+{
+	if (e->lease_conn[0] == '\0' || e->lease_until_ms <= now_ms)
+		return true;
+	return strcmp(e->lease_conn, conn) == 0 &&
+	    now_ms + WK_SOCK_LEASE_GRACE_MS <= e->lease_until_ms;
+}
+
+size_t
+wk_keystore_lookup_lease(struct wk_keystore *ks, const char *user,
+    const char *fingerprint, const char *conn, time_t now, uint64_t now_ms,
+    struct wk_span *out, size_t max)
+{
+	size_t idx[WK_SOCK_MAX_RECORDS];
+	size_t i, j, n = 0;
+	size_t clen = conn != NULL ? strlen(conn) : 0;
+
+	if (clen > WK_SOCK_MAX_CONN)
+		return 0;
+	for (i = 0; i < ks->n && n < WK_SOCK_MAX_RECORDS; i++) {
+		struct wk_keystore_ent *e = &ks->ents[i];
+
+		if (e->expires <= (int64_t)now || e->consumed ||
+		    strcmp(e->user, user) != 0)
+			continue;
+		if (e->single_use) {
+			if (fingerprint == NULL || clen == 0 ||
+			    strcmp(e->fingerprint, fingerprint) != 0 ||
+			    !lease_ok(e, conn, now_ms))
+				continue;
+			if (e->lease_conn[0] == '\0' ||
+			    e->lease_until_ms <= now_ms) {
+				memcpy(e->lease_conn, conn, clen + 1);
+				e->lease_until_ms = now_ms + WK_SOCK_LEASE_MS;
+			}
+		}
+		for (j = n; j > 0 && ks->ents[idx[j - 1]].seq < e->seq; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+		n++;
+	}
 	if (n > max)
 		n = max;
 	for (i = 0; i < n; i++)

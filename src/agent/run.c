@@ -59,6 +59,7 @@ struct run_ctx {
 	int sigfd;
 	uint64_t refusal_seen[REFUSAL_RING];	/* logged once (hashes) */
 	size_t refusal_next;
+	bool single_use;		/* reported on every poll */
 };
 
 static const char run_usage[] =
@@ -113,8 +114,9 @@ req_start(struct run_ctx *c, enum req_kind kind)
 		if ((r = wk_uri_encode(&enc, wk_span_from_cstr(c->epoch),
 		    true)) != 0 ||
 		    (r = wk_buf_appendf(&url, "%s/agent/v1/poll?epoch=%s"
-		    "&cursor=%llu", c->st.server, wk_buf_cstr(&enc),
-		    (unsigned long long)c->cursor)) != 0)
+		    "&cursor=%llu%s", c->st.server, wk_buf_cstr(&enc),
+		    (unsigned long long)c->cursor,
+		    c->single_use ? "&single_use=1" : "")) != 0)
 			goto out;
 	}
 	if ((r = wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth),
@@ -432,6 +434,22 @@ check_host_keys(struct run_ctx *c)
 		req_finish(c);	/* records are cursor-based: nothing lost */
 }
 
+/*
+ * install-sshd --single-use (or uninstall) changed what this host can
+ * enforce: tell wicketd now (a new poll carries it), not at the next one.
+ */
+static void
+check_single_use(struct run_ctx *c)
+{
+	if (wk_agent_single_use_enforced(c->dir) == c->single_use)
+		return;
+	c->single_use = !c->single_use;
+	wk_log(WK_LOG_INFO, "single_use_capability", "enforced=%s",
+	    c->single_use ? "yes" : "no");
+	if (c->kind == REQ_POLL)
+		req_finish(c);	/* records are cursor-based: nothing lost */
+}
+
 static int
 min_timeout(int a, int b)
 {
@@ -457,6 +475,7 @@ loop(struct run_ctx *c)
 		now = wk_mono_ms();
 		if (now >= next_house) {
 			wk_keystore_purge(c->ks, wk_wall_now());
+			check_single_use(c);
 			next_house = now + HOUSEKEEPING_MS;
 		}
 		if (now >= c->hostkey_check_ms)

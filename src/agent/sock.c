@@ -323,11 +323,20 @@ client_answer(struct wk_agent_sock *s, struct sock_client *c)
 	if (r == 0 && req.verb == WK_SOCK_CONSUME) {
 		r = answer_consume(s, c, &req, &why);
 	} else if (r == 0) {
-		n = wk_keystore_lookup(s->ks, req.user, wk_wall_now(), recs,
-		    WK_SOCK_MAX_RECORDS);
+		if (req.conn[0] != '\0')
+			n = wk_keystore_lookup_lease(s->ks, req.user,
+			    req.fingerprint, req.conn, wk_wall_now(),
+			    wk_mono_ms(), recs, WK_SOCK_MAX_RECORDS);
+		else if (c->root)	/* inspection: tools, tests */
+			n = wk_keystore_lookup(s->ks, req.user, wk_wall_now(),
+			    recs, WK_SOCK_MAX_RECORDS);
+		else			/* no lease: multi-use only */
+			n = wk_keystore_lookup_lease(s->ks, req.user, NULL,
+			    NULL, wk_wall_now(), wk_mono_ms(), recs,
+			    WK_SOCK_MAX_RECORDS);
 		r = wk_agent_format_reply(&c->out, recs, n);
-		wk_log(WK_LOG_DEBUG, "lookup", "user=%s records=%zu", req.user,
-		    n);
+		wk_log(WK_LOG_DEBUG, "lookup", "user=%s records=%zu conn=%s",
+		    req.user, n, req.conn[0] != '\0' ? req.conn : "-");
 	}
 	if (r != 0) {
 		wk_buf_reset(&c->out);

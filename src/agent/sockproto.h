@@ -3,9 +3,16 @@
  * (docs/protocols.md), shared by both sides. Header only: the helper does
  * not link the agent library.
  *
- *   request:  "LOOKUP 1 <os-user>\n"            (at most 128 bytes)
+ *   request:  "LOOKUP 1 <os-user>\n"
+ *             "LOOKUP 1 <os-user> SHA256:<43 base64> <connection>\n"
  *   reply:    "OK <n>\n" then n x "<length>\n<record bytes>"
  *             (n <= 64, 1 <= length <= 8192), or "ERR <reason>\n"
+ *   With a fingerprint and connection (sshd's %f, and the helper's
+ *   "sshd-<parent pid>": one login), the user's multi-use records and its
+ *   single-use records for that key, leased to that connection (one
+ *   connection at a time: see wk_keystore_lookup_lease). Without: the
+ *   multi-use records only, except to a root peer (an inspection view
+ *   for tools, unleased, which the helper never prints from).
  *
  *   request:  "CONSUME 1 <os-user> SHA256:<43 base64>\n"
  *   reply:    "OK\n" (also when nothing matched), or "ERR <reason>\n"
@@ -23,11 +30,20 @@
 #include <stdint.h>
 
 #define WK_SOCK_VERSION 1
-#define WK_SOCK_MAX_REQUEST 128	/* request line, newline included */
+#define WK_SOCK_MAX_REQUEST 256	/* request line, newline included */
 #define WK_SOCK_MAX_RECORDS 64
 #define WK_SOCK_MAX_RECORD 8192
 #define WK_SOCK_TIMEOUT_MS 500		/* per connection, each way */
 #define WK_SOCK_MAX_USER 32
+#define WK_SOCK_MAX_CONN 128		/* "sshd-<pid>" */
+/*
+ * A single-use record handed to one connection stays its own this long
+ * (or until consumed); the same connection is handed it again only while
+ * at least the grace remains, so a login it was handed to reaches its PAM
+ * session (which consumes it) before anyone else can be handed it.
+ */
+#define WK_SOCK_LEASE_MS 20000
+#define WK_SOCK_LEASE_GRACE_MS 5000
 /* "OK 64\n" + 64 x ("8192\n" + 8192 bytes) */
 #define WK_SOCK_MAX_REPLY (16 + WK_SOCK_MAX_RECORDS * (8 + WK_SOCK_MAX_RECORD))
 
@@ -89,6 +105,30 @@ wk_sock_fingerprint_ok(const uint8_t *p, size_t len)
 		    (p[i] >= '0' && p[i] <= '9') || p[i] == '+' ||
 		    p[i] == '/'))
 			return false;
+	return true;
+}
+
+/*
+ * A connection id: which login a lookup is for. The helper sends
+ * "sshd-<pid>" with the pid of the sshd process that runs it (the
+ * per-connection monitor, the same for every lookup of one login;
+ * OpenSSH has no %C for AuthorizedKeysCommand). [0-9A-Za-z.:%_,-]{1,128}.
+ */
+static inline bool
+wk_sock_conn_ok(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > WK_SOCK_MAX_CONN)
+		return false;
+	for (i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+		    c == '%' || c == '_' || c == ',' || c == '-'))
+			return false;
+	}
 	return true;
 }
 

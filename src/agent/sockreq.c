@@ -1,7 +1,7 @@
 /*
  * sockreq.c - the agent side of the helper socket protocol
- * (agent/sockproto.h): parse "LOOKUP 1 <user>\n" and
- * "CONSUME 1 <user> <fingerprint>\n", write "OK"/"ERR" replies.
+ * (agent/sockproto.h): parse "LOOKUP 1 <user>[ <fingerprint> <conn>]\n"
+ * and "CONSUME 1 <user> <fingerprint>\n", write "OK"/"ERR" replies.
  */
 #include "agent/agent.h"
 
@@ -14,6 +14,7 @@ wk_agent_parse_req(struct wk_span line, struct wk_sock_req *out,
     const char **why)
 {
 	struct wk_span rest, verb, version, name, fp = WK_SPAN_NULL;
+	struct wk_span conn = WK_SPAN_NULL;
 	int r = WK_ERR_INVAL;
 
 	memset(out, 0, sizeof(*out));
@@ -47,11 +48,24 @@ wk_agent_parse_req(struct wk_span line, struct wk_sock_req *out,
 	if (out->verb == WK_SOCK_CONSUME &&
 	    !wk_span_split(name, ' ', &name, &fp))
 		goto out;
+	/* LOOKUP: the user alone, or user, fingerprint and connection. */
+	if (out->verb == WK_SOCK_LOOKUP &&
+	    wk_span_split(name, ' ', &name, &fp) &&
+	    !wk_span_split(fp, ' ', &fp, &conn))
+		goto out;
+	if (out->verb == WK_SOCK_LOOKUP && fp.p != NULL) {
+		if (!wk_sock_conn_ok(conn.p, conn.len)) {
+			*why = "connection";
+			goto out;
+		}
+		memcpy(out->conn, conn.p, conn.len);
+		out->conn[conn.len] = '\0';
+	}
 	if (!wk_sock_user_ok(name.p, name.len)) {
 		*why = "user";
 		goto out;
 	}
-	if (out->verb == WK_SOCK_CONSUME) {
+	if (fp.p != NULL) {
 		if (!wk_sock_fingerprint_ok(fp.p, fp.len) ||
 		    fp.len >= sizeof(out->fingerprint)) {
 			*why = "fingerprint";

@@ -89,19 +89,24 @@ static const char install_usage[] =
 "  --no-reload             do not reload sshd\n"
 "  --single-use            for single-use keys: the drop-in also sets\n"
 "                          ExposeAuthInfo yes and UsePAM yes, and\n"
-"                          \"session optional pam_wicket.so socket=PATH\"\n"
-"                          is added to the PAM service file\n"
+"                          \"session requisite pam_wicket.so socket=PATH\"\n"
+"                          goes first in the PAM service file's session\n"
+"                          stack, and DIR/" WK_AGENT_SINGLE_USE_FILE " tells the agent\n"
+"                          (and wicketd) this host consumes them; without\n"
+"                          it, both are taken out again\n"
 "  --pam-file FILE         default " PAM_DEFAULT_FILE "\n"
 "  --pam-module PATH       default " PAM_DEFAULT_MODULE "\n";
 
 static const char uninstall_usage[] =
 "usage: wicket-agent uninstall-sshd [--sshd-config-dir DIR] [--sshd PATH]\n"
 "           [--sshd-test-config FILE] [--no-reload] [--pam-file FILE]\n"
+"           [--state STATE]\n"
 "\n"
 "Removes DIR/" DROPIN_NAME " (only when wicket wrote it), puts back a\n"
-"backed-up " BACKUP_NAME ", removes the pam_wicket line install-sshd\n"
-"--single-use added to FILE (default " PAM_DEFAULT_FILE "), checks with\n"
-"`sshd -t` and reloads sshd.\n"
+"backed-up " BACKUP_NAME ", removes STATE/" WK_AGENT_SINGLE_USE_FILE " (wicketd\n"
+"then refuses single-use keys for this host) and the pam_wicket line\n"
+"install-sshd --single-use added to FILE (default " PAM_DEFAULT_FILE "),\n"
+"checks with `sshd -t` and reloads sshd.\n"
 "The user wicket-ak is left in place.\n";
 
 /* Characters we allow in paths written into sshd_config. */
@@ -216,9 +221,11 @@ dropin_text(const struct sshd_opts *o, struct wk_buf *out)
 	    "# runs the PAM session stack with the key that logged in:\n"
 	    "#   ExposeAuthInfo yes\n"
 	    "#   UsePAM yes\n"
-	    "# and %s holds\n"
-	    "#   session optional %s socket=%s\n"
-	    "# `wicket-agent install-sshd --single-use` sets up all three.\n",
+	    "# and %s holds, first in its session stack,\n"
+	    "#   session requisite %s socket=%s\n"
+	    "# `wicket-agent install-sshd --single-use` sets up all three\n"
+	    "# (and the marker without which wicketd refuses single-use keys\n"
+	    "# for this host).\n",
 	    o->pam_file, o->pam_module, o->socket);
 }
 
@@ -373,6 +380,66 @@ read_small(const char *path, struct wk_buf *out)
 	return r;
 }
 
+bool
+wk_agent_single_use_enforced(const char *state_dir)
+{
+	char path[4096], head[sizeof(WK_AGENT_SINGLE_USE_MAGIC)];
+	struct stat st;
+	ssize_t got;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/"
+	    WK_AGENT_SINGLE_USE_FILE, state_dir) >= sizeof(path))
+		return false;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return false;
+	got = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+	    read(fd, head, sizeof(head)) : -1;
+	close(fd);
+	return got == (ssize_t)sizeof(head) &&
+	    memcmp(head, WK_AGENT_SINGLE_USE_MAGIC "\n", sizeof(head)) == 0;
+}
+
+/* The marker the agent and the helper look for (see agent.h). */
+static int
+marker_write(const struct sshd_opts *o)
+{
+	struct wk_buf text;
+	int r;
+
+	wk_buf_init(&text, 8192);
+	if ((r = wk_buf_appendf(&text, WK_AGENT_SINGLE_USE_MAGIC "\n"
+	    "# Written by wicket-agent install-sshd --single-use: %s runs\n"
+	    "# pam_wicket first in its session stack, so this host consumes\n"
+	    "# single-use keys. uninstall-sshd removes it.\n"
+	    "pam-file %s\n", o->pam_file, o->pam_file)) == 0)
+		r = wk_agent_write_atomic(o->state, WK_AGENT_SINGLE_USE_FILE,
+		    text.p, text.len, 0644);
+	wk_buf_cleanup(&text);
+	if (r != 0)
+		fprintf(stderr, "wicket-agent: cannot write %s/"
+		    WK_AGENT_SINGLE_USE_FILE "\n", o->state);
+	else
+		printf("this host consumes single-use keys (%s/"
+		    WK_AGENT_SINGLE_USE_FILE ")\n", o->state);
+	return r;
+}
+
+static int
+marker_remove(const struct sshd_opts *o)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/"
+	    WK_AGENT_SINGLE_USE_FILE, o->state) >= sizeof(path))
+		return WK_ERR_TOOBIG;
+	if (unlink(path) != 0)
+		return errno == ENOENT ? 0 : WK_ERR_IO;
+	printf("removed %s: single-use keys are refused for this host\n",
+	    path);
+	return 0;
+}
+
 static bool
 is_ours(const struct wk_buf *b)
 {
@@ -423,23 +490,80 @@ pam_write(const char *file, const struct wk_buf *text)
 	    text->len, sb.st_mode & 0644);
 }
 
+/* Is `line` a rule of the session stack ("session ..." or "-session")? */
+static bool
+pam_is_session(struct wk_span line)
+{
+	while (line.len > 0 && (line.p[0] == ' ' || line.p[0] == '\t')) {
+		line.p++;
+		line.len--;
+	}
+	if (line.len > 0 && line.p[0] == '-') {
+		line.p++;
+		line.len--;
+	}
+	return wk_span_starts_with(line, "session") && line.len > 7 &&
+	    (line.p[7] == ' ' || line.p[7] == '\t');
+}
+
+/*
+ * `in` (wicket's block already stripped) with wicket's block before its
+ * first session rule, or at the end when it has none. First, because a
+ * module before it may change the PAM environment: Debian's
+ * `pam_env.so user_readenv=1` reads ~/.pam_environment, where a user
+ * could set SSH_AUTH_INFO_0 and keep a single-use key reusable. sshd sets
+ * SSH_AUTH_INFO_0 again right before the session stack, so the first
+ * module sees sshd's value.
+ */
+static int
+pam_insert(const struct wk_buf *in, const char *block, struct wk_buf *out)
+{
+	struct wk_span rest = wk_buf_span(in), line;
+	bool done = false;
+	int r;
+
+	while (rest.len > 0) {
+		if (!wk_span_split(rest, '\n', &line, &rest)) {
+			line = rest;
+			rest = WK_SPAN_NULL;
+		}
+		if (!done && pam_is_session(line)) {
+			if ((r = wk_buf_append_str(out, block)) != 0)
+				return r;
+			done = true;
+		}
+		if ((r = wk_buf_append_span(out, line)) != 0 ||
+		    (r = wk_buf_putc(out, '\n')) != 0)
+			return r;
+	}
+	return done ? 0 : wk_buf_append_str(out, block);
+}
+
 /* Adds (or refreshes) wicket's session line; 0 when done or current. */
 static int
 pam_install(const struct sshd_opts *o)
 {
-	struct wk_buf cur, next;
+	struct wk_buf cur, stripped, block, next;
 	bool found;
 	int r;
 
 	wk_buf_init(&cur, DROPIN_MAX);
+	wk_buf_init(&stripped, DROPIN_MAX);
+	wk_buf_init(&block, 4096);
 	wk_buf_init(&next, DROPIN_MAX);
 	if ((r = read_small(o->pam_file, &cur)) != 0) {
 		fprintf(stderr, "wicket-agent: cannot read %s\n", o->pam_file);
 		goto out;
 	}
-	if ((r = pam_strip(&cur, &next, &found)) != 0 ||
-	    (r = wk_buf_appendf(&next, PAM_MARK "\nsession optional %s "
-	    "socket=%s\n", o->pam_module, o->socket)) != 0)
+	/*
+	 * requisite: pam_wicket refuses the session when it cannot consume
+	 * the key that logged in (fail closed), and nothing after it runs;
+	 * "optional" would make that refusal meaningless.
+	 */
+	if ((r = pam_strip(&cur, &stripped, &found)) != 0 ||
+	    (r = wk_buf_appendf(&block, PAM_MARK "\nsession requisite %s "
+	    "socket=%s\n", o->pam_module, o->socket)) != 0 ||
+	    (r = pam_insert(&stripped, wk_buf_cstr(&block), &next)) != 0)
 		goto out;
 	if (wk_span_eq(wk_buf_span(&cur), wk_buf_span(&next))) {
 		printf("%s already has the pam_wicket line\n", o->pam_file);
@@ -453,6 +577,8 @@ pam_install(const struct sshd_opts *o)
 	printf("added the pam_wicket session line to %s\n", o->pam_file);
 out:
 	wk_buf_cleanup(&cur);
+	wk_buf_cleanup(&stripped);
+	wk_buf_cleanup(&block);
 	wk_buf_cleanup(&next);
 	return r;
 }
@@ -484,6 +610,23 @@ out:
 	wk_buf_cleanup(&cur);
 	wk_buf_cleanup(&next);
 	return r;
+}
+
+/*
+ * The PAM line and the marker follow --single-use both ways: with it, the
+ * line goes in first and the marker last (the host claims to consume
+ * single-use keys only once it does); without it, the marker goes first,
+ * then the line (a leftover line would refuse every session once sshd no
+ * longer exposes the key).
+ */
+static int
+pam_and_marker(const struct sshd_opts *o)
+{
+	if (o->single_use)
+		return pam_install(o) != 0 ? WK_ERR_IO : marker_write(o);
+	if (marker_remove(o) != 0)
+		return WK_ERR_IO;
+	return pam_uninstall(o);
 }
 
 static int
@@ -599,7 +742,7 @@ wk_agent_cmd_install_sshd(int argc, char **argv)
 	had_prev = r == 0;
 	if (had_prev && wk_span_eq(wk_buf_span(&prev), wk_buf_span(&text))) {
 		printf("%s is already installed and current\n", path);
-		rc = o.single_use && pam_install(&o) != 0 ? 1 : 0;
+		rc = pam_and_marker(&o) != 0 ? 1 : 0;
 		goto out;
 	}
 	if (had_prev && !is_ours(&prev)) {
@@ -638,7 +781,7 @@ wk_agent_cmd_install_sshd(int argc, char **argv)
 		goto out;
 	}
 	printf("installed %s (sshd -t passed)\n", path);
-	if (o.single_use && pam_install(&o) != 0)
+	if (pam_and_marker(&o) != 0)
 		goto out;
 	sshd_reload(&o);
 	rc = 0;
@@ -666,7 +809,7 @@ wk_agent_cmd_uninstall_sshd(int argc, char **argv)
 	    (size_t)snprintf(bak, sizeof(bak), "%s/" BACKUP_NAME,
 	    o.config_dir) >= sizeof(bak))
 		goto out;
-	if (pam_uninstall(&o) != 0)
+	if (marker_remove(&o) != 0 || pam_uninstall(&o) != 0)
 		goto out;
 	r = read_small(path, &cur);
 	if (r == WK_ERR_NOTFOUND) {

@@ -7,6 +7,8 @@
 #include "authkeys/authkeys.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -71,6 +73,61 @@ fingerprint_ok(const char *fp)
 	return true;
 }
 
+/*
+ * Which login this run is for: sshd runs the command from the connection's
+ * privileged monitor, the same process for every run of one login (the
+ * query and the signature check) and a different one for every other
+ * connection. OpenSSH 9 has no %C for AuthorizedKeysCommand, so the
+ * parent pid is the connection id. false when there is no such parent.
+ */
+static bool
+conn_id(char out[static WK_SOCK_MAX_CONN + 1])
+{
+	pid_t pp = getppid();
+	int n;
+
+	if (pp <= 1)
+		return false;
+	n = snprintf(out, WK_SOCK_MAX_CONN + 1, "sshd-%ld", (long)pp);
+	return n > 0 && n <= WK_SOCK_MAX_CONN;
+}
+
+/*
+ * Does this host consume single-use keys? Only when install-sshd
+ * --single-use left its marker (root-owned, in the root-owned state
+ * directory): otherwise nothing would stop a single-use key from logging
+ * in again and again, so such records are never printed.
+ */
+static bool
+host_consumes(const char *state)
+{
+	char path[4096], head[sizeof(WK_SINGLE_USE_MAGIC)];
+	const char *why = NULL;
+	ssize_t got;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/" WK_SINGLE_USE_FILE,
+	    state) >= sizeof(path) || wk_trust_open_safe(path, &fd, &why) != 0)
+		return false;
+	got = read(fd, head, sizeof(head));
+	close(fd);
+	return got == (ssize_t)sizeof(head) &&
+	    memcmp(head, WK_SINGLE_USE_MAGIC "\n", sizeof(head)) == 0;
+}
+
+/* The agent's uid: whoever wrote its state.json (else root only). */
+static uid_t
+agent_uid(const char *state)
+{
+	char path[4096];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/state.json", state) >=
+	    sizeof(path) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return (uid_t)-1;
+	return st.st_uid;
+}
+
 int
 wk_ak_main(int argc, char **argv, FILE *out)
 {
@@ -79,8 +136,9 @@ wk_ak_main(int argc, char **argv, FILE *out)
 	struct wk_keyrec rec;
 	struct wk_buf reply, lines;
 	struct ak_args a;
-	char path[4096];
+	char path[4096], conn[WK_SOCK_MAX_CONN + 1];
 	const char *why = NULL;
+	bool consumes = false, have_conn;
 	uint64_t deadline = wk_mono_ms() + WK_AK_SOCKET_BUDGET_MS;
 	time_t now;
 	size_t n = 0, i, printed = 0;
@@ -105,6 +163,8 @@ wk_ak_main(int argc, char **argv, FILE *out)
 		    "FingerprintHash sha256)\"", a.user);
 		goto out;
 	}
+	/* Single-use records are only leased for a key sshd names (%f). */
+	have_conn = a.fingerprint != NULL && conn_id(conn);
 	if ((size_t)snprintf(path, sizeof(path), "%s/trust", a.state) >=
 	    sizeof(path) || (r = wk_trust_load(path, &trust, &why)) != 0) {
 		wk_log_auth(WK_LOG_ERROR, "authkeys_refused",
@@ -112,8 +172,9 @@ wk_ak_main(int argc, char **argv, FILE *out)
 		    why != NULL ? why : "path too long");
 		goto out;
 	}
-	if ((r = wk_ak_fetch(a.socket, a.user, deadline, &reply, &why)) !=
-	    0) {
+	if ((r = wk_ak_fetch(a.socket, a.user, a.fingerprint,
+	    have_conn ? conn : NULL, agent_uid(a.state), deadline,
+	    &reply, &why)) != 0) {
 		wk_log_auth(WK_LOG_ERROR, "authkeys_refused",
 		    "user=%s reason=\"%s\" socket=%s", a.user, why, a.socket);
 		goto out;
@@ -154,6 +215,22 @@ wk_ak_main(int argc, char **argv, FILE *out)
 		if (a.fingerprint != NULL &&
 		    strcmp(rec.fingerprint, a.fingerprint) != 0)
 			continue;
+		/*
+		 * A single-use record only for a leased lookup (the agent
+		 * hands it to this connection alone) on a host
+		 * whose PAM session consumes it.
+		 */
+		if (rec.single_use && (!have_conn ||
+		    !(consumes = consumes || host_consumes(a.state)))) {
+			wk_log_auth(WK_LOG_WARN, "authkeys_record_refused",
+			    "user=%s instance=%s request=%s reason=\"%s\"",
+			    a.user, trust.instance_id, rec.request_id,
+			    !have_conn ? "single-use record without a key "
+			    "fingerprint (%f) to lease it for" : "single-use "
+			    "record, but this host does not consume them "
+			    "(install-sshd --single-use)");
+			continue;
+		}
 		if ((r = wk_keyrec_authorized_line(&rec, &lines)) != 0 ||
 		    (r = wk_buf_putc(&lines, '\n')) != 0) {
 			wk_log_auth(WK_LOG_ERROR, "authkeys_refused",

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "agent/sockproto.h"
 #include "common/buf.h"
@@ -48,12 +49,25 @@ int wk_trust_open_safe(const char *path, int *fd_out, const char **why);
 int wk_trust_load(const char *path, struct wk_trust *out, const char **why);
 
 /*
- * Connects to the agent, sends "LOOKUP 1 <user>\n" and reads the whole
- * reply (the agent closes after it) into `reply` (capped at
- * WK_SOCK_MAX_REPLY), all before deadline_ms (wk_mono_ms clock).
+ * Connects to the agent, checks that the peer is the agent (SO_PEERCRED
+ * uid 0 or `agent_uid`; (uid_t)-1: root only), sends "LOOKUP 1 <user>\n"
+ * (with fingerprint and conn when both are given: a leased lookup, see
+ * agent/sockproto.h) and reads the whole reply (the agent closes after it)
+ * into `reply` (capped at WK_SOCK_MAX_REPLY), all before deadline_ms
+ * (wk_mono_ms clock). Another peer is WK_ERR_DENIED: nothing is sent.
  */
 int wk_ak_fetch(const char *sock_path, const char *user,
+    const char *fingerprint, const char *conn, uid_t agent_uid,
     uint64_t deadline_ms, struct wk_buf *reply, const char **why);
+
+/*
+ * The marker `wicket-agent install-sshd --single-use` leaves in the state
+ * directory: this host's sshd runs pam_wicket, so it consumes single-use
+ * keys. Believed only when root-owned like the trust file; its first line
+ * is WK_SINGLE_USE_MAGIC.
+ */
+#define WK_SINGLE_USE_FILE "single-use"
+#define WK_SINGLE_USE_MAGIC "wicket-single-use 1"
 
 /*
  * Parses a complete reply: "OK <n>\n" then n x "<len>\n<bytes>", nothing

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -36,8 +37,27 @@ wait_fd(int fd, short events, uint64_t deadline_ms)
 	}
 }
 
+/*
+ * Who listens on the socket? Only root or the agent's own uid may answer:
+ * anyone else who managed to put a socket at the path (a stale directory,
+ * a wrong --socket) would otherwise choose the keys sshd accepts.
+ */
+static bool
+peer_is_agent(int fd, uid_t agent_uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    len != sizeof(cred))
+		return false;
+	return cred.uid == 0 ||
+	    (agent_uid != (uid_t)-1 && cred.uid == agent_uid);
+}
+
 int
-wk_ak_fetch(const char *sock_path, const char *user, uint64_t deadline_ms,
+wk_ak_fetch(const char *sock_path, const char *user, const char *fingerprint,
+    const char *conn, uid_t agent_uid, uint64_t deadline_ms,
     struct wk_buf *reply, const char **why)
 {
 	struct sockaddr_un sa;
@@ -54,8 +74,12 @@ wk_ak_fetch(const char *sock_path, const char *user, uint64_t deadline_ms,
 		return WK_ERR_INVAL;
 	}
 	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
-	len = snprintf(req, sizeof(req), "LOOKUP %d %s\n", WK_SOCK_VERSION,
-	    user);
+	if (fingerprint != NULL && conn != NULL)
+		len = snprintf(req, sizeof(req), "LOOKUP %d %s %s %s\n",
+		    WK_SOCK_VERSION, user, fingerprint, conn);
+	else
+		len = snprintf(req, sizeof(req), "LOOKUP %d %s\n",
+		    WK_SOCK_VERSION, user);
 	if (len < 0 || (size_t)len > WK_SOCK_MAX_REQUEST) {
 		*why = "request too long";
 		return WK_ERR_TOOBIG;
@@ -71,6 +95,11 @@ wk_ak_fetch(const char *sock_path, const char *user, uint64_t deadline_ms,
 		 * full backlog. Either way the agent cannot answer now. */
 		*why = "agent not reachable";
 		r = WK_ERR_UNAVAIL;
+		goto out;
+	}
+	if (!peer_is_agent(fd, agent_uid)) {
+		*why = "socket peer is neither root nor the agent's user";
+		r = WK_ERR_DENIED;
 		goto out;
 	}
 	while (off < reqlen) {

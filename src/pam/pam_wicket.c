@@ -14,15 +14,23 @@
  * single-use records for the key. sshd opens the session as root, and
  * the agent accepts CONSUME from uid 0 only.
  *
- *   session optional pam_wicket.so [socket=/run/wicket/agent.sock]
+ *   session requisite pam_wicket.so [socket=/run/wicket/agent.sock]
  *
- * The session is never refused: the login has already succeeded and an
- * open session must not depend on the agent. Failures go to syslog
- * (authpriv). pam_sm_open_session returns PAM_SUCCESS, not PAM_IGNORE,
- * on every path: should an operator list the module as "required" or as
- * the only session module, a stack in which every module returned
- * PAM_IGNORE makes libpam fail pam_open_session (PAM_PERM_DENIED), which
- * would turn an agent outage into refused logins.
+ * FIRST in the session stack (install-sshd --single-use puts it there):
+ * sshd sets SSH_AUTH_INFO_0 again right before pam_open_session, so the
+ * first module sees sshd's value; a module before it may have replaced it
+ * (Debian's `pam_env.so user_readenv=1` reads ~/.pam_environment, where
+ * the user could write SSH_AUTH_INFO_0 and keep a key reusable).
+ *
+ * Fails closed: when it cannot tell which key logged in (no or unreadable
+ * SSH_AUTH_INFO_0, bad arguments) or cannot consume it (the agent does
+ * not answer OK), the session is refused (PAM_SESSION_ERR). With
+ * "requisite" nothing after it runs, and sshd, whose pam_open_session
+ * failed, restricts the connection and runs no shell or command (it
+ * exits "PAM session not opened"); "optional" would ignore the refusal.
+ * Logins that used no key (password, keyboard-interactive) and users
+ * whose name no key can be pushed for pass. Failures go to syslog
+ * (authpriv).
  *
  * Built as a tiny module: libpam, our common code and the libsodium
  * SHA-256; never libcrypto.
@@ -240,7 +248,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 
 	(void)flags;
 	if (parse_args(pamh, argc, argv, &a) != 0)
-		return PAM_SUCCESS;
+		return PAM_SESSION_ERR;
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
 	    !wk_sock_user_ok((const uint8_t *)user, strlen(user))) {
 		/* Not a name a key can be pushed for: nothing to consume. */
@@ -249,39 +257,42 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		return PAM_SUCCESS;
 	}
 	if ((env = pam_getenv(pamh, "SSH_AUTH_INFO_0")) == NULL) {
-		pam_syslog(pamh, LOG_WARNING, "SSH_AUTH_INFO_0 not set "
-		    "(sshd needs ExposeAuthInfo yes and UsePAM yes): "
-		    "single-use keys of %s are not consumed", user);
-		return PAM_SUCCESS;
+		pam_syslog(pamh, LOG_ERR, "user=%s: SSH_AUTH_INFO_0 not set "
+		    "(sshd needs ExposeAuthInfo yes and UsePAM yes): cannot "
+		    "consume the key that logged in; session refused", user);
+		return PAM_SESSION_ERR;
 	}
 	info = wk_span_from_mem(env, strnlen(env, PW_MAX_AUTH_INFO + 1));
 	if (info.len > PW_MAX_AUTH_INFO) {
-		pam_syslog(pamh, LOG_WARNING, "SSH_AUTH_INFO_0 too long");
-		return PAM_SUCCESS;
+		pam_syslog(pamh, LOG_ERR, "user=%s: SSH_AUTH_INFO_0 too long; "
+		    "session refused", user);
+		return PAM_SESSION_ERR;
 	}
 	rest = info;
-	while (rest.len > 0 && nkeys < PW_MAX_KEYS) {
+	while (rest.len > 0) {
 		if (!wk_span_split(rest, '\n', &line, &rest)) {
 			line = rest;
 			rest = WK_SPAN_NULL;
 		}
 		if ((r = line_fingerprint(line, fp)) == 1)
 			continue;
-		if (r != 0) {
-			pam_syslog(pamh, LOG_WARNING, "user=%s: unreadable "
-			    "publickey line in SSH_AUTH_INFO_0", user);
-			continue;
+		if (r != 0 || ++nkeys > PW_MAX_KEYS) {
+			pam_syslog(pamh, LOG_ERR, "user=%s: %s in "
+			    "SSH_AUTH_INFO_0; session refused", user, r != 0 ?
+			    "unreadable publickey line" : "too many keys");
+			return PAM_SESSION_ERR;
 		}
-		nkeys++;
 		r = send_consume(a.socket, user, fp, deadline_ms, reply,
 		    sizeof(reply));
-		if (r != 0)
+		if (r != 0) {
 			pam_syslog(pamh, LOG_ERR, "user=%s fingerprint=%s "
-			    "socket=%s: consume failed (%s%s%s): a single-use "
-			    "key may still be usable until it expires", user,
-			    fp, a.socket, wk_strerror(r),
+			    "socket=%s: consume failed (%s%s%s); session "
+			    "refused (a single-use key must not stay usable)",
+			    user, fp, a.socket, wk_strerror(r),
 			    reply[0] != '\0' ? ": " : "", reply);
-		else if (a.debug)
+			return PAM_SESSION_ERR;
+		}
+		if (a.debug)
 			pam_syslog(pamh, LOG_DEBUG, "user=%s fingerprint=%s "
 			    "consumed", user, fp);
 	}

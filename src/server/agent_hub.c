@@ -568,6 +568,14 @@ wk_agent_hub_wake_all(struct wk_agent_hub *h)
 }
 
 bool
+wk_agent_hub_single_use(struct wk_agent_hub *h, const char *instance_id)
+{
+	struct wk_hub_agent *a = wk_hub_find(h, instance_id);
+
+	return a != NULL && a->single_use;
+}
+
+bool
 wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id)
 {
 	if (h == NULL)
@@ -595,10 +603,14 @@ poll_closed(void *arg)
 	a->last_poll = wk_wall_now();
 }
 
-/* Reads epoch and cursor; unknown parameters are ignored. */
+/*
+ * Reads epoch, cursor and single_use (the host's capability, reported on
+ * every poll so that installing pam_wicket later takes effect without
+ * re-enrolling); unknown parameters are ignored.
+ */
 static int
 poll_parse_query(struct wk_span q, char epoch[static WK_HUB_EPOCH_LEN + 1],
-    uint64_t *cursor)
+    uint64_t *cursor, bool *single_use)
 {
 	struct wk_span pair, name, value;
 	struct wk_buf dec;
@@ -606,6 +618,7 @@ poll_parse_query(struct wk_span q, char epoch[static WK_HUB_EPOCH_LEN + 1],
 
 	epoch[0] = '\0';
 	*cursor = 0;
+	*single_use = false;
 	if (q.len > POLL_QUERY_MAX)
 		return WK_ERR_TOOBIG;
 	wk_buf_init(&dec, POLL_QUERY_MAX);
@@ -625,6 +638,8 @@ poll_parse_query(struct wk_span q, char epoch[static WK_HUB_EPOCH_LEN + 1],
 			if (dec.len > 0)
 				memcpy(epoch, dec.p, dec.len);
 			epoch[dec.len] = '\0';
+		} else if (wk_span_eq_cstr(name, "single_use")) {
+			*single_use = wk_span_eq_cstr(wk_buf_span(&dec), "1");
 		} else if (wk_span_eq_cstr(name, "cursor") && dec.len > 0) {
 			if ((r = wk_span_to_u64(wk_buf_span(&dec), UINT64_MAX / 2,
 			    cursor)) != 0)
@@ -645,6 +660,7 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	struct wk_hub_agent *a;
 	char epoch[WK_HUB_EPOCH_LEN + 1];
 	uint64_t cursor, timeout_ms;
+	bool single_use;
 	time_t now = wk_wall_now();
 	int r;
 
@@ -658,7 +674,7 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 		    "invalid agent credential");
 		return;
 	}
-	if (poll_parse_query(req->query, epoch, &cursor) != 0) {
+	if (poll_parse_query(req->query, epoch, &cursor, &single_use) != 0) {
 		wk_agent_error(c, 400, "InvalidRequest", "bad poll parameters");
 		goto out;
 	}
@@ -680,6 +696,7 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 		(void)wk_store_instance_touch(srv->store, inst.id, now);
 	}
 	a->last_poll = now;
+	a->single_use = single_use;
 	a->held = c;
 	a->held_cursor = cursor;
 	if (wk_hub_has_newer(a, cursor, now)) {

@@ -22,6 +22,11 @@ void wk_agent_hub_free(struct wk_agent_hub *h);	/* answers held polls */
 /* Queues a signed record for an instance and wakes its poll. */
 int wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
     struct wk_span record, time_t expires);
+/*
+ * True when the instance's agent said, on its latest poll, that its sshd
+ * consumes single-use keys (pam_wicket installed: `single_use=1`).
+ */
+bool wk_agent_hub_single_use(struct wk_agent_hub *h, const char *instance_id);
 /* True while a poll is held or the agent polled within agent_offline_seconds. */
 bool wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id);
 

@@ -47,6 +47,7 @@ struct wk_hub_agent {
 	time_t last_poll;		/* wall clock; 0 when never */
 	time_t last_touch;		/* last_seen last written to the store */
 	uint32_t nrecs;
+	bool single_use;		/* its last poll: sshd consumes them */
 	char id[20];			/* "i-" + 17 hex */
 };
 

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "crypto/keyrec.h"
 #include "crypto/sshkey.h"
+#include "agent/sockproto.h"
 #include "server/agent_hub.h"
 #include "server/api.h"
 #include "server/audit.h"
@@ -204,6 +205,35 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 		    "minutes and try again.");
 		goto out;
 	}
+	/*
+	 * A single-use key for a host whose sshd cannot consume it would log
+	 * in again and again. EC2 Instance Connect's model has
+	 * EC2InstanceStateInvalidException ("the instance is not in a valid
+	 * state") for an instance that cannot take the key now: the caller
+	 * is allowed, the host is not set up. AuthException would send the
+	 * caller to their policy instead.
+	 */
+	if (push_single_use(req, a) &&
+	    !wk_agent_hub_single_use(req->srv->hub, inst.id)) {
+		r = wk_api_error(resp, 400, "EC2InstanceStateInvalidException",
+		    "Unable to connect because the instance is not in a valid "
+		    "state: its sshd does not consume single-use keys (run "
+		    "`wicket-agent install-sshd --single-use` on it).");
+		goto out;
+	}
+	/*
+	 * The agent would refuse one more live record for this user (it never
+	 * evicts someone else's pending key): say so now. ThrottlingException
+	 * is in SendSSHPublicKey's error list; the caller may retry once one
+	 * of the user's keys expired.
+	 */
+	if (wk_push_limit_full(inst.id, a->os_user, req->now)) {
+		r = wk_api_error(resp, 400, "ThrottlingException",
+		    "Too many unexpired keys for InstanceOSUser %s on this "
+		    "instance (%d); try again when one has expired.",
+		    a->os_user, WK_SOCK_MAX_RECORDS);
+		goto out;
+	}
 	ttl = req->srv->cfg.key_ttl_seconds != 0 ?
 	    req->srv->cfg.key_ttl_seconds : 60;
 	*expires = req->now + (time_t)ttl;
@@ -276,6 +306,7 @@ wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
 		(void)wk_push_audit(req, a, res->fp, resp->error_code);
 		goto out;
 	}
+	wk_push_limit_note(a->instance_id, a->os_user, expires, req->now);
 	wk_log(WK_LOG_INFO, "push", "request_id=%s instance=%s user=%s "
 	    "fingerprint=%s via=%s single_use=%s from_bound=%s outcome=pushed",
 	    req->request_id, a->instance_id, a->os_user, res->fp,

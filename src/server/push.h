@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
@@ -58,6 +59,19 @@ int wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
  * (error_code "" = allowed). Returns 0 or the store's error. */
 int wk_push_audit(const struct wk_api_req *req, const struct wk_push_args *a,
     const char *fp, const char *error_code);
+
+/*
+ * push_limit.c: an agent holds at most WK_SOCK_MAX_RECORDS live records per
+ * OS user and refuses more (it never evicts a pending key). wicketd counts
+ * what it handed to the hub per (instance, OS user) until expiry, so the
+ * push that would be refused there fails here, where the caller sees it.
+ * _full: would one more be refused? _note: one more was handed over.
+ */
+bool wk_push_limit_full(const char *instance_id, const char *os_user,
+    time_t now);
+void wk_push_limit_note(const char *instance_id, const char *os_user,
+    time_t expires, time_t now);
+void wk_push_limit_reset(void);	/* tests */
 
 /* Sets resp to ServiceException for err; returns err. */
 int wk_push_service_error(struct wk_api_resp *resp, int err);

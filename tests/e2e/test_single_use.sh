@@ -9,8 +9,8 @@
 # policy bound to aws:SourceIp puts from="<caller address>" on the key.
 #
 # sshd's PAM service is its program name: it runs through the symlink
-# $T/bin/wicket-e2e-sshd with our own /etc/pam.d/wicket-e2e-sshd (removed
-# on exit); the machine's /etc/pam.d/sshd is never touched.
+# $T/bin/wicket-e2e-sshd-XXXXXX with our own /etc/pam.d/wicket-e2e-sshd-XXXXXX
+# (removed on exit); the machine's /etc/pam.d/sshd is never touched.
 . "$(dirname "$0")/lib.sh"
 
 REGION=us-east-1
@@ -19,7 +19,9 @@ DATA="$T/data"
 PORT=$(free_port)
 ENDPOINT="http://127.0.0.1:$PORT"
 SSH_PORT=$(free_port)
-PAM_SERVICE=wicket-e2e-sshd
+# One service per run (the suffix of $T): runs from several checkouts at
+# once do not share a PAM file.
+PAM_SERVICE=wicket-e2e-sshd-$(tr A-Z a-z <<<"${T##*.}")	# libpam lowercases it
 PAM_MODULE="$WK_BIN/pam_wicket.so"
 ensure_user ubuntu
 ensure_ak_user
@@ -57,7 +59,7 @@ pam_sshd_start() {
 # wicket's e2e test (tests/e2e/test_single_use.sh); removed on exit.
 auth required pam_deny.so
 account required pam_permit.so
-session optional $T/bin/pam_wicket.so socket=$sock debug
+session requisite $T/bin/pam_wicket.so socket=$sock debug
 session required pam_permit.so
 PAM
 	cat >"$d/sshd_config" <<CFG
@@ -131,6 +133,9 @@ mkdir -p "$sshd_dir" "$T/tmp"
 chmod 700 "$T/tmp"
 ssh-keygen -q -t ed25519 -N '' -f "$sshd_dir/ssh_host_ed25519_key" </dev/null
 instance=$(agent_enroll host1 127.0.0.2 "$SSH_PORT" "$sshd_dir/ssh_host_ed25519_key.pub")
+# What install-sshd --single-use leaves: this host consumes single-use keys
+# (our sshd below is set up by hand).
+printf 'wicket-single-use 1\n' >"$T/agent-host1/single-use"
 agent_start host1
 pam_sshd_start host1 127.0.0.2 "$SSH_PORT" "$T/agent-host1" "$T/agent-host1.sock"
 known_hosts_for host1 127.0.0.2 "$SSH_PORT" >"$T/known_hosts"
@@ -267,12 +272,26 @@ check "k6 is consumed by the ssh -N login" wait_consumed "$(b64 "$T/k6.pub")"
 kill "$fwd" 2>/dev/null || true
 wait "$fwd" 2>/dev/null || true
 
-log "the agent unreachable from PAM: the session still opens"
+log "the agent unreachable from PAM: no session (fail closed)"
 sed -i "s|socket=$T/agent-host1.sock|socket=$T/nowhere.sock|" "/etc/pam.d/$PAM_SERVICE"
 ssh-keygen -q -t ed25519 -N '' -f "$T/k5" </dev/null
 check "alice pushes k5" push alice "$T/k5.pub"
 out=$(ssh_login ubuntu 127.0.0.2 "$SSH_PORT" "$T/k5" "$T/known_hosts" 'echo in-anyway' 2>"$T/ssh-k5.err") || true
-check "the login is not refused" contains "$out" in-anyway
-check "... and the key was not consumed" contains "$(helper)" "$(b64 "$T/k5.pub")"
+check "pam_wicket could not consume k5: no command runs" \
+    bash -c "! grep -q in-anyway <<<'$out'"
+sed -i "s|socket=$T/nowhere.sock|socket=$T/agent-host1.sock|" "/etc/pam.d/$PAM_SERVICE"
+
+log "the host stops consuming: single-use pushes are refused"
+rm -f "$T/agent-host1/single-use"
+ssh-keygen -q -t ed25519 -N '' -f "$T/k7" </dev/null
+for i in $(seq 1 50); do
+	out=$(push alice "$T/k7.pub" 2>&1) && rc=0 || rc=$?
+	[ "$rc" -ne 0 ] && break
+	sleep 0.2
+done
+check "serve --single-use to a host without pam_wicket: EC2InstanceStateInvalidException" \
+    bash -c "[ $rc -ne 0 ] && grep -q EC2InstanceStateInvalidException <<<'$out'"
+wicket_as admin audit >"$T/audit.out" 2>&1 || true
+check "... and the refusal is audited" grep -q EC2InstanceStateInvalidException "$T/audit.out"
 
 finish

@@ -148,51 +148,151 @@ test_bad_records(void **state)
 	wk_keystore_free(ks);
 }
 
+/*
+ * A flood never evicts a live record: the user's 65th live record, or one
+ * more than the store holds, is refused (WK_ERR_LIMIT) and everything
+ * already held stays served; expired records make room.
+ */
 static void
-test_limits_evict_soonest(void **state)
+test_limits_refuse_never_evict(void **state)
 {
 	struct fixture *f = *state;
 	struct wk_keystore *ks;
-	struct wk_buf r[WK_SOCK_MAX_RECORDS + 1], o;
+	struct wk_buf r[WK_SOCK_MAX_RECORDS + 1], o, victim;
 	struct wk_span got[WK_SOCK_MAX_RECORDS];
 	char req[32];
 	size_t i, n;
 
 	assert_int_equal(wk_keystore_new(1000, &ks), 0);
-	for (i = 0; i < WK_SOCK_MAX_RECORDS + 1; i++) {
-		snprintf(req, sizeof(req), "req-%zu", i);
-		/* Record 0 expires last, record 1 first. */
-		make_rec(f, "ubuntu", req, i == 0 ? NOW + 500 :
-		    NOW + 100 + (int64_t)i, &r[i]);
+	/* Someone else's pending key for the same user, expiring soonest. */
+	make_rec(f, "ubuntu", "victim", NOW + 20, &victim);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&victim), NOW), 0);
+	for (i = 0; i < WK_SOCK_MAX_RECORDS; i++) {
+		snprintf(req, sizeof(req), "flood-%zu", i);
+		make_rec(f, "ubuntu", req, NOW + 100 + (int64_t)i, &r[i]);
 		assert_int_equal(wk_keystore_add(ks, wk_buf_span(&r[i]), NOW),
-		    0);
+		    i + 1 < WK_SOCK_MAX_RECORDS ? 0 : WK_ERR_LIMIT);
 	}
 	n = wk_keystore_lookup(ks, "ubuntu", NOW, got, WK_SOCK_MAX_RECORDS);
 	assert_int_equal(n, WK_SOCK_MAX_RECORDS);
-	/* The one expiring soonest (req-1) made room. */
 	for (i = 0; i < n; i++)
-		assert_false(wk_span_eq(got[i], wk_buf_span(&r[1])));
-	assert_true(wk_span_eq(got[0], wk_buf_span(&r[WK_SOCK_MAX_RECORDS])));
-	for (i = 0; i < WK_SOCK_MAX_RECORDS + 1; i++)
+		if (wk_span_eq(got[i], wk_buf_span(&victim)))
+			break;
+	assert_true(i < n);	/* the victim's key is still served */
+	/* Other users are not affected by ubuntu's flood. */
+	make_rec(f, "admin", "admin-1", NOW + 60, &o);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&o), NOW), 0);
+	wk_buf_cleanup(&o);
+	/* Once the victim's record expired, there is room again. */
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(
+	    &r[WK_SOCK_MAX_RECORDS - 1]), NOW + 20), 0);
+	for (i = 0; i < WK_SOCK_MAX_RECORDS; i++)
 		wk_buf_cleanup(&r[i]);
+	wk_buf_cleanup(&victim);
 	wk_keystore_free(ks);
 
-	/* A full store evicts the soonest-expiring record overall. */
+	/* A full store refuses the new record, whoever it is for. */
 	assert_int_equal(wk_keystore_new(2, &ks), 0);
 	make_rec(f, "a", "r1", NOW + 10, &r[0]);
 	make_rec(f, "b", "r2", NOW + 90, &r[1]);
 	make_rec(f, "c", "r3", NOW + 50, &o);
 	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&r[0]), NOW), 0);
 	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&r[1]), NOW), 0);
-	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&o), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&o), NOW),
+	    WK_ERR_LIMIT);
 	assert_int_equal(wk_keystore_count(ks), 2);
-	assert_int_equal(wk_keystore_lookup(ks, "a", NOW, got, 4), 0);
-	assert_int_equal(wk_keystore_lookup(ks, "c", NOW, got, 4), 1);
+	assert_int_equal(wk_keystore_lookup(ks, "a", NOW, got, 4), 1);
+	assert_int_equal(wk_keystore_lookup(ks, "c", NOW, got, 4), 0);
+	/* ... until one expired. */
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&o), NOW + 10), 0);
+	assert_int_equal(wk_keystore_lookup(ks, "c", NOW + 10, got, 4), 1);
 	wk_buf_cleanup(&r[0]);
 	wk_buf_cleanup(&r[1]);
 	wk_buf_cleanup(&o);
 	wk_keystore_free(ks);
 	assert_int_equal(wk_keystore_new(0, &ks), WK_ERR_INVAL);
+}
+
+/*
+ * Leases: a single-use record goes to one connection at a time. Nine
+ * connections asking at once: only the first is handed it; the holder is
+ * handed it again (query, then signature check) while at least the grace
+ * remains; after the lease ends another connection may take it; once
+ * consumed nobody gets it. Multi-use records go to everyone; a lookup
+ * without fingerprint or connection gets no single-use record at all.
+ */
+static void
+test_lease(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_keystore *ks;
+	struct wk_buf once, multi;
+	struct wk_span got[WK_SOCK_MAX_RECORDS];
+	char fp[WK_SSHKEY_FP_LEN], conn[32];
+	const char *why;
+	struct wk_buf norm;
+	const uint64_t t0 = 1000000;
+	size_t i, winners = 0;
+
+	wk_buf_init(&norm, 4096);
+	assert_int_equal(wk_sshkey_check(wk_buf_span(&f->pub), &norm, fp,
+	    &why), 0);
+	assert_int_equal(wk_keystore_new(16, &ks), 0);
+	make_rec_ex(f, "ubuntu", "once", NOW + 60, true, NULL, &once);
+	make_rec_ex(f, "ubuntu", "multi", NOW + 60, false, NULL, &multi);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&once), NOW), 0);
+	assert_int_equal(wk_keystore_add(ks, wk_buf_span(&multi), NOW), 0);
+
+	/* No fingerprint or no connection: multi-use only, no lease. */
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", NULL, NULL,
+	    NOW, t0, got, 64), 1);
+	assert_true(wk_span_eq(got[0], wk_buf_span(&multi)));
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "",
+	    NOW, t0, got, 64), 1);
+	/* A wrong fingerprint: not handed, not leased. */
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu",
+	    "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sshd-9",
+	    NOW, t0, got, 64), 1);
+
+	/* Nine concurrent logins: exactly one is handed the record. */
+	for (i = 1; i <= 9; i++) {
+		snprintf(conn, sizeof(conn), "sshd-%zu", i);
+		if (wk_keystore_lookup_lease(ks, "ubuntu", fp, conn, NOW,
+		    t0 + i, got, 64) == 2)
+			winners++;
+	}
+	assert_int_equal(winners, 1);
+	/* The holder (sshd-1) again: its signature check. */
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-1",
+	    NOW, t0 + 1000, got, 64), 2);
+	assert_true(wk_span_eq(got[0], wk_buf_span(&multi)));
+	assert_true(wk_span_eq(got[1], wk_buf_span(&once)));
+	/* Less than the grace left: not even the holder (a login handed it
+	 * now could outlive the lease). Others still not. */
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-1",
+	    NOW, t0 + 1 + WK_SOCK_LEASE_MS - WK_SOCK_LEASE_GRACE_MS + 1, got,
+	    64), 1);
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-2",
+	    NOW, t0 + WK_SOCK_LEASE_MS, got, 64), 1);
+	/* The lease ended without a login: another connection may take it. */
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-2",
+	    NOW, t0 + 1 + WK_SOCK_LEASE_MS, got, 64), 2);
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-1",
+	    NOW, t0 + 2 + WK_SOCK_LEASE_MS, got, 64), 1);
+	/* Consumed: nobody, not even the holder, ever again. */
+	assert_int_equal(wk_keystore_consume(ks, "ubuntu", fp), 1);
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-2",
+	    NOW, t0 + 3 + WK_SOCK_LEASE_MS, got, 64), 1);
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-3",
+	    NOW, t0 + 10 * WK_SOCK_LEASE_MS, got, 64), 1);
+	/* Expired: nothing. */
+	assert_int_equal(wk_keystore_lookup_lease(ks, "ubuntu", fp, "sshd-3",
+	    NOW + 60, t0, got, 64), 0);
+
+	wk_buf_cleanup(&once);
+	wk_buf_cleanup(&multi);
+	wk_buf_cleanup(&norm);
+	wk_keystore_free(ks);
 }
 
 /*
@@ -281,7 +381,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_lookup_expiry),
 		cmocka_unit_test(test_bad_records),
-		cmocka_unit_test(test_limits_evict_soonest),
+		cmocka_unit_test(test_limits_refuse_never_evict),
+		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_consume),
 	};
 

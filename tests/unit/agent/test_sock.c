@@ -196,7 +196,7 @@ test_lookup(void **state)
 static void
 test_bad_requests(void **state)
 {
-	char big[200];
+	char big[WK_SOCK_MAX_REQUEST + 72];
 
 	(void)state;
 	assert_string_equal(ask("LOOKUP 2 ubuntu\n", 16), "ERR version\n");

@@ -228,9 +228,9 @@ test_single_use_pam_line(void **state)
 {
 	static const char orig[] = "# sshd\n@include common-account\n"
 	    "session required pam_permit.so\n";
-	char pam[4300];
+	char pam[4300], marker[4300];
 	static char first[65536];	/* as large as get() returns */
-	char *argv[20];
+	char *argv[24];
 	int argc = 0;
 
 	(void)state;
@@ -251,16 +251,25 @@ test_single_use_pam_line(void **state)
 	argv[argc++] = (char *)(uintptr_t)"/run/w/agent.sock";
 	argv[argc++] = (char *)(uintptr_t)"--pam-file";
 	argv[argc++] = pam;
+	argv[argc++] = (char *)(uintptr_t)"--state";
+	argv[argc++] = base;
 	argv[argc++] = (char *)(uintptr_t)"--single-use";
 	argv[argc] = NULL;
+	snprintf(marker, sizeof(marker), "%s/single-use", base);
+	assert_false(wk_agent_single_use_enforced(base));
 	assert_int_equal(wk_agent_cmd_install_sshd(argc, argv), 0);
 	assert_non_null(strstr(get(dropin), "\nExposeAuthInfo yes\n"
 	    "UsePAM yes\n"));
+	/* First in the session stack (before anything that may change the
+	 * PAM environment), and requisite: its refusal must count. */
 	snprintf(first, sizeof(first), "%s", get(pam));
-	assert_true(strncmp(first, orig, strlen(orig)) == 0);
-	assert_string_equal(first + strlen(orig), "# Added by wicket-agent "
-	    "install-sshd --single-use; the next line is wicket's.\n"
-	    "session optional pam_wicket.so socket=/run/w/agent.sock\n");
+	assert_string_equal(first, "# sshd\n@include common-account\n"
+	    "# Added by wicket-agent install-sshd --single-use; the next "
+	    "line is wicket's.\n"
+	    "session requisite pam_wicket.so socket=/run/w/agent.sock\n"
+	    "session required pam_permit.so\n");
+	/* The host now says it consumes single-use keys. */
+	assert_true(wk_agent_single_use_enforced(base));
 	/* Again: nothing changes, the line is not doubled. */
 	assert_int_equal(wk_agent_cmd_install_sshd(argc, argv), 0);
 	assert_string_equal(get(pam), first);
@@ -280,9 +289,13 @@ test_single_use_pam_line(void **state)
 	argv[argc++] = (char *)(uintptr_t)"--no-reload";
 	argv[argc++] = (char *)(uintptr_t)"--pam-file";
 	argv[argc++] = pam;
+	argv[argc++] = (char *)(uintptr_t)"--state";
+	argv[argc++] = base;
 	argv[argc] = NULL;
 	assert_int_equal(wk_agent_cmd_uninstall_sshd(argc, argv), 0);
 	assert_string_equal(get(pam), orig);
+	assert_false(wk_agent_single_use_enforced(base));
+	assert_int_not_equal(access(marker, F_OK), 0);
 	assert_int_not_equal(access(dropin, F_OK), 0);
 	/* Without --single-use the drop-in only mentions it in comments. */
 	assert_int_equal(install("install-sshd", "/var/lib/wicket"), 0);

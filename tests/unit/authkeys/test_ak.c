@@ -238,7 +238,7 @@ test_real_agent(void **state)
 struct fake {
 	int lfd;
 	struct wk_buf reply;
-	char request[128];
+	char request[WK_SOCK_MAX_REQUEST + 1];
 };
 
 static void *
@@ -309,7 +309,17 @@ serve_and_run(const struct wk_span *recs, size_t n, const char *raw,
 	fake_start(&f, &th);
 	rc = run_ak("ubuntu", fp, text);
 	fake_stop(&f, th);
-	assert_string_equal(f.request, "LOOKUP 1 ubuntu\n");
+	/* With a fingerprint, a leased lookup for this login (sshd's pid,
+	 * here our parent's). */
+	if (fp != NULL && getppid() > 1) {
+		char want[WK_SOCK_MAX_REQUEST + 1];
+
+		snprintf(want, sizeof(want), "LOOKUP 1 ubuntu %s sshd-%ld\n",
+		    fp, (long)getppid());
+		assert_string_equal(f.request, want);
+	} else {
+		assert_string_equal(f.request, "LOOKUP 1 ubuntu\n");
+	}
 	return rc;
 }
 

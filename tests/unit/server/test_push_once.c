@@ -20,8 +20,10 @@
 #include "common/err.h"
 #include "crypto/keyrec.h"
 #include "crypto/signkey.h"
+#include "agent/sockproto.h"
 #include "server/agent_hub.h"
 #include "server/agent_hub_int.h"
+#include "server/push.h"
 #include "server/api.h"
 #include "server/authz.h"
 #include "server/ec2ic_int.h"
@@ -97,6 +99,7 @@ setup(void **state)
 	    wk_hub_get(f->srv.hub, INST, &a) != 0)
 		return -1;
 	a->last_poll = time(NULL);
+	a->single_use = true;	/* its agent said: pam_wicket installed */
 	wk_buf_init(&f->resp.xml, 1 << 20);
 	wk_ec2ic_throttle_reset();
 	*state = f;
@@ -319,6 +322,75 @@ test_policy_requires_single_use(void **state)
 	assert_int_equal(push(f, "127.0.0.1", ", \"SingleUse\": true"), 0);
 }
 
+/*
+ * A host whose agent does not report single-use enforcement (no
+ * pam_wicket: it would print the key at every login) gets no single-use
+ * record: EC2InstanceStateInvalidException, audited; multi-use is fine.
+ */
+static void
+test_single_use_needs_host_support(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_hub_agent *a = wk_hub_find(f->srv.hub, INST);
+	struct wk_audit_filter filt = { .instance_id = INST, .max_items = 1 };
+	struct wk_audit_event *ev = NULL;
+	size_t n = 0, before;
+
+	set_policy(f, POLICY(ALLOW("")));
+	a->single_use = false;
+	before = a->nrecs;
+	assert_int_not_equal(push(f, "127.0.0.1", ", \"SingleUse\": true"),
+	    0);
+	assert_string_equal(f->resp.error_code,
+	    "EC2InstanceStateInvalidException");
+	assert_int_equal(f->resp.status, 400);
+	assert_int_equal(a->nrecs, before);	/* nothing queued */
+	assert_int_equal(wk_store_audit_query(f->srv.store, &filt, &ev, &n),
+	    0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ev[0].request_id, f->rid);
+	assert_string_equal(ev[0].error_code,
+	    "EC2InstanceStateInvalidException");
+	wk_store_free(ev);
+	/* The server's setting makes every push single-use: refused too. */
+	f->srv.cfg.single_use = true;
+	assert_int_not_equal(push(f, "127.0.0.1", ""), 0);
+	assert_string_equal(f->resp.error_code,
+	    "EC2InstanceStateInvalidException");
+	f->srv.cfg.single_use = false;
+	/* Multi-use keys still go. */
+	assert_int_equal(push(f, "127.0.0.1", ""), 0);
+	a->single_use = true;
+	assert_int_equal(push(f, "127.0.0.1", ", \"SingleUse\": true"), 0);
+}
+
+/*
+ * An agent holds at most 64 live records per OS user and refuses more
+ * rather than evict another caller's pending key: wicketd refuses the push
+ * that would not be held (ThrottlingException, audited), per instance and
+ * user; another user is not affected.
+ */
+static void
+test_user_limit_reaches_the_caller(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	set_policy(f, POLICY(ALLOW("")));
+	wk_push_limit_reset();
+	for (i = 0; i < WK_SOCK_MAX_RECORDS; i++) {
+		wk_ec2ic_throttle_reset();	/* not the request rate */
+		assert_int_equal(push(f, "127.0.0.1", ""), 0);
+	}
+	wk_ec2ic_throttle_reset();
+	assert_int_not_equal(push(f, "127.0.0.1", ""), 0);
+	assert_string_equal(f->resp.error_code, "ThrottlingException");
+	assert_non_null(strstr(f->resp.error_message, "unexpired keys"));
+	wk_push_limit_reset();
+	wk_ec2ic_throttle_reset();
+	assert_int_equal(push(f, "127.0.0.1", ""), 0);
+}
+
 int
 main(void)
 {
@@ -327,6 +399,8 @@ main(void)
 		cmocka_unit_test(test_from_unbound),
 		cmocka_unit_test(test_single_use_member),
 		cmocka_unit_test(test_policy_requires_single_use),
+		cmocka_unit_test(test_single_use_needs_host_support),
+		cmocka_unit_test(test_user_limit_reaches_the_caller),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
