@@ -103,9 +103,12 @@ struct wk_decision_detail {
 	char sid[128];		/* "" when the statement has no Sid */
 	/*
 	 * Allowed only because of aws:SourceIp: every Allow statement that
-	 * matched has an IpAddress condition on aws:SourceIp. The push path
-	 * then binds the key to the caller's address (OpenSSH from=), so the
-	 * policy's network bound holds at login too.
+	 * matched has an IpAddress condition on aws:SourceIp, or a Deny
+	 * statement for this action and resource has a NotIpAddress
+	 * condition on aws:SourceIp (a network guardrail that did not fire
+	 * for this caller's address). The push path then binds the key to
+	 * the caller's address (OpenSSH from=), so the policy's network
+	 * bound holds at login too.
 	 */
 	bool source_ip_bound;
 };

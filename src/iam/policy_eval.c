@@ -142,6 +142,41 @@ stmt_binds_source_ip(const struct wk_stmt *s)
 	return false;
 }
 
+/*
+ * A Deny that holds everywhere but the addresses of a NotIpAddress
+ * condition on aws:SourceIp (the usual "only from our networks"
+ * guardrail). When it did not fire, the decision rests on the caller's
+ * address just as an Allow with IpAddress does.
+ */
+static bool
+stmt_guards_source_ip(const struct wk_stmt *s)
+{
+	for (size_t i = 0; i < s->nconds; i++) {
+		const struct wk_cond *c = &s->conds[i];
+
+		if (c->op.fam == WK_CF_IP && c->op.negated &&
+		    c->op.set == WK_SET_NONE &&
+		    strcmp(c->key, "aws:sourceip") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether s names this action and resource, conditions aside. */
+static int
+stmt_targets(const struct wk_stmt *s, const struct wk_authz_request *req,
+    const char *action, size_t alen, bool lc, size_t rlen,
+    struct wk_render *r)
+{
+	int rc;
+
+	if (action_in(s, action, alen, lc) == s->not_action)
+		return 0;
+	if ((rc = resource_in(s, req->resource, rlen, req->ctx, r)) < 0)
+		return rc;
+	return (rc == 1) != s->not_resource;
+}
+
 int
 wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
     const struct wk_authz_request *req, struct wk_decision_detail *out)
@@ -150,7 +185,7 @@ wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 	char abuf[256];
 	const char *action;
 	size_t i, j, alen, rlen;
-	bool allowed = false, ip_bound = true, lc;
+	bool allowed = false, ip_bound = true, ip_guarded = false, lc;
 	uint64_t vbit, xbit;
 	int rc = 0;
 
@@ -196,8 +231,16 @@ wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 			if ((rc = stmt_applies(s, req, action, alen, lc, rlen,
 			    &r)) < 0)
 				goto out;
-			if (rc == 0)
+			if (rc == 0) {
+				if (s->deny && !ip_guarded &&
+				    stmt_guards_source_ip(s)) {
+					if ((rc = stmt_targets(s, req, action,
+					    alen, lc, rlen, &r)) < 0)
+						goto out;
+					ip_guarded = rc == 1;
+				}
 				continue;
+			}
 			if (s->deny) {
 				decide(out, WK_DECISION_EXPLICIT_DENY,
 				    &policies[i], j, s);
@@ -213,7 +256,7 @@ wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
 		}
 	}
 	rc = 0;
-	out->source_ip_bound = allowed && ip_bound;
+	out->source_ip_bound = allowed && (ip_bound || ip_guarded);
 out:
 	if (rc < 0) {
 		/* Fail closed: no decision but deny. */

@@ -70,8 +70,9 @@ validate_args(const struct wk_api_req *req, struct wk_api_resp *resp,
 }
 
 /*
- * The record's #From=: the caller's address when every matching Allow
- * bound aws:SourceIp (detail.source_ip_bound), so sshd enforces the
+ * The record's #From=: the caller's address when the decision rested on
+ * it (detail.source_ip_bound: every matching Allow bound aws:SourceIp, or
+ * a NotIpAddress guardrail Deny let it through), so sshd enforces the
  * policy's network bound at login too. An address OpenSSH's from=
  * accepts as a pattern: IPv4 dotted quad or IPv6 (hex, ':' and '.').
  */

@@ -31,6 +31,17 @@ static const char not_ip_allow[] = "{\"Version\":\"2012-10-17\","
     "\"Resource\":\"*\",\"Condition\":{\"NotIpAddress\":"
     "{\"aws:SourceIp\":\"192.168.0.0/16\"}}}]}";
 
+/* The usual network guardrail: deny everything from outside 10/8. */
+static const char deny_outside[] = "{\"Version\":\"2012-10-17\","
+    "\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\","
+    "\"Resource\":\"*\",\"Condition\":{\"NotIpAddress\":"
+    "{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}";
+/* The same guardrail for another action only. */
+static const char deny_outside_other[] = "{\"Version\":\"2012-10-17\","
+    "\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"iam:*\","
+    "\"Resource\":\"*\",\"Condition\":{\"NotIpAddress\":"
+    "{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}";
+
 static struct wk_policy *
 parse(const char *json)
 {
@@ -111,6 +122,31 @@ test_weaker_forms_do_not_bind(void **state)
 	assert_false(d.source_ip_bound);
 }
 
+/*
+ * A Deny NotIpAddress guardrail that let the push through binds the key as
+ * an IpAddress Allow does: the key must not outlive the guardrail at
+ * login (used from outside the networks within its 60 s).
+ */
+static void
+test_deny_guardrail_binds(void **state)
+{
+	const char *g[] = { plain_allow, deny_outside };
+	const char *o[] = { plain_allow, deny_outside_other };
+	struct wk_decision_detail d;
+
+	(void)state;
+	d = decide(g, 2, "10.1.2.3");
+	assert_int_equal(d.decision, WK_DECISION_ALLOW);
+	assert_true(d.source_ip_bound);
+	d = decide(g, 2, "192.0.2.1");
+	assert_int_equal(d.decision, WK_DECISION_EXPLICIT_DENY);
+	assert_false(d.source_ip_bound);
+	/* A guardrail on other actions says nothing about this one. */
+	d = decide(o, 2, "10.1.2.3");
+	assert_int_equal(d.decision, WK_DECISION_ALLOW);
+	assert_false(d.source_ip_bound);
+}
+
 int
 main(void)
 {
@@ -118,6 +154,7 @@ main(void)
 		cmocka_unit_test(test_bound_by_ipaddress),
 		cmocka_unit_test(test_unbound_allow_wins_in_any_order),
 		cmocka_unit_test(test_weaker_forms_do_not_bind),
+		cmocka_unit_test(test_deny_guardrail_binds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
