@@ -1,7 +1,7 @@
 // Benchmarks of the browser terminal against a running wicketd (set up by
 // bench/bench_console.sh): terminal output throughput, keystroke echo
 // latency, concurrent sessions. A minimal WebSocket client speaking the
-// console's protocol (src/server/console_int.h), so the figures measure
+// console's protocol (src/server/console/console_int.h), so the figures measure
 // wicketd + libssh + sshd, not a browser.
 // Environment: WK_URL, WK_USER, WK_PASSWORD, WK_INSTANCE, WK_BIGFILE,
 // WK_WICKETD_PID, WK_SESSIONS (default 200), WK_BATCH (default 20),

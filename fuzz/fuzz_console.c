@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

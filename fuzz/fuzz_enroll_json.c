@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "server/agent_hub_int.h"
+#include "server/hub/agent_hub_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

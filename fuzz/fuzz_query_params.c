@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/api_int.h"
+#include "server/api/api_int.h"
 /*
  * The libraries of a WK_FUZZ build carry no coverage instrumentation
  * (only this file gets -fsanitize=fuzzer), so the parser is compiled in

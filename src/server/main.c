@@ -16,12 +16,12 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "crypto/signkey.h"
-#include "server/agent_hub.h"
-#include "server/authz.h"
-#include "server/console.h"
-#include "server/http.h"
+#include "server/hub/agent_hub.h"
+#include "server/auth/authz.h"
+#include "server/console/console.h"
+#include "server/http/http.h"
 #include "server/server.h"
-#include "server/signing_keys.h"
+#include "server/hub/signing_keys.h"
 #include "server/wicketd.h"
 
 #define EXIT_USAGE 2

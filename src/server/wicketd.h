@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "server/http.h"
+#include "server/http/http.h"
 #include "store/store.h"
 
 /* Files inside the data directory. */

@@ -1,5 +1,5 @@
 /* wicket console: sign-in, instance list, and the terminal (xterm.js over
- * a WebSocket; protocol in src/server/console_int.h). Vanilla JS. */
+ * a WebSocket; protocol in src/server/console/console_int.h). Vanilla JS. */
 'use strict';
 (function () {
 	const $ = (id) => document.getElementById(id);

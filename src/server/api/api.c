@@ -13,9 +13,9 @@
 #include "common/log.h"
 #include "common/rand.h"
 #include "common/time.h"
-#include "server/api_int.h"
-#include "server/audit.h"
-#include "server/auth.h"
+#include "server/api/api_int.h"
+#include "server/audit/audit.h"
+#include "server/auth/auth.h"
 
 #define NS_IAM "https://iam.amazonaws.com/doc/2010-05-08/"
 #define NS_STS "https://sts.amazonaws.com/doc/2011-06-15/"

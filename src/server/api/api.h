@@ -23,7 +23,7 @@
 #include "iam/policy.h"
 #include "server/server.h"
 #include "store/store.h"
-#include "server/http.h"
+#include "server/http/http.h"
 
 enum wk_protocol {
 	WK_PROTO_QUERY_IAM,	/* XML, xmlns https://iam.amazonaws.com/doc/2010-05-08/ */

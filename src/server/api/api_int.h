@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "common/buf.h"
-#include "server/api.h"
+#include "server/api/api.h"
 
 /* Ceilings of the Query form body parser. */
 #define WK_PARAMS_MAX_COUNT 1000	/* parameters per request */

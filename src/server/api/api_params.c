@@ -8,7 +8,7 @@
 #include "common/alloc.h"
 #include "common/encode.h"
 #include "common/err.h"
-#include "server/api_int.h"
+#include "server/api/api_int.h"
 
 const char *
 wk_params_get(const struct wk_params *p, const char *name)

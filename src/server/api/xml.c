@@ -8,7 +8,7 @@
 
 #include "common/err.h"
 #include "common/time.h"
-#include "server/api.h"
+#include "server/api/api.h"
 
 int
 wk_xml_escape(struct wk_buf *b, const char *text)

@@ -1,7 +1,7 @@
 /*
  * audit.c - builds audit events and appends them durably.
  */
-#include "server/audit.h"
+#include "server/audit/audit.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "server/api.h"
+#include "server/api/api.h"
 #include "store/store.h"
 
 #define WK_AUDIT_ALLOW "Allow"

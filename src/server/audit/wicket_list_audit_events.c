@@ -12,8 +12,8 @@
 
 #include "common/err.h"
 #include "common/time.h"
-#include "server/api.h"
-#include "server/ec2ic_int.h"
+#include "server/api/api.h"
+#include "server/ec2/ec2.h"
 #include "server/server.h"
 
 #define LIST_DEFAULT 50

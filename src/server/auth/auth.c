@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "crypto/sigv4.h"
-#include "server/auth.h"
+#include "server/auth/auth.h"
 
 /* Last-used is written at most once a minute per key (a small cache). */
 #define TOUCH_SLOTS 256

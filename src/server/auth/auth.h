@@ -14,8 +14,8 @@
 
 #include <time.h>
 
-#include "server/api.h"
-#include "server/http.h"
+#include "server/api/api.h"
+#include "server/http/http.h"
 #include "store/store.h"
 
 /* Pre-authentication ceilings. */

@@ -11,8 +11,8 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "iam/policy.h"
-#include "server/api_int.h"
-#include "server/authz.h"
+#include "server/api/api_int.h"
+#include "server/auth/authz.h"
 
 #define CACHE_BUCKETS 1024
 

@@ -17,7 +17,7 @@
 #ifndef WK_SERVER_CONSOLE_H
 #define WK_SERVER_CONSOLE_H
 
-#include "server/http.h"
+#include "server/http/http.h"
 
 struct wk_server;
 

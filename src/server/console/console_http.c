@@ -8,7 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 
 const char wk_console_sec_headers[] =
     "Cache-Control: no-store\r\n"

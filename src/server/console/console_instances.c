@@ -13,9 +13,9 @@
 #include "common/log.h"
 #include "common/rand.h"
 #include "common/time.h"
-#include "server/api.h"
-#include "server/console_int.h"
-#include "server/ec2ic_int.h"
+#include "server/api/api.h"
+#include "server/console/console_int.h"
+#include "server/ec2/ec2.h"
 #include "server/server.h"
 
 #define OS_USER_TAG "wicket:os-user"

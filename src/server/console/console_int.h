@@ -11,8 +11,8 @@
 
 #include "common/buf.h"
 #include "store/store.h"
-#include "server/console.h"
-#include "server/http.h"
+#include "server/console/console.h"
+#include "server/http/http.h"
 
 /* ---- sessions (console_session.c) ---- */
 #define WK_CONSOLE_COOKIE "wk_session"

@@ -26,7 +26,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 #include "server/server.h"
 #include "store/store.h"
 

@@ -24,7 +24,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 

@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/rand.h"
 #include "crypto/hash.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 
 static struct wk_console_session *sessions;
 static size_t nsessions;

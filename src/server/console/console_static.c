@@ -17,7 +17,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 
 #define PREFIX "/console/"
 #define SYSTEM_WEB_DIR "/usr/share/wicket/web"

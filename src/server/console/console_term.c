@@ -32,10 +32,10 @@
 #include "common/rand.h"
 #include "common/time.h"
 #include "crypto/sshkey.h"
-#include "server/api.h"
-#include "server/console_int.h"
-#include "server/ec2ic_int.h"
-#include "server/push.h"
+#include "server/api/api.h"
+#include "server/console/console_int.h"
+#include "server/ec2/ec2.h"
+#include "server/eic/eic.h"
 #include "server/server.h"
 
 #define WS_OUT_HIGH (1024 * 1024)	/* queued to the browser */

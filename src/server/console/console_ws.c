@@ -16,7 +16,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 #include "server/server.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "iam/policy.h"
-#include "server/api.h"
+#include "server/api/api.h"
 #include "store/store.h"
 
 extern const struct wk_api_action wk_ec2ic_send_ssh_public_key;

@@ -1,8 +1,8 @@
 /*
  * ec2_actions.c - the EC2 Query actions wicketd answers.
  */
-#include "server/api.h"
-#include "server/ec2ic_int.h"
+#include "server/api/api.h"
+#include "server/ec2/ec2.h"
 
 const struct wk_api_action *const wk_ec2_actions[] = {
 	&wk_ec2_describe_instances,

@@ -10,9 +10,9 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/agent_hub.h"
-#include "server/api.h"
-#include "server/ec2ic_int.h"
+#include "server/hub/agent_hub.h"
+#include "server/api/api.h"
+#include "server/ec2/ec2.h"
 #include "server/server.h"
 
 #define EC2_DESCRIBE_ACTION "ec2:DescribeInstances"

@@ -12,8 +12,8 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/api.h"
-#include "server/ec2ic_int.h"
+#include "server/api/api.h"
+#include "server/ec2/ec2.h"
 #include "store/store.h"
 
 #define EC2_MAX_TAGS 50		/* per resource, and per call */

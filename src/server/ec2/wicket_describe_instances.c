@@ -11,8 +11,8 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/api.h"
-#include "server/ec2ic_int.h"
+#include "server/api/api.h"
+#include "server/ec2/ec2.h"
 #include "server/server.h"
 
 static json_t *

@@ -19,7 +19,7 @@
 
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
-#include "server/api.h"
+#include "server/api/api.h"
 #include "store/store.h"
 
 /* What is pushed (borrowed strings; NULL = absent). */

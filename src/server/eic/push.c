@@ -12,11 +12,11 @@
 #include "crypto/keyrec.h"
 #include "crypto/sshkey.h"
 #include "agent/sockproto.h"
-#include "server/agent_hub.h"
-#include "server/api.h"
-#include "server/audit.h"
-#include "server/ec2ic_int.h"
-#include "server/push.h"
+#include "server/hub/agent_hub.h"
+#include "server/api/api.h"
+#include "server/audit/audit.h"
+#include "server/ec2/ec2.h"
+#include "server/eic/eic.h"
 #include "server/server.h"
 
 #define SSH_KEY_MIN 80

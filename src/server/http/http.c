@@ -36,8 +36,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "server/http.h"
-#include "server/http_guard.h"
+#include "server/http/http.h"
+#include "server/http/http_guard.h"
 #include "server/server.h"
 
 #define EPOLL_BATCH 64

@@ -5,7 +5,7 @@
  *
  * Everything runs on the one event-loop thread: no locks.
  */
-#include "server/agent_hub.h"
+#include "server/hub/agent_hub.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -18,9 +18,9 @@
 #include "common/time.h"
 #include "crypto/rotation.h"
 #include "crypto/signkey.h"
-#include "server/agent_hub_int.h"
+#include "server/hub/agent_hub_int.h"
 #include "server/server.h"
-#include "server/signing_keys.h"
+#include "server/hub/signing_keys.h"
 
 #define HUB_MIN_CAP 64
 #define POLL_QUERY_MAX 512

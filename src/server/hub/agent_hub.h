@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "common/buf.h"
-#include "server/http.h"
+#include "server/http/http.h"
 
 struct wk_server;
 struct wk_agent_hub;

@@ -18,8 +18,8 @@
 #include <time.h>
 
 #include "common/buf.h"
-#include "server/agent_hub.h"
-#include "server/http.h"
+#include "server/hub/agent_hub.h"
+#include "server/http/http.h"
 #include "store/store.h"
 
 #define WK_HUB_MAX_RECORDS_PER_AGENT 64	/* as many as a LOOKUP reply holds */

@@ -4,7 +4,7 @@
  * reloading in a running wicketd (SIGHUP, and a timer that notices changed
  * files). See signing_keys.h and docs/protocols.md.
  */
-#include "server/signing_keys.h"
+#include "server/hub/signing_keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +24,8 @@
 #include "common/rand.h"
 #include "common/time.h"
 #include "crypto/rotation.h"
-#include "server/agent_hub.h"
-#include "server/http.h"
+#include "server/hub/agent_hub.h"
+#include "server/http/http.h"
 #include "server/server.h"
 #include "server/wicketd.h"
 

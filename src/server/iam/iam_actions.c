@@ -3,7 +3,7 @@
  */
 #include <stddef.h>
 
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 const struct wk_api_action *const wk_iam_actions[] = {
 	&wk_iam_attach_user_policy,

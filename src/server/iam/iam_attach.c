@@ -8,7 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 static const char not_attachable[] =
     "does not exist or is not attachable.";

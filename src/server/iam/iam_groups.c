@@ -8,7 +8,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 static int
 create_group(const struct wk_api_req *req, struct wk_api_resp *resp)

@@ -7,7 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 static int
 inline_nf(struct wk_api_resp *resp, int r, bool group, const char *pname)

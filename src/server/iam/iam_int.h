@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/api.h"
+#include "server/api/api.h"
 
 #define WK_IAM_BODY_MAX (64 * 1024)
 /* Policy documents (131072 characters) travel form-encoded. */

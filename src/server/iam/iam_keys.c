@@ -9,7 +9,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/rand.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 #define SECRET_RAW_LEN 30	/* base64: 40 characters, as AWS's */
 

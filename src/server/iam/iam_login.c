@@ -13,8 +13,8 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
-#include "server/console.h"
-#include "server/iam_int.h"
+#include "server/console/console.h"
+#include "server/iam/iam_int.h"
 
 /* OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 #define PW_T_COST 2

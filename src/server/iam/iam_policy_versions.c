@@ -7,7 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 static const char policy_nf[] = "was not found.";
 

@@ -18,8 +18,8 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/authz.h"
-#include "server/iam_int.h"
+#include "server/auth/authz.h"
+#include "server/iam/iam_int.h"
 
 #define SIM_DOC_MAX 131072	/* documents here were validated on write */
 #define SIM_CTX_MAX 100		/* context entries */

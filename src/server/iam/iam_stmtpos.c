@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 struct cur {
 	const char *p, *end;

@@ -8,7 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 #define TAGS_MAX 50
 

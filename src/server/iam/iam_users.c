@@ -7,8 +7,8 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
-#include "server/console.h"
-#include "server/iam_int.h"
+#include "server/console/console.h"
+#include "server/iam/iam_int.h"
 
 static int
 create_user(const struct wk_api_req *req, struct wk_api_resp *resp)

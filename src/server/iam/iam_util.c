@@ -10,7 +10,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "server/iam_int.h"
+#include "server/iam/iam_int.h"
 
 #define VALUE_ECHO_MAX 256	/* bytes of a bad value echoed in a message */
 #define ITEMS_DEFAULT 100

@@ -3,8 +3,8 @@
  * (X-Amz-Target: AWSEC2InstanceConnectService.*) and wicket's own
  * (X-Amz-Target: WicketService.*).
  */
-#include "server/api.h"
-#include "server/ec2ic_int.h"
+#include "server/api/api.h"
+#include "server/ec2/ec2.h"
 
 const struct wk_api_action *const wk_json_actions[] = {
 	&wk_ec2ic_send_ssh_public_key,

@@ -3,9 +3,9 @@
  */
 #include <stddef.h>
 
-#include "server/agent_hub.h"
-#include "server/api.h"
-#include "server/console.h"
+#include "server/hub/agent_hub.h"
+#include "server/api/api.h"
+#include "server/console/console.h"
 #include "server/wicketd.h"
 
 #define AGENT_BODY_MAX (64 * 1024)

@@ -12,7 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/api_int.h"
+#include "server/api/api_int.h"
 
 static int
 parse(const char *s, struct wk_params *p)

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "server/api_int.h"
+#include "server/api/api_int.h"
 
 static void
 test_escape(void **state)

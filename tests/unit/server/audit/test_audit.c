@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "server/api.h"
-#include "server/audit.h"
-#include "server/authz.h"
-#include "server/ec2ic_int.h"
+#include "server/api/api.h"
+#include "server/audit/audit.h"
+#include "server/auth/authz.h"
+#include "server/ec2/ec2.h"
 #include "server/server.h"
 #include "store/store.h"
 

@@ -17,7 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "crypto/sigv4.h"
-#include "server/auth.h"
+#include "server/auth/auth.h"
 #include "store/store.h"
 
 #define AKID "AKIAAUTHTESTAUTHTST1"

@@ -15,8 +15,8 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "server/api_int.h"
-#include "server/authz.h"
+#include "server/api/api_int.h"
+#include "server/auth/authz.h"
 #include "store/store.h"
 
 #define ACCOUNT "123456789012"

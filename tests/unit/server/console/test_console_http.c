@@ -13,14 +13,14 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "test_iam_fixture.h"
+#include "../iam/test_iam_fixture.h"
 
 #include "common/log.h"
-#include "server/agent_hub.h"
-#include "server/console.h"
-#include "server/console_int.h"
-#include "server/ec2ic_int.h"
-#include "server/http.h"
+#include "server/hub/agent_hub.h"
+#include "server/console/console.h"
+#include "server/console/console_int.h"
+#include "server/ec2/ec2.h"
+#include "server/http/http.h"
 #include "server/wicketd.h"
 
 #define INSTANCE "i-0123456789abcdef0"

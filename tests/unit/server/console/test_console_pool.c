@@ -19,13 +19,13 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "test_iam_fixture.h"
+#include "../iam/test_iam_fixture.h"
 
 #include "common/log.h"
-#include "server/agent_hub.h"
-#include "server/console.h"
-#include "server/console_int.h"
-#include "server/http.h"
+#include "server/hub/agent_hub.h"
+#include "server/console/console.h"
+#include "server/console/console_int.h"
+#include "server/http/http.h"
 #include "server/wicketd.h"
 
 #define PW "Test-passw0rd"

@@ -13,7 +13,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 
 static struct wk_http_request
 req_with(struct wk_sigv4_header *h, size_t n, bool secure)

@@ -13,7 +13,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "server/console_int.h"
+#include "server/console/console_int.h"
 
 static void
 test_accept_key(void **state)

@@ -24,7 +24,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "server/http.h"
+#include "server/http/http.h"
 #include "server/server.h"
 
 /* ---- timers ---- */

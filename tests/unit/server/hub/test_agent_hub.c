@@ -16,8 +16,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "crypto/signkey.h"
-#include "server/agent_hub.h"
-#include "server/agent_hub_int.h"
+#include "server/hub/agent_hub.h"
+#include "server/hub/agent_hub_int.h"
 #include "server/server.h"
 
 #define T0 1700000000

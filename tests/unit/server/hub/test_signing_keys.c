@@ -21,11 +21,11 @@
 #include "common/time.h"
 #include "crypto/rotation.h"
 #include "crypto/signkey.h"
-#include "server/agent_hub.h"
-#include "server/agent_hub_int.h"
-#include "server/http.h"
+#include "server/hub/agent_hub.h"
+#include "server/hub/agent_hub_int.h"
+#include "server/http/http.h"
 #include "server/server.h"
-#include "server/signing_keys.h"
+#include "server/hub/signing_keys.h"
 #include "server/wicketd.h"
 
 struct fixture {

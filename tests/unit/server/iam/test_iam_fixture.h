@@ -20,9 +20,9 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/err.h"
-#include "server/api.h"
-#include "server/authz.h"
-#include "server/iam_int.h"
+#include "server/api/api.h"
+#include "server/auth/authz.h"
+#include "server/iam/iam_int.h"
 #include "store/store.h"
 
 #define FX_ACCOUNT "123456789012"

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "server/http_guard.h"
+#include "server/http/http_guard.h"
 
 static struct wk_http_ipkey
 key4(const char *a)

@@ -11,8 +11,8 @@
 
 #include "common/err.h"
 #include "iam/policy.h"
-#include "server/api.h"
-#include "server/authz.h"
+#include "server/api/api.h"
+#include "server/auth/authz.h"
 #include "store/store.h"
 
 #define TAGS_PARAM_MAX 1000	/* Tag.N / Tags.member.N read at most */

@@ -12,7 +12,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
-#include "server/http_guard.h"
+#include "server/http/http_guard.h"
 
 #define KEY_V4 4
 #define KEY_V6 6

@@ -15,8 +15,8 @@
 
 #include "common/time.h"
 #include "crypto/signkey.h"
-#include "server/agent_hub.h"
-#include "server/ec2ic_int.h"
+#include "server/hub/agent_hub.h"
+#include "server/ec2/ec2.h"
 
 #define ARN "arn:aws:iam::" FX_ACCOUNT ":"
 #define BOB ARN "user/bob"

@@ -14,7 +14,7 @@
 #include "agent/sockproto.h"
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/push.h"
+#include "server/eic/eic.h"
 
 #define LIMIT_BUCKETS 4096	/* power of two */
 #define LIMIT_KEY_MAX 64	/* "i-<17 hex>/<user>" */
