@@ -1,7 +1,7 @@
 /*
- * store.c - the storage front: picks the backend at open, serialises calls
- * for single-connection backends and dispatches every operation through
- * the backend's struct wk_store_ops. Also the release functions and the
+ * store.c - the storage front: serialises calls for single-connection
+ * backends and dispatches every operation through the backend's struct
+ * wk_store_ops (open.c picks the backend). Also the release functions and the
  * small checks every backend shares.
  */
 #include "store/store.h"
@@ -33,36 +33,6 @@ wk_store_base_cleanup(struct wk_store *st)
 {
 	wk_explicit_bzero(st->master_key, sizeof(st->master_key));
 	pthread_mutex_destroy(&st->lock);
-}
-
-static bool
-is_postgres_url(const char *path)
-{
-	return strncmp(path, "postgres://", 11) == 0 ||
-	    strncmp(path, "postgresql://", 13) == 0;
-}
-
-int
-wk_store_open(const char *path, const uint8_t master_key[WK_MASTER_KEY_LEN],
-    struct wk_store **out)
-{
-	int r;
-
-	if (out == NULL)
-		return WK_ERR_INVAL;
-	*out = NULL;
-	if (master_key == NULL)
-		return WK_ERR_INVAL;
-	if ((r = wk_store_check_str(path, 4096)) != 0)
-		return r;
-	if (*path == '\0')
-		return WK_ERR_INVAL;
-	if (is_postgres_url(path)) {
-		wk_log(WK_LOG_ERROR, "store_open",
-		    "backend=postgres outcome=unsupported");
-		return WK_ERR_INVAL;
-	}
-	return wk_store_sqlite_open(path, master_key, out);
 }
 
 void
