@@ -1,6 +1,7 @@
 /*
  * agent_hub_int.h - internals of the agent channel, exposed for
- * agent_hub.c, agent_enroll.c and their unit tests and fuzz target.
+ * agent_hub.c, agent_enroll.c, agent_auth.c and their unit tests and fuzz
+ * target.
  *
  * The hub keeps one small struct per instance (an open-addressing table
  * keyed by instance id): the poll it holds (if any), when the agent last
@@ -124,6 +125,7 @@ void wk_agent_reg_cleanup(struct wk_agent_reg *r);
 int wk_agent_reg_parse(struct wk_span body, bool with_token,
     struct wk_agent_reg *out, const char **why);
 
+/* ---- the agent credential and JSON replies (agent_auth.c) ---- */
 /* Hex SHA-256 of `data` (65 bytes with NUL). */
 int wk_agent_sha256_hex(struct wk_span data, char out[static 65]);
 
