@@ -62,11 +62,3 @@ wk_console_root(struct wk_server *srv, struct wk_http_conn *c,
 	wk_http_respond(c, 302, "text/plain; charset=utf-8",
 	    WK_SPAN_LIT("see /console/\n"), "Location: /console/\r\n");
 }
-
-void
-wk_console_reset(void)
-{
-	wk_console_terms_reset();
-	wk_console_sessions_reset();
-	wk_console_locks_reset();
-}

@@ -237,7 +237,8 @@ struct wk_term_msg {
 	struct wk_span data;		/* INPUT */
 	unsigned cols, rows;		/* RESIZE, within the maxima */
 };
-/* Parses one client message; WK_ERR_INVAL for anything unknown. */
+/* Parses one client message; WK_ERR_INVAL for anything unknown
+ * (console_term_msg.c). */
 int wk_term_msg_parse(struct wk_span msg, struct wk_term_msg *out);
 
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key (base64 of 16 bytes). */
