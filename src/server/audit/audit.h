@@ -41,4 +41,7 @@ void wk_audit_build(const struct wk_api_req *req,
 int wk_audit_write(const struct wk_api_req *req,
     const struct wk_audit_info *info);
 
+/* WicketListAuditEvents (wicket_list_audit_events.c) */
+extern const struct wk_api_action wk_wicket_list_audit_events;
+
 #endif

@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/time.h"
 #include "server/api/api.h"
+#include "server/audit/audit.h"
 #include "server/ec2/ec2.h"
 #include "server/server.h"
 

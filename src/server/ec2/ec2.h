@@ -1,8 +1,8 @@
 /*
- * ec2ic_int.h - internals of the key push path's API actions
- * (ec2ic_send_ssh_public_key.c, ec2_describe_instances.c,
- * wicket_describe_instances.c, wicket_list_audit_events.c), exposed for
- * the action tables and the unit tests.
+ * ec2.h - the EC2 API (ec2_describe_instances.c, ec2_tags.c,
+ * wicket_describe_instances.c) and what the key push, the console and
+ * ListAuditEvents share with it: the instance views, their ARN and
+ * condition keys, and the field validators (ec2_valid.c).
  */
 #ifndef WK_SERVER_EC2IC_INT_H
 #define WK_SERVER_EC2IC_INT_H
@@ -15,15 +15,10 @@
 #include "server/api/api.h"
 #include "store/store.h"
 
-extern const struct wk_api_action wk_ec2ic_send_ssh_public_key;
 extern const struct wk_api_action wk_ec2_describe_instances;
 extern const struct wk_api_action wk_ec2_create_tags;
 extern const struct wk_api_action wk_ec2_delete_tags;
 extern const struct wk_api_action wk_wicket_describe_instances;
-extern const struct wk_api_action wk_wicket_list_audit_events;
-
-#define WK_EC2IC_ACTION "ec2-instance-connect:SendSSHPublicKey"
-#define WK_EC2IC_BODY_MAX (16 * 1024)
 
 /* ---- SendSSHPublicKey's field constraints (AWS's API model) ---- */
 /* InstanceId: 10..32, ^i-[a-f0-9]+$ */
@@ -34,14 +29,6 @@ bool wk_ec2ic_valid_os_user(const char *s);
 bool wk_ec2ic_valid_az(const char *s);
 /* True when az names an Availability Zone of `region` ("us-east-1a"). */
 bool wk_ec2ic_az_in_region(const char *az, const char *region);
-
-/* ---- per-caller throttling: a token bucket per access key (the
- * console's pushes: per user, wk_console_push_throttle_key) ---- */
-#define WK_EC2IC_RATE_PER_SEC 20
-#define WK_EC2IC_BURST 40
-/* Takes one token for akid at now_ms; false when the caller is throttled. */
-bool wk_ec2ic_throttle_take(const char *akid, uint64_t now_ms);
-void wk_ec2ic_throttle_reset(void);	/* forgets every bucket (tests) */
 
 /* ---- the registry as callers may see it ---- */
 struct wk_instance_view {

@@ -1,6 +1,6 @@
 /*
- * push.h - the key push core shared by the SendSSHPublicKey action and the
- * browser console:
+ * eic.h - EC2 Instance Connect: the SendSSHPublicKey action, its throttle
+ * and the key push core (push.c) shared with the browser console:
  *
  *   validate -> key -> registry -> authorize -> agent online -> sign record
  *   -> audit (durable) -> hand the record to the agent hub
@@ -15,12 +15,27 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
 #include "server/api/api.h"
 #include "store/store.h"
+
+/* AWSEC2InstanceConnectService.SendSSHPublicKey (JSON 1.1) */
+extern const struct wk_api_action wk_ec2ic_send_ssh_public_key;
+
+#define WK_EC2IC_ACTION "ec2-instance-connect:SendSSHPublicKey"
+#define WK_EC2IC_BODY_MAX (16 * 1024)
+
+/* ---- per-caller throttling: a token bucket per access key (the
+ * console's pushes: per user, wk_console_push_throttle_key) ---- */
+#define WK_EC2IC_RATE_PER_SEC 20
+#define WK_EC2IC_BURST 40
+/* Takes one token for akid at now_ms; false when the caller is throttled. */
+bool wk_ec2ic_throttle_take(const char *akid, uint64_t now_ms);
+void wk_ec2ic_throttle_reset(void);	/* forgets every bucket (tests) */
 
 /* What is pushed (borrowed strings; NULL = absent). */
 struct wk_push_args {

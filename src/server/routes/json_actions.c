@@ -4,7 +4,9 @@
  * (X-Amz-Target: WicketService.*).
  */
 #include "server/api/api.h"
+#include "server/audit/audit.h"
 #include "server/ec2/ec2.h"
+#include "server/eic/eic.h"
 
 const struct wk_api_action *const wk_json_actions[] = {
 	&wk_ec2ic_send_ssh_public_key,

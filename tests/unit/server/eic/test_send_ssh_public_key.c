@@ -27,6 +27,7 @@
 #include "server/api/api.h"
 #include "server/auth/authz.h"
 #include "server/ec2/ec2.h"
+#include "server/eic/eic.h"
 #include "server/server.h"
 #include "store/store.h"
 
