@@ -1,10 +1,11 @@
 /*
  * api.h - the AWS-compatible API layer. The HTTP front hands every
- * POST / to wk_api_dispatch (api.c), which:
- *   1. authenticates SigV4 (auth.c) and loads the caller (user + key),
+ * POST / to wk_api_dispatch (routes/api_dispatch.c), which:
+ *   1. authenticates SigV4 (auth/) and loads the caller (user + key),
  *   2. decodes the protocol: Query (form body: Action=...&Version=...) for
  *      IAM/STS/EC2, or JSON 1.1 (X-Amz-Target: Service.Operation),
- *   3. finds the action in the tables below and checks the body cap,
+ *   3. finds the action in the services' tables (routes/routes.h) and
+ *      checks the body cap,
  *   4. calls its handler, which authorizes with wk_api_authorize (the
  *      same policy engine for every action) and fills the response,
  *   5. writes the response in the protocol's shape (XML / JSON; errors in
@@ -121,14 +122,42 @@ int wk_xml_bool(struct wk_buf *b, const char *tag, bool v);
 /* Escapes & < > " ' for element text and attribute values. */
 int wk_xml_escape(struct wk_buf *b, const char *text);
 
-/* ---- action tables, NULL-terminated ---- */
-extern const struct wk_api_action *const wk_iam_actions[];	/* iam_actions.c */
-extern const struct wk_api_action *const wk_sts_actions[];	/* sts_actions.c */
-extern const struct wk_api_action *const wk_ec2_actions[];	/* ec2_actions.c */
-extern const struct wk_api_action *const wk_json_actions[];	/* json_actions.c */
+/* ---- for the dispatcher (routes/api_dispatch.c) ---- */
+/* Ceilings of the Query form body parser. */
+#define WK_PARAMS_MAX_COUNT 1000	/* parameters per request */
+#define WK_PARAMS_MAX_NAME 256		/* bytes of a decoded name */
 
-/* The front's entry point for POST / (api.c). */
-void wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
-    const struct wk_http_request *req);
+/* ---- api_params.c ---- */
+/*
+ * Parses an application/x-www-form-urlencoded body ("a=1&b=x+y%21") into
+ * decoded parameters, in order. Refuses (WK_ERR_INVAL) bad escapes, NUL
+ * bytes, invalid UTF-8, empty or over-long names and duplicate names (a
+ * duplicate could be read one way by authorization and another way by the
+ * handler); more than max_count parameters is WK_ERR_TOOBIG. Empty
+ * segments ("a=1&&b=2") are skipped; "name" alone means value "".
+ * On error *out is empty; `why` (may be NULL) receives a short reason.
+ */
+int wk_params_parse(struct wk_span body, size_t max_count,
+    struct wk_params *out, char *why, size_t whysz);
+void wk_params_free(struct wk_params *p);	/* NULL-safe, reusable */
+
+/* ---- api.c ---- */
+/* The protocol of the request being dispatched (for wk_api_authorize):
+ * known while a handler runs; otherwise guessed from req. */
+enum wk_protocol wk_api_req_protocol(const struct wk_api_req *req);
+/* Sets the request being dispatched (NULL: none); the dispatcher's. */
+void wk_api_set_current(const struct wk_api_req *req, enum wk_protocol proto);
+
+/* Finds an action in a NULL-terminated table (exact, case-sensitive). */
+const struct wk_api_action *wk_api_find(const struct wk_api_action *const *t,
+    const char *name, const char *target_prefix);
+
+/*
+ * Renders a finished response in the protocol's shape into body (and the
+ * content type / extra headers). Exposed for tests.
+ */
+int wk_api_render(enum wk_protocol proto, const char *action,
+    const char *request_id, const struct wk_api_resp *resp,
+    struct wk_buf *body, const char **content_type, struct wk_buf *headers);
 
 #endif

@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "iam/policy.h"
-#include "server/api/api_int.h"
+#include "server/api/api.h"
 #include "server/auth/authz.h"
 
 #define CACHE_BUCKETS 1024

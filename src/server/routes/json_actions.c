@@ -7,6 +7,7 @@
 #include "server/audit/audit.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
+#include "server/routes/routes.h"
 
 const struct wk_api_action *const wk_json_actions[] = {
 	&wk_ec2ic_send_ssh_public_key,

@@ -5,6 +5,7 @@
 
 #include "server/hub/agent_hub.h"
 #include "server/api/api.h"
+#include "server/routes/routes.h"
 #include "server/console/console.h"
 #include "server/wicketd.h"
 

@@ -4,7 +4,7 @@
  */
 #include <stddef.h>
 
-#include "server/api/api_int.h"
+#include "server/sts/sts.h"
 
 const struct wk_api_action *const wk_sts_actions[] = {
 	&wk_sts_get_caller_identity,

@@ -3,7 +3,7 @@
  * allowed, as AWS does: no policy can deny it.
  */
 #include "common/err.h"
-#include "server/api/api_int.h"
+#include "server/sts/sts.h"
 
 static int
 handle(const struct wk_api_req *req, struct wk_api_resp *resp)

@@ -23,6 +23,7 @@
 #include "server/api/api.h"
 #include "server/auth/authz.h"
 #include "server/iam/iam_int.h"
+#include "server/routes/routes.h"
 #include "store/store.h"
 
 #define FX_ACCOUNT "123456789012"
