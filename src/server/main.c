@@ -17,11 +17,10 @@
 #include "common/time.h"
 #include "crypto/signkey.h"
 #include "server/hub/agent_hub.h"
-#include "server/auth/authz.h"
+#include "server/auth/auth.h"
 #include "server/console/console.h"
 #include "server/http/http.h"
 #include "server/server.h"
-#include "server/hub/signing_keys.h"
 #include "server/wicketd.h"
 
 #define EXIT_USAGE 2

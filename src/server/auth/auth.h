@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "server/api/api.h"
+#include "server/auth/authz.h"
 #include "server/http/http.h"
 #include "store/store.h"
 

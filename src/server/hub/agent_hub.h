@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "server/http/http.h"
+#include "server/hub/signing_keys.h"
 
 struct wk_server;
 struct wk_agent_hub;
