@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 scripts/install-deps.sh
 scripts/check-banned.sh
+scripts/check-layout.sh
 
 echo "== build and test (gcc, hardened)"
 cmake --preset dev >/dev/null
