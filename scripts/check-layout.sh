@@ -48,14 +48,12 @@ for f in files:
         continue
     lines = code[f].split("\n")
     for i, line in enumerate(lines):
+        # A definition starts in column 0 ("wk_f(" under its return type,
+        # or "const struct x wk_t[] = {"); static ones are the file's own.
         m = defn_re.match(line)
-        if not m or line.startswith(("static", "extern", "typedef", "struct wk_", "enum", "#", " ", "\t")) and not line.startswith(("struct wk_",)):
-            if not m:
-                continue
-        head = line if not line.startswith("wk_") else (lines[i - 1] if i else "")
-        if head.startswith("static") or line.startswith("static") or head.startswith("#define"):
+        if not m or line.startswith(("static", "extern", "typedef", "#")):
             continue
-        if line.startswith(("extern", "typedef", " ", "\t", "#")):
+        if line.startswith("wk_") and i and lines[i - 1].startswith("static"):
             continue
         defined.setdefault(m.group(1), f)
 
