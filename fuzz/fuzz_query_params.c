@@ -13,7 +13,7 @@
  * (only this file gets -fsanitize=fuzzer), so the parser is compiled in
  * here; the linker then takes none of api_params.o from wk_server.
  */
-#include "../src/server/api_params.c"
+#include "../src/server/api/api_params.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
