@@ -20,6 +20,7 @@
 #include "server/console/console.h"
 #include "server/console/console_int.h"
 #include "server/ec2/ec2.h"
+#include "server/eic/eic.h"
 #include "server/http/http.h"
 #include "server/wicketd.h"
 
