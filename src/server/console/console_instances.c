@@ -100,21 +100,6 @@ wk_console_push_throttle_key(const char *user_id, char *out, size_t outsz)
 	return n < 0 || (size_t)n >= outsz ? WK_ERR_TOOBIG : 0;
 }
 
-void
-wk_console_end_user(const char *user_id)
-{
-	size_t ns, nt;
-
-	if (user_id == NULL || user_id[0] == '\0')
-		return;
-	ns = wk_console_sessions_end_user(user_id);
-	nt = wk_console_terms_end_user(user_id);
-	if (ns > 0 || nt > 0)
-		wk_log_auth(WK_LOG_INFO, "console_session", "user_id=%s "
-		    "outcome=ended sessions=%zu terminals=%zu", user_id, ns,
-		    nt);
-}
-
 const char *
 wk_console_default_os_user(const struct wk_tag *tags, size_t ntags)
 {
