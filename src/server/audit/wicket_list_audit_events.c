@@ -14,7 +14,6 @@
 #include "common/time.h"
 #include "server/api/api.h"
 #include "server/audit/audit.h"
-#include "server/ec2/ec2.h"
 #include "server/server.h"
 
 #define LIST_DEFAULT 50

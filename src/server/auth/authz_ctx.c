@@ -1,5 +1,6 @@
 /*
- * authz_ctx.c - wk_authz_request_context: the request context of one
+ * authz_ctx.c - wk_authz_context: the principal's keys; and
+ * wk_authz_request_context: the request context of one
  * action, built from the condition-key table (iam/policy.h), the
  * principal, the request's parameters and the target resource. Every real
  * call (wk_api_authorize) and both simulators build their context here, so
@@ -10,12 +11,79 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/time.h"
 #include "iam/policy.h"
 #include "server/api/api.h"
 #include "server/auth/authz.h"
 #include "store/store.h"
 
 #define TAGS_PARAM_MAX 1000	/* Tag.N / Tags.member.N read at most */
+
+int
+wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
+    const struct wk_ctx *extra, const char *const *extra_keys,
+    size_t nextra_keys, struct wk_ctx **out)
+{
+	struct wk_ctx *ctx = NULL;
+	struct wk_tag *tags = NULL;
+	size_t ntags = 0;
+	char when[21], epoch[32], key[160];
+	int r;
+
+	*out = NULL;
+	if ((r = wk_ctx_new(&ctx)) != 0)
+		return r;
+	wk_time_iso8601(p->now, when);
+	snprintf(epoch, sizeof(epoch), "%lld", (long long)p->now);
+	if (!p->principal_only &&
+	    ((r = wk_ctx_add(ctx, "aws:CurrentTime", when)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:EpochTime", epoch)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:SecureTransport", p->secure ? "true" :
+	    "false")) != 0))
+		goto out;
+	if ((r = wk_ctx_add(ctx, "aws:username", p->user->name)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:userid", p->user->id)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:PrincipalArn", p->user->arn)) != 0 ||
+	    (r = wk_ctx_add(ctx, "aws:PrincipalType", "User")) != 0)
+		goto out;
+	if (!p->principal_only && p->source_ip != NULL &&
+	    p->source_ip[0] != '\0' &&
+	    (r = wk_ctx_add(ctx, "aws:SourceIp", p->source_ip)) != 0)
+		goto out;
+	if (p->account_id != NULL && p->account_id[0] != '\0' &&
+	    (r = wk_ctx_add(ctx, "aws:PrincipalAccount", p->account_id)) != 0)
+		goto out;
+	if (p->region != NULL && p->region[0] != '\0' &&
+	    (r = wk_ctx_add(ctx, "aws:RequestedRegion", p->region)) != 0)
+		goto out;
+	if ((r = wk_store_user_tags_list(st, p->user->name, &tags,
+	    &ntags)) != 0 && r != WK_ERR_NOTFOUND)
+		goto out;
+	for (size_t i = 0; i < ntags; i++) {
+		snprintf(key, sizeof(key), "aws:PrincipalTag/%s", tags[i].key);
+		if ((r = wk_ctx_add(ctx, key, tags[i].value)) != 0)
+			goto out;
+	}
+	if (extra != NULL && extra_keys != NULL) {
+		for (size_t k = 0; k < nextra_keys; k++) {
+			size_t cnt = wk_ctx_count(extra, extra_keys[k]);
+
+			for (size_t i = 0; i < cnt; i++)
+				if ((r = wk_ctx_add(ctx, extra_keys[k],
+				    wk_ctx_get(extra, extra_keys[k], i))) != 0)
+					goto out;
+		}
+	} else if (extra != NULL && (r = wk_ctx_merge(ctx, extra)) != 0) {
+		goto out;
+	}
+	*out = ctx;
+	ctx = NULL;
+	r = 0;
+ out:
+	wk_store_free(tags);
+	wk_ctx_free(ctx);
+	return r;
+}
 
 /* Adds key=value when the row lists the key. */
 static int

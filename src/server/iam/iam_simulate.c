@@ -18,7 +18,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-#include "server/auth/authz.h"
+#include "server/auth/auth.h"
 #include "server/iam/iam_int.h"
 
 #define SIM_DOC_MAX 131072	/* documents here were validated on write */

@@ -9,7 +9,7 @@
  *    ContextEntries, the resource's keys built from the store) decide
  *    alike.
  */
-#include "test_iam_fixture.h"
+#include "../iam/test_iam_fixture.h"
 
 #include <jansson.h>
 
@@ -17,6 +17,7 @@
 #include "crypto/signkey.h"
 #include "server/hub/agent_hub.h"
 #include "server/ec2/ec2.h"
+#include "server/eic/eic.h"
 
 #define ARN "arn:aws:iam::" FX_ACCOUNT ":"
 #define BOB ARN "user/bob"
