@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/hub/agent_addr.h"
+#include "server/net/agent_addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

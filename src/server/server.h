@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "crypto/signkey.h"
-#include "server/hub/agent_addr.h"
+#include "server/net/agent_addr.h"
 #include "store/store.h"
 
 struct wk_agent_hub;	/* agent_hub.h: connected agents, pending records */

@@ -15,7 +15,7 @@
 #include "common/rand.h"
 #include "common/time.h"
 #include "crypto/sshkey.h"
-#include "server/hub/agent_addr.h"
+#include "server/net/agent_addr.h"
 #include "server/hub/agent_hub.h"
 #include "server/hub/agent_hub_int.h"
 #include "server/audit/audit.h"

@@ -2,7 +2,7 @@
  * agent_addr.c - the addresses an enrolling host may register
  * (agent_addr.h): CIDR lists, and the check made on enroll and update.
  */
-#include "server/hub/agent_addr.h"
+#include "server/net/agent_addr.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "server/hub/agent_addr.h"
+#include "server/net/agent_addr.h"
 
 static void
 parse_ok(struct wk_addr_allow *l, const char *text)
