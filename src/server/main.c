@@ -153,10 +153,13 @@ static const char serve_help[] =
 "                          (`wicketd token create --address-allow`);\n"
 "                          anything else is refused and audited\n"
 "      --single-use        every pushed key is single-use: the first login\n"
-"                          with it consumes it (hosts need pam_wicket; see\n"
-"                          `wicket-agent sshd-config`). Without it, a push\n"
-"                          may ask for it (\"SingleUse\": true) and a policy\n"
-"                          may require it (Bool wicket:SingleUse)\n"
+"                          with it consumes it. Hosts enforce it with\n"
+"                          pam_wicket (`wicket-agent install-sshd\n"
+"                          --single-use`); a push to a host that does not\n"
+"                          is refused (EC2InstanceStateInvalidException).\n"
+"                          Without it, a push may ask for it\n"
+"                          (\"SingleUse\": true) and a policy may require\n"
+"                          it (Bool wicket:SingleUse)\n"
 "  -h, --help              show this help\n";
 
 static const char token_help[] =
