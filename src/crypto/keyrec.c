@@ -287,7 +287,6 @@ wk_keyrec_verify(struct wk_span text, const struct wk_pubkey *pinned,
 	struct wk_keyrec rec;
 	struct wk_span signed_part;
 	uint8_t sig[WK_ED25519_SIG_LEN];
-	const struct wk_pubkey *pk = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -297,18 +296,10 @@ wk_keyrec_verify(struct wk_span text, const struct wk_pubkey *pinned,
 		    r == WK_ERR_NOMEM ? "out of memory" : "malformed record";
 		return r;
 	}
-	for (size_t i = 0; i < npinned; i++) {
-		if (strcmp(pinned[i].id, rec.key_id) == 0) {
-			pk = &pinned[i];
-			break;
-		}
-	}
-	if (pk == NULL) {
-		*why = "unknown signing key";
-		return WK_ERR_AUTH;
-	}
-	if (wk_pubkey_verify(pk, signed_part, sig, sizeof(sig)) != 0) {
-		*why = "bad signature";
+	if ((r = wk_pubkey_verify_pinned(pinned, npinned, rec.key_id,
+	    signed_part, sig, sizeof(sig))) != 0) {
+		*why = r == WK_ERR_NOTFOUND ? "unknown signing key" :
+		    "bad signature";
 		return WK_ERR_AUTH;
 	}
 	if (instance_id == NULL || strcmp(rec.instance_id, instance_id) != 0) {

@@ -109,3 +109,13 @@ wk_pubkey_verify(const struct wk_pubkey *pk, struct wk_span msg,
 		return WK_ERR_AUTH;
 	return 0;
 }
+
+int
+wk_pubkey_verify_pinned(const struct wk_pubkey *pinned, size_t n,
+    const char *id, struct wk_span msg, const uint8_t *sig, size_t siglen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pinned[i].id, id) == 0)
+			return wk_pubkey_verify(&pinned[i], msg, sig, siglen);
+	return WK_ERR_NOTFOUND;
+}

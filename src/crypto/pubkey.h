@@ -31,5 +31,12 @@ int wk_pubkey_from_base64(struct wk_span b64, struct wk_pubkey *out);
 /* 0 when sig is pk's signature of msg, else WK_ERR_AUTH. */
 int wk_pubkey_verify(const struct wk_pubkey *pk, struct wk_span msg,
     const uint8_t *sig, size_t siglen);
+/*
+ * Verifies sig with the key of id `id` among the n pinned keys: 0,
+ * WK_ERR_NOTFOUND when no pinned key has that id, WK_ERR_AUTH when the
+ * signature does not verify.
+ */
+int wk_pubkey_verify_pinned(const struct wk_pubkey *pinned, size_t n,
+    const char *id, struct wk_span msg, const uint8_t *sig, size_t siglen);
 
 #endif

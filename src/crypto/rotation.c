@@ -178,7 +178,6 @@ wk_rotation_verify(struct wk_span text, const struct wk_pubkey *trusted,
 	struct wk_rotation st;
 	struct wk_span signed_part;
 	uint8_t sig[WK_ED25519_SIG_LEN];
-	const struct wk_pubkey *pk = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -188,18 +187,10 @@ wk_rotation_verify(struct wk_span text, const struct wk_pubkey *trusted,
 		    "malformed statement";
 		return r;
 	}
-	for (size_t i = 0; i < ntrusted; i++) {
-		if (strcmp(trusted[i].id, st.signer_id) == 0) {
-			pk = &trusted[i];
-			break;
-		}
-	}
-	if (pk == NULL) {
-		*why = "signed by a key that is not pinned";
-		return WK_ERR_AUTH;
-	}
-	if (wk_pubkey_verify(pk, signed_part, sig, sizeof(sig)) != 0) {
-		*why = "bad signature";
+	if ((r = wk_pubkey_verify_pinned(trusted, ntrusted, st.signer_id,
+	    signed_part, sig, sizeof(sig))) != 0) {
+		*why = r == WK_ERR_NOTFOUND ?
+		    "signed by a key that is not pinned" : "bad signature";
 		return WK_ERR_AUTH;
 	}
 	if ((int64_t)now + WK_ROTATION_SKEW_SECONDS < st.not_before) {
