@@ -78,14 +78,22 @@ wait_tcp() {	# wait_tcp ADDR PORT: up to 10 s
 	return 1
 }
 
+# Tests run side by side: user changes take a lock, so two tests that
+# both create "ubuntu" do not race useradd.
 ensure_user() {	# an OS user that can log in with keys only
-	id "$1" >/dev/null 2>&1 || useradd -m -s /bin/bash "$1"
-	usermod -p '*' "$1"	# no password, but not locked (sshd refuses locked)
+	(
+		flock 9
+		id "$1" >/dev/null 2>&1 || useradd -m -s /bin/bash "$1"
+		usermod -p '*' "$1"	# no password, but not locked (sshd refuses locked)
+	) 9>/run/wicket-e2e/users.lock
 }
 
 ensure_ak_user() {
-	id wicket-ak >/dev/null 2>&1 || useradd --system --no-create-home \
-	    --shell /usr/sbin/nologin wicket-ak
+	(
+		flock 9
+		id wicket-ak >/dev/null 2>&1 || useradd --system \
+		    --no-create-home --shell /usr/sbin/nologin wicket-ak
+	) 9>/run/wicket-e2e/users.lock
 }
 
 # wicketd_init DIR [args]: creates the control plane's data dir
