@@ -49,7 +49,7 @@ wait_tcp 127.0.0.1 "$PPORT"
 SSHP=$(free_port)
 mkdir -p "$T/sshd-h"
 ssh-keygen -q -t ed25519 -N '' -f "$T/sshd-h/ssh_host_ed25519_key" </dev/null
-token=$("$WK_BIN/wicketd" token create --data "$DATA")
+token=$("$WK_BIN/wicketd" token create --data "$DATA" --address-allow "$ADDR")
 ID=$("$HOST_BIN/wicket-agent" enroll --server "http://127.0.0.1:$PPORT" \
     --token "$token" --state "$T/agent-h" --address "$ADDR" \
     --ssh-port "$SSHP" --host-key "$T/sshd-h/ssh_host_ed25519_key.pub")
