@@ -19,8 +19,7 @@ SSH_PORT=$(free_port)
 ensure_user ubuntu
 ensure_ak_user
 wicketd_init "$DATA" --account-id "$ACCOUNT" --region "$REGION" >/dev/null
-add_profile admin "$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials")" \
-    "$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials")"
+add_admin_profile
 wicketd_start "$DATA" "$PORT"
 PASSWORD='Bench-passw0rd-1'
 aws_as admin iam create-user --user-name bench >/dev/null

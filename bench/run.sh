@@ -30,9 +30,7 @@ ENDPOINT="http://127.0.0.1:$PORT"
 ensure_user ubuntu
 ensure_ak_user
 wicketd_init "$DATA" --account-id 123456789012 --region us-east-1 >/dev/null
-add_profile admin \
-    "$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials")" \
-    "$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials")"
+add_admin_profile
 wicketd_start "$DATA" "$PORT"
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" </dev/null
 instance=$(agent_enroll bench 127.0.0.2 2222 "$T/hostkey.pub")

@@ -125,6 +125,14 @@ aws_as() {
 	    --output json "$@"
 }
 
+# add_admin_profile: profile "admin" with the first admin's access key,
+# from the credentials file `wicketd init` wrote in $DATA
+add_admin_profile() {
+	add_profile admin \
+	    "$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials")" \
+	    "$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials")"
+}
+
 # add_profile NAME KEYID SECRET: appends to the test's credential files
 add_profile() {
 	printf '[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \

@@ -18,9 +18,7 @@ ensure_user ubuntu
 ensure_ak_user
 
 wicketd_init "$DATA" --account-id "$ACCOUNT" --region "$REGION" >/dev/null
-add_profile admin \
-    "$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials")" \
-    "$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials")"
+add_admin_profile
 wicketd_start "$DATA" "$PORT"
 
 declare -A ID SSHP

@@ -25,9 +25,7 @@ ensure_user ubuntu
 ensure_ak_user
 
 wicketd_init "$DATA" --account-id "$ACCOUNT" --region "$REGION" >/dev/null
-add_profile admin \
-    "$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials")" \
-    "$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials")"
+add_admin_profile
 
 serve() {	# wicketd with a short key ttl (lib.sh's wicketd_start has none)
 	"$WK_BIN/wicketd" serve --data "$DATA" --listen "127.0.0.1:$PORT" \

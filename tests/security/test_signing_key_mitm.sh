@@ -32,9 +32,7 @@ ensure_ak_user
 mkdir -p "$CTL"
 
 wicketd_init "$DATA" --account-id "$ACCOUNT" --region "$REGION" >/dev/null
-add_profile admin \
-    "$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials")" \
-    "$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials")"
+add_admin_profile
 "$WK_BIN/wicketd" serve --data "$DATA" --listen "127.0.0.1:$PORT" \
     --key-ttl 60 >>"$T/wicketd.log" 2>&1 &
 PIDS+=("$!")

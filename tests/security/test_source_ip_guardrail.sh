@@ -21,9 +21,7 @@ SSH_PORT=$(free_port)
 ensure_user ubuntu
 ensure_ak_user
 wicketd_init "$DATA" --account-id "$ACCOUNT" --region "$REGION" >/dev/null
-add_profile admin \
-    "$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials")" \
-    "$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials")"
+add_admin_profile
 wicketd_start "$DATA" "$PORT"
 sshd_start h1 127.0.0.2 "$SSH_PORT" "$T/agent-h1" "$T/agent-h1.sock"
 id1=$(agent_enroll h1 127.0.0.2 "$SSH_PORT" "$T/sshd-h1/ssh_host_ed25519_key.pub")
