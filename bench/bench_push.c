@@ -5,10 +5,14 @@
  * wicket-authorized-keys would find it. Also reports the API call alone.
  *
  *   AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
- *   bench_push ENDPOINT INSTANCE OS_USER AGENT_SOCKET COUNT [PAUSE_MS]
+ *   bench_push ENDPOINT INSTANCE OS_USER[,OS_USER...] AGENT_SOCKET COUNT
+ *       [PAUSE_MS]
  *
  * PAUSE_MS (default 60) spaces the pushes: this measures latency, not
- * throughput, and stays under the per-key push throttle.
+ * throughput, and stays under the per-key push throttle. The pushes take
+ * the OS users in turn: wicketd holds at most 64 unexpired keys per
+ * instance and OS user, so 300 pushes within a key's lifetime need
+ * several users.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -58,8 +62,9 @@ main(int argc, char **argv)
 	struct wk_aws_client *client = NULL;
 	struct wk_aws_error err;
 	uint64_t count, pause_ms = 60, *api, *vis;
+	char *users[16], *tok, *next;
 	const char *user;
-	size_t i;
+	size_t i, nusers = 0;
 
 	if (argc < 6 || wk_cstr_to_u64(argv[5], 100000, &count) != 0 ||
 	    count == 0 || (argc > 6 && wk_cstr_to_u64(argv[6], 10000,
@@ -67,10 +72,18 @@ main(int argc, char **argv)
 	    getenv("AWS_SECRET_ACCESS_KEY") == NULL) {
 		fprintf(stderr, "usage: AWS_ACCESS_KEY_ID=.. "
 		    "AWS_SECRET_ACCESS_KEY=.. bench_push ENDPOINT INSTANCE "
-		    "OS_USER AGENT_SOCKET COUNT [PAUSE_MS]\n");
+		    "OS_USER[,OS_USER...] AGENT_SOCKET COUNT [PAUSE_MS]\n");
 		return 2;
 	}
-	user = argv[3];
+	for (tok = argv[3]; tok != NULL &&
+	    nusers < sizeof(users) / sizeof(users[0]); tok = next) {
+		if ((next = strchr(tok, ',')) != NULL)
+			*next++ = '\0';
+		if (*tok != '\0')
+			users[nusers++] = tok;
+	}
+	if (nusers == 0)
+		return 2;
 	cfg.access_key_id = wk_strdup(getenv("AWS_ACCESS_KEY_ID"));
 	cfg.secret_access_key = wk_strdup(getenv("AWS_SECRET_ACCESS_KEY"));
 	cfg.region = wk_strdup("us-east-1");
@@ -88,6 +101,7 @@ main(int argc, char **argv)
 		uint64_t t0, t1;
 		int seen = 0;
 
+		user = users[i % nusers];
 		wk_buf_init(&pub, 8192);
 		wk_buf_init(&priv, 16384);
 		if (wk_sshkey_generate_ed25519(&pub, &priv) != 0)

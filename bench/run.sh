@@ -43,7 +43,7 @@ cat >"$T/policy.json" <<JSON
 {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
  "Action": "ec2-instance-connect:SendSSHPublicKey",
  "Resource": "arn:aws:ec2:us-east-1:123456789012:instance/$instance",
- "Condition": {"StringEquals": {"ec2:osuser": "ubuntu"}}}]}
+ "Condition": {"StringEquals": {"ec2:osuser": ["ubuntu", "u1", "u2", "u3", "u4", "u5"]}}}]}
 JSON
 aws_as admin iam create-policy --policy-name bench \
     --policy-document "file://$T/policy.json" >/dev/null
@@ -53,7 +53,7 @@ aws_as admin iam attach-user-policy --user-name bench \
 echo "== push -> visible ($PUSHES pushes, 60 ms apart)"
 AWS_ACCESS_KEY_ID=$(jq -r .AccessKey.AccessKeyId <<<"$key") \
 AWS_SECRET_ACCESS_KEY=$(jq -r .AccessKey.SecretAccessKey <<<"$key") \
-    "$WK_BIN/bench_push" "$ENDPOINT" "$instance" ubuntu \
+    "$WK_BIN/bench_push" "$ENDPOINT" "$instance" ubuntu,u1,u2,u3,u4,u5 \
     "$T/agent-bench.sock" "$PUSHES" 60
 
 echo "== wicket-authorized-keys ($RUNS runs, one valid record, as wicket-ak)"
