@@ -243,7 +243,6 @@ instance_keys(struct wk_store *st, struct wk_ctx *ctx,
     const struct wk_action_keys *row, const char *arn, const char *account,
     const char *region, bool all_keys)
 {
-	struct wk_instance inst;
 	struct wk_tag *tags = NULL;
 	char head[80];
 	const char *id;
@@ -254,20 +253,12 @@ instance_keys(struct wk_store *st, struct wk_ctx *ctx,
 	if ((id = arn_tail(arn, head, account, "instance/")) == NULL ||
 	    *id == '\0')
 		return 0;
-	memset(&inst, 0, sizeof(inst));
-	r = wk_store_instance_get(st, id, &inst);
-	wk_instance_cleanup(&inst);
-	if (r == WK_ERR_NOTFOUND)
-		return 0;
-	if (r != 0)
-		return r;
+	/* The tag list is also the existence check (NOTFOUND: no such
+	 * instance, no resource keys): one query on the push's hot path. */
+	if ((r = wk_store_instance_tags_list(st, id, &tags, &n)) != 0)
+		return r == WK_ERR_NOTFOUND ? 0 : r;
 	if ((r = add_listed(ctx, row, "ec2:InstanceID", id)) != 0)
-		return r;
-	if ((r = wk_store_instance_tags_list(st, id, &tags, &n)) != 0) {
-		if (r == WK_ERR_NOTFOUND)
-			r = 0;
 		goto out;
-	}
 	for (i = 0; i < n; i++)
 		if ((r = add_family(ctx, row, "ec2:ResourceTag/", tags[i].key,
 		    tags[i].value)) != 0 ||
