@@ -145,6 +145,27 @@ add_profile() {
 	fi
 }
 
+# sdk_ready: the AWS SDK for JavaScript v3 (tests/sdk, pinned by its lock
+# file) installed once for all tests; SDK scripts then run with
+# `sdk_run SCRIPT.mjs PROFILE ARGS...` (credentials and region from the
+# test's files, endpoint $ENDPOINT, one attempt: no retries hide a status)
+SDK=$WK_SOURCE/tests/sdk
+sdk_ready() {
+	(
+		flock 9
+		if [ ! -d "$SDK/node_modules/@aws-sdk/client-ec2" ] ||
+		    [ "$SDK/package-lock.json" -nt "$SDK/node_modules/.package-lock.json" ]; then
+			cd "$SDK" && npm ci --no-audit --no-fund --loglevel=error
+		fi
+	) 9>/run/wicket-e2e/sdk.lock
+}
+sdk_run() {
+	local script=$1 profile=$2; shift 2
+	AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+	    AWS_PROFILE="$profile" AWS_ENDPOINT_URL="$ENDPOINT" AWS_MAX_ATTEMPTS=1 \
+	    AWS_EC2_METADATA_DISABLED=true node --no-warnings "$SDK/$script" "$@"
+}
+
 # sshd_start NAME ADDR PORT STATE SOCK: a dedicated sshd using wicket
 # (its host key is $T/sshd-NAME/ssh_host_ed25519_key, made when absent)
 sshd_start() {
