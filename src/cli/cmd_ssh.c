@@ -259,6 +259,8 @@ parse_long(struct wk_ssh_args *a, int argc, char **argv, int *i,
 		a->aws.region = v;
 	else if ((m = wk_cli_longopt(argc, argv, i, "--endpoint-url", &v)) != 0)
 		a->aws.endpoint_url = v;
+	else if ((m = wk_cli_longopt(argc, argv, i, "--ca-bundle", &v)) != 0)
+		a->aws.ca_bundle = v;
 	else if ((m = wk_cli_longopt(argc, argv, i, "--ssh", &v)) != 0 ||
 	    (m = wk_cli_longopt(argc, argv, i, "--sftp", &v)) != 0)
 		a->program = v;
