@@ -4,7 +4,8 @@
  * (ec2-instance-connect 2018-04-02):
  *
  *   throttle -> validate -> key -> registry -> authorize -> agent online
- *   -> sign record -> audit (durable) -> push -> {"RequestId", "Success"}
+ *   -> sign record -> audit (durable) -> push -> {"RequestId", "Success",
+ *   "WicketInstance"} (push_reply.c)
  *
  * Every call, allowed or refused, writes one audit event before the reply.
  * A refused call never reaches the agent hub. Past the JSON members, the
@@ -189,6 +190,7 @@ check_members(const json_t *obj, struct wk_api_resp *resp)
 static int
 send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 {
+	struct wk_push_result res;
 	struct wk_push_args a;
 	int r, ar;
 
@@ -210,11 +212,15 @@ send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 		}
 		return r;
 	}
-	if ((r = wk_push_key(req, resp, &a, NULL)) != 0)
-		return r;
-	resp->json = json_pack("{s:s, s:b}", "RequestId", req->request_id,
-	    "Success", 1);
-	return resp->json == NULL ? WK_ERR_NOMEM : 0;
+	memset(&res, 0, sizeof(res));
+	res.want_instance = true;
+	if ((r = wk_push_key(req, resp, &a, &res)) == 0 &&
+	    (r = wk_push_reply(req->request_id, res.have_instance ?
+	    &res.inst : NULL, &resp->json)) != 0)
+		r = wk_push_service_error(resp, r);
+	if (res.have_instance)
+		wk_instance_cleanup(&res.inst);
+	return r;
 }
 
 const struct wk_api_action wk_ec2ic_send_ssh_public_key = {

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
 #include "server/api/api.h"
@@ -87,6 +89,15 @@ bool wk_push_limit_full(const char *instance_id, const char *os_user,
 void wk_push_limit_note(const char *instance_id, const char *os_user,
     time_t expires, time_t now);
 void wk_push_limit_reset(void);	/* tests */
+
+/*
+ * push_reply.c: SendSSHPublicKey's reply {"RequestId", "Success": true} and,
+ * when inst is not NULL, wicket's extra member "WicketInstance" (the pushed
+ * instance's InstanceId, Hostname, Address, SshPort, HostKeys, as
+ * WicketService.DescribeInstances gives them). *out is the caller's.
+ */
+int wk_push_reply(const char *request_id, const struct wk_instance *inst,
+    json_t **out);
 
 /* Sets resp to ServiceException for err; returns err. */
 int wk_push_service_error(struct wk_api_resp *resp, int err);
