@@ -53,7 +53,10 @@ push_word(char ***av, size_t *n, struct wk_buf *word)
 
 	if (*n >= WK_CRED_PROCESS_MAX_ARGS)
 		return WK_ERR_TOOBIG;
-	if ((w = wk_strndup((const char *)word->p, word->len)) == NULL)
+	/* an empty word ('' or "") has no buffer yet */
+	w = word->len == 0 ? wk_strdup("") :
+	    wk_strndup((const char *)word->p, word->len);
+	if (w == NULL)
 		return WK_ERR_NOMEM;
 	if ((nv = wk_reallocarray(*av, *n + 2, sizeof(*nv))) == NULL) {
 		wk_free(w);
