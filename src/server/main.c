@@ -56,6 +56,7 @@ static const char main_help[] =
 "  token create  create a one-time join token for enrolling a host\n"
 "  signing-key   rotate the key that signs key records (next, promote,\n"
 "                retire, list)\n"
+"  tls           the server's TLS certificate (init, renew, show)\n"
 "\n"
 "Run `wicketd COMMAND --help` for a command's options.\n"
 "\n"
@@ -885,6 +886,8 @@ static const struct command commands[] = {
 	    .help = token_help, .run = cmd_token },
 	{ .name = "signing-key", .summary = "signing-key rotation",
 	    .help = signing_help, .run = cmd_signing_key },
+	{ .name = "tls", .summary = "the server's TLS certificate",
+	    .help = wk_tls_help, .run = wk_cmd_tls },
 };
 
 int
