@@ -7,7 +7,8 @@
 # /dev/null and a FIFO are empty configs; credential_process; per-service
 # endpoints, the services section, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
 # HTTPS with AWS_CA_BUNDLE, ca_bundle, --ca-bundle, and a clear certificate
-# error without them.
+# error without them: first through a TLS proxy with a test CA, then
+# against wicketd's own HTTPS (`wicketd tls init`).
 . "$(dirname "$0")/lib.sh"
 
 REGION=us-east-1
@@ -259,5 +260,57 @@ out=$(wk "${USER_ENV[@]}" AWS_ENDPOINT_URL="$HTTPS" AWS_CA_BUNDLE="$T/no-such-ca
     -- "${SSH_CMD[@]}" 2>&1) && rc=0 || rc=$?
 check "a missing CA bundle file: refused, says so" contains "$out" "SSL validation failed"
 check "no key file left behind by the failures" test -z "$(ls -A "$T/tmp")"
+
+log "wicketd itself over HTTPS (wicketd tls init)"
+wicketd_stop
+"$WK_BIN/wicketd" tls init --data "$DATA" --tls-name 127.0.0.1 >"$T/tls-init.out" 2>&1
+CA="$DATA/tls/ca.pem"
+check "tls init made the CA bundle" test -s "$CA"
+WTLS_PORT=$(free_port)
+wicketd_start "$DATA" "$WTLS_PORT"	# DATA/tls exists: https
+WHTTPS="https://127.0.0.1:$WTLS_PORT"
+# The agent (plain HTTP until it learns TLS) and the aws CLI below keep
+# using $ENDPOINT: a byte tunnel there now reaches the TLS listener.
+"$PY" "$WK_SOURCE/tests/tools/https_proxy.py" --listen "127.0.0.1:$PORT" \
+    --backend "127.0.0.1:$WTLS_PORT" --backend-ca "$CA" >>"$T/tunnel.log" 2>&1 &
+PIDS+=("$!")
+wait_tcp 127.0.0.1 "$PORT"
+for _ in $(seq 1 60); do	# until the agent is back
+	state=$(aws_as admin ec2 describe-instances --instance-ids "$instance" \
+	    --query 'Reservations[0].Instances[0].State.Name' --output text 2>/dev/null || true)
+	[ "$state" = running ] && break
+	sleep 0.5
+done
+check "the agent reconnected (instance running)" test "$state" = running
+out=$(wk "${USER_ENV[@]}" AWS_ENDPOINT_URL="$WHTTPS" AWS_CA_BUNDLE="$CA" \
+    -- "${SSH_CMD[@]}" 2>&1) && rc=0 || rc=$?
+check "wicketd https + AWS_CA_BUNDLE: wicket ssh logs in" contains "$out" login-ok
+cat >"$T/wtls-config" <<CFG
+[default]
+region = $REGION
+endpoint_url = $WHTTPS
+ca_bundle = $CA
+[profile nobundle]
+region = $REGION
+endpoint_url = $WHTTPS
+CFG
+out=$(wk "${USER_ENV[@]}" AWS_CONFIG_FILE="$T/wtls-config" -- "${SSH_CMD[@]}" 2>&1) \
+    && rc=0 || rc=$?
+check "wicketd https + ca_bundle in the profile: login" contains "$out" login-ok
+out=$(wk "${USER_ENV[@]}" AWS_CONFIG_FILE="$T/wtls-config" AWS_PROFILE=nobundle \
+    -- ssh --ca-bundle "$CA" -o BatchMode=yes "ubuntu@$instance" 'echo login-ok' 2>&1) \
+    && rc=0 || rc=$?
+check "wicketd https + --ca-bundle: login" contains "$out" login-ok
+out=$(cd "$T" && printf 'put %s /tmp/wicket-cli-config-sftp2\nbye\n' "$T/sftp-src" |
+    wk "${USER_ENV[@]}" AWS_CONFIG_FILE="$T/wtls-config" -- sftp -b - "ubuntu@$instance" 2>&1) || true
+check "wicketd https: wicket sftp uploads" \
+    test "$(cat /tmp/wicket-cli-config-sftp2 2>/dev/null)" = sftp-payload
+rm -f /tmp/wicket-cli-config-sftp2
+out=$(wk "${USER_ENV[@]}" AWS_CONFIG_FILE="$T/wtls-config" AWS_PROFILE=nobundle \
+    -- "${SSH_CMD[@]}" 2>&1) && rc=0 || rc=$?
+check "wicketd https without a bundle: exit 255" test "$rc" -eq 255
+check "wicketd https without a bundle: certificate error" contains "$out" "SSL validation failed"
+check "wicketd https without a bundle: no login" lacks "$out" login-ok
+check "no key file left behind" test -z "$(ls -A "$T/tmp")"
 
 finish
