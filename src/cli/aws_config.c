@@ -742,7 +742,8 @@ wk_aws_config_resolve(const struct wk_aws_opts *opts, int service,
 				(void)wk_buf_appendf(&m, "profile '%s': %s",
 				    profile, wk_buf_cstr(errmsg));
 				wk_buf_reset(errmsg);
-				(void)wk_buf_append_str(errmsg, wk_buf_cstr(&m));
+				(void)wk_buf_append_str(errmsg,
+				    wk_buf_cstr(&m));
 				wk_buf_cleanup(&m);
 				r = WK_ERR_INVAL;
 			}

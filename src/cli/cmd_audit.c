@@ -353,7 +353,8 @@ cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if ((r = wk_aws_config_resolve(&o.aws, WK_AWS_SVC_EC2, &cfg, &msg)) != 0) {
+	if ((r = wk_aws_config_resolve(&o.aws, WK_AWS_SVC_EC2, &cfg,
+	    &msg)) != 0) {
 		wk_cli_errx("%s", wk_buf_cstr(&msg));
 		goto out;
 	}

@@ -203,6 +203,16 @@ get_string(json_t *o, const char *key, bool required, const char **out,
 	return 0;
 }
 
+static void
+wipe_member(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		wk_explicit_bzero((char *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
+}
+
 int
 wk_cred_process_parse(struct wk_span out, time_t now,
     struct wk_aws_config *cfg, struct wk_buf *errmsg)
@@ -278,15 +288,9 @@ wk_cred_process_parse(struct wk_span out, time_t now,
 			(void)wk_buf_appendf(errmsg, "out of memory");
 	}
 	if (j != NULL) {
-		/* the secret lives in jansson's strings too */
-		v = json_object_get(j, "SecretAccessKey");
-		if (json_is_string(v))
-			wk_explicit_bzero((char *)(uintptr_t)json_string_value(v),
-			    json_string_length(v));
-		v = json_object_get(j, "SessionToken");
-		if (json_is_string(v))
-			wk_explicit_bzero((char *)(uintptr_t)json_string_value(v),
-			    json_string_length(v));
+		/* the secrets live in jansson's strings too */
+		wipe_member(j, "SecretAccessKey");
+		wipe_member(j, "SessionToken");
 	}
 	json_decref(j);
 	return r;

@@ -722,7 +722,8 @@ test_credential_process(void **state)
 			const char *cmd;
 			const char *want;
 		} bad[] = {
-			{ "fails", "exited with status 3: MFA device not found" },
+			{ "fails",
+			    "exited with status 3: MFA device not found" },
 			{ "badjson", "not a JSON object" },
 			{ "v2", "unsupported Version" },
 			{ "nokey", "missing the required key SecretAccessKey" },
