@@ -411,7 +411,7 @@ wk_cred_process_run(const char *cmd, struct wk_aws_config *cfg,
 	    0) {
 		pid = -1;
 		(void)wk_buf_appendf(errmsg, "cannot run credential_process "
-		    "program '%s': %s", argv[0], strerror(rc));
+		    "'%s': %s", argv[0], strerror(rc));
 		goto out;
 	}
 	close(po[1]);
