@@ -201,6 +201,12 @@ out=$(wk "${USER_ENV[@]}" AWS_CONFIG_FILE="$T/svc-config" AWS_PROFILE=plain \
     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true -- ssh --endpoint-url "$ENDPOINT" \
     -o BatchMode=yes "ubuntu@$instance" 'echo login-ok' 2>&1) && rc=0 || rc=$?
 check "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: --endpoint-url still counts" contains "$out" login-ok
+out=$(wk "${ADMIN_ENV[@]}" AWS_ENDPOINT_URL_EC2="$ENDPOINT" AWS_ENDPOINT_URL="$DEAD" \
+    -- audit --max-items 1 --output json 2>&1) && rc=0 || rc=$?
+check "wicket audit uses AWS_ENDPOINT_URL_EC2" test "$(jq -r '.Events | length' <<<"$out" 2>/dev/null)" = 1
+out=$(wk "${ADMIN_ENV[@]}" AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT="$ENDPOINT" \
+    AWS_ENDPOINT_URL="$DEAD" -- audit --max-items 1 2>&1) && rc=0 || rc=$?
+check "wicket audit does not use the push's endpoint" contains "$out" "$DEAD"
 
 log "HTTPS: AWS_CA_BUNDLE, ca_bundle, --ca-bundle"
 pki="$T/pki"
