@@ -24,12 +24,13 @@ dev_key=$(jq -r .AccessKey.AccessKeyId <<<"$out")
 dev_secret=$(jq -r .AccessKey.SecretAccessKey <<<"$out")
 add_profile dev "$dev_key" "$dev_secret"
 
-log "instances: A (online, named by dev's policy), B (online, not named)"
+log "instances: A (online, named by dev's policy), B (online, not named), C (agent away)"
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" </dev/null
 inst_a=$(agent_enroll a 127.0.0.2 "$SSH_PORT" "$T/hostkey.pub")
 agent_start a
 inst_b=$(agent_enroll b 127.0.0.3 "$SSH_PORT" "$T/hostkey.pub")
 agent_start b
+inst_c=$(agent_enroll c 127.0.0.4 "$SSH_PORT" "$T/hostkey.pub")	# never runs
 
 cat >"$T/policy.json" <<JSON
 {"Version": "2012-10-17", "Statement": [{
@@ -98,5 +99,115 @@ check "aws CLI shows only the model's members" \
 out=$(sdk_run eic_send_ssh_public_key.mjs dev "$inst_a" ubuntu "$T/k.pub")
 check "SDK accepts the reply: ok" test "$(jq -r .ok <<<"$out")" = true
 check "SDK accepts the reply: Success" test "$(jq -r .out.Success <<<"$out")" = true
+
+starts() { [[ $1 == "$2"* ]]; }
+# cli_err PROFILE ARGS...: the aws CLI's error line and HTTP status
+# ("STATUS|An error occurred (CODE) when calling ...: MESSAGE")
+cli_err() {
+	local out status
+	out=$(aws_as "$@" --debug 2>&1) && return 1
+	status=$(grep -o '"POST / HTTP/1.1" [0-9]*' <<<"$out" | tail -1 | awk '{print $NF}')
+	printf '%s|%s\n' "$status" "$(grep '^An error occurred' <<<"$out" | tail -1)"
+}
+eic_cli() {	# eic_cli PROFILE INSTANCE USER [extra args]
+	local p=$1 i=$2 u=$3; shift 3
+	cli_err "$p" ec2-instance-connect send-ssh-public-key --instance-id "$i" \
+	    --instance-os-user "$u" --ssh-public-key "file://$T/k.pub" "$@"
+}
+# sdk_is OUT NAME STATUS: the SDK saw error NAME with HTTP status STATUS
+sdk_is() {
+	[ "$(jq -r '.ok' <<<"$1")" = false ] &&
+	    [ "$(jq -r '.name' <<<"$1")" = "$2" ] &&
+	    [ "$(jq -r '.status' <<<"$1")" = "$3" ]
+}
+
+log "AuthException 403, the same for an existing and a non-existent id"
+out=$(eic_cli dev "$inst_b" ubuntu)
+check "aws CLI: instance B (not named): 403 AuthException" \
+    starts "$out" '403|An error occurred (AuthException)'
+out=$(eic_cli dev i-0123456789abcdef0 ubuntu)
+check "aws CLI: a non-existent id: 403 AuthException" \
+    starts "$out" '403|An error occurred (AuthException)'
+out_b=$(sdk_run eic_send_ssh_public_key.mjs dev "$inst_b" ubuntu "$T/k.pub")
+out_x=$(sdk_run eic_send_ssh_public_key.mjs dev i-0123456789abcdef0 ubuntu "$T/k.pub")
+check "SDK: instance B: AuthException 403" sdk_is "$out_b" AuthException 403
+check "SDK: a non-existent id: AuthException 403" sdk_is "$out_x" AuthException 403
+check "SDK: AuthException is not retried" \
+    test "$(jq -r .retryable <<<"$out_b")" = false
+check "the two refusals differ only in the id" test \
+    "$(jq -r .message <<<"$out_b" | sed "s/$inst_b/ID/")" = \
+    "$(jq -r .message <<<"$out_x" | sed "s/i-0123456789abcdef0/ID/")"
+push_body i-0123456789abcdef0 ubuntu >"$T/push-x.json"
+out=$(sp "$dev_key" "$dev_secret" AWSEC2InstanceConnectService.SendSSHPublicKey "$T/push-x.json")
+check "raw: error body spelled as the model's: __type and Message" \
+    test "$(tail -n +2 <<<"$out" | jq -cS 'keys')" = '["Message","__type"]'
+check "raw: __type AuthException" \
+    test "$(tail -n +2 <<<"$out" | jq -r .__type)" = AuthException
+
+log "EC2InstanceNotFoundException 404 for a caller allowed everywhere"
+out=$(eic_cli admin i-0123456789abcdef0 ubuntu)
+check "aws CLI: 404 EC2InstanceNotFoundException" \
+    starts "$out" '404|An error occurred (EC2InstanceNotFoundException)'
+out=$(sdk_run eic_send_ssh_public_key.mjs admin i-0123456789abcdef0 ubuntu "$T/k.pub")
+check "SDK: EC2InstanceNotFoundException 404" sdk_is "$out" EC2InstanceNotFoundException 404
+
+log "InvalidArgsException 400"
+out=$(eic_cli dev "$inst_a" ubuntu --availability-zone us-east-1b)
+check "aws CLI: another zone: 400 InvalidArgsException" \
+    starts "$out" '400|An error occurred (InvalidArgsException)'
+check "aws CLI: the message names both zones" \
+    contains "$out" "AvailabilityZone us-east-1b is not the instance's Availability Zone: $inst_a is in us-east-1a."
+out=$(sdk_run eic_send_ssh_public_key.mjs dev "$inst_a" ubuntu "$T/k.pub" eu-west-1a)
+check "SDK: another region's zone: InvalidArgsException 400" \
+    sdk_is "$out" InvalidArgsException 400
+check "SDK: the message names both zones" test "$(jq -r .message <<<"$out")" = \
+    "AvailabilityZone eu-west-1a is not the instance's Availability Zone: $inst_a is in us-east-1a."
+out=$(sdk_run eic_send_ssh_public_key.mjs dev "$inst_a" ubuntu "$T/k.pub" us-east-1a)
+check "SDK: the instance's own zone is accepted" test "$(jq -r .ok <<<"$out")" = true
+out=$(sdk_run eic_send_ssh_public_key.mjs dev "$inst_a" ubuntu "$T/hostkey")
+check "SDK: a private key as SSHPublicKey: InvalidArgsException 400" \
+    sdk_is "$out" InvalidArgsException 400
+
+log "EC2InstanceUnavailableException 503 (agent away), retried by the SDK"
+out=$(eic_cli admin "$inst_c" ubuntu)
+check "aws CLI: 503 EC2InstanceUnavailableException" \
+    starts "$out" '503|An error occurred (EC2InstanceUnavailableException)'
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    AWS_PROFILE=admin AWS_ENDPOINT_URL="$ENDPOINT" AWS_MAX_ATTEMPTS=2 \
+    AWS_EC2_METADATA_DISABLED=true node --no-warnings \
+    "$SDK/eic_send_ssh_public_key.mjs" "$inst_c" ubuntu "$T/k.pub")
+check "SDK: EC2InstanceUnavailableException 503" \
+    sdk_is "$out" EC2InstanceUnavailableException 503
+check "SDK: retryable (transient)" \
+    test "$(jq -r '"\(.retryable) \(.retryType)"' <<<"$out")" = "true TRANSIENT"
+check "SDK: it did retry (2 attempts)" test "$(jq -r .attempts <<<"$out")" = 2
+
+log "ThrottlingException 429: the OS user's live keys are at the agent's limit"
+n=0
+for _ in $(seq 1 400); do
+	[ "$n" -ge 64 ] && break
+	push_body "$inst_a" fill >"$T/fill.json"
+	st=$(. "$T/admin.env"; sp "$k" "$s" AWSEC2InstanceConnectService.SendSSHPublicKey \
+	    "$T/fill.json" | head -1)
+	if [ "$st" = 200 ]; then n=$((n + 1)); else sleep 0.1; fi
+done
+check "64 live keys for OS user fill" test "$n" -eq 64
+out=$(eic_cli dev "$inst_a" fill)
+check "aws CLI: 429 ThrottlingException" \
+    starts "$out" '429|An error occurred (ThrottlingException)'
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    AWS_PROFILE=dev AWS_ENDPOINT_URL="$ENDPOINT" AWS_MAX_ATTEMPTS=2 \
+    AWS_EC2_METADATA_DISABLED=true node --no-warnings \
+    "$SDK/eic_send_ssh_public_key.mjs" "$inst_a" fill "$T/k.pub")
+check "SDK: ThrottlingException 429" sdk_is "$out" ThrottlingException 429
+check "SDK: retryable (throttling)" \
+    test "$(jq -r '"\(.retryable) \(.retryType)"' <<<"$out")" = "true THROTTLING"
+check "SDK: it did retry (2 attempts)" test "$(jq -r .attempts <<<"$out")" = 2
+
+log "EC2InstanceStateInvalidException 400: single-use to a host that cannot consume it"
+jq '. + {SingleUse: true}' "$T/push-a.json" >"$T/single.json"
+out=$(sp "$dev_key" "$dev_secret" AWSEC2InstanceConnectService.SendSSHPublicKey "$T/single.json")
+check "raw: 400 EC2InstanceStateInvalidException" bash -c \
+    "[[ \$(head -1 <<<'$out') == 400 && \$(tail -n +2 <<<'$out' | jq -r .__type) == EC2InstanceStateInvalidException ]]"
 
 finish
