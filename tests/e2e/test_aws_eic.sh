@@ -210,4 +210,85 @@ out=$(sp "$dev_key" "$dev_secret" AWSEC2InstanceConnectService.SendSSHPublicKey 
 check "raw: 400 EC2InstanceStateInvalidException" bash -c \
     "[[ \$(head -1 <<<'$out') == 400 && \$(tail -n +2 <<<'$out' | jq -r .__type) == EC2InstanceStateInvalidException ]]"
 
+log "SigV4, EC2 (Query): EC2's own codes"
+add_profile bogus AKIAAAAAAAAAAAAAAAAA wrongwrongwrongwrongwrongwrongwrongwrong
+add_profile badsecret "$dev_key" wrongwrongwrongwrongwrongwrongwrongwrong
+out=$(cli_err bogus ec2 describe-instances)
+check "aws CLI, unknown key: 401 AuthFailure, EC2's message" test "$out" = \
+    "401|An error occurred (AuthFailure) when calling the DescribeInstances operation (reached max retries: 0): AWS was not able to validate the provided access credentials"
+out=$(sdk_run auth_ec2_describe_instances.mjs bogus)
+check "SDK, unknown key: AuthFailure 401" sdk_is "$out" AuthFailure 401
+echo 'Action=DescribeInstances&Version=2016-11-15' >"$T/di.txt"
+out=$(AWS_ACCESS_KEY_ID="$dev_key" AWS_SECRET_ACCESS_KEY="$dev_secret" \
+    "$WK_BIN/signed_post" "$ENDPOINT" ec2 - "$T/di.txt" -1200)
+check "a 20-minute-old EC2 signature: 400" test "$(head -1 <<<"$out")" = 400
+check "... RequestExpired, 'Request has expired.'" \
+    contains "$out" "<Code>RequestExpired</Code><Message>Request has expired.</Message>"
+out=$(WK_CLOCK_OFFSET_S=-1200 sdk_run auth_ec2_describe_instances.mjs dev)
+check "SDK with a clock 20 min. slow: RequestExpired 400" sdk_is "$out" RequestExpired 400
+out=$(cli_err badsecret ec2 describe-instances)
+check "aws CLI, wrong secret: 403 SignatureDoesNotMatch" \
+    starts "$out" "403|An error occurred (SignatureDoesNotMatch)"
+out=$(cli_err dev --region eu-west-1 ec2 describe-instances)
+check "aws CLI, signed for eu-west-1: 403 SignatureDoesNotMatch, AWS's text" test "$out" = \
+    "403|An error occurred (SignatureDoesNotMatch) when calling the DescribeInstances operation (reached max retries: 0): Credential should be scoped to a valid region, not 'eu-west-1'. "
+out=$(AWS_REGION=eu-west-1 sdk_run auth_ec2_describe_instances.mjs dev)
+check "SDK, signed for eu-west-1: SignatureDoesNotMatch 403" \
+    sdk_is "$out" SignatureDoesNotMatch 403
+check "SDK, signed for eu-west-1: AWS's text" test "$(jq -r .message <<<"$out")" = \
+    "Credential should be scoped to a valid region, not 'eu-west-1'. "
+out=$(AWS_ACCESS_KEY_ID="$dev_key" AWS_SECRET_ACCESS_KEY="$dev_secret" \
+    "$PY" "$WK_SOURCE/tests/security/sigv4_send.py" "$ENDPOINT" --service iam \
+    --region "$REGION" --body 'Action=DescribeInstances&Version=2016-11-15')
+check "an EC2 call signed for iam: 403, scoped to 'ec2'" bash -c \
+    "[[ \$(head -1 <<<\"\$1\") == 403 && \"\$1\" == *\"Credential should be scoped to correct service: &apos;ec2&apos;. \"* ]]" _ "$out"
+
+log "SigV4, JSON services (EC2 Instance Connect, WicketService): 400s"
+out=$(eic_cli bogus "$inst_a" ubuntu)
+check "aws CLI, unknown key: 400 UnrecognizedClientException" test "$out" = \
+    "400|An error occurred (UnrecognizedClientException) when calling the SendSSHPublicKey operation (reached max retries: 0): The security token included in the request is invalid."
+out=$(sdk_run eic_send_ssh_public_key.mjs bogus "$inst_a" ubuntu "$T/k.pub")
+check "SDK, unknown key: UnrecognizedClientException 400" \
+    sdk_is "$out" UnrecognizedClientException 400
+out=$(sdk_run eic_send_ssh_public_key.mjs badsecret "$inst_a" ubuntu "$T/k.pub")
+check "SDK, wrong secret: InvalidSignatureException 400" \
+    sdk_is "$out" InvalidSignatureException 400
+out=$(eic_cli dev "$inst_a" ubuntu --region eu-west-1)
+check "aws CLI, signed for eu-west-1: 400 InvalidSignatureException, AWS's text" test "$out" = \
+    "400|An error occurred (InvalidSignatureException) when calling the SendSSHPublicKey operation (reached max retries: 0): Credential should be scoped to a valid region, not 'eu-west-1'. "
+out=$(AWS_REGION=eu-west-1 sdk_run eic_send_ssh_public_key.mjs dev "$inst_a" ubuntu "$T/k.pub")
+check "SDK, signed for eu-west-1: InvalidSignatureException 400" \
+    sdk_is "$out" InvalidSignatureException 400
+out=$(AWS_ACCESS_KEY_ID="$dev_key" AWS_SECRET_ACCESS_KEY="$dev_secret" \
+    "$PY" "$WK_SOURCE/tests/security/sigv4_send.py" "$ENDPOINT" --service ec2 \
+    --region "$REGION" --target AWSEC2InstanceConnectService.SendSSHPublicKey \
+    --body "$(cat "$T/push-a.json")")
+check "a push signed for ec2: 400, scoped to 'ec2-instance-connect'" bash -c \
+    "[[ \$(head -1 <<<\"\$1\") == 400 && \"\$1\" == *\"Credential should be scoped to correct service: 'ec2-instance-connect'. \"* ]]" _ "$out"
+out=$(WK_CLOCK_OFFSET_S=-1200 sdk_run eic_send_ssh_public_key.mjs dev "$inst_a" ubuntu "$T/k.pub")
+check "SDK with a clock 20 min. slow: InvalidSignatureException 400" \
+    sdk_is "$out" InvalidSignatureException 400
+check "... 'Signature expired'" bash -c "[[ \$(jq -r .message <<<\"\$1\") == 'Signature expired: '* ]]" _ "$out"
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    AWS_PROFILE=dev AWS_ENDPOINT_URL="$ENDPOINT" AWS_MAX_ATTEMPTS=2 \
+    AWS_EC2_METADATA_DISABLED=true WK_CLOCK_OFFSET_S=-1200 node --no-warnings \
+    "$SDK/eic_send_ssh_public_key.mjs" "$inst_a" ubuntu "$T/k.pub")
+check "... which the SDK corrects and retries: the push succeeds" \
+    test "$(jq -r .out.Success <<<"$out")" = true
+echo '{}' >"$T/empty.json"
+out=$(AWS_ACCESS_KEY_ID=AKIAAAAAAAAAAAAAAAAA AWS_SECRET_ACCESS_KEY=wrongwrongwrongwrongwrongwrongwrongwrong \
+    "$WK_BIN/signed_post" "$ENDPOINT" ec2 WicketService.DescribeInstances "$T/empty.json")
+check "WicketService, unknown key: 400 UnrecognizedClientException" bash -c \
+    "[[ \$(head -1 <<<\"\$1\") == 400 && \$(tail -n +2 <<<\"\$1\" | jq -r .__type) == UnrecognizedClientException ]]" _ "$out"
+
+log "SigV4, IAM and STS: unchanged"
+out=$(cli_err bogus sts get-caller-identity)
+check "aws CLI, STS, unknown key: 403 InvalidClientTokenId" \
+    starts "$out" "403|An error occurred (InvalidClientTokenId)"
+out=$(cli_err dev --region eu-west-1 sts get-caller-identity)
+check "aws CLI, STS signed for eu-west-1: 403 SignatureDoesNotMatch" test "$out" = \
+    "403|An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation (reached max retries: 0): Credential should be scoped to a valid region, not 'eu-west-1'. "
+out=$(sdk_run sts_get_caller_identity.mjs bogus)
+check "SDK, STS, unknown key: InvalidClientTokenId 403" sdk_is "$out" InvalidClientTokenId 403
+
 finish
