@@ -501,6 +501,20 @@ test_not_found(void **state)
 	    "i-0000000000000dead");
 }
 
+/* wicketd cannot sign the record: 500 ServiceException (SDKs retry). */
+static void
+test_service_error(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_signkey *key = f->srv.signkey;
+
+	f->srv.signkey = NULL;
+	assert_int_not_equal(push(f, &f->alice, INST1, "ubuntu", ED_KEY), 0);
+	f->srv.signkey = key;
+	assert_int_equal(f->resp.status, 500);
+	assert_refused(f, "ServiceException", NULL);
+}
+
 /* An AvailabilityZone that is not the instance's: refused, both named. */
 static void
 test_wrong_zone(void **state)
@@ -691,6 +705,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_zone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_service_error, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle, setup,
