@@ -1,7 +1,8 @@
 // eic_send_ssh_public_key.mjs: SendSSHPublicKey as an SDK program does it.
 //   node eic_send_ssh_public_key.mjs INSTANCE-ID OS-USER PUBKEY-FILE [AZ]
 // Prints call.mjs's JSON line (output, or error name, HTTP status, message,
-// retryable).
+// retryable). WK_CLOCK_OFFSET_S (seconds) sets the client's clock off, as
+// on a host whose clock is wrong.
 import { readFileSync } from "node:fs";
 import {
 	EC2InstanceConnectClient,
@@ -16,4 +17,6 @@ const input = {
 	SSHPublicKey: readFileSync(keyFile, "utf8").trim(),
 };
 if (az) input.AvailabilityZone = az;
-await call(new EC2InstanceConnectClient({}), new SendSSHPublicKeyCommand(input));
+const systemClockOffset = Number(process.env.WK_CLOCK_OFFSET_S || 0) * 1000;
+await call(new EC2InstanceConnectClient({ systemClockOffset }),
+	new SendSSHPublicKeyCommand(input));

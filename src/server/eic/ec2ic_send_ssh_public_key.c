@@ -3,7 +3,7 @@
  * (JSON 1.1), with the field constraints and error codes of AWS's API model
  * (ec2-instance-connect 2018-04-02):
  *
- *   throttle -> validate -> key -> registry -> authorize -> agent online
+ *   throttle -> validate -> key -> authorize -> registry -> zone -> agent online
  *   -> sign record -> audit (durable) -> push -> {"RequestId", "Success",
  *   "WicketInstance"} (push_reply.c)
  *
@@ -194,13 +194,15 @@ send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 	struct wk_push_args a;
 	int r, ar;
 
+	/* the model's error shapes have "Message" */
+	resp->json_message_member = "Message";
 	if (req->caller == NULL)
-		return wk_api_error(resp, 400, "AuthException",
+		return wk_api_error(resp, 403, "AuthException",
 		    "Not authorized for this request");
 	pick_args(req->json, &a);
 	if (!wk_ec2ic_throttle_take(req->caller->access_key_id,
 	    wk_mono_ms()))
-		r = wk_api_error(resp, 400, "ThrottlingException",
+		r = wk_api_error(resp, 429, "ThrottlingException",
 		    "Rate exceeded");
 	else
 		r = check_members(req->json, resp);

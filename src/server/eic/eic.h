@@ -2,8 +2,12 @@
  * eic.h - EC2 Instance Connect: the SendSSHPublicKey action, its throttle
  * and the key push core (push.c) shared with the browser console:
  *
- *   validate -> key -> registry -> authorize -> agent online -> sign record
- *   -> audit (durable) -> hand the record to the agent hub
+ *   validate -> key -> authorize (on the ARN asked for) -> registry -> zone
+ *   -> agent online -> sign record -> audit (durable) -> hand the record to
+ *   the agent hub
+ *
+ * Authorization comes before the registry: a caller not allowed to push
+ * to an instance id gets AuthException whether or not it exists.
  *
  * The caller is req->caller; req->via ("api" or "console") goes into the
  * audit event. Every call that reaches wk_push_key writes exactly one audit
@@ -64,9 +68,11 @@ struct wk_push_result {
 /*
  * Pushes a->key for a->os_user to a->instance_id as req->caller.
  * Returns 0 when the record is with the hub; on refusal a negative
- * WK_ERR_* with resp's AWS error set (InvalidArgsException,
- * EC2InstanceNotFoundException, AuthException (status 400),
- * EC2InstanceUnavailableException, ServiceException).
+ * WK_ERR_* with resp's AWS error set, with the HTTP status of AWS's service
+ * model: InvalidArgsException 400, AuthException 403,
+ * EC2InstanceNotFoundException 404, EC2InstanceStateInvalidException 400,
+ * ThrottlingException 429, EC2InstanceUnavailableException 503,
+ * ServiceException 500 (docs/aws-errors.md).
  * res may be NULL.
  */
 int wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
