@@ -234,4 +234,47 @@ PYEOF
 check "an expired certificate" \
     serve_fails 1 "has expired" --tls-cert "$O/old.pem" --tls-key "$O/old.key"
 
+log "plain HTTP only on loopback, or with --insecure-http"
+PLAIN="$T/plain"
+wicketd_init "$PLAIN" >/dev/null
+P3=$(free_port)
+out=$(timeout 10 "$WK_BIN/wicketd" serve --data "$PLAIN" --listen "0.0.0.0:$P3" 2>&1) && rc=0 || rc=$?
+check "plain HTTP on 0.0.0.0 is refused at start" test "$rc" = 1
+check "  ... saying why and what to do" \
+    contains "$out" "refusing plain HTTP on 0.0.0.0:$P3, which is not a loopback address"
+check "  ... naming --insecure-http" contains "$out" "--insecure-http"
+check "  ... and nothing listens" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$P3) 2>/dev/null"
+out=$(timeout 10 "$WK_BIN/wicketd" serve --data "$PLAIN" --listen "[::]:$P3" 2>&1) && rc=0 || rc=$?
+check "plain HTTP on [::] is refused too" contains "$out" "refusing plain HTTP on [::]:$P3"
+"$WK_BIN/wicketd" serve --data "$PLAIN" --listen "0.0.0.0:$P3" --insecure-http \
+    >"$T/insecure.log" 2>&1 &
+WICKETD_PID=$!
+PIDS+=("$WICKETD_PID")
+wait_tcp 127.0.0.1 "$P3"
+check "--insecure-http: plain HTTP on 0.0.0.0 serves" \
+    test "$(curl -sS "http://127.0.0.1:$P3/healthz")" = ok
+check "  ... with a warning logged at start" \
+    grep -q 'level=warn event=insecure_http listen=0.0.0.0:'"$P3"'.*clear text' "$T/insecure.log"
+wicketd_stop
+P4=$(free_port)
+"$WK_BIN/wicketd" serve --data "$PLAIN" --listen "127.0.0.1:$P4" >"$T/loopback.log" 2>&1 &
+WICKETD_PID=$!
+PIDS+=("$WICKETD_PID")
+wait_tcp 127.0.0.1 "$P4"
+check "plain HTTP on loopback serves without the flag" \
+    test "$(curl -sS "http://127.0.0.1:$P4/healthz")" = ok
+check "  ... and without a warning" bash -c "! grep -q insecure_http '$T/loopback.log'"
+wicketd_stop
+P5=$(free_port)
+"$WK_BIN/wicketd" serve --data "$DATA" --listen "0.0.0.0:$P5" >"$T/tlsany.log" 2>&1 &
+WICKETD_PID=$!
+PIDS+=("$WICKETD_PID")
+wait_tcp 127.0.0.1 "$P5"
+check "TLS on 0.0.0.0 needs no flag" \
+    test "$(curl -sS --cacert "$CA" "https://127.0.0.1:$P5/healthz")" = ok
+wicketd_stop
+out=$("$WK_BIN/wicketd" serve --data "$DATA" --listen "0.0.0.0:$P5" --insecure-http \
+    --tls-cert "$DATA/tls/server.pem" --tls-key "$DATA/tls/server.key" 2>&1) && rc=0 || rc=$?
+check "--insecure-http with --tls-cert is a usage error" test "$rc" = 2
+
 finish
