@@ -276,9 +276,10 @@ WTLS_PORT=$(free_port)
 wicketd_start "$DATA" "$WTLS_PORT"	# DATA/tls exists: https
 WHTTPS="https://127.0.0.1:$WTLS_PORT"
 # The agent (plain HTTP until it learns TLS) and the aws CLI below keep
-# using $ENDPOINT: a byte tunnel there now reaches the TLS listener.
-"$PY" "$WK_SOURCE/tests/tools/https_proxy.py" --listen "127.0.0.1:$PORT" \
-    --backend "127.0.0.1:$WTLS_PORT" --backend-ca "$CA" >>"$T/tunnel.log" 2>&1 &
+# using $ENDPOINT: a byte relay there (tls_relay.py) reaches the TLS
+# listener.
+"$PY" "$WK_SOURCE/tests/e2e/tls_relay.py" "$PORT" "$WTLS_PORT" "$CA" \
+    >>"$T/tunnel.log" 2>&1 &
 PIDS+=("$!")
 wait_tcp 127.0.0.1 "$PORT"
 for _ in $(seq 1 60); do	# until the agent is back

@@ -4,8 +4,6 @@ wicketd, for the CLI tests (tests/e2e/test_cli_config.sh).
 
   https_proxy.py --listen 127.0.0.1:PORT --backend 127.0.0.1:PORT
                  [--cert FILE --key FILE] [--strip-member NAME]
-  https_proxy.py --listen 127.0.0.1:PORT --backend 127.0.0.1:PORT
-                 --backend-ca FILE
 
 With --cert/--key it serves TLS (the client must trust the CA that signed
 FILE); without, plain HTTP. Requests are forwarded unchanged, Host header
@@ -13,54 +11,15 @@ included, so SigV4 signatures still verify. --strip-member NAME removes a
 top-level member from JSON replies: it plays a wicketd that predates that
 member (the push reply's "WicketInstance"). Only for tests: one request
 per connection, bodies capped at 1 MiB.
-
-With --backend-ca it is instead a byte tunnel from plain TCP to a TLS
-backend verified with that CA: it lets a client that speaks only HTTP (an
-agent without TLS support) reach a wicketd that serves only HTTPS,
-long-polls included.
 """
 import argparse
 import http.client
 import http.server
 import json
-import socket
 import ssl
 import sys
-import threading
 
 MAX_BODY = 1024 * 1024
-
-
-def pipe(src, dst):
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-    except OSError:
-        pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
-def tunnel(lhost, lport, bhost, bport, ca):
-    ctx = ssl.create_default_context(cafile=ca)
-    srv = socket.create_server((lhost, lport))
-    while True:
-        c, _ = srv.accept()
-        try:
-            b = ctx.wrap_socket(socket.create_connection((bhost, bport)),
-                                server_hostname=bhost)
-        except (OSError, ssl.SSLError) as e:
-            sys.stderr.write("https_proxy: backend: %s\n" % e)
-            c.close()
-            continue
-        threading.Thread(target=pipe, args=(c, b), daemon=True).start()
-        threading.Thread(target=pipe, args=(b, c), daemon=True).start()
 
 
 def main():
@@ -70,13 +29,9 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--strip-member")
-    ap.add_argument("--backend-ca")
     args = ap.parse_args()
     lhost, lport = args.listen.rsplit(":", 1)
     bhost, bport = args.backend.rsplit(":", 1)
-    if args.backend_ca:
-        tunnel(lhost, int(lport), bhost, int(bport), args.backend_ca)
-        return
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
