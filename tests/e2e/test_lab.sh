@@ -163,8 +163,8 @@ echo '{}' >"$T/empty.json"
 out=$(sp AWSEC2InstanceConnectService.SendSSHPublickey "$T/empty.json")
 check "wrong X-Amz-Target: UnknownOperationException" contains "$out" UnknownOperationException
 out=$(sp AWSEC2InstanceConnectService.SendSSHPublicKey "$T/empty.json" -1200)
-check "a 20-minute-old signature: 403 Signature expired" \
-    bash -c "[[ \"\$(head -1 <<<'$out')\" == 403 && '$out' == *'Signature expired'* ]]"
+check "a 20-minute-old signature: 400 InvalidSignatureException, Signature expired" \
+    bash -c "[[ \"\$(head -1 <<<'$out')\" == 400 && '$out' == *InvalidSignatureException*'Signature expired'* ]]"
 printf '{"InstanceId":"%s","InstanceOSUser":"ubuntu","SSHPublicKey":"%s","Extra":1}' \
     "$instance" "$(cat "$T/k.pub")" >"$T/extra.json"
 out=$(sp AWSEC2InstanceConnectService.SendSSHPublicKey "$T/extra.json")
