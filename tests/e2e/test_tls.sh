@@ -233,6 +233,10 @@ open(sys.argv[2], "wb").write(k.private_bytes(serialization.Encoding.PEM,
 PYEOF
 check "an expired certificate" \
     serve_fails 1 "has expired" --tls-cert "$O/old.pem" --tls-key "$O/old.key"
+mv "$DATA/tls/server.key" "$T/server.key.aside"
+check "DATA/tls/server.pem without server.key: refused, not plain HTTP" \
+    serve_fails 1 "server.pem exists but $DATA/tls/server.key does not"
+mv "$T/server.key.aside" "$DATA/tls/server.key"
 
 log "over TLS the request is secure: aws:SecureTransport"
 ensure_ak_user
