@@ -152,6 +152,18 @@ static const char serve_help[] =
 "                          updates from, and one its join token allows\n"
 "                          (`wicketd token create --address-allow`);\n"
 "                          anything else is refused and audited\n"
+"      --trusted-proxy CIDR[,CIDR...]\n"
+"                          the addresses of your reverse proxies\n"
+"                          (repeatable; only the proxies' own addresses).\n"
+"                          From these peers only, the client's address is\n"
+"                          the right-most X-Forwarded-For entry that is not\n"
+"                          a trusted proxy and X-Forwarded-Proto: https\n"
+"                          makes the request secure (aws:SourceIp,\n"
+"                          aws:SecureTransport, the audit, the console's\n"
+"                          sign-in throttle, Origin check and Secure\n"
+"                          cookie). Malformed headers from them get 400;\n"
+"                          from any other peer they are ignored. See\n"
+"                          docs/proxy.md\n"
 "      --single-use        every pushed key is single-use: the first login\n"
 "                          with it consumes it. Hosts enforce it with\n"
 "                          pam_wicket (`wicket-agent install-sshd\n"
@@ -489,6 +501,7 @@ cmd_serve(int argc, char **argv)
 		{ "web-dir", required_argument, NULL, 'w' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
+		{ "trusted-proxy", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -561,6 +574,12 @@ cmd_serve(int argc, char **argv)
 			    sizeof(why)) != 0)
 				return usage_error("serve",
 				    "--agent-address-allow: %s", why);
+			break;
+		case 'X':
+			if (wk_addr_allow_parse(optarg,
+			    &srv.cfg.trusted_proxies, why, sizeof(why)) != 0)
+				return usage_error("serve",
+				    "--trusted-proxy: %s", why);
 			break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");

@@ -320,6 +320,8 @@ struct wk_http_conn {
 	struct wk_buf path;
 	char method[16];
 	char source_ip[INET6_ADDRSTRLEN];
+	char client_ip[WK_HTTP_IP_TEXT_MAX];	/* behind a trusted proxy */
+	bool secure;		/* the request was secure: HSTS */
 	struct MHD_Response *response;	/* answer not yet queued */
 	unsigned status;
 	bool responded;		/* wk_http_respond was called */
@@ -354,6 +356,7 @@ enum refusal {
 	REFUSE_PER_IP,		/* connection closed at accept */
 	REFUSE_BY_MHD,		/* MHD answered 4xx itself: 400, 431, ... */
 	REFUSE_MHD,		/* refused by MHD: malformed, too big, full */
+	REFUSE_FORWARDED,	/* 400: bad X-Forwarded-* from a proxy */
 	REFUSE_N
 };
 
@@ -362,6 +365,7 @@ static const char *const refusal_what[REFUSE_N] = {
 	"reason=too_many_headers", "reason=body_too_large",
 	"reason=header_deadline", "reason=body_deadline",
 	"reason=per_ip_limit", "reason=bad_request", "reason=mhd",
+	"reason=bad_forwarded",
 };
 
 /* One accepted socket (MHD's socket_context). */
@@ -509,7 +513,8 @@ wk_http_respond(struct wk_http_conn *c, unsigned status,
 		return WK_ERR_NOMEM;
 	if ((content_type != NULL && MHD_add_response_header(resp,
 	    MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) ||
-	    (r = add_extra_headers(resp, extra_headers)) != 0) {
+	    (r = add_extra_headers(resp, extra_headers)) != 0 ||
+	    add_extra_headers(resp, wk_http_hsts_header(c->secure)) != 0) {
 		MHD_destroy_response(resp);
 		return WK_ERR_INVAL;
 	}
@@ -1010,6 +1015,7 @@ static void
 dispatch(struct http_srv *hs, struct wk_http_conn *c)
 {
 	struct wk_http_request req;
+	char why[256], msg[300];
 
 	memset(&req, 0, sizeof(req));
 	req.method = c->method;
@@ -1020,8 +1026,18 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	req.body = c->body.len > 0 ? wk_buf_span(&c->body) :
 	    wk_span_from_cstr("");
 	req.source_ip = c->source_ip;
+	req.peer_ip = c->source_ip;
 	req.secure = false;
 	c->dispatched = true;
+	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
+	    c->client_ip, why, sizeof(why)) != 0) {
+		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
+		    "reason=\"%s\"", c->source_ip, why);
+		snprintf(msg, sizeof(msg), "bad request: %s\n", why);
+		respond_text(c, 400, msg, "Connection: close\r\n");
+		return;
+	}
+	c->secure = req.secure;
 	/* the route answers or holds (an authenticated long-poll): no
 	 * deadline from here on; MHD's idle timeout still applies to the
 	 * sending, and the route's own to a held request */
