@@ -1032,7 +1032,7 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
 	    c->client_ip, why, sizeof(why)) != 0) {
 		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
-		    "reason=\"%s\"", c->source_ip, why);
+		    "message=\"%s\"", c->source_ip, why);
 		snprintf(msg, sizeof(msg), "bad request: %s\n", why);
 		respond_text(c, 400, msg, "Connection: close\r\n");
 		return;
