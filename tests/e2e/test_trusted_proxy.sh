@@ -179,4 +179,36 @@ check "a direct client with a forged X-Forwarded-Proto signs in over http only (
 check "ATTACK: its cookie is not Secure and there is no HSTS ($cookie)" \
     bash -c "[[ '$cookie' != *Secure* ]] && ! grep -qi '^Strict-Transport' '$T/login.hdr'"
 
+log "agent enrollment: the host's address is the one the proxy saw"
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" </dev/null
+registered() {	# registered INSTANCE-ID: the address wicketd recorded
+	sqlite3 "$DATA/wicket.db" "select address from instances where id = '$1'"
+}
+token=$("$WK_BIN/wicketd" token create --data "$DATA")
+id=$("$WK_BIN/wicket-agent" enroll --server "$PLAIN" --token "$token" \
+    --state "$T/agent-a" --ssh-port 2222 --host-key "$T/hostkey.pub" \
+    2>>"$T/agent.log" || true)
+addr=$(registered "$id")
+check "a host enrolling through the proxy registers its own 127.0.0.1, not the proxy's (got $addr)" \
+    test "$addr" = 127.0.0.1
+# enroll_raw URL XFF [curl args]: a hand-made enroll with address ""
+enroll_raw() {
+	local url=$1 xff=$2 token; shift 2
+	token=$("$WK_BIN/wicketd" token create --data "$DATA")
+	jq -n --arg t "$token" --arg k "$(cut -d' ' -f1,2 "$T/hostkey.pub")" \
+	    '{token: $t, hostname: "forger", address: "", ssh_port: 22,
+	      host_keys: [$k]}' >"$T/enroll.json"
+	curl -sS -H 'Content-Type: application/json' -H "X-Forwarded-For: $xff" \
+	    --data "@$T/enroll.json" "$@" "$url/agent/v1/enroll" |
+	    jq -r '.instance_id // empty' || true
+}
+id=$(enroll_raw "$PLAIN" 10.9.9.9)
+addr=$(registered "$id")
+check "ATTACK: a forged X-Forwarded-For through the proxy does not become the host's address (got $addr)" \
+    test "$addr" = 127.0.0.1
+id=$(enroll_raw "$ENDPOINT" 10.9.9.9 --interface 127.0.0.3)
+addr=$(registered "$id")
+check "ATTACK: a forged X-Forwarded-For sent directly does not become the host's address (got $addr)" \
+    test "$addr" = 127.0.0.3
+
 finish
