@@ -636,6 +636,12 @@ cmd_serve(int argc, char **argv)
 	wk_log(WK_LOG_INFO, "start", "version=%s account_id=%s region=%s "
 	    "data=%s", WK_VERSION, srv.account_id, srv.region,
 	    srv.cfg.data_dir);
+	if (srv.cfg.trusted_proxies.n > 0 &&
+	    wk_addr_allow_format(&srv.cfg.trusted_proxies, why,
+	    sizeof(why)) == 0)
+		wk_log(WK_LOG_INFO, "trusted_proxies", "cidrs=%s "
+		    "message=\"X-Forwarded-For/-Proto are read from these "
+		    "peers only\"", why);
 	if ((r = wk_http_serve(&srv, wk_routes)) != 0) {
 		fprintf(stderr, "wicketd serve: cannot serve on %s: %s\n",
 		    listen, wk_strerror(r));
