@@ -320,8 +320,7 @@ struct wk_http_conn {
 	struct wk_buf path;
 	char method[16];
 	char source_ip[INET6_ADDRSTRLEN];
-	char client_ip[WK_HTTP_IP_TEXT_MAX];	/* behind a trusted proxy */
-	bool secure;		/* the request was secure: HSTS */
+	bool secure;		/* the connection is TLS */
 	struct MHD_Response *response;	/* answer not yet queued */
 	unsigned status;
 	bool responded;		/* wk_http_respond was called */
@@ -331,6 +330,7 @@ struct wk_http_conn {
 	bool closing;		/* client gone while held */
 	struct wk_watch *watch;	/* fd in our epoll while held */
 	int fd;
+	char client_ip[WK_HTTP_IP_TEXT_MAX];	/* behind a trusted proxy */
 	/* protocol upgrade (wk_http_upgrade) */
 	bool upgrading;		/* 101 queued */
 	bool upgraded;		/* the route owns the socket */
@@ -1019,6 +1019,7 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 
 	memset(&req, 0, sizeof(req));
 	req.method = c->method;
+	req.peer_ip = c->source_ip;
 	req.path = wk_buf_span(&c->path);
 	req.query = wk_buf_span(&c->query);
 	req.headers = c->headers;
@@ -1026,9 +1027,12 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	req.body = c->body.len > 0 ? wk_buf_span(&c->body) :
 	    wk_span_from_cstr("");
 	req.source_ip = c->source_ip;
-	req.peer_ip = c->source_ip;
-	req.secure = false;
+	req.secure = c->secure;
 	c->dispatched = true;
+	/* the route answers or holds (an authenticated long-poll): no
+	 * deadline from here on; MHD's idle timeout still applies to the
+	 * sending, and the route's own to a held request */
+	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
 	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
 	    c->client_ip, why, sizeof(why)) != 0) {
 		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
@@ -1037,11 +1041,7 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 		respond_text(c, 400, msg, "Connection: close\r\n");
 		return;
 	}
-	c->secure = req.secure;
-	/* the route answers or holds (an authenticated long-poll): no
-	 * deadline from here on; MHD's idle timeout still applies to the
-	 * sending, and the route's own to a held request */
-	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
+	c->secure = req.secure;	/* the request's, for HSTS */
 	c->route->handle(hs->srv, c, &req);
 	if (c->responded)
 		return;
