@@ -499,9 +499,9 @@ cmd_serve(int argc, char **argv)
 		{ "header-timeout-ms", required_argument, NULL, 'H' },
 		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "web-dir", required_argument, NULL, 'w' },
+		{ "trusted-proxy", required_argument, NULL, 'X' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
-		{ "trusted-proxy", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -567,6 +567,12 @@ cmd_serve(int argc, char **argv)
 				    "be debug, info, warn or error, not '%s'",
 				    optarg);
 			break;
+		case 'X':
+			if (wk_addr_allow_parse(optarg,
+			    &srv.cfg.trusted_proxies, why, sizeof(why)) != 0)
+				return usage_error("serve",
+				    "--trusted-proxy: %s", why);
+			break;
 		case 'O': single_use = true; break;
 		case 'A':
 			if (wk_addr_allow_parse(optarg,
@@ -574,12 +580,6 @@ cmd_serve(int argc, char **argv)
 			    sizeof(why)) != 0)
 				return usage_error("serve",
 				    "--agent-address-allow: %s", why);
-			break;
-		case 'X':
-			if (wk_addr_allow_parse(optarg,
-			    &srv.cfg.trusted_proxies, why, sizeof(why)) != 0)
-				return usage_error("serve",
-				    "--trusted-proxy: %s", why);
 			break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
