@@ -11,7 +11,9 @@
 # X-Forwarded-Proto keeps its own address and stays insecure;
 # aws:SecureTransport is true through the https proxy only; the console
 # signs in through the https proxy with a Secure cookie and HSTS;
-# malformed headers from the proxy get 400.
+# malformed headers from the proxy get 400; the sign-in throttle counts
+# the client's address; a host enrolling through the proxy registers its
+# own address, never a forged one.
 . "$(dirname "$0")/lib.sh"
 
 REGION=us-east-1
@@ -143,7 +145,7 @@ signin() {
 	curl -sS --cacert "$T/proxy.crt" -b "$jar" -D "$T/login.hdr" \
 	    -o /dev/null -w '%{http_code}' -H "Origin: $origin" \
 	    -H "X-Wicket-CSRF: $csrf" -H 'Content-Type: application/json' \
-	    --data "{\"user\":\"office\",\"password\":\"$PW\"}" "$@" \
+	    --data "{\"user\":\"${SIGNIN_USER:-office}\",\"password\":\"${SIGNIN_PW:-$PW}\"}" "$@" \
 	    "$base/console/api/login" || true
 }
 session_cookie() { grep -i '^Set-Cookie: wk_session=' "$T/login.hdr" | tr -d '\r'; }
@@ -178,6 +180,19 @@ check "a direct client with a forged X-Forwarded-Proto signs in over http only (
     test "$code" = 200
 check "ATTACK: its cookie is not Secure and there is no HSTS ($cookie)" \
     bash -c "[[ '$cookie' != *Secure* ]] && ! grep -qi '^Strict-Transport' '$T/login.hdr'"
+
+log "sign-in throttling counts the client's address, not the proxy's"
+: >"$T/guess.out"
+for i in $(seq 1 11); do
+	SIGNIN_USER="nobody$i" SIGNIN_PW=wrong signin "$PLAIN" "$PLAIN" \
+	    --interface 127.0.0.3 >>"$T/guess.out"
+	echo >>"$T/guess.out"
+done
+check "11 wrong guesses from 127.0.0.3 through the proxy end throttled (429): $(tr '\n' ' ' <"$T/guess.out")" \
+    test "$(tail -n 1 "$T/guess.out")" = 429
+code=$(signin "$PLAIN" "$PLAIN")
+check "office from 127.0.0.1 through the same proxy still signs in (200, got $code)" \
+    test "$code" = 200
 
 log "agent enrollment: the host's address is the one the proxy saw"
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" </dev/null
