@@ -321,6 +321,7 @@ struct wk_http_conn {
 	char method[16];
 	char source_ip[INET6_ADDRSTRLEN];
 	bool secure;		/* the connection is TLS */
+	bool hsts;		/* answer with Strict-Transport-Security */
 	struct MHD_Response *response;	/* answer not yet queued */
 	unsigned status;
 	bool responded;		/* wk_http_respond was called */
@@ -513,8 +514,7 @@ wk_http_respond(struct wk_http_conn *c, unsigned status,
 		return WK_ERR_NOMEM;
 	if ((content_type != NULL && MHD_add_response_header(resp,
 	    MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) ||
-	    (r = add_extra_headers(resp, extra_headers)) != 0 ||
-	    add_extra_headers(resp, wk_http_hsts_header(c->secure)) != 0) {
+	    (r = add_extra_headers(resp, extra_headers)) != 0) {
 		MHD_destroy_response(resp);
 		return WK_ERR_INVAL;
 	}
@@ -648,6 +648,12 @@ queue(struct wk_http_conn *c)
 {
 	enum MHD_Result ok;
 
+	if (c->hsts && MHD_add_response_header(c->response,
+	    "Strict-Transport-Security", WK_HTTP_HSTS) != MHD_YES) {
+		MHD_destroy_response(c->response);
+		c->response = NULL;
+		return MHD_NO;
+	}
 	ok = MHD_queue_response(c->mc, c->status, c->response);
 	MHD_destroy_response(c->response);
 	c->response = NULL;
@@ -1028,20 +1034,26 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	    wk_span_from_cstr("");
 	req.source_ip = c->source_ip;
 	req.secure = c->secure;
-	c->dispatched = true;
-	/* the route answers or holds (an authenticated long-poll): no
-	 * deadline from here on; MHD's idle timeout still applies to the
-	 * sending, and the route's own to a held request */
-	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
+	/* behind a --trusted-proxy: the client's address and scheme */
 	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
 	    c->client_ip, why, sizeof(why)) != 0) {
 		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
 		    "message=\"%s\"", c->source_ip, why);
 		snprintf(msg, sizeof(msg), "bad request: %s\n", why);
+		c->dispatched = true;
+		sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
 		respond_text(c, 400, msg, "Connection: close\r\n");
 		return;
 	}
-	c->secure = req.secure;	/* the request's, for HSTS */
+
+	c->dispatched = true;
+	/* HSTS on every answer to a request the route is told is secure
+	 * (browsers ignore it over plain HTTP; the console needs it) */
+	c->hsts = req.secure;
+	/* the route answers or holds (an authenticated long-poll): no
+	 * deadline from here on; MHD's idle timeout still applies to the
+	 * sending, and the route's own to a held request */
+	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
 	c->route->handle(hs->srv, c, &req);
 	if (c->responded)
 		return;

@@ -62,12 +62,11 @@ int wk_http_forwarded_apply(const struct wk_addr_allow *trusted,
     struct wk_http_request *req, char *client_ip, char *why, size_t whysz);
 
 /*
- * The Strict-Transport-Security header line ("Name: value\r\n") for a
- * response to a secure request (native TLS or an https proxy), else "".
- * wk_http_respond adds it to every answer.
+ * Strict-Transport-Security on every answer to a secure request (wicketd's
+ * own TLS, or an https proxy): http.c adds it. (h-tls-server defines the
+ * same macro, identically, next to its TLS declarations.)
  */
-const char *wk_http_hsts_header(bool secure);
-#define WK_HTTP_HSTS_MAX_AGE_S 31536000	/* one year */
+#define WK_HTTP_HSTS "max-age=31536000"
 
 /* ---- answering ---- */
 /*

@@ -1,8 +1,7 @@
 /*
  * test_forwarded.c - X-Forwarded-For/-Proto behind --trusted-proxy: read
  * only from a trusted peer, the right-most untrusted hop is the client,
- * forged entries left of it are never used, malformed headers refused,
- * and the HSTS line of a secure answer.
+ * forged entries left of it are never used, malformed headers refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -214,15 +213,6 @@ test_malformed(void **state)
 	assert_string_equal(req.source_ip, "203.0.113.31");
 }
 
-static void
-test_hsts(void **state)
-{
-	(void)state;
-	assert_string_equal(wk_http_hsts_header(false), "");
-	assert_string_equal(wk_http_hsts_header(true),
-	    "Strict-Transport-Security: max-age=31536000\r\n");
-}
-
 int
 main(void)
 {
@@ -230,7 +220,6 @@ main(void)
 		cmocka_unit_test(test_untrusted_peer_ignored),
 		cmocka_unit_test(test_trusted_peer),
 		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_hsts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
