@@ -1034,18 +1034,6 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	    wk_span_from_cstr("");
 	req.source_ip = c->source_ip;
 	req.secure = c->secure;
-	/* behind a --trusted-proxy: the client's address and scheme */
-	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
-	    c->client_ip, why, sizeof(why)) != 0) {
-		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
-		    "message=\"%s\"", c->source_ip, why);
-		snprintf(msg, sizeof(msg), "bad request: %s\n", why);
-		c->dispatched = true;
-		sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
-		respond_text(c, 400, msg, "Connection: close\r\n");
-		return;
-	}
-
 	c->dispatched = true;
 	/* HSTS on every answer to a request the route is told is secure
 	 * (browsers ignore it over plain HTTP; the console needs it) */
@@ -1054,6 +1042,17 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	 * deadline from here on; MHD's idle timeout still applies to the
 	 * sending, and the route's own to a held request */
 	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
+	/* behind a --trusted-proxy: the client's address and scheme (and
+	 * with an https proxy, HSTS) */
+	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
+	    c->client_ip, why, sizeof(why)) != 0) {
+		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
+		    "message=\"%s\"", c->source_ip, why);
+		snprintf(msg, sizeof(msg), "bad request: %s\n", why);
+		respond_text(c, 400, msg, "Connection: close\r\n");
+		return;
+	}
+	c->hsts = req.secure;
 	c->route->handle(hs->srv, c, &req);
 	if (c->responded)
 		return;
