@@ -187,6 +187,18 @@ static const char serve_help[] =
 "                          updates from, and one its join token allows\n"
 "                          (`wicketd token create --address-allow`);\n"
 "                          anything else is refused and audited\n"
+"      --trusted-proxy CIDR[,CIDR...]\n"
+"                          the addresses of your reverse proxies\n"
+"                          (repeatable; only the proxies' own addresses).\n"
+"                          From these peers only, the client's address is\n"
+"                          the right-most X-Forwarded-For entry that is not\n"
+"                          a trusted proxy and X-Forwarded-Proto: https\n"
+"                          makes the request secure (aws:SourceIp,\n"
+"                          aws:SecureTransport, the audit, the console's\n"
+"                          sign-in throttle, Origin check and Secure\n"
+"                          cookie). Malformed headers from them get 400;\n"
+"                          from any other peer they are ignored. See\n"
+"                          docs/proxy.md\n"
 "      --single-use        every pushed key is single-use: the first login\n"
 "                          with it consumes it. Hosts enforce it with\n"
 "                          pam_wicket (`wicket-agent install-sshd\n"
@@ -686,6 +698,7 @@ cmd_serve(int argc, char **argv)
 		{ "header-timeout-ms", required_argument, NULL, 'H' },
 		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "web-dir", required_argument, NULL, 'w' },
+		{ "trusted-proxy", required_argument, NULL, 'X' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
 		{ "tls-cert", required_argument, NULL, 'C' },
@@ -757,6 +770,12 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve", "--log-level must "
 				    "be debug, info, warn or error, not '%s'",
 				    optarg);
+			break;
+		case 'X':
+			if (wk_addr_allow_parse(optarg,
+			    &srv.cfg.trusted_proxies, why, sizeof(why)) != 0)
+				return usage_error("serve",
+				    "--trusted-proxy: %s", why);
 			break;
 		case 'O': single_use = true; break;
 		case 'A':
@@ -838,6 +857,12 @@ cmd_serve(int argc, char **argv)
 	wk_log(WK_LOG_INFO, "start", "version=%s account_id=%s region=%s "
 	    "data=%s", WK_VERSION, srv.account_id, srv.region,
 	    srv.cfg.data_dir);
+	if (srv.cfg.trusted_proxies.n > 0 &&
+	    wk_addr_allow_format(&srv.cfg.trusted_proxies, why,
+	    sizeof(why)) == 0)
+		wk_log(WK_LOG_INFO, "trusted_proxies", "cidrs=%s "
+		    "message=\"X-Forwarded-For/-Proto are read from these "
+		    "peers only\"", why);
 	if ((r = wk_http_serve(&srv, wk_routes)) != 0) {
 		fprintf(stderr, "wicketd serve: cannot serve on %s: %s\n",
 		    listen, wk_strerror(r));

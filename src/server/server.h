@@ -33,6 +33,9 @@ struct wk_server_config {
 	bool single_use;		/* every key record single-use (#Once=1) */
 	/* --agent-address-allow: addresses any host may register */
 	struct wk_addr_allow agent_address_allow;
+	/* --trusted-proxy: reverse proxies whose X-Forwarded-For/-Proto
+	 * wicketd believes (http/forwarded.c); empty = none */
+	struct wk_addr_allow trusted_proxies;
 };
 
 struct wk_server {

@@ -332,6 +332,7 @@ struct wk_http_conn {
 	bool closing;		/* client gone while held */
 	struct wk_watch *watch;	/* fd in our epoll while held */
 	int fd;
+	char client_ip[WK_HTTP_IP_TEXT_MAX];	/* behind a trusted proxy */
 	/* protocol upgrade (wk_http_upgrade) */
 	bool upgrading;		/* 101 queued */
 	bool upgraded;		/* the route owns the socket */
@@ -357,6 +358,7 @@ enum refusal {
 	REFUSE_PER_IP,		/* connection closed at accept */
 	REFUSE_BY_MHD,		/* MHD answered 4xx itself: 400, 431, ... */
 	REFUSE_MHD,		/* refused by MHD: malformed, too big, full */
+	REFUSE_FORWARDED,	/* 400: bad X-Forwarded-* from a proxy */
 	REFUSE_N
 };
 
@@ -365,6 +367,7 @@ static const char *const refusal_what[REFUSE_N] = {
 	"reason=too_many_headers", "reason=body_too_large",
 	"reason=header_deadline", "reason=body_deadline",
 	"reason=per_ip_limit", "reason=bad_request", "reason=mhd",
+	"reason=bad_forwarded",
 };
 
 /* One accepted socket (MHD's socket_context). */
@@ -1024,9 +1027,11 @@ static void
 dispatch(struct http_srv *hs, struct wk_http_conn *c)
 {
 	struct wk_http_request req;
+	char why[256], msg[300];
 
 	memset(&req, 0, sizeof(req));
 	req.method = c->method;
+	req.peer_ip = c->source_ip;
 	req.path = wk_buf_span(&c->path);
 	req.query = wk_buf_span(&c->query);
 	req.headers = c->headers;
@@ -1043,6 +1048,17 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	 * deadline from here on; MHD's idle timeout still applies to the
 	 * sending, and the route's own to a held request */
 	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
+	/* behind a --trusted-proxy: the client's address and scheme (and
+	 * with an https proxy, HSTS) */
+	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
+	    c->client_ip, why, sizeof(why)) != 0) {
+		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
+		    "message=\"%s\"", c->source_ip, why);
+		snprintf(msg, sizeof(msg), "bad request: %s\n", why);
+		respond_text(c, 400, msg, "Connection: close\r\n");
+		return;
+	}
+	c->hsts = req.secure;
 	c->route->handle(hs->srv, c, &req);
 	if (c->responded)
 		return;

@@ -25,13 +25,49 @@ struct wk_http_request {
 	const struct wk_sigv4_header *headers;	/* as received */
 	size_t nheaders;
 	struct wk_span body;
-	const char *source_ip;	/* "127.0.0.1" */
-	bool secure;		/* arrived over TLS */
+	/* the client's address, "127.0.0.1": the TCP peer, or behind a
+	 * --trusted-proxy the address that proxy saw (forwarded.c) */
+	const char *source_ip;
+	const char *peer_ip;	/* the TCP peer (the proxy when forwarded) */
+	/* arrived over TLS, or through a trusted proxy that says the
+	 * client's connection was https (X-Forwarded-Proto) */
+	bool secure;
+	bool forwarded;		/* source_ip/secure came from a trusted proxy */
 };
 
 /* First value of a header (case-insensitive name), or an empty NULL span. */
 struct wk_span wk_http_header(const struct wk_http_request *req,
     const char *name);
+
+/* ---- behind a reverse proxy (forwarded.c) ---- */
+struct wk_addr_allow;		/* server/net/agent_addr.h */
+
+#define WK_HTTP_FWD_MAX_HOPS 32	/* X-Forwarded-For entries read, at most */
+#define WK_HTTP_IP_TEXT_MAX 46	/* INET6_ADDRSTRLEN */
+
+/*
+ * Only when req->peer_ip (the TCP peer) lies inside `trusted` (wicketd
+ * serve --trusted-proxy): req->source_ip becomes the right-most
+ * X-Forwarded-For address that is not itself a trusted proxy (the
+ * address the outermost trusted proxy saw; entries left of it are
+ * whatever the client wrote and are never used; all trusted: the
+ * left-most), written canonically to client_ip (WK_HTTP_IP_TEXT_MAX
+ * bytes), and X-Forwarded-Proto "https"/"http" sets req->secure. Every
+ * X-Forwarded-For header and entry must be an IP address ("[v6]" too,
+ * no ports), and X-Forwarded-Proto one header with one value: otherwise
+ * WK_ERR_INVAL and `why` says what is wrong (the caller answers 400),
+ * req unchanged. Absent headers leave source_ip/secure as they are. From
+ * any other peer the headers are ignored and req is unchanged.
+ */
+int wk_http_forwarded_apply(const struct wk_addr_allow *trusted,
+    struct wk_http_request *req, char *client_ip, char *why, size_t whysz);
+
+/*
+ * Strict-Transport-Security on every answer to a secure request (wicketd's
+ * own TLS, or an https proxy): http.c adds it. (h-tls-server defines the
+ * same macro, identically, next to its TLS declarations.)
+ */
+#define WK_HTTP_HSTS "max-age=31536000"
 
 /* ---- answering ---- */
 /*
