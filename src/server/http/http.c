@@ -1041,9 +1041,6 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	req.source_ip = c->source_ip;
 	req.secure = c->secure;
 	c->dispatched = true;
-	/* HSTS on every answer to a request the route is told is secure
-	 * (browsers ignore it over plain HTTP; the console needs it) */
-	c->hsts = req.secure;
 	/* the route answers or holds (an authenticated long-poll): no
 	 * deadline from here on; MHD's idle timeout still applies to the
 	 * sending, and the route's own to a held request */
@@ -1058,6 +1055,8 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 		respond_text(c, 400, msg, "Connection: close\r\n");
 		return;
 	}
+	/* HSTS on every answer to a request the route is told is secure
+	 * (browsers ignore it over plain HTTP; the console needs it) */
 	c->hsts = req.secure;
 	c->route->handle(hs->srv, c, &req);
 	if (c->responded)

@@ -62,13 +62,6 @@ struct wk_addr_allow;		/* server/net/agent_addr.h */
 int wk_http_forwarded_apply(const struct wk_addr_allow *trusted,
     struct wk_http_request *req, char *client_ip, char *why, size_t whysz);
 
-/*
- * Strict-Transport-Security on every answer to a secure request (wicketd's
- * own TLS, or an https proxy): http.c adds it. (h-tls-server defines the
- * same macro, identically, next to its TLS declarations.)
- */
-#define WK_HTTP_HSTS "max-age=31536000"
-
 /* ---- answering ---- */
 /*
  * Queues the response and, for a suspended request, resumes it. Copies
@@ -127,7 +120,8 @@ struct wk_http_route {
 
 /* ---- TLS on the listener (tls.c; libmicrohttpd with GnuTLS) ---- */
 struct wk_tls;	/* the certificate chain and key being served */
-/* Strict-Transport-Security on every answer over TLS: a year */
+/* Strict-Transport-Security on every answer to a secure request (wicketd's
+ * own TLS, or an https proxy under --trusted-proxy): a year */
 #define WK_HTTP_HSTS "max-age=31536000"
 /* TLS 1.2 and 1.3 only, GnuTLS's NORMAL ciphers otherwise */
 #define WK_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
