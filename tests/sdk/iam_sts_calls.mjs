@@ -181,12 +181,18 @@ async function paginate() {
 		await call("iam", "PutUserPolicy", { UserName: `${pu}-0`, PolicyName: `i${i}`,
 		    PolicyDocument: doc("iam:GetUser") });
 		await call("iam", "TagUser", { UserName: `${pu}-0`, Tags: [{ Key: `k${i}`, Value: "v" }] });
+		await call("iam", "AttachGroupPolicy", { GroupName: `${pg}-0`,
+		    PolicyArn: `arn:aws:iam::${ACCT}:policy${pre}pp-${S}-${i}` });
+		await call("iam", "PutGroupPolicy", { GroupName: `${pg}-0`, PolicyName: `i${i}`,
+		    PolicyDocument: doc("iam:GetUser") });
 		if (i > 0 && i < 5)
 			await call("iam", "CreatePolicyVersion", { PolicyArn: pp,
 			    PolicyDocument: doc("iam:ListUsers") });
 	}
 	for (let i = 1; i < N; i++)
 		await call("iam", "AttachUserPolicy", { UserName: `${pu}-${i}`, PolicyArn: pp });
+	const acts = ["iam:GetUser", "iam:ListUsers", "iam:CreateUser", "iam:DeleteUser",
+	    "iam:UpdateUser"];
 	const lists = [
 		["ListUsers", { PathPrefix: pre }, "Users", N],
 		["ListGroups", { PathPrefix: pre }, "Groups", N],
@@ -198,6 +204,12 @@ async function paginate() {
 		["ListUserTags", { UserName: `${pu}-0` }, "Tags", N],
 		["ListPolicyVersions", { PolicyArn: pp }, "Versions", N],
 		["ListEntitiesForPolicy", { PolicyArn: pp }, "PolicyUsers", N],
+		["ListAttachedGroupPolicies", { GroupName: `${pg}-0` }, "AttachedPolicies", N],
+		["ListGroupPolicies", { GroupName: `${pg}-0` }, "PolicyNames", N],
+		["SimulateCustomPolicy", { PolicyInputList: [doc("iam:*")], ActionNames: acts },
+		    "EvaluationResults", N],
+		["SimulatePrincipalPolicy", { PolicySourceArn: `arn:aws:iam::${ACCT}:user${pre}${pu}-0`,
+		    ActionNames: acts }, "EvaluationResults", N],
 	];
 	for (const [op, input, key, want] of lists) {
 		const fn = iam["paginate" + op];

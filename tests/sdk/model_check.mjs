@@ -235,8 +235,12 @@ export function checkXml(svc, op, status, text) {
 	} catch (e) {
 		return [`${op}: the reply is not XML: ${e.message}`];
 	}
+	const ns = { iam: "https://iam.amazonaws.com/doc/2010-05-08/",
+	    sts: "https://sts.amazonaws.com/doc/2011-06-15/" }[svc];
 	if (status >= 300) {
 		const e = doc.ErrorResponse;
+		if (e && e.xmlns !== ns)
+			problems.push(`${op}: ErrorResponse xmlns '${e.xmlns}', AWS sends '${ns}'`);
 		if (!e || !e.Error || !e.Error.Code || e.Error.Message === undefined ||
 		    !e.RequestId)
 			problems.push(`${op}: the error is not <ErrorResponse><Error><Code/><Message/></Error><RequestId/>`);
@@ -247,8 +251,6 @@ export function checkXml(svc, op, status, text) {
 	const root = doc[`${op}Response`];
 	if (!root || typeof root !== "object")
 		return [`${op}: the reply's root is not <${op}Response>`];
-	const ns = { iam: "https://iam.amazonaws.com/doc/2010-05-08/",
-	    sts: "https://sts.amazonaws.com/doc/2011-06-15/" }[svc];
 	if (root.xmlns !== ns)
 		problems.push(`${op}Response: xmlns '${root.xmlns}', AWS sends '${ns}'`);
 	for (const k of Object.keys(root))
