@@ -4,12 +4,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -65,6 +67,7 @@ static const char main_help[] =
 
 static const char init_help[] =
 "Usage: wicketd init --data DIR [--account-id ID] [--region REGION]\n"
+"           [--tls [--tls-name NAME[,NAME...]]... [--listen ADDR:PORT]]\n"
 "\n"
 "Creates a new data directory DIR (mode 0700) holding:\n"
 "  master.key   32 random bytes that encrypt secret access keys at rest\n"
@@ -72,6 +75,12 @@ static const char init_help[] =
 "  wicket.db    the database (SQLite, WAL)\n"
 "  credentials  an AWS shared-credentials file with the admin's key\n"
 "  config       an AWS config file with the region\n"
+"and with --tls:\n"
+"  tls/ca.pem      a new private CA's certificate: the clients' CA bundle\n"
+"  tls/ca.key      its key (0600)\n"
+"  tls/server.pem  a server certificate it issued (then the CA)\n"
+"  tls/server.key  its key (0600)\n"
+"`wicketd serve` then serves HTTPS with them.\n"
 "\n"
 "The database gets the managed policy AdministratorAccess\n"
 "(arn:aws:iam::aws:policy/AdministratorAccess: Allow * on *) and the IAM\n"
@@ -83,6 +92,13 @@ static const char init_help[] =
 "  -d, --data DIR         the data directory (created when missing)\n"
 "  -a, --account-id ID    the 12-digit account id (default: random)\n"
 "  -r, --region REGION    the region the API reports (default: us-east-1)\n"
+"      --tls              make the TLS files above\n"
+"      --tls-name NAME[,NAME...]\n"
+"                         DNS names and IP addresses the server certificate\n"
+"                         is for (repeatable; default: this host's name and\n"
+"                         the --listen address)\n"
+"  -l, --listen ADDR:PORT where `wicketd serve` will listen (for the\n"
+"                         default names and the printed endpoint)\n"
 "  -h, --help             show this help\n"
 "\n"
 "Example:\n"
@@ -111,6 +127,16 @@ static const char serve_help[] =
 "  -d, --data DIR          the data directory made by `wicketd init`\n"
 "  -l, --listen ADDR:PORT  where to listen, e.g. 127.0.0.1:8080 or\n"
 "                          [::1]:8080 (port 0 picks a free port, logged)\n"
+"      --tls-cert FILE     serve HTTPS (TLS 1.2+) with this PEM certificate\n"
+"                          (optionally followed by its intermediates)...\n"
+"      --tls-key FILE      ...and this PEM key (ECDSA or RSA, unencrypted)\n"
+"      --tls-chain FILE    more PEM intermediates to send after it\n"
+"                          Without these, DATA/tls/server.pem and\n"
+"                          server.key are used when they exist (`wicketd\n"
+"                          init --tls`), else plain HTTP. SIGHUP and a\n"
+"                          change of the files reload them; open\n"
+"                          connections are kept, a bad file is logged and\n"
+"                          the current certificate kept\n"
 "  -t, --key-ttl SECONDS   lifetime of a pushed SSH key (default 60,\n"
 "                          1..3600)\n"
 "  -L, --log-level LEVEL   debug, info, warn or error (default info)\n"
@@ -267,6 +293,35 @@ parse_uint(const char *s, uint64_t min, uint64_t max, unsigned *out)
 	return 0;
 }
 
+/* `init --tls`: the TLS files, and how clients use them. */
+static int
+tls_made(const char *data, const struct wk_x509_names *names,
+    const char *listen)
+{
+	char why[1400], abs[PATH_MAX];
+
+	why[0] = '\0';
+	if (wk_tls_init_files(data, names, why, sizeof(why)) != 0) {
+		fprintf(stderr, "wicketd init: %s\n", why);
+		return 1;
+	}
+	/* the printed lines work from any directory */
+	if (realpath(data, abs) != NULL)
+		data = abs;
+	printf("\nTLS: a private CA in %s/%s (key %s/%s) issued the server "
+	    "certificate\n%s/%s for:", data, WK_DATA_TLS_CA, data,
+	    WK_DATA_TLS_CA_KEY, data, WK_DATA_TLS_CERT);
+	for (size_t i = 0; i < names->n; i++)
+		printf(" %s", names->name[i]);
+	printf("\n`wicketd serve --data %s` serves HTTPS with it. Clients "
+	    "trust the CA:\n"
+	    "  export AWS_CA_BUNDLE=%s/%s\n"
+	    "  aws --ca-bundle %s/%s --endpoint-url https://%s ...\n", data,
+	    data, WK_DATA_TLS_CA, data, WK_DATA_TLS_CA,
+	    listen != NULL ? listen : "HOST:PORT");
+	return 0;
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
@@ -274,19 +329,34 @@ cmd_init(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "account-id", required_argument, NULL, 'a' },
 		{ "region", required_argument, NULL, 'r' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "tls-name", required_argument, NULL, 'N' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wk_init_opts o = { NULL, NULL, NULL };
 	struct wk_init_result res;
+	struct wk_x509_names names;
+	const char *listen = NULL;
+	bool tls = false;
 	char why[1400];
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "d:a:r:h", opts, NULL)) != -1) {
+	memset(&names, 0, sizeof(names));
+	while ((ch = getopt_long(argc, argv, "d:a:r:l:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.data_dir = optarg; break;
 		case 'a': o.account_id = optarg; break;
 		case 'r': o.region = optarg; break;
+		case 'T': tls = true; break;
+		case 'l': listen = optarg; break;
+		case 'N':
+			if (wk_x509_names_add(&names, optarg, why,
+			    sizeof(why)) != 0)
+				return usage_error("init", "--tls-name: %s",
+				    why);
+			break;
 		case 'h': fputs(init_help, stdout); return 0;
 		default: return usage_error("init", "bad option");
 		}
@@ -302,7 +372,12 @@ cmd_init(int argc, char **argv)
 	if (o.region != NULL && !wk_valid_region(o.region))
 		return usage_error("init", "--region '%s' is not a region name",
 		    o.region);
+	if (!tls && names.n > 0)
+		return usage_error("init", "--tls-name needs --tls");
 	why[0] = '\0';
+	if (tls && names.n == 0 &&
+	    wk_tls_default_names(listen, &names, why, sizeof(why)) != 0)
+		return usage_error("init", "%s", why);
 	if (wk_init_data_dir(&o, &res, why, sizeof(why)) != 0) {
 		fprintf(stderr, "wicketd init: %s\n", why);
 		return 1;
@@ -317,6 +392,8 @@ cmd_init(int argc, char **argv)
 	    res.secret_access_key, o.data_dir, WK_DATA_CREDENTIALS,
 	    o.data_dir, WK_DATA_CONFIG);
 	wk_explicit_bzero(&res, sizeof(res));
+	if (tls)
+		return tls_made(o.data_dir, &names, listen);
 	return 0;
 }
 
@@ -501,6 +578,37 @@ load_server(struct wk_server *srv, char *why, size_t whysz)
 }
 
 /*
+ * The listener's certificate: the files given, else the data directory's
+ * (`init --tls`) when both exist, else none (plain HTTP).
+ */
+static int
+load_tls(struct wk_server *srv, const char *cert, const char *key,
+    const char *chain, char *why, size_t whysz)
+{
+	char dcert[1200], dkey[1200];
+	struct stat sb;
+	int r;
+
+	if (cert == NULL) {
+		if (wk_data_path(srv->cfg.data_dir, WK_DATA_TLS_CERT, dcert,
+		    sizeof(dcert)) != 0 ||
+		    wk_data_path(srv->cfg.data_dir, WK_DATA_TLS_KEY, dkey,
+		    sizeof(dkey)) != 0 ||
+		    stat(dcert, &sb) != 0 || stat(dkey, &sb) != 0)
+			return 0;
+		cert = dcert;
+		key = dkey;
+	}
+	if ((r = wk_tls_new(cert, key, chain, &srv->tls, why, whysz)) != 0)
+		return r;
+	wk_log(WK_LOG_INFO, "tls", "cert=%s key=%s chain=%s serial=%s "
+	    "spki_sha256=%s", cert, key, chain != NULL ? chain : "-",
+	    wk_tls_served(srv->tls)->serial,
+	    wk_tls_served(srv->tls)->spki_sha256);
+	return 0;
+}
+
+/*
  * Each connection needs a descriptor: raise the soft RLIMIT_NOFILE (up to
  * the hard one) to max connections + FD_RESERVED. When that does not fit,
  * an explicit --max-connections is refused (wicketd would otherwise run
@@ -571,6 +679,9 @@ cmd_serve(int argc, char **argv)
 		{ "web-dir", required_argument, NULL, 'w' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-chain", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -578,6 +689,7 @@ cmd_serve(int argc, char **argv)
 	    "error" };
 	struct wk_server srv;
 	const char *data = NULL, *listen = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL, *tls_chain = NULL;
 	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
 	unsigned header_ms = 0, body_ms = 0;
 	bool single_use = false, explicit_max = false;
@@ -644,6 +756,9 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve",
 				    "--agent-address-allow: %s", why);
 			break;
+		case 'C': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
+		case 'S': tls_chain = optarg; break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
 		}
@@ -654,6 +769,12 @@ cmd_serve(int argc, char **argv)
 	if (data == NULL || listen == NULL)
 		return usage_error("serve", "--data DIR and --listen ADDR:PORT "
 		    "are required");
+	if ((tls_cert == NULL) != (tls_key == NULL))
+		return usage_error("serve", "--tls-cert and --tls-key go "
+		    "together");
+	if (tls_chain != NULL && tls_cert == NULL)
+		return usage_error("serve", "--tls-chain needs --tls-cert and "
+		    "--tls-key");
 	if (strlen(data) >= sizeof(srv.cfg.data_dir) ||
 	    strlen(listen) >= sizeof(srv.cfg.listen))
 		return usage_error("serve", "argument too long");
@@ -684,7 +805,9 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	why[0] = '\0';
-	if ((r = load_server(&srv, why, sizeof(why))) != 0) {
+	if ((r = load_server(&srv, why, sizeof(why))) != 0 ||
+	    (r = load_tls(&srv, tls_cert, tls_key, tls_chain, why,
+	    sizeof(why))) != 0) {
 		fprintf(stderr, "wicketd serve: %s\n", why);
 		goto out;
 	}
@@ -715,6 +838,7 @@ cmd_serve(int argc, char **argv)
 	wk_loop_free(srv.loop);
 	wk_signing_server_cleanup(&srv);
 	wk_store_close(srv.store);
+	wk_tls_free(srv.tls);
 	return rc;
 }
 

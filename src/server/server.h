@@ -16,6 +16,7 @@ struct wk_agent_hub;	/* agent_hub.h: connected agents, pending records */
 struct wk_authz_cache;	/* authz.h: parsed policies per user */
 struct wk_loop;		/* http.h: the event loop and its timers */
 struct wk_signing_watch;	/* signing_keys.c: reloads the key files */
+struct wk_tls;		/* http.h: the listener's certificate; NULL = HTTP */
 
 struct wk_server_config {
 	char data_dir[1024];
@@ -48,6 +49,7 @@ struct wk_server {
 	struct wk_loop *loop;
 	struct wk_agent_hub *hub;
 	struct wk_authz_cache *authz;
+	struct wk_tls *tls;	/* TLS on the listener; NULL: plain HTTP */
 	volatile int stopping;
 };
 

@@ -38,6 +38,7 @@
 #include "common/time.h"
 #include "server/http/http.h"
 #include "server/http/http_guard.h"
+#include "server/http/tls_int.h"
 #include "server/server.h"
 
 #define EPOLL_BATCH 64
@@ -320,6 +321,7 @@ struct wk_http_conn {
 	struct wk_buf path;
 	char method[16];
 	char source_ip[INET6_ADDRSTRLEN];
+	bool secure;		/* the connection is TLS */
 	struct MHD_Response *response;	/* answer not yet queued */
 	unsigned status;
 	bool responded;		/* wk_http_respond was called */
@@ -903,6 +905,10 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 	int r;
 
 	client_ip(c->mc, c->source_ip, sizeof(c->source_ip));
+	/* secure: the request came over this listener's TLS (MHD has a
+	 * GnuTLS session for the connection) */
+	c->secure = MHD_get_connection_info(c->mc,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
 	if (strlen(method) >= sizeof(c->method)) {
 		refused(hs, REFUSE_METHOD, "status=501 source_ip=%s "
 		    "method_bytes=%zu limit=%zu", c->source_ip,
@@ -1020,7 +1026,7 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	req.body = c->body.len > 0 ? wk_buf_span(&c->body) :
 	    wk_span_from_cstr("");
 	req.source_ip = c->source_ip;
-	req.secure = false;
+	req.secure = c->secure;
 	c->dispatched = true;
 	/* the route answers or holds (an authenticated long-poll): no
 	 * deadline from here on; MHD's idle timeout still applies to the
@@ -1375,6 +1381,7 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	const union MHD_DaemonInfo *di;
+	struct MHD_OptionItem tls_opts[3];
 	sigset_t mask;
 	bool own_loop = false;
 	unsigned port = 0;
@@ -1422,8 +1429,9 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 		r = WK_ERR_IO;
 		goto out;
 	}
+	wk_tls_mhd_options(srv->tls, tls_opts, 3);
 	hs.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_ALLOW_UPGRADE |
+	    MHD_ALLOW_UPGRADE | (srv->tls != NULL ? MHD_USE_TLS : 0) |
 	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, accept_policy, &hs, on_request, &hs,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &hs,
@@ -1443,6 +1451,7 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, &hs,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
+	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	(void)sslen;
 	if (hs.d == NULL) {
@@ -1463,8 +1472,8 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	if ((di = MHD_get_daemon_info(hs.d, MHD_DAEMON_INFO_BIND_PORT)) !=
 	    NULL)
 		port = di->port;
-	wk_log(WK_LOG_INFO, "listening", "address=%s port=%u",
-	    srv->cfg.listen, port);
+	wk_log(WK_LOG_INFO, "listening", "address=%s port=%u scheme=%s",
+	    srv->cfg.listen, port, srv->tls != NULL ? "https" : "http");
 	if (on_ready != NULL)
 		on_ready(arg, port);
 	while (!srv->stopping)

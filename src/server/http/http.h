@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "crypto/sigv4.h"
@@ -87,6 +88,39 @@ struct wk_http_route {
 #define WK_HTTP_TIMEOUT_MAX_MS 3600000	/* ceiling of both options */
 /* Connections per client IPv4 address or IPv6 /64 (a NAT counts once). */
 #define WK_HTTP_MAX_CONN_PER_IP 1024
+
+/* ---- TLS on the listener (tls.c; libmicrohttpd with GnuTLS) ---- */
+struct wk_tls;	/* the certificate chain and key being served */
+/* TLS 1.2 and 1.3 only, GnuTLS's NORMAL ciphers otherwise */
+#define WK_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/*
+ * Loads cert_path (PEM: the server certificate, optionally followed by
+ * its intermediates), chain_path (NULL, or more PEM intermediates) and
+ * key_path (PEM, ECDSA or RSA, unencrypted). Refused (why says why): a
+ * missing or unreadable file, no certificate, a key that is not the
+ * certificate's, a certificate expired or not yet valid.
+ */
+int wk_tls_new(const char *cert_path, const char *key_path,
+    const char *chain_path, struct wk_tls **out, char *why, size_t whysz);
+void wk_tls_free(struct wk_tls *t);	/* NULL-safe; after the listener */
+
+/*
+ * Reloads the files when they changed since the last look (force: in any
+ * case). A new valid set is served from the next handshake on; open
+ * connections keep going. A bad one is logged (tls_reload_failed) and the
+ * current one kept. *changed (may be NULL) says whether a new certificate
+ * is now served.
+ */
+int wk_tls_reload(struct wk_tls *t, bool force, bool *changed);
+
+/* What is being served (for logs and `tls show`); NULL without TLS. */
+struct wk_tls_served {
+	char serial[130];		/* hex */
+	char spki_sha256[65];		/* hex SHA-256 of the leaf's SPKI */
+	time_t not_before, not_after;
+};
+const struct wk_tls_served *wk_tls_served(const struct wk_tls *t);
 
 /* ---- the loop and its timers (CLOCK_MONOTONIC) ---- */
 struct wk_loop;
