@@ -11,7 +11,8 @@ CERT is the chain it presents (PEM, leaf first), KEY its key. With
 attacker does not care). CERT and KEY are re-read for every new
 connection, so a test can swap them (a "renewal") while it runs. Every
 accepted TLS handshake appends "handshake" to --log, every failed one
-"refused <reason>". Standard library only.
+"refused <reason>", and the first application bytes the client sends on a
+connection "data" (a request made it through). Standard library only.
 """
 import socket
 import ssl
@@ -19,12 +20,15 @@ import sys
 import threading
 
 
-def pump(src, dst):
+def pump(src, dst, first=None):
     try:
         while True:
             data = src.recv(65536)
             if not data:
                 break
+            if first is not None:
+                first()
+                first = None
             dst.sendall(data)
     except OSError:
         pass
@@ -64,7 +68,8 @@ def serve(conn, args):
     except OSError:
         tconn.close()
         return
-    threading.Thread(target=pump, args=(tconn, back), daemon=True).start()
+    threading.Thread(target=pump, args=(tconn, back,
+                     lambda: note(logf, "data")), daemon=True).start()
     pump(back, tconn)
 
 
