@@ -125,6 +125,26 @@ out=$("$HOST_BIN/wicket-agent" enroll --server "http://127.0.0.1:$PORT" --token 
 check "a pinned token over plain http is refused" test "$rc" != 0
 check "  ... saying the pin needs https" contains "$out" "can only be checked over https"
 
+log "http: an enrollment made before TLS with a non-loopback http server"
+mkdir -p "$T/agent-old"
+chmod 711 "$T/agent-old"
+jq '.server = "http://192.0.2.1:8780" | del(.tls_pin, .tls_ca_pem, .insecure_http)' \
+    "$T/agent-stillvalid/state.json" >"$T/agent-old/state.json"
+chmod 600 "$T/agent-old/state.json"
+out=$("$HOST_BIN/wicket-agent" run --state "$T/agent-old" --socket "$T/agent-old.sock" \
+    --socket-group wicket-ak 2>&1) && rc=0 || rc=$?
+check "wicket-agent run refuses it" test "$rc" = 1
+check "  ... saying why" contains "$out" "plain http to a non-loopback address"
+check "  ... and how to upgrade" contains "$out" "re-enroll over https"
+"$HOST_BIN/wicket-agent" run --state "$T/agent-old" --socket "$T/agent-old.sock" \
+    --socket-group wicket-ak --insecure-http >"$T/agent-old.log" 2>&1 &
+old_pid=$!
+PIDS+=("$old_pid")
+for _ in $(seq 1 100); do grep -q event=plain_http "$T/agent-old.log" && break; sleep 0.1; done
+check "run --insecure-http starts, warning in the log" \
+    grep -q 'event=plain_http .*clear text' "$T/agent-old.log"
+kill "$old_pid"
+
 log "after: agents enrolled through a genuine front, then the front is replaced"
 # The front presents wicketd's own chain and key: a TLS load balancer.
 relay_start front "$DATA/tls/server.pem" "$DATA/tls/server.key"
