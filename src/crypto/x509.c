@@ -367,7 +367,10 @@ wk_x509_info_pem(struct wk_span pem, size_t index, struct wk_x509_info *out,
 	if ((bn = ASN1_INTEGER_to_BN(sn, NULL)) == NULL ||
 	    (snhex = BN_bn2hex(bn)) == NULL)
 		goto out;
-	snprintf(out->serial, sizeof(out->serial), "%s", snhex);
+	for (size_t i = 0; snhex[i] != '\0' && i + 1 < sizeof(out->serial);
+	    i++)	/* lower case, as the server logs it */
+		out->serial[i] = (char)(snhex[i] >= 'A' && snhex[i] <= 'F' ?
+		    snhex[i] - 'A' + 'a' : snhex[i]);
 	if ((derlen = i2d_PUBKEY(X509_get0_pubkey(x), &der)) <= 0 ||
 	    EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) !=
 	    1 || mdlen != sizeof(md))

@@ -2,6 +2,7 @@
  * main.c - wicketd, the wicket control plane: `init`, `serve` and
  * `token create`, each with --help.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -56,6 +57,7 @@ static const char main_help[] =
 "  token create  create a one-time join token for enrolling a host\n"
 "  signing-key   rotate the key that signs key records (next, promote,\n"
 "                retire, list)\n"
+"  tls           the server's TLS certificate (init, renew, show)\n"
 "\n"
 "Run `wicketd COMMAND --help` for a command's options.\n"
 "\n"
@@ -137,6 +139,11 @@ static const char serve_help[] =
 "                          change of the files reload them; open\n"
 "                          connections are kept, a bad file is logged and\n"
 "                          the current certificate kept\n"
+"      --insecure-http     allow plain HTTP on a non-loopback --listen\n"
+"                          address (logged as a warning at start), e.g.\n"
+"                          behind a TLS-terminating proxy. Without TLS and\n"
+"                          without this flag, only loopback (127.0.0.0/8,\n"
+"                          ::1) is served\n"
 "  -t, --key-ttl SECONDS   lifetime of a pushed SSH key (default 60,\n"
 "                          1..3600)\n"
 "  -L, --log-level LEVEL   debug, info, warn or error (default info)\n"
@@ -608,6 +615,75 @@ load_tls(struct wk_server *srv, const char *cert, const char *key,
 	return 0;
 }
 
+/* true when the host of "ADDR:PORT" / "[ADDR]:PORT" is a loopback
+ * address (127.0.0.0/8, ::1, ::ffff:127.x.y.z) */
+static bool
+listen_is_loopback(const char *listen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *end;
+	size_t len;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (listen[0] == '[') {
+		listen++;
+		end = strchr(listen, ']');
+	} else {
+		end = strrchr(listen, ':');
+	}
+	if (end == NULL || (len = (size_t)(end - listen)) == 0 ||
+	    len >= sizeof(host))
+		return false;
+	memcpy(host, listen, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&a6))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+/*
+ * Plain HTTP only where nothing crosses a network: on loopback, or when
+ * the operator says so (--insecure-http: behind a TLS-terminating proxy
+ * on the same host, or a lab), and then with a warning.
+ */
+static int
+plain_http_allowed(struct wk_server *srv, bool insecure_http, char *why,
+    size_t whysz)
+{
+	if (srv->tls != NULL) {
+		if (insecure_http)
+			wk_log(WK_LOG_INFO, "start", "insecure_http=ignored "
+			    "message=\"TLS is on (%s): --insecure-http has no "
+			    "effect\"", WK_DATA_TLS_CERT);
+		return 0;
+	}
+	if (listen_is_loopback(srv->cfg.listen))
+		return 0;
+	if (!insecure_http) {
+		snprintf(why, whysz, "refusing plain HTTP on %s, which is not "
+		    "a loopback address: access keys, console passwords and "
+		    "agent secrets would cross the network in clear text. "
+		    "Serve HTTPS (`wicketd tls init --data %.200s`, or --tls-cert "
+		    "and --tls-key), listen on 127.0.0.1, or pass "
+		    "--insecure-http (behind a TLS-terminating proxy)",
+		    srv->cfg.listen, srv->cfg.data_dir);
+		wk_log(WK_LOG_ERROR, "start", "outcome=refused "
+		    "reason=plain_http_not_loopback listen=%s",
+		    srv->cfg.listen);
+		return WK_ERR_DENIED;
+	}
+	wk_log(WK_LOG_WARN, "insecure_http", "listen=%s message=\"serving "
+	    "plain HTTP on a non-loopback address (--insecure-http): "
+	    "credentials and session cookies cross the network in clear text "
+	    "unless a TLS-terminating proxy is in front\"", srv->cfg.listen);
+	return 0;
+}
+
 /*
  * Each connection needs a descriptor: raise the soft RLIMIT_NOFILE (up to
  * the hard one) to max connections + FD_RESERVED. When that does not fit,
@@ -682,6 +758,7 @@ cmd_serve(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-chain", required_argument, NULL, 'S' },
+		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -692,7 +769,7 @@ cmd_serve(int argc, char **argv)
 	const char *tls_cert = NULL, *tls_key = NULL, *tls_chain = NULL;
 	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
 	unsigned header_ms = 0, body_ms = 0;
-	bool single_use = false, explicit_max = false;
+	bool single_use = false, explicit_max = false, insecure_http = false;
 	sigset_t mask;
 	char why[1400];
 	int ch, r, level = WK_LOG_INFO, rc = 1;
@@ -759,6 +836,7 @@ cmd_serve(int argc, char **argv)
 		case 'C': tls_cert = optarg; break;
 		case 'K': tls_key = optarg; break;
 		case 'S': tls_chain = optarg; break;
+		case 'I': insecure_http = true; break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
 		}
@@ -775,6 +853,9 @@ cmd_serve(int argc, char **argv)
 	if (tls_chain != NULL && tls_cert == NULL)
 		return usage_error("serve", "--tls-chain needs --tls-cert and "
 		    "--tls-key");
+	if (insecure_http && tls_cert != NULL)
+		return usage_error("serve", "--insecure-http contradicts "
+		    "--tls-cert");
 	if (strlen(data) >= sizeof(srv.cfg.data_dir) ||
 	    strlen(listen) >= sizeof(srv.cfg.listen))
 		return usage_error("serve", "argument too long");
@@ -807,6 +888,8 @@ cmd_serve(int argc, char **argv)
 	why[0] = '\0';
 	if ((r = load_server(&srv, why, sizeof(why))) != 0 ||
 	    (r = load_tls(&srv, tls_cert, tls_key, tls_chain, why,
+	    sizeof(why))) != 0 ||
+	    (r = plain_http_allowed(&srv, insecure_http, why,
 	    sizeof(why))) != 0) {
 		fprintf(stderr, "wicketd serve: %s\n", why);
 		goto out;
@@ -967,6 +1050,8 @@ static const struct command commands[] = {
 	    .help = token_help, .run = cmd_token },
 	{ .name = "signing-key", .summary = "signing-key rotation",
 	    .help = signing_help, .run = cmd_signing_key },
+	{ .name = "tls", .summary = "the server's TLS certificate",
+	    .help = wk_tls_help, .run = wk_cmd_tls },
 };
 
 int

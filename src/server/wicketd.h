@@ -96,6 +96,10 @@ int wk_tls_init_files(const char *dir, const struct wk_x509_names *names,
 int wk_tls_renew_files(const char *dir, const struct wk_x509_names *names,
     bool new_key, char *why, size_t whysz);
 
+/* tls_cmd.c: `wicketd tls init|renew|show` and its help */
+int wk_cmd_tls(int argc, char **argv);
+extern const char wk_tls_help[];
+
 /* The route table of `wicketd serve` (routes.c). */
 extern const struct wk_http_route wk_routes[];
 #define WK_API_BODY_MAX (1024 * 1024)

@@ -48,6 +48,124 @@ out=$(curl -sS --max-time 5 --cacert "$CA" --tls-max 1.1 "$ENDPOINT/healthz" 2>&
 check "TLS 1.1 is refused" test "$rc" != 0
 check "TLS 1.2 works" test "$(curl -sS --cacert "$CA" --tlsv1.2 --tls-max 1.2 "$ENDPOINT/healthz")" = ok
 check "TLS 1.3 works" test "$(curl -sS --cacert "$CA" --tlsv1.3 "$ENDPOINT/healthz")" = ok
+
+log "tls show, renew"
+served_serial() {	# the serial of the certificate the listener presents
+	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CA" </dev/null 2>/dev/null |
+	    openssl x509 -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'
+}
+file_serial() {
+	openssl x509 -in "$DATA/tls/server.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'
+}
+spki() {	# spki PEM: hex SHA-256 of the first certificate's public key
+	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
+	    openssl dgst -sha256 -r | cut -d' ' -f1
+}
+wait_served() {	# wait_served SERIAL: up to 15 s
+	local i
+	for i in $(seq 1 150); do
+		[ "$(served_serial)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+out=$("$WK_BIN/wicketd" tls show --data "$DATA")
+check "tls show: the CA's pin" contains "$out" "spki sha256:  $(spki "$CA")"
+check "tls show: the server certificate's pin" \
+    contains "$out" "spki sha256:  $(spki "$DATA/tls/server.pem")"
+check "tls show: the names" contains "$out" "names:        DNS:$(hostname), IP:127.0.0.1"
+check "tls show: the expiry" contains "$out" "not after:    $(date -u -d "$(openssl x509 -in "$DATA/tls/server.pem" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)"
+check "the served certificate is server.pem" test "$(served_serial)" = "$(file_serial)"
+ca_pin=$(spki "$CA")
+leaf_pin=$(spki "$DATA/tls/server.pem")
+
+log "reload under load drops no request"
+load() {	# load NAME: requests until $T/stop exists; counts in $T/NAME.*
+	local ok=0 bad=0
+	while [ ! -e "$T/stop" ]; do
+		if [ "$(curl -sS --max-time 10 --cacert "$CA" "$ENDPOINT/healthz" 2>>"$T/$1.err")" = ok ]
+		then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+	done
+	echo "$ok" >"$T/$1.ok"; echo "$bad" >"$T/$1.bad"
+}
+load_aws() {
+	local ok=0 bad=0
+	while [ ! -e "$T/stop" ]; do
+		if aws_as admin --ca-bundle "$CA" sts get-caller-identity >/dev/null 2>>"$T/aws.err"
+		then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+	done
+	echo "$ok" >"$T/aws.ok"; echo "$bad" >"$T/aws.bad"
+}
+# one connection kept alive across every renewal: 300 requests on it
+curl -sS --max-time 120 --cacert "$CA" $(for i in $(seq 1 300); do
+	echo "$ENDPOINT/healthz?i=$i"; done) \
+	-w '\ncode=%{http_code} connects=%{num_connects}\n' \
+	--rate 10/s >"$T/keepalive.out" 2>"$T/keepalive.err" &
+KA=$!
+load l1 & L1=$!
+load l2 & L2=$!
+load_aws & LA=$!
+renewed=0
+for i in 1 2 3 4 5 6; do
+	if [ $((i % 2)) = 0 ]; then
+		"$WK_BIN/wicketd" tls renew --data "$DATA" >/dev/null
+		kill -HUP "$WICKETD_PID"	# at once
+	else
+		"$WK_BIN/wicketd" tls renew --data "$DATA" >/dev/null
+	fi	# else the file watch (every 3 s)
+	wait_served "$(file_serial)" && renewed=$((renewed + 1))
+done
+touch "$T/stop"
+wait "$L1" "$L2" "$LA"
+wait "$KA" || true
+check "each of 6 renewals was served (3 by SIGHUP, 3 by the file watch)" test "$renewed" = 6
+check "the new certificate is served" test "$(served_serial)" = "$(file_serial)"
+check "  ... under the same key (renew keeps it)" test "$(spki "$DATA/tls/server.pem")" = "$leaf_pin"
+check "  ... from the same CA" test "$(spki "$CA")" = "$ca_pin"
+total=$(( $(cat "$T/l1.ok") + $(cat "$T/l2.ok") + $(cat "$T/aws.ok") ))
+echo "# new-connection requests: $total ok, $(cat "$T/l1.bad") + $(cat "$T/l2.bad") + $(cat "$T/aws.bad") failed"
+check "new connections during the renewals: none failed" \
+    test "$(cat "$T/l1.bad")" = 0 -a "$(cat "$T/l2.bad")" = 0 -a "$(cat "$T/aws.bad")" = 0
+check "  ... and there were some" test "$total" -gt 20
+check "the kept-alive connection: its 300 requests answered 200" \
+    test "$(grep -c '^code=200 ' "$T/keepalive.out")" = 300
+check "  ... on one connection" \
+    test "$(awk -F'connects=' '/^code=/{n += $2} END {print n}' "$T/keepalive.out")" = 1
+
+log "renew --new-key; a bad new file is refused and the old one kept"
+before=$(served_serial)
+"$WK_BIN/wicketd" tls renew --data "$DATA" --new-key >/dev/null
+kill -HUP "$WICKETD_PID"
+check "renew --new-key is served" wait_served "$(file_serial)"
+check "  ... with a new key" test "$(spki "$DATA/tls/server.pem")" != "$leaf_pin"
+good=$(served_serial)
+cp "$DATA/tls/server.pem" "$T/server.pem.good"
+printf 'not a certificate\n' >"$T/junk.pem"
+mv "$T/junk.pem" "$DATA/tls/server.pem"
+kill -HUP "$WICKETD_PID"
+for i in $(seq 1 100); do
+	grep -q 'event=tls_reload_failed' "$T/wicketd.log" && break
+	sleep 0.1
+done
+check "a bad server.pem is logged" grep -q 'event=tls_reload_failed.*no usable PEM certificate.*action=keep_current_certificate' "$T/wicketd.log"
+check "  ... and the old certificate still served" test "$(served_serial)" = "$good"
+check "  ... to aws too" aws_as admin --ca-bundle "$CA" sts get-caller-identity --query Arn
+# a key that is not the certificate's: the old pair stays
+cp "$T/server.pem.good" "$DATA/tls/server.pem.new" && mv "$DATA/tls/server.pem.new" "$DATA/tls/server.pem"
+kill -HUP "$WICKETD_PID"
+check "the good file back: served again" wait_served "$good"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$DATA/tls/server.key.new" 2>/dev/null
+cp "$DATA/tls/server.key" "$T/server.key.good"
+mv "$DATA/tls/server.key.new" "$DATA/tls/server.key"
+kill -HUP "$WICKETD_PID"
+for i in $(seq 1 100); do
+	[ "$(grep -c 'event=tls_reload_failed' "$T/wicketd.log")" -ge 2 ] && break
+	sleep 0.1
+done
+check "a key that does not match is logged" grep -q 'event=tls_reload_failed.*is not the key of the first certificate' "$T/wicketd.log"
+check "  ... and the old pair still served" test "$(served_serial)" = "$good"
+mv "$T/server.key.good" "$DATA/tls/server.key"
 wicketd_stop
 
 log "own certificates: RSA leaf, intermediate in --tls-chain"
@@ -115,5 +233,48 @@ open(sys.argv[2], "wb").write(k.private_bytes(serialization.Encoding.PEM,
 PYEOF
 check "an expired certificate" \
     serve_fails 1 "has expired" --tls-cert "$O/old.pem" --tls-key "$O/old.key"
+
+log "plain HTTP only on loopback, or with --insecure-http"
+PLAIN="$T/plain"
+wicketd_init "$PLAIN" >/dev/null
+P3=$(free_port)
+out=$(timeout 10 "$WK_BIN/wicketd" serve --data "$PLAIN" --listen "0.0.0.0:$P3" 2>&1) && rc=0 || rc=$?
+check "plain HTTP on 0.0.0.0 is refused at start" test "$rc" = 1
+check "  ... saying why and what to do" \
+    contains "$out" "refusing plain HTTP on 0.0.0.0:$P3, which is not a loopback address"
+check "  ... naming --insecure-http" contains "$out" "--insecure-http"
+check "  ... and nothing listens" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$P3) 2>/dev/null"
+out=$(timeout 10 "$WK_BIN/wicketd" serve --data "$PLAIN" --listen "[::]:$P3" 2>&1) && rc=0 || rc=$?
+check "plain HTTP on [::] is refused too" contains "$out" "refusing plain HTTP on [::]:$P3"
+"$WK_BIN/wicketd" serve --data "$PLAIN" --listen "0.0.0.0:$P3" --insecure-http \
+    >"$T/insecure.log" 2>&1 &
+WICKETD_PID=$!
+PIDS+=("$WICKETD_PID")
+wait_tcp 127.0.0.1 "$P3"
+check "--insecure-http: plain HTTP on 0.0.0.0 serves" \
+    test "$(curl -sS "http://127.0.0.1:$P3/healthz")" = ok
+check "  ... with a warning logged at start" \
+    grep -q 'level=warn event=insecure_http listen=0.0.0.0:'"$P3"'.*clear text' "$T/insecure.log"
+wicketd_stop
+P4=$(free_port)
+"$WK_BIN/wicketd" serve --data "$PLAIN" --listen "127.0.0.1:$P4" >"$T/loopback.log" 2>&1 &
+WICKETD_PID=$!
+PIDS+=("$WICKETD_PID")
+wait_tcp 127.0.0.1 "$P4"
+check "plain HTTP on loopback serves without the flag" \
+    test "$(curl -sS "http://127.0.0.1:$P4/healthz")" = ok
+check "  ... and without a warning" bash -c "! grep -q insecure_http '$T/loopback.log'"
+wicketd_stop
+P5=$(free_port)
+"$WK_BIN/wicketd" serve --data "$DATA" --listen "0.0.0.0:$P5" >"$T/tlsany.log" 2>&1 &
+WICKETD_PID=$!
+PIDS+=("$WICKETD_PID")
+wait_tcp 127.0.0.1 "$P5"
+check "TLS on 0.0.0.0 needs no flag" \
+    test "$(curl -sS --cacert "$CA" "https://127.0.0.1:$P5/healthz")" = ok
+wicketd_stop
+out=$("$WK_BIN/wicketd" serve --data "$DATA" --listen "0.0.0.0:$P5" --insecure-http \
+    --tls-cert "$DATA/tls/server.pem" --tls-key "$DATA/tls/server.key" 2>&1) && rc=0 || rc=$?
+check "--insecure-http with --tls-cert is a usage error" test "$rc" = 2
 
 finish
