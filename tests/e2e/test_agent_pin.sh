@@ -3,8 +3,8 @@
 # token pinning the CA's public key (the default once `wicketd init --tls`
 # made one), --ca-file, --ca-cert-hash, a token pinning the leaf. Keys
 # pushed with the aws CLI reach a real sshd through the pinned channel, and
-# keep doing so after the server certificate is renewed (new key, same
-# CA; and same key) while the agents run.
+# keep doing so after `wicketd tls renew` (new key, same CA; and same key)
+# while the agents and wicketd run.
 . "$(dirname "$0")/lib.sh"
 . "$WK_SOURCE/tests/tools/certs.sh"
 
@@ -90,34 +90,14 @@ for a in host1 cafile cahash leaf; do
 done
 
 log "renewal under the same CA (new key) while the agents run"
-renew() {	# renew [same-key]: a new leaf from the data dir's CA, served
-	if "$WK_BIN/wicketd" tls --help >/dev/null 2>&1; then
-		# wicketd tls renew reissues from DATA/tls/ca.* and the
-		# server reloads it (h-tls-server)
-		if [ "${1:-}" = same-key ]; then
-			"$WK_BIN/wicketd" tls renew --data "$DATA" --same-key >>"$T/renew.log" 2>&1
-		else
-			"$WK_BIN/wicketd" tls renew --data "$DATA" >>"$T/renew.log" 2>&1
-		fi
-		kill -HUP "$WICKETD_PID"
-	else
-		# no `wicketd tls renew` in this build: issue with openssl
-		# from the same CA and restart wicketd on the new files
-		local key=""
-		[ "${1:-}" = same-key ] && key="$DATA/tls/server.key"
-		mk_leaf "$T" renewed "$DATA/tls/ca" 127.0.0.1 30 "$key"
-		cp "$T/renewed.chain.pem" "$DATA/tls/server.pem"
-		cp "$T/renewed.key" "$DATA/tls/server.key"
-		local before
-		before=$(grep -c event=wicketd_connected "$T/agent-host1.log")
-		wicketd_stop
-		wicketd_start "$DATA" "$PORT"
-		wait_connected host1 $((before + 1)) ||
-		    echo "host1 did not reconnect" >&2
-	fi
+renew() {	# renew [--new-key]: `wicketd tls renew` from DATA/tls/ca.*, then
+	# SIGHUP (wicketd also notices the file change by itself); the
+	# listener keeps its connections
+	"$WK_BIN/wicketd" tls renew --data "$DATA" "$@" >>"$T/renew.log" 2>&1
+	kill -HUP "$WICKETD_PID"
 }
 old_serial=$(openssl x509 -in "$DATA/tls/server.pem" -noout -serial)
-renew
+renew --new-key
 served() {
 	openssl s_client -connect "127.0.0.1:$PORT" -servername 127.0.0.1 </dev/null 2>/dev/null |
 	    openssl x509 -noout "$@"
@@ -132,12 +112,24 @@ wait_served_serial_not() {
 }
 check "wicketd serves the renewed certificate" wait_served_serial_not "$old_serial"
 check "  ... under a new key" bash -c "[ \"\$(openssl x509 -in '$DATA/tls/server.pem' -pubkey -noout | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)\" != '$leaf_pin' ]"
-push_and_login "after renewal (same CA)"
-for a in cafile cahash; do
-	check "agent $a (CA trust) reconnects or stays connected" bash -c \
-	    "! grep -q event=server_refused '$T/agent-$a.log'"
+push_and_login "after renewal, held connection"
+# Held connections keep the certificate they were made with; restarted
+# agents make new ones, which see the renewed certificate.
+restart_agent() {
+	local pid_var="AGENT_PID_$1"
+	kill "${!pid_var}"
+	wait "${!pid_var}" 2>/dev/null || true
+	agent_start "$1"
+}
+for a in host1 cafile cahash leaf; do
+	restart_agent "$a"
 done
-check "the leaf-pinned agent refuses the new key" bash -c \
+for a in host1 cafile cahash; do
+	check "agent $a (CA trust) connects anew to the renewed certificate" \
+	    wait_connected "$a" 2
+done
+push_and_login "after renewal, new connection"
+check "the agent pinning the old leaf key refuses the new key, saying why" bash -c \
     "for i in \$(seq 1 300); do grep -q 'event=server_refused.*pin mismatch' '$T/agent-leaf.log' && exit 0; sleep 0.1; done; exit 1"
 
 log "renewal under the same key"
@@ -147,9 +139,14 @@ tok=$("$WK_BIN/wicketd" token create --data "$DATA" --address-allow 127.0.0.2 --
 check "a token pinning the renewed leaf: enroll works" test "$(enroll_other leaf2 "$tok")" = 0
 agent_start leaf2
 check "agent leaf2 is connected" wait_connected leaf2 1
-renew same-key
+renew
 check "wicketd serves another certificate" wait_served_serial_not "$old_serial"
 check "  ... with the same key" test "$(spki_pin "$DATA/tls/server.pem")" = "$pin_now"
+for a in host1 leaf2; do
+	restart_agent "$a"
+done
+check "agent host1 connects anew after the same-key renewal" wait_connected host1 3
+check "agent leaf2 (leaf pin) connects anew after the same-key renewal" wait_connected leaf2 2
 push_and_login "after renewal (same key)"
 check "no agent with CA trust ever refused wicketd" bash -c \
     "! grep -q event=server_refused '$T/agent-host1.log' '$T/agent-cafile.log' '$T/agent-cahash.log'"
