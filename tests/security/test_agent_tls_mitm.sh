@@ -86,6 +86,14 @@ check "  ... saying pin mismatch, nothing sent" refused wrongpin "pin mismatch: 
 enroll contra "$ENDPOINT" "$good" --ca-cert-hash "sha256:$(printf '%064d' 0)" && rc=0 || rc=$?
 check "--ca-cert-hash contradicting the token's pin is refused" test "$rc" != 0
 check "  ... saying so" grep -q "differs from the pin in the join token" "$T/enroll-contra.err"
+# An agent older than pins would send the whole pinned token: refused,
+# never enrolled without the pin checked.
+body=$(jq -cn --arg t "$good" --arg k "$(cut -d' ' -f1,2 "$hostkey")" \
+    '{token: $t, hostname: "old", address: "", ssh_port: 22, host_keys: [$k]}')
+out=$(curl -sS --cacert "$CA" -H 'Content-Type: application/json' \
+    --data "$body" "$ENDPOINT/agent/v1/enroll" 2>&1) || true
+check "the whole pinned token sent as the secret (an old agent) is refused" \
+    contains "$out" InvalidToken
 enroll stillvalid "$ENDPOINT" "$good" && rc=0 || rc=$?
 check "  ... the token was not spent: the right pin enrolls with it" test "$rc" = 0
 
