@@ -234,6 +234,93 @@ PYEOF
 check "an expired certificate" \
     serve_fails 1 "has expired" --tls-cert "$O/old.pem" --tls-key "$O/old.key"
 
+log "over TLS the request is secure: aws:SecureTransport"
+ensure_ak_user
+ENDPOINT="https://127.0.0.1:$PORT"
+wicketd_start "$DATA" "$PORT"
+# the agent reaches HTTPS through a relay that verifies the CA: wicketd
+# sees TLS connections from it
+RELAY=$(free_port)
+"$PY" "$WK_SOURCE/tests/e2e/tls_relay.py" "$RELAY" "$PORT" "$CA" 2>>"$T/relay.log" &
+PIDS+=("$!")
+wait_tcp 127.0.0.1 "$RELAY"
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" </dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$T/k" </dev/null
+id1=$(ENDPOINT="http://127.0.0.1:$RELAY" agent_enroll h1 127.0.0.2 2222 "$T/hostkey.pub")
+agent_start h1
+aws_as admin --ca-bundle "$CA" iam create-user --user-name bob >/dev/null
+key=$(aws_as admin --ca-bundle "$CA" iam create-access-key --user-name bob)
+add_profile bob "$(jq -r .AccessKey.AccessKeyId <<<"$key")" \
+    "$(jq -r .AccessKey.SecretAccessKey <<<"$key")"
+cat >"$T/tlsonly.json" <<'JSON'
+{"Version": "2012-10-17", "Statement": [
+ {"Effect": "Allow", "Action": "ec2-instance-connect:SendSSHPublicKey", "Resource": "*"},
+ {"Effect": "Deny", "Action": "*", "Resource": "*",
+  "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+JSON
+aws_as admin --ca-bundle "$CA" iam put-user-policy --user-name bob \
+    --policy-name tls-only --policy-document "file://$T/tlsonly.json"
+push_as() {	# push_as PROFILE [aws args]
+	local p=$1; shift
+	aws_as "$p" "$@" ec2-instance-connect send-ssh-public-key --instance-id "$id1" \
+	    --instance-os-user ubuntu --ssh-public-key "file://$T/k.pub" 2>&1
+}
+for i in $(seq 1 50); do	# the agent's first poll
+	out=$(push_as bob --ca-bundle "$CA") && break
+	sleep 0.2
+done
+check "Deny unless aws:SecureTransport: the push over HTTPS works" contains "$out" '"Success": true'
+
+log "the console over TLS: Secure cookies, HSTS, https Origin"
+PASSWORD='Corr3ct-Horse-Battery'
+aws_as admin --ca-bundle "$CA" iam create-login-profile --user-name admin \
+    --password "$PASSWORD" --no-password-reset-required >/dev/null
+console_signin() {	# console_signin BASE ORIGIN [curl args]: prints headers + body
+	local base=$1 origin=$2; shift 2
+	rm -f "$T/jar"
+	curl -sS "$@" -c "$T/jar" -b "$T/jar" -D "$T/sess.hdr" -o "$T/sess.json" \
+	    "$base/console/api/session"
+	curl -sS "$@" -c "$T/jar" -b "$T/jar" -D - \
+	    -H "Origin: $origin" -H "X-Wicket-CSRF: $(jq -r .csrf "$T/sess.json")" \
+	    -H 'Content-Type: application/json' \
+	    --data "{\"user\":\"admin\",\"password\":\"$PASSWORD\"}" \
+	    "$base/console/api/login"
+}
+out=$(console_signin "$ENDPOINT" "$ENDPOINT" --cacert "$CA")
+check "sign-in over TLS with an https:// Origin works" contains "$out" '"signedIn":true'
+check "  ... its session cookie is Secure" \
+    bash -c "grep -i '^set-cookie: wk_session=' <<<'$out' | grep -q '; Secure'"
+check "  ... the pre-session (CSRF) cookie too" \
+    grep -qi '^set-cookie: wk_csrf=.*; Secure' "$T/sess.hdr"
+check "  ... and the console sends HSTS" \
+    contains "$out" "Strict-Transport-Security: max-age=31536000"
+check "  ... also on its pages" contains \
+    "$(curl -sS --cacert "$CA" -D - -o /dev/null "$ENDPOINT/console/")" \
+    "Strict-Transport-Security: max-age=31536000"
+out=$(console_signin "$ENDPOINT" "http://127.0.0.1:$PORT" --cacert "$CA")
+check "over TLS an http:// Origin is cross-origin" contains "$out" CrossOrigin
+wicketd_stop
+
+log "the same over plain HTTP on loopback"
+mv "$DATA/tls" "$DATA/tls.off"	# serve now finds no certificate: plain HTTP
+ENDPOINT="http://127.0.0.1:$PORT"
+wicketd_start "$DATA" "$PORT"
+check "wicketd serves plain HTTP" grep -q "event=listening address=127.0.0.1:$PORT port=$PORT scheme=http\$" "$T/wicketd.log"
+out=$(push_as bob) || true
+check "the push over plain HTTP is denied (aws:SecureTransport false)" contains "$out" AuthException
+out=$(push_as admin) || true
+check "  ... while the admin's is authorized (and finds the agent on the other listener gone)" \
+    contains "$out" EC2InstanceUnavailableException
+out=$(console_signin "$ENDPOINT" "$ENDPOINT")
+check "console sign-in over plain HTTP works" contains "$out" '"signedIn":true'
+check "  ... without Secure on its cookie" \
+    bash -c "grep -i '^set-cookie: wk_session=' <<<'$out' | grep -vq '; Secure'"
+check "  ... and without HSTS" bash -c "! grep -qi strict-transport <<<'$out'"
+out=$(console_signin "$ENDPOINT" "https://127.0.0.1:$PORT")
+check "over plain HTTP an https:// Origin is cross-origin" contains "$out" CrossOrigin
+wicketd_stop
+mv "$DATA/tls.off" "$DATA/tls"
+
 log "plain HTTP only on loopback, or with --insecure-http"
 PLAIN="$T/plain"
 wicketd_init "$PLAIN" >/dev/null

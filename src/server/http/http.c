@@ -322,6 +322,7 @@ struct wk_http_conn {
 	char method[16];
 	char source_ip[INET6_ADDRSTRLEN];
 	bool secure;		/* the connection is TLS */
+	bool hsts;		/* answer with Strict-Transport-Security */
 	struct MHD_Response *response;	/* answer not yet queued */
 	unsigned status;
 	bool responded;		/* wk_http_respond was called */
@@ -645,6 +646,12 @@ queue(struct wk_http_conn *c)
 {
 	enum MHD_Result ok;
 
+	if (c->hsts && MHD_add_response_header(c->response,
+	    "Strict-Transport-Security", WK_HTTP_HSTS) != MHD_YES) {
+		MHD_destroy_response(c->response);
+		c->response = NULL;
+		return MHD_NO;
+	}
 	ok = MHD_queue_response(c->mc, c->status, c->response);
 	MHD_destroy_response(c->response);
 	c->response = NULL;
@@ -909,6 +916,7 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 	 * GnuTLS session for the connection) */
 	c->secure = MHD_get_connection_info(c->mc,
 	    MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
+	c->hsts = c->secure;
 	if (strlen(method) >= sizeof(c->method)) {
 		refused(hs, REFUSE_METHOD, "status=501 source_ip=%s "
 		    "method_bytes=%zu limit=%zu", c->source_ip,
@@ -1028,6 +1036,9 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	req.source_ip = c->source_ip;
 	req.secure = c->secure;
 	c->dispatched = true;
+	/* HSTS on every answer to a request the route is told is secure
+	 * (browsers ignore it over plain HTTP; the console needs it) */
+	c->hsts = req.secure;
 	/* the route answers or holds (an authenticated long-poll): no
 	 * deadline from here on; MHD's idle timeout still applies to the
 	 * sending, and the route's own to a held request */

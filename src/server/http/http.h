@@ -91,6 +91,8 @@ struct wk_http_route {
 
 /* ---- TLS on the listener (tls.c; libmicrohttpd with GnuTLS) ---- */
 struct wk_tls;	/* the certificate chain and key being served */
+/* Strict-Transport-Security on every answer over TLS: a year */
+#define WK_HTTP_HSTS "max-age=31536000"
 /* TLS 1.2 and 1.3 only, GnuTLS's NORMAL ciphers otherwise */
 #define WK_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
