@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 10: a man in the middle on the agent's HTTPS channel. wicketd serves
 # TLS with the CA `wicketd init --tls` made; the attacker runs
-# tests/tools/tls_relay.py (terminates TLS with its own certificate and
+# tests/tools/tls_terminating_relay.py (terminates TLS with its own certificate and
 # forwards to the real wicketd, as a proxy would) or holds a wrong token.
 # Every attack must fail with the reason said, and nothing is sent:
 #   wrongpin   the token's pin is not wicketd's (the token stays unspent)
@@ -23,7 +23,7 @@ PORT=$(free_port)
 ENDPOINT="https://127.0.0.1:$PORT"
 CA="$DATA/tls/ca.pem"
 C="$T/certs"
-RELAY="$WK_SOURCE/tests/tools/tls_relay.py"
+RELAY="$WK_SOURCE/tests/tools/tls_terminating_relay.py"
 ADDR=127.0.0.4
 SSH_PORT=$(free_port)
 ensure_user ubuntu

@@ -3,7 +3,7 @@
 forwards the bytes to a backend, as a man in the middle or a TLS proxy
 would.
 
-    tls_relay.py LISTEN_ADDR LISTEN_PORT CERT KEY BACKEND_ADDR BACKEND_PORT
+    tls_terminating_relay.py LISTEN_ADDR LISTEN_PORT CERT KEY BACKEND_ADDR BACKEND_PORT
                  [--backend-tls] [--log FILE]
 
 CERT is the chain it presents (PEM, leaf first), KEY its key. With
