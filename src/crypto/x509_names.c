@@ -128,6 +128,7 @@ wk_x509_names_add(struct wk_x509_names *out, const char *list, char *why,
 		size_t len;
 		bool dup = false;
 
+		memset(name, 0, sizeof(name));	/* stored whole */
 		end = strchr(p, ',');
 		len = end != NULL ? (size_t)(end - p) : strlen(p);
 		if (len == 0) {

@@ -115,7 +115,9 @@ static const char serve_help[] =
 "Runs the control plane until SIGINT or SIGTERM, then stops accepting\n"
 "connections, answers held agent polls and exits. SIGHUP (and any change\n"
 "to the signing key files, checked every few seconds) reloads the\n"
-"signing keys; see `wicketd signing-key --help`.\n"
+"signing keys; see `wicketd signing-key --help`. The same reloads the TLS\n"
+"certificate and key (open connections are kept); see `wicketd tls\n"
+"--help` and docs/tls.md.\n"
 "\n"
 "Endpoints:\n"
 "  POST /                 the AWS APIs (SigV4): IAM, STS, EC2, EC2 Instance\n"
@@ -597,12 +599,25 @@ load_tls(struct wk_server *srv, const char *cert, const char *key,
 	int r;
 
 	if (cert == NULL) {
+		bool has_cert, has_key;
+
 		if (wk_data_path(srv->cfg.data_dir, WK_DATA_TLS_CERT, dcert,
 		    sizeof(dcert)) != 0 ||
 		    wk_data_path(srv->cfg.data_dir, WK_DATA_TLS_KEY, dkey,
-		    sizeof(dkey)) != 0 ||
-		    stat(dcert, &sb) != 0 || stat(dkey, &sb) != 0)
+		    sizeof(dkey)) != 0)
 			return 0;
+		has_cert = stat(dcert, &sb) == 0;
+		has_key = stat(dkey, &sb) == 0;
+		if (!has_cert && !has_key)
+			return 0;
+		/* half a pair is a broken setup, not a reason for plain HTTP */
+		if (!has_cert || !has_key) {
+			snprintf(why, whysz, "%.500s exists but %.500s does not: "
+			    "restore it (a missing key: `wicketd tls renew "
+			    "--new-key`)",
+			    has_cert ? dcert : dkey, has_cert ? dkey : dcert);
+			return WK_ERR_NOTFOUND;
+		}
 		cert = dcert;
 		key = dkey;
 	}

@@ -97,8 +97,9 @@ load_aws() {
 	echo "$ok" >"$T/aws.ok"; echo "$bad" >"$T/aws.bad"
 }
 # one connection kept alive across every renewal: 300 requests on it
-curl -sS --max-time 120 --cacert "$CA" $(for i in $(seq 1 300); do
-	echo "$ENDPOINT/healthz?i=$i"; done) \
+urls=()
+for i in $(seq 1 300); do urls+=("$ENDPOINT/healthz?i=$i"); done
+curl -sS --max-time 120 --cacert "$CA" "${urls[@]}" \
 	-w '\ncode=%{http_code} connects=%{num_connects}\n' \
 	--rate 10/s >"$T/keepalive.out" 2>"$T/keepalive.err" &
 KA=$!
@@ -133,7 +134,6 @@ check "  ... on one connection" \
     test "$(awk -F'connects=' '/^code=/{n += $2} END {print n}' "$T/keepalive.out")" = 1
 
 log "renew --new-key; a bad new file is refused and the old one kept"
-before=$(served_serial)
 "$WK_BIN/wicketd" tls renew --data "$DATA" --new-key >/dev/null
 kill -HUP "$WICKETD_PID"
 check "renew --new-key is served" wait_served "$(file_serial)"
@@ -233,6 +233,10 @@ open(sys.argv[2], "wb").write(k.private_bytes(serialization.Encoding.PEM,
 PYEOF
 check "an expired certificate" \
     serve_fails 1 "has expired" --tls-cert "$O/old.pem" --tls-key "$O/old.key"
+mv "$DATA/tls/server.key" "$T/server.key.aside"
+check "DATA/tls/server.pem without server.key: refused, not plain HTTP" \
+    serve_fails 1 "server.pem exists but $DATA/tls/server.key does not"
+mv "$T/server.key.aside" "$DATA/tls/server.key"
 
 log "over TLS the request is secure: aws:SecureTransport"
 ensure_ak_user
