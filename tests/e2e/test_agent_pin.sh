@@ -50,6 +50,7 @@ push_and_login() {	# push_and_login WHAT: a fresh push, then ssh
 	    --instance-id "$instance" --instance-os-user ubuntu \
 	    --ssh-public-key "file://$T/k.pub" 2>&1) || true
 	check "$1: send-ssh-public-key succeeds" test "$(jq -r .Success <<<"$out" 2>/dev/null)" = true
+	# shellcheck disable=SC2016 # $USER expands on the host
 	out=$(ssh_login ubuntu 127.0.0.2 "$SSH_PORT" "$T/k" "$T/known_hosts" 'echo logged-in-$USER' 2>>"$T/ssh.err") || true
 	check "$1: ssh login through the pinned agent" test "$out" = logged-in-ubuntu
 }
@@ -78,8 +79,7 @@ for a in cafile cahash leaf; do
 	agent_start "$a"
 done
 wait_connected() {	# wait_connected NAME COUNT: the agent's log has COUNT connections
-	local i
-	for i in $(seq 1 150); do
+	for _ in $(seq 1 150); do
 		[ "$(grep -c event=wicketd_connected "$T/agent-$1.log" 2>/dev/null)" -ge "$2" ] && return 0
 		sleep 0.1
 	done
@@ -103,8 +103,7 @@ served() {
 	    openssl x509 -noout "$@"
 }
 wait_served_serial_not() {
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ "$(served -serial)" != "$1" ] && return 0
 		sleep 0.1
 	done

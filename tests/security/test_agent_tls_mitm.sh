@@ -175,8 +175,7 @@ push() {
 	    --ssh-public-key "file://$T/k.pub" 2>&1
 }
 wait_log() {	# wait_log FILE PATTERN: up to 30 s
-	local i
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
