@@ -157,6 +157,60 @@ int wk_agent_sock_step(struct wk_agent_sock *s, int timeout_ms);
 /* Resolves --socket-group (NULL: the group of wicket-ak, if it exists). */
 int wk_agent_sock_group(const char *name, gid_t *out);
 
+/* ---- tls.c: how the agent verifies wicketd (docs/agent-tls.md) ---- */
+#define WK_AGENT_MAX_CA_PEM (256 * 1024)
+
+/*
+ * The trust the agent was enrolled with, kept in state.json and used on
+ * every connection: the SPKI pin (from the join token or --ca-cert-hash)
+ * and/or the CA bundle (--ca-file's content). Neither: the system store.
+ */
+struct wk_agent_tls {
+	bool has_pin;
+	uint8_t pin[32];
+	char *ca_pem;		/* NULL: none */
+	bool insecure_http;	/* plain http to a non-loopback address */
+};
+
+/* True for http(s) URLs whose host is localhost, 127.0.0.0/8 or ::1. */
+bool wk_agent_url_is_loopback(const char *url);
+/*
+ * May the agent talk to `url` under `tls`? https: always (verification is
+ * per connection). http: only to loopback, or with insecure_http, and
+ * never with a pin or CA file (they cannot be checked over http).
+ * WK_ERR_DENIED with the reason in `why` otherwise.
+ */
+int wk_agent_tls_url_ok(const char *url, const struct wk_agent_tls *tls,
+    char *why, size_t whysz);
+/*
+ * Reads and checks a PEM CA bundle (at least one certificate, nothing
+ * unparsable, at most WK_AGENT_MAX_CA_PEM bytes); *out is the text.
+ */
+int wk_agent_tls_read_ca(const char *path, char **out, char *why,
+    size_t whysz);
+/* One line for the log: what the agent verifies wicketd with. */
+void wk_agent_tls_describe(const char *url, const struct wk_agent_tls *tls,
+    char *out, size_t outsz);
+void wk_agent_tls_cleanup(struct wk_agent_tls *tls);
+
+struct wk_agent_reply;
+/*
+ * Sets the handle's TLS options: peer and host name verification always,
+ * the CA bundle when there is one, and a certificate verify callback that
+ * enforces the pin (the pinned key must be in the presented chain and the
+ * chain must verify up to it) and records why a chain was refused in
+ * reply->tls_why. Protocols: only the URL's own scheme.
+ */
+int wk_agent_tls_apply(CURL *easy, const char *url,
+    const struct wk_agent_tls *tls, struct wk_agent_reply *reply);
+/*
+ * Why a transfer failed, for the log: "pin mismatch: ...", "certificate
+ * expired: ...", "unknown CA: ...", "name mismatch: ..." for refused
+ * servers (*refused set), else curl's error text.
+ */
+void wk_agent_tls_explain(const struct wk_agent_reply *reply, int curlcode,
+    char *out, size_t outsz, bool *refused);
+
 /* ---- state.c: the state directory ---- */
 struct wk_agent_state {
 	char *server;		/* base URL, no trailing slash */
@@ -175,6 +229,7 @@ struct wk_agent_state {
 	char *region;
 	char **host_keys;	/* file paths or glob patterns */
 	size_t nhost_keys;
+	struct wk_agent_tls tls;	/* optional in state.json */
 };
 
 void wk_agent_state_cleanup(struct wk_agent_state *st);
@@ -245,16 +300,27 @@ struct wk_agent_reply {
 	long status;		/* HTTP status, 0 when no response */
 	struct wk_buf body;
 	char errbuf[256];	/* curl's error text */
+	const struct wk_agent_tls *tls;	/* tls.c's verify callback */
+	char tls_why[384];	/* why it refused the server's chain */
 };
 
-/* A configured easy handle; `reply` receives the body (capped). */
+/*
+ * A configured easy handle; `reply` receives the body (capped). The
+ * server is verified under `tls` (wk_agent_tls_apply), which must outlive
+ * the handle; the URL must pass wk_agent_tls_url_ok.
+ */
 int wk_agent_easy_new(const char *url, const char *auth_header,
-    const char *json_body, long timeout_ms, struct wk_agent_reply *reply,
-    CURL **out_easy, struct curl_slist **out_headers);
+    const char *json_body, long timeout_ms, const struct wk_agent_tls *tls,
+    struct wk_agent_reply *reply, CURL **out_easy,
+    struct curl_slist **out_headers);
 void wk_agent_easy_free(CURL *easy, struct curl_slist *headers);
-/* Performs a request synchronously (enroll); 0 when an HTTP reply came. */
+/*
+ * Performs a request synchronously (enroll); 0 when an HTTP reply came,
+ * else `why` (wk_agent_tls_explain) says what went wrong.
+ */
 int wk_agent_http_sync(const char *url, const char *auth_header,
-    const char *json_body, long timeout_ms, struct wk_agent_reply *reply);
+    const char *json_body, long timeout_ms, const struct wk_agent_tls *tls,
+    struct wk_agent_reply *reply, char *why, size_t whysz);
 /* Strips trailing slashes; only http:// and https:// URLs. */
 int wk_agent_check_server_url(const char *url, char **out);
 /* JSON body for enroll (token != NULL) or update (token == NULL). */

@@ -54,8 +54,9 @@ wk_agent_easy_free(CURL *easy, struct curl_slist *headers)
 
 int
 wk_agent_easy_new(const char *url, const char *auth_header,
-    const char *json_body, long timeout_ms, struct wk_agent_reply *reply,
-    CURL **out_easy, struct curl_slist **out_headers)
+    const char *json_body, long timeout_ms, const struct wk_agent_tls *tls,
+    struct wk_agent_reply *reply, CURL **out_easy,
+    struct curl_slist **out_headers)
 {
 	struct curl_slist *h = NULL, *nh;
 	CURL *e = NULL;
@@ -84,8 +85,7 @@ wk_agent_easy_new(const char *url, const char *auth_header,
 	}
 	r = WK_ERR_INTERNAL;
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
+	    wk_agent_tls_apply(e, url, tls, reply) != 0 ||
 	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -118,16 +118,21 @@ wk_agent_easy_new(const char *url, const char *auth_header,
 
 int
 wk_agent_http_sync(const char *url, const char *auth_header,
-    const char *json_body, long timeout_ms, struct wk_agent_reply *reply)
+    const char *json_body, long timeout_ms, const struct wk_agent_tls *tls,
+    struct wk_agent_reply *reply, char *why, size_t whysz)
 {
 	struct curl_slist *h = NULL;
 	CURL *e = NULL;
 	CURLcode cc;
+	bool refused;
 	int r;
 
+	why[0] = '\0';
 	if ((r = wk_agent_easy_new(url, auth_header, json_body, timeout_ms,
-	    reply, &e, &h)) != 0)
+	    tls, reply, &e, &h)) != 0) {
+		snprintf(why, whysz, "%s", wk_strerror(r));
 		return r;
+	}
 	cc = curl_easy_perform(e);
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &reply->status);
@@ -135,8 +140,9 @@ wk_agent_http_sync(const char *url, const char *auth_header,
 		if (reply->errbuf[0] == '\0')
 			snprintf(reply->errbuf, sizeof(reply->errbuf), "%s",
 			    curl_easy_strerror(cc));
-		r = cc == CURLE_OPERATION_TIMEDOUT ? WK_ERR_TIMEOUT :
-		    WK_ERR_UNAVAIL;
+		wk_agent_tls_explain(reply, (int)cc, why, whysz, &refused);
+		r = refused ? WK_ERR_AUTH : cc == CURLE_OPERATION_TIMEDOUT ?
+		    WK_ERR_TIMEOUT : WK_ERR_UNAVAIL;
 	}
 	wk_agent_easy_free(e, h);
 	return r;

@@ -23,6 +23,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "crypto/join_token.h"
 
 #define ENROLL_TIMEOUT_MS 30000L
 /*
@@ -34,6 +35,7 @@
 
 static const char enroll_usage[] =
 "usage: wicket-agent enroll --server URL --token TOKEN --state DIR\n"
+"           [--ca-cert-hash sha256:HEX] [--ca-file FILE] [--insecure-http]\n"
 "           [--address ADDR] [--ssh-port PORT] [--hostname NAME]\n"
 "           [--host-key FILE]... [--force]\n"
 "\n"
@@ -44,10 +46,25 @@ static const char enroll_usage[] =
 "helper's user must reach DIR/trust; state.json stays 0600). Prints\n"
 "the new instance id on standard output.\n"
 "\n"
+"The agent never trusts wicketd on first use: over https it verifies the\n"
+"server with the pin the join token carries (wkjt-SECRET.PIN: the SHA-256\n"
+"of a public key, usually the CA's, that must be in the server's chain),\n"
+"--ca-cert-hash, --ca-file, or else the system CA store, and keeps that\n"
+"trust in DIR/state.json for every later connection (docs/agent-tls.md).\n"
+"Plain http only to a loopback address, unless --insecure-http.\n"
+"\n"
 "  --server URL      wicketd's base URL (http:// or https://)\n"
 "  --token TOKEN     the single-use join token (wkjt-...); if omitted,\n"
 "                    read from the environment variable WICKET_JOIN_TOKEN\n"
 "  --state DIR       the state directory (e.g. /var/lib/wicket)\n"
+"  --ca-cert-hash sha256:HEX\n"
+"                    the pin, when the token has none (kubeadm's spelling;\n"
+"                    with a pinned token both must agree)\n"
+"  --ca-file FILE    PEM CA bundle wicketd's chain must verify against\n"
+"                    (kept in state.json; with a pin, both must hold)\n"
+"  --insecure-http   allow plain http to a non-loopback address: the\n"
+"                    agent secret and keys then cross the network in\n"
+"                    clear text\n"
 "  --address ADDR    the address clients connect to; default: the source\n"
 "                    address wicketd sees (pass it when behind NAT).\n"
 "                    wicketd refuses (AddressNotAllowed) any other\n"
@@ -174,6 +191,9 @@ wk_agent_cmd_enroll(int argc, char **argv)
 		{ "hostname", required_argument, NULL, 'n' },
 		{ "host-key", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "ca-cert-hash", required_argument, NULL, 'H' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -183,7 +203,11 @@ wk_agent_cmd_enroll(int argc, char **argv)
 	char default_keys[] = WK_AGENT_DEFAULT_HOST_KEYS;
 	char hostname[256], url[4096], msg[512];
 	const char *server = NULL, *token = NULL, *dir = NULL;
-	const char *address = "", *name = NULL;
+	const char *address = "", *name = NULL, *pin_arg = NULL;
+	const char *ca_file = NULL, *why;
+	struct wk_join_token jt;
+	uint8_t pin[32];
+	char tlsmsg[512];
 	json_t *host_keys = NULL;
 	char *body = NULL;
 	size_t nkeys = 0, i;
@@ -192,6 +216,8 @@ wk_agent_cmd_enroll(int argc, char **argv)
 	int c, r, rc = 1;
 
 	memset(&st, 0, sizeof(st));
+	memset(&jt, 0, sizeof(jt));
+	memset(&reply, 0, sizeof(reply));
 	wk_buf_init(&reply.body, 0);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -202,6 +228,9 @@ wk_agent_cmd_enroll(int argc, char **argv)
 		case 'a': address = optarg; break;
 		case 'n': name = optarg; break;
 		case 'f': force = true; break;
+		case 'H': pin_arg = optarg; break;
+		case 'C': ca_file = optarg; break;
+		case 'I': st.tls.insecure_http = true; break;
 		case 'p':
 			if (wk_cstr_to_u64(optarg, 65535, &port) != 0 ||
 			    port == 0) {
@@ -241,11 +270,49 @@ wk_agent_cmd_enroll(int argc, char **argv)
 		fprintf(stderr, "wicket-agent: enroll: argument too long\n");
 		return 2;
 	}
+	if (wk_join_token_parse(token, strlen(token), &jt, &why) != 0) {
+		fprintf(stderr, "wicket-agent: enroll: malformed join token "
+		    "(bad %s): expected wkjt-<32 letters or digits>[.<64 "
+		    "lower-case hex>]\n", why);
+		return 2;
+	}
+	if (jt.has_pin) {
+		st.tls.has_pin = true;
+		memcpy(st.tls.pin, jt.pin, sizeof(st.tls.pin));
+	}
+	if (pin_arg != NULL) {
+		if (wk_spki_pin_parse(pin_arg, pin) != 0) {
+			fprintf(stderr, "wicket-agent: enroll: --ca-cert-hash "
+			    "must be sha256:<64 hex digits>\n");
+			goto out;
+		}
+		if (st.tls.has_pin && memcmp(pin, st.tls.pin, 32) != 0) {
+			fprintf(stderr, "wicket-agent: enroll: --ca-cert-hash "
+			    "differs from the pin in the join token; refusing "
+			    "(which one is right?)\n");
+			goto out;
+		}
+		st.tls.has_pin = true;
+		memcpy(st.tls.pin, pin, sizeof(st.tls.pin));
+	}
+	if (ca_file != NULL && wk_agent_tls_read_ca(ca_file, &st.tls.ca_pem,
+	    tlsmsg, sizeof(tlsmsg)) != 0) {
+		fprintf(stderr, "wicket-agent: enroll: --ca-file %s\n", tlsmsg);
+		goto out;
+	}
 	if (wk_agent_check_server_url(server, &st.server) != 0) {
 		fprintf(stderr, "wicket-agent: enroll: --server must be an "
 		    "http:// or https:// URL\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
+	if (wk_agent_tls_url_ok(st.server, &st.tls, tlsmsg,
+	    sizeof(tlsmsg)) != 0) {
+		fprintf(stderr, "wicket-agent: enroll: refused: %s\n", tlsmsg);
+		goto out;
+	}
+	wk_agent_tls_describe(st.server, &st.tls, tlsmsg, sizeof(tlsmsg));
+	fprintf(stderr, "wicket-agent: enroll: %s %s\n", st.server, tlsmsg);
 	if (name == NULL) {
 		if (gethostname(hostname, sizeof(hostname)) != 0)
 			hostname[0] = '\0';
@@ -272,13 +339,21 @@ wk_agent_cmd_enroll(int argc, char **argv)
 		    "public key (%s)\n", wk_strerror(r));
 		goto out;
 	}
-	if ((r = wk_agent_register_body(&st, token, host_keys, &body)) != 0)
+	/* only the secret part goes to wicketd; the pin is ours to check */
+	if ((r = wk_agent_register_body(&st, jt.secret, host_keys,
+	    &body)) != 0)
 		goto nomem;
 	snprintf(url, sizeof(url), "%s/agent/v1/enroll", st.server);
-	r = wk_agent_http_sync(url, NULL, body, ENROLL_TIMEOUT_MS, &reply);
+	r = wk_agent_http_sync(url, NULL, body, ENROLL_TIMEOUT_MS, &st.tls,
+	    &reply, tlsmsg, sizeof(tlsmsg));
+	if (r == WK_ERR_AUTH) {
+		fprintf(stderr, "wicket-agent: enroll: refused the server %s: "
+		    "%s; nothing was sent\n", st.server, tlsmsg);
+		goto out;
+	}
 	if (r != 0) {
 		fprintf(stderr, "wicket-agent: enroll: cannot reach %s: %s\n",
-		    st.server, reply.errbuf);
+		    st.server, tlsmsg);
 		goto out;
 	}
 	if (reply.status != 200) {
@@ -296,5 +371,6 @@ wk_agent_cmd_enroll(int argc, char **argv)
 	json_decref(host_keys);
 	wk_buf_cleanup_secret(&reply.body);
 	wk_agent_state_cleanup(&st);
+	wk_join_token_clear(&jt);
 	return rc;
 }

@@ -64,7 +64,7 @@ struct run_ctx {
 
 static const char run_usage[] =
 "usage: wicket-agent run --state DIR [--socket PATH] [--socket-group GROUP]\n"
-"           [--syslog] [--debug]\n"
+"           [--syslog] [--debug] [--insecure-http]\n"
 "\n"
 "Runs the agent: registers this host's address and sshd host keys with\n"
 "wicketd, long-polls it for pushed key records, keeps them in memory until\n"
@@ -74,13 +74,21 @@ static const char run_usage[] =
 "with exponential backoff (0.5 s to 30 s, jittered) when wicketd is down.\n"
 "SIGTERM or SIGINT stop it cleanly.\n"
 "\n"
+"Every connection verifies wicketd with the trust kept at enrollment (the\n"
+"join token's pin, the CA file, or the system store; docs/agent-tls.md):\n"
+"any other server is refused and logged (server_refused) with the reason.\n"
+"Plain http only to a loopback address unless enrolled with, or run\n"
+"with, --insecure-http.\n"
+"\n"
 "  --state DIR           the enrolled state directory\n"
 "  --socket PATH         default " WK_AGENT_DEFAULT_SOCKET "\n"
 "                        (its directory is created 0750; socket mode 0660)\n"
 "  --socket-group GROUP  the socket's group; default: the group of user\n"
 "                        " WK_AGENT_DEFAULT_AK_USER " when it exists\n"
 "  --syslog              log to syslog instead of standard error\n"
-"  --debug               log every lookup and poll\n";
+"  --debug               log every lookup and poll\n"
+"  --insecure-http       allow a plain http server that is not loopback\n"
+"                        (enrollments made before TLS; clear text)\n";
 
 static void
 req_finish(struct run_ctx *c)
@@ -121,7 +129,7 @@ req_start(struct run_ctx *c, enum req_kind kind)
 	}
 	if ((r = wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth),
 	    body, kind == REQ_UPDATE ? UPDATE_TIMEOUT_MS : POLL_TIMEOUT_MS,
-	    &c->reply, &c->easy, &c->hdrs)) != 0)
+	    &c->st.tls, &c->reply, &c->easy, &c->hdrs)) != 0)
 		goto out;
 	if (curl_multi_add_handle(c->multi, c->easy) != CURLM_OK) {
 		wk_agent_easy_free(c->easy, c->hdrs);
@@ -376,13 +384,23 @@ req_done(struct run_ctx *c, CURLcode cc)
 	char msg[512];
 	json_t *root;
 	long status = 0;
+	bool refused;
 
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK) {
-		snprintf(msg, sizeof(msg), "%s", c->reply.errbuf[0] != '\0' ?
-		    c->reply.errbuf : curl_easy_strerror(cc));
+		wk_agent_tls_explain(&c->reply, (int)cc, msg, sizeof(msg),
+		    &refused);
 		req_finish(c);
+		/*
+		 * Not the server the agent was enrolled with (or its
+		 * certificate is no longer good): nothing was sent, nothing
+		 * is taken; retried with backoff, logged once per reason.
+		 */
+		if (refused && (c->online || c->fail_key != -(long)cc))
+			wk_log(WK_LOG_ERROR, "server_refused", "server=%s "
+			    "reason=\"%s\" action=no_request_sent",
+			    c->st.server, msg);
 		backoff(c, -(long)cc, msg);
 		return;
 	}
@@ -535,10 +553,13 @@ wk_agent_cmd_run(int argc, char **argv)
 		{ "socket-group", required_argument, NULL, 'g' },
 		{ "syslog", no_argument, NULL, 'l' },
 		{ "debug", no_argument, NULL, 'D' },
+		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_ctx c;
+	char tlsmsg[512];
+	bool insecure_http = false;
 	const char *sockpath = WK_AGENT_DEFAULT_SOCKET, *group = NULL;
 	sigset_t mask;
 	gid_t gid;
@@ -556,6 +577,7 @@ wk_agent_cmd_run(int argc, char **argv)
 		case 'g': group = optarg; break;
 		case 'l': wk_log_open_syslog("wicket-agent"); break;
 		case 'D': wk_log_set_level(WK_LOG_DEBUG); break;
+		case 'I': insecure_http = true; break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;
@@ -573,6 +595,15 @@ wk_agent_cmd_run(int argc, char **argv)
 		fprintf(stderr, "wicket-agent: run: cannot load %s/state.json: "
 		    "%s (enroll first)\n", c.dir, wk_strerror(r));
 		return 1;
+	}
+	if (insecure_http)
+		c.st.tls.insecure_http = true;
+	if (wk_agent_tls_url_ok(c.st.server, &c.st.tls, tlsmsg,
+	    sizeof(tlsmsg)) != 0) {
+		fprintf(stderr, "wicket-agent: run: refusing to run: %s. "
+		    "Enrollments made before TLS: re-enroll over https "
+		    "(docs/agent-tls.md, \"Upgrading\")\n", tlsmsg);
+		goto out;
 	}
 	if (wk_agent_sock_group(group, &gid) != 0) {
 		fprintf(stderr, "wicket-agent: run: no such group: %s\n", group);
@@ -611,8 +642,14 @@ wk_agent_cmd_run(int argc, char **argv)
 		    "public key\n");
 		goto out;
 	}
-	wk_log(WK_LOG_INFO, "agent_started", "instance=%s server=%s socket=%s",
-	    c.st.instance_id, c.st.server, sockpath);
+	wk_agent_tls_describe(c.st.server, &c.st.tls, tlsmsg, sizeof(tlsmsg));
+	wk_log(WK_LOG_INFO, "agent_started", "instance=%s server=%s socket=%s "
+	    "%s", c.st.instance_id, c.st.server, sockpath, tlsmsg);
+	if (strncmp(c.st.server, "http://", 7) == 0)
+		wk_log(WK_LOG_WARN, "plain_http", "server=%s reason=\"%s\"",
+		    c.st.server, wk_agent_url_is_loopback(c.st.server) ?
+		    "loopback only" : "--insecure-http: the agent secret and "
+		    "keys cross the network in clear text");
 	rc = loop(&c);
  out:
 	req_finish(&c);

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/rand.h"
 #include "crypto/rotation.h"
+#include "crypto/spki.h"
 
 void
 wk_agent_state_cleanup(struct wk_agent_state *st)
@@ -36,6 +37,7 @@ wk_agent_state_cleanup(struct wk_agent_state *st)
 	for (i = 0; i < st->nhost_keys; i++)
 		wk_free(st->host_keys[i]);
 	wk_free(st->host_keys);
+	wk_agent_tls_cleanup(&st->tls);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -127,6 +129,41 @@ get_str(const json_t *obj, const char *key, bool required, char **out)
 	return 0;
 }
 
+/*
+ * The TLS trust (all optional; absent in states written before it: the
+ * system store for https): "tls_pin" 64 hex, "tls_ca_pem" a PEM bundle,
+ * "insecure_http" true.
+ */
+static int
+load_tls(const json_t *root, struct wk_agent_tls *t)
+{
+	const json_t *v;
+
+	if ((v = json_object_get(root, "tls_pin")) != NULL &&
+	    !(json_is_string(v) && json_string_length(v) == 0)) {
+		if (!json_is_string(v) ||
+		    json_string_length(v) != WK_SPKI_PIN_HEX_LEN ||
+		    wk_spki_pin_parse(json_string_value(v), t->pin) != 0)
+			return WK_ERR_INVAL;
+		t->has_pin = true;
+	}
+	if ((v = json_object_get(root, "tls_ca_pem")) != NULL &&
+	    !(json_is_string(v) && json_string_length(v) == 0)) {
+		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) != json_string_length(v) ||
+		    json_string_length(v) > WK_AGENT_MAX_CA_PEM)
+			return WK_ERR_INVAL;
+		if ((t->ca_pem = wk_strdup(json_string_value(v))) == NULL)
+			return WK_ERR_NOMEM;
+	}
+	if ((v = json_object_get(root, "insecure_http")) != NULL) {
+		if (!json_is_boolean(v))
+			return WK_ERR_INVAL;
+		t->insecure_http = json_is_true(v);
+	}
+	return 0;
+}
+
 int
 wk_agent_state_load(const char *dir, struct wk_agent_state *st)
 {
@@ -200,6 +237,8 @@ wk_agent_state_load(const char *dir, struct wk_agent_state *st)
 		}
 		st->nhost_keys = i + 1;
 	}
+	if ((r = load_tls(root, &st->tls)) != 0)
+		goto out;
 	if (st->server[0] == '\0' || st->instance_id[0] == '\0' ||
 	    st->agent_secret[0] == '\0') {
 		r = WK_ERR_INVAL;
@@ -219,7 +258,7 @@ int
 wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 {
 	json_t *root = NULL, *keys = NULL;
-	char *text = NULL;
+	char *text = NULL, pin[WK_SPKI_PIN_HEX_LEN + 1] = "";
 	size_t i;
 	int r;
 
@@ -244,6 +283,16 @@ wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 	    "region", st->region != NULL ? st->region : "",
 	    "host_keys", keys, "rotation_seq", (json_int_t)st->rotation_seq);
 	if (root == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	if (st->tls.has_pin)
+		wk_spki_pin_hex(st->tls.pin, pin);
+	if (json_object_set_new(root, "tls_pin", json_string(pin)) != 0 ||
+	    json_object_set_new(root, "tls_ca_pem", json_string(
+	    st->tls.ca_pem != NULL ? st->tls.ca_pem : "")) != 0 ||
+	    json_object_set_new(root, "insecure_http",
+	    json_boolean(st->tls.insecure_http)) != 0) {
 		r = WK_ERR_NOMEM;
 		goto out;
 	}

@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "common/rand.h"
+#include "crypto/spki.h"
 #include "crypto/x509.h"
 
 #define BACKDATE_S 300
@@ -285,19 +286,6 @@ asn1_time(const ASN1_TIME *t)
 }
 
 static void
-hex(const unsigned char *p, size_t n, char *out, size_t outsz)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o + 2 < outsz; i++) {
-		out[o++] = digits[p[i] >> 4];
-		out[o++] = digits[p[i] & 15];
-	}
-	out[o] = '\0';
-}
-
-static void
 sans_text(X509 *x, char *out, size_t outsz)
 {
 	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
@@ -342,9 +330,8 @@ wk_x509_info_pem(struct wk_span pem, size_t index, struct wk_x509_info *out,
     char *why, size_t whysz)
 {
 	X509 *x;
-	unsigned char *der = NULL, md[32];
-	int derlen, r = WK_ERR_CRYPTO;
-	unsigned mdlen = 0;
+	uint8_t pin[WK_SPKI_PIN_LEN];
+	int r = WK_ERR_CRYPTO;
 	const ASN1_INTEGER *sn;
 	BIGNUM *bn = NULL;
 	char *snhex = NULL;
@@ -371,16 +358,14 @@ wk_x509_info_pem(struct wk_span pem, size_t index, struct wk_x509_info *out,
 	    i++)	/* lower case, as the server logs it */
 		out->serial[i] = (char)(snhex[i] >= 'A' && snhex[i] <= 'F' ?
 		    snhex[i] - 'A' + 'a' : snhex[i]);
-	if ((derlen = i2d_PUBKEY(X509_get0_pubkey(x), &der)) <= 0 ||
-	    EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) !=
-	    1 || mdlen != sizeof(md))
+	/* the same pin join tokens and agents use (spki.h) */
+	if (wk_spki_pin_x509(x, pin) != 0)
 		goto out;
-	hex(md, sizeof(md), out->spki_sha256, sizeof(out->spki_sha256));
+	wk_spki_pin_hex(pin, out->spki_sha256);
 	r = 0;
  out:
 	if (r != 0)
 		say(why, whysz, "cannot read the certificate (OpenSSL)");
-	OPENSSL_free(der);
 	OPENSSL_free(snhex);
 	BN_free(bn);
 	X509_free(x);

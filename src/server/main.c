@@ -212,6 +212,7 @@ static const char serve_help[] =
 static const char token_help[] =
 "Usage: wicketd token create --data DIR [--ttl SECONDS]\n"
 "           [--address-allow CIDR[,CIDR...]]...\n"
+"           [--pin HEX | --pin-cert FILE | --no-pin]\n"
 "\n"
 "Creates a one-time join token for `wicket-agent enroll` and prints it.\n"
 "Only its SHA-256 is stored; the token cannot be shown again. It is\n"
@@ -222,6 +223,14 @@ static const char token_help[] =
 "connect to) the address it enrolls from, an address inside `wicketd\n"
 "serve --agent-address-allow`, or one inside this token's --address-allow.\n"
 "\n"
+"The token carries, after a dot, the SHA-256 of the public key (SPKI) the\n"
+"agent must find in wicketd's TLS certificate chain (like kubeadm's\n"
+"--discovery-token-ca-cert-hash): `wicket-agent enroll` then needs no CA\n"
+"file and never trusts on first use. By default it pins the CA in\n"
+"DIR/tls/ca.pem when that file exists (`wicketd init --tls`); without one\n"
+"the token has no pin and the agent needs https with --ca-file, its\n"
+"--ca-cert-hash or the system store (plain http: loopback only).\n"
+"\n"
 "Options:\n"
 "  -d, --data DIR      the data directory made by `wicketd init`\n"
 "  -t, --ttl SECONDS   validity (default 3600, 60..604800)\n"
@@ -229,6 +238,11 @@ static const char token_help[] =
 "                      addresses this token's host may also register,\n"
 "                      e.g. 10.0.5.7/32 when it enrolls through NAT\n"
 "                      (repeatable, at most 64 CIDRs)\n"
+"      --pin HEX       pin this SHA-256 of an SPKI (64 hex digits, or\n"
+"                      sha256:HEX)\n"
+"      --pin-cert FILE pin the public key of the first certificate in FILE\n"
+"                      (PEM): your CA, or the server certificate itself\n"
+"      --no-pin        no pin, even when DIR/tls/ca.pem exists\n"
 "  -h, --help          show this help\n";
 
 static const char signing_help[] =
@@ -404,6 +418,46 @@ cmd_init(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The pin a new token carries: --pin, --pin-cert's first certificate, or
+ * by default DATA/tls/ca.pem's when it exists. Returns 1 with a pin, 0
+ * without one, or a WK_ERR_* after saying why on stderr (--pin's own
+ * error is the caller's usage message).
+ */
+static int
+token_pin(const char *data, const char *pin_text, const char *pin_cert,
+    bool no_pin, uint8_t pin[static WK_SPKI_PIN_LEN],
+    char pin_hex[static WK_SPKI_PIN_HEX_LEN + 1], char *ca_path,
+    size_t ca_pathsz)
+{
+	const char *file = pin_cert;
+	int r;
+
+	if (no_pin)
+		return 0;
+	if (pin_text != NULL) {
+		if ((r = wk_spki_pin_parse(pin_text, pin)) != 0)
+			return r;
+		wk_spki_pin_hex(pin, pin_hex);
+		return 1;
+	}
+	if (file == NULL) {
+		if (wk_data_path(data, "tls/ca.pem", ca_path, ca_pathsz) != 0)
+			return WK_ERR_TOOBIG;
+		file = ca_path;
+	}
+	r = wk_spki_pin_pem_file(file, pin_hex);
+	if (r == WK_ERR_NOTFOUND && pin_cert == NULL)
+		return 0;	/* no TLS CA: a token without a pin */
+	if (r != 0) {
+		fprintf(stderr, "wicketd token: %s: %s\n", file,
+		    r == WK_ERR_INVAL ? "no PEM certificate in it" :
+		    r == WK_ERR_NOTFOUND ? "no such file" : wk_strerror(r));
+		return r;
+	}
+	return wk_spki_pin_parse(pin_hex, pin) == 0 ? 1 : WK_ERR_INTERNAL;
+}
+
 static int
 cmd_token(int argc, char **argv)
 {
@@ -411,14 +465,21 @@ cmd_token(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "address-allow", required_argument, NULL, 'a' },
+		{ "pin", required_argument, NULL, 'P' },
+		{ "pin-cert", required_argument, NULL, 'C' },
+		{ "no-pin", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL;
+	const char *data = NULL, *pin_text = NULL, *pin_cert = NULL;
+	bool no_pin = false;
 	unsigned ttl = 3600;
 	struct wk_store *st = NULL;
 	struct wk_addr_allow allow;
-	char token[WK_JOIN_TOKEN_LEN + 1], why[1400];
+	uint8_t pin[WK_SPKI_PIN_LEN];
+	const uint8_t *use_pin = NULL;
+	char token[WK_JOIN_TOKEN_MAX + 1], why[1400];
+	char pin_hex[WK_SPKI_PIN_HEX_LEN + 1], ca_path[4096];
 	char allow_text[WK_STORE_TOKEN_ALLOW_MAX + 1];
 	int ch, r;
 
@@ -447,6 +508,9 @@ cmd_token(int argc, char **argv)
 				return usage_error("token", "--address-allow: "
 				    "%s", why);
 			break;
+		case 'P': pin_text = optarg; break;
+		case 'C': pin_cert = optarg; break;
+		case 'N': no_pin = true; break;
 		case 'h': fputs(token_help, stdout); return 0;
 		default: return usage_error("token", "bad option");
 		}
@@ -456,6 +520,16 @@ cmd_token(int argc, char **argv)
 		    argv[optind]);
 	if (data == NULL)
 		return usage_error("token", "--data DIR is required");
+	if ((pin_text != NULL) + (pin_cert != NULL) + no_pin > 1)
+		return usage_error("token", "--pin, --pin-cert and --no-pin "
+		    "exclude each other");
+	if ((r = token_pin(data, pin_text, pin_cert, no_pin, pin, pin_hex,
+	    ca_path, sizeof(ca_path))) < 0)
+		return r == WK_ERR_INVAL && pin_text != NULL ?
+		    usage_error("token", "--pin must be 64 hex digits (or "
+		    "sha256:HEX), not '%s'", pin_text) : 1;
+	if (r == 1)
+		use_pin = pin;
 	if (wk_addr_allow_format(&allow, allow_text, sizeof(allow_text)) != 0)
 		return usage_error("token", "--address-allow: the list is too "
 		    "long");
@@ -464,8 +538,8 @@ cmd_token(int argc, char **argv)
 		fprintf(stderr, "wicketd token: %s\n", why);
 		return 1;
 	}
-	r = wk_token_create(st, ttl, wk_wall_now(), allow_text, token,
-	    sizeof(token));
+	r = wk_token_create(st, ttl, wk_wall_now(), allow_text, use_pin,
+	    token, sizeof(token));
 	wk_store_close(st);
 	if (r != 0) {
 		fprintf(stderr, "wicketd token: cannot create a token: %s\n",
@@ -473,6 +547,14 @@ cmd_token(int argc, char **argv)
 		return 1;
 	}
 	printf("%s\n", token);
+	if (use_pin != NULL)
+		fprintf(stderr, "wicketd token: pins sha256:%s (%s)\n", pin_hex,
+		    pin_cert != NULL ? pin_cert : pin_text != NULL ? "--pin" :
+		    ca_path);
+	else
+		fprintf(stderr, "wicketd token: no pin: the agent must verify "
+		    "wicketd with https and --ca-file, --ca-cert-hash or the "
+		    "system store (plain http: loopback only)\n");
 	wk_explicit_bzero(token, sizeof(token));
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "crypto/join_token.h"
 #include "crypto/x509.h"
 #include "server/http/http.h"
 #include "store/store.h"
@@ -65,13 +66,15 @@ int wk_data_open_store(const char *dir, struct wk_store **out, char *why,
 bool wk_valid_account_id(const char *s);
 bool wk_valid_region(const char *s);
 
-/* token.c: creates a one-time join token ("wkjt-" + 32 chars); out needs
- * WK_JOIN_TOKEN_LEN + 1 bytes. address_allow: the CIDRs ("CIDR,CIDR",
+/* token.c: creates a one-time join token ("wkjt-" + 32 chars, then
+ * "." + the 64-hex SPKI pin when pin is not NULL: crypto/join_token.h);
+ * out needs WK_JOIN_TOKEN_MAX + 1 bytes. Only the SHA-256 of the part
+ * before the dot is stored. address_allow: the CIDRs ("CIDR,CIDR",
  * canonical; "" or NULL for none) its host may register besides the
  * address it enrolls from (agent_addr.h). */
 #define WK_JOIN_TOKEN_LEN 37
 int wk_token_create(struct wk_store *st, unsigned ttl_seconds, time_t now,
-    const char *address_allow, char *out, size_t outsz);
+    const char *address_allow, const uint8_t *pin, char *out, size_t outsz);
 /* Lower-case hex SHA-256 of s; out needs 65 bytes. */
 int wk_sha256_hex(const char *s, char out[static 65]);
 

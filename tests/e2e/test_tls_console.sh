@@ -60,14 +60,11 @@ check "put-user-policy (pushes only over TLS)" aws_as admin --ca-bundle "$CA" \
     --policy-document "file://$T/alice.json"
 
 log "a host"
-# the agent reaches the HTTPS-only wicketd through a CA-verifying relay
-RELAY=$(free_port)
-"$PY" "$WK_SOURCE/tests/e2e/tls_relay.py" "$RELAY" "$PORT" "$CA" 2>>"$T/relay.log" &
-PIDS+=("$!")
-wait_tcp 127.0.0.1 "$RELAY"
+# the agent talks HTTPS itself, verifying wicketd with the CA pin in its
+# join token (docs/agent-tls.md)
 mkdir -p "$T/sshd-host1"
 ssh-keygen -q -t ed25519 -N '' -f "$T/sshd-host1/ssh_host_ed25519_key" </dev/null
-host1=$(ENDPOINT="http://127.0.0.1:$RELAY" agent_enroll host1 127.0.0.2 "$SSH_PORT" \
+host1=$(agent_enroll host1 127.0.0.2 "$SSH_PORT" \
     "$T/sshd-host1/ssh_host_ed25519_key.pub")
 agent_start host1
 sshd_start host1 127.0.0.2 "$SSH_PORT" "$T/agent-host1" "$T/agent-host1.sock"

@@ -1,6 +1,8 @@
 /*
  * token.c - `wicketd token create`: one-time join tokens for agents. Only
- * the SHA-256 of a token is stored; the token itself is shown once.
+ * the SHA-256 of the token's secret part is stored; the token itself is
+ * shown once. A token may carry the SHA-256 of a public key (SPKI) the
+ * agent must find in wicketd's certificate chain (crypto/join_token.h).
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -9,10 +11,11 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
+#include "crypto/join_token.h"
 #include "server/wicketd.h"
 
-#define TOKEN_PREFIX "wkjt-"
-#define TOKEN_RANDOM 32
+#define TOKEN_PREFIX WK_JOIN_TOKEN_PREFIX
+#define TOKEN_RANDOM WK_JOIN_TOKEN_RANDOM
 
 int
 wk_sha256_hex(const char *s, char out[static 65])
@@ -34,18 +37,20 @@ wk_sha256_hex(const char *s, char out[static 65])
 
 int
 wk_token_create(struct wk_store *st, unsigned ttl_seconds, time_t now,
-    const char *address_allow, char *out, size_t outsz)
+    const char *address_allow, const uint8_t *pin, char *out, size_t outsz)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789";
 	const size_t alen = sizeof(alphabet) - 1;
 	const size_t limit = 256 - 256 % alen;
 	char token[WK_JOIN_TOKEN_LEN + 1], hash[65];
+	struct wk_join_token jt;
 	uint8_t rnd[64];
 	size_t i = 0;
 	int r;
 
-	if (outsz < sizeof(token) || ttl_seconds == 0)
+	memset(&jt, 0, sizeof(jt));
+	if (outsz < WK_JOIN_TOKEN_MAX + 1 || ttl_seconds == 0)
 		return WK_ERR_INVAL;
 	memcpy(token, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
 	while (i < TOKEN_RANDOM) {
@@ -61,8 +66,14 @@ wk_token_create(struct wk_store *st, unsigned ttl_seconds, time_t now,
 	    (r = wk_store_token_create(st, hash, now + (time_t)ttl_seconds,
 	    address_allow != NULL ? address_allow : "")) != 0)
 		goto out;
-	memcpy(out, token, sizeof(token));
+	memcpy(jt.secret, token, sizeof(token));
+	if (pin != NULL) {
+		jt.has_pin = true;
+		memcpy(jt.pin, pin, WK_SPKI_PIN_LEN);
+	}
+	r = wk_join_token_format(&jt, out, outsz);
  out:
+	wk_join_token_clear(&jt);
 	wk_explicit_bzero(token, sizeof(token));
 	wk_explicit_bzero(rnd, sizeof(rnd));
 	return r;

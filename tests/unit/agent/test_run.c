@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#define TEST_TOKEN "wkjt-AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+
 #include "../safe_dir.h"
 #include <curl/curl.h>
 
@@ -340,7 +342,7 @@ test_enroll_run_lookup(void **state)
 	char url[64], hk[4300], p[4300], *text = NULL;
 	char *eargv[] = { (char *)(uintptr_t)"enroll",
 		(char *)(uintptr_t)"--server", url,
-		(char *)(uintptr_t)"--token", (char *)(uintptr_t)"wkjt-abc",
+		(char *)(uintptr_t)"--token", (char *)(uintptr_t)TEST_TOKEN,
 		(char *)(uintptr_t)"--state", dir,
 		(char *)(uintptr_t)"--host-key", hk,
 		(char *)(uintptr_t)"--hostname", (char *)(uintptr_t)"web-1",
@@ -372,7 +374,7 @@ test_enroll_run_lookup(void **state)
 	/* enroll */
 	assert_int_equal(wk_agent_cmd_enroll(11, eargv), 0);
 	assert_int_equal(atomic_load(&W.enrolls), 1);
-	assert_non_null(strstr(W.last_enroll_body, "\"token\":\"wkjt-abc\""));
+	assert_non_null(strstr(W.last_enroll_body, "\"token\":\"" TEST_TOKEN "\""));
 	assert_non_null(strstr(W.last_enroll_body, "\"hostname\":\"web-1\""));
 	assert_non_null(strstr(W.last_enroll_body, "\"ssh-ed25519 "));
 	assert_int_equal(stat(dir, &sb), 0);
