@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds wicket and starts a working demo on this
-# machine: wicketd on SQLite (127.0.0.1:8780), this machine enrolled with
+# machine: wicketd on SQLite over HTTPS (127.0.0.1:8780, a private CA made by
+# `wicketd init --tls`), this machine enrolled (the agent pins that CA) with
 # a dedicated sshd on 127.0.0.1:2222 (the machine's own sshd is not
 # touched), and the lab's user MyWorkshopUser with the lab's policy. Then
 # prints the exact commands to try.
@@ -20,7 +21,8 @@ PORT=${WICKET_DEMO_PORT:-8780}
 SSH_PORT=${WICKET_DEMO_SSH_PORT:-2222}
 ACCOUNT=123456789012
 REGION=us-east-1
-ENDPOINT="http://127.0.0.1:$PORT"
+ENDPOINT="https://127.0.0.1:$PORT"
+CA=$DEMO/data/tls/ca.pem
 BIN=$root/build/release
 
 stop_demo() {
@@ -47,6 +49,13 @@ scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" >/dev/null
 stop_demo
+# A demo made before wicketd had TLS (plain HTTP, an agent enrolled without
+# a pin): keep it aside, whole, and start a new one.
+if [ -f "$DEMO/data/wicket.db" ] && [ ! -f "$CA" ]; then
+	old="$DEMO.plain-http-$(date +%Y%m%d%H%M%S)"
+	mv "$DEMO" "$old"
+	echo "demo: the earlier plain-HTTP demo is kept in $old; starting a new one over HTTPS"
+fi
 
 mkdir -p "$DEMO/run" "$DEMO/aws" "$DEMO/bin" /run/sshd
 chmod 755 "$DEMO" "$DEMO/bin"
@@ -75,7 +84,7 @@ wait_tcp() {
 
 if [ ! -f "$DEMO/data/wicket.db" ]; then
 	"$BIN/wicketd" init --data "$DEMO/data" --account-id "$ACCOUNT" \
-	    --region "$REGION" >/dev/null
+	    --region "$REGION" --tls --listen "127.0.0.1:$PORT" >/dev/null
 fi
 start_bg wicketd "$BIN/wicketd" serve --data "$DEMO/data" --listen "127.0.0.1:$PORT"
 wait_tcp 127.0.0.1 "$PORT"
@@ -85,6 +94,8 @@ mkdir -p "$DEMO/sshd"
 [ -f "$DEMO/sshd/ssh_host_ed25519_key" ] ||
     ssh-keygen -q -t ed25519 -N '' -f "$DEMO/sshd/ssh_host_ed25519_key"
 if [ ! -f "$DEMO/agent/state.json" ]; then
+	# The token carries the SHA-256 of the CA's public key: the agent checks
+	# wicketd's certificate against it and never trusts on first use.
 	token=$("$BIN/wicketd" token create --data "$DEMO/data")
 	"$DEMO/bin/wicket-agent" enroll --server "$ENDPOINT" --token "$token" \
 	    --state "$DEMO/agent" --address 127.0.0.1 --ssh-port "$SSH_PORT" \
@@ -116,7 +127,7 @@ printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" \
 # The lab's IAM setup, once, with the real aws CLI as the admin.
 export AWS_SHARED_CREDENTIALS_FILE="$DEMO/aws/credentials"
 export AWS_CONFIG_FILE="$DEMO/aws/config"
-export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
+export AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true AWS_CA_BUNDLE=$CA
 if [ ! -f "$DEMO/aws/credentials" ]; then
 	sed 's/^\[default\]/[admin]/' "$DEMO/data/credentials" >"$DEMO/aws/credentials"
 	printf '[profile admin]\nregion = %s\n[profile workshop]\nregion = %s\n' \
@@ -147,14 +158,6 @@ JSON
 	    --policy-document "file://$DEMO/InstanceConnect.json" >/dev/null
 	aws_admin iam attach-user-policy --user-name MyWorkshopUser \
 	    --policy-arn "arn:aws:iam::$ACCOUNT:policy/InstanceConnect"
-	# wicket ssh looks the instance up first, as AWS's mssh does.
-	printf '%s' '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-	    "Action": "ec2:DescribeInstances", "Resource": "*"}]}' \
-	    >"$DEMO/DescribeInstances.json"
-	aws_admin iam create-policy --policy-name DescribeInstances \
-	    --policy-document "file://$DEMO/DescribeInstances.json" >/dev/null
-	aws_admin iam attach-user-policy --user-name MyWorkshopUser \
-	    --policy-arn "arn:aws:iam::$ACCOUNT:policy/DescribeInstances"
 	# The browser step: a console password, and the lab's instance name.
 	pw="Wk-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-9"
 	aws_admin iam create-login-profile --user-name MyWorkshopUser \
@@ -172,11 +175,12 @@ wicket demo is running:
   this host    $instance on 127.0.0.1:$SSH_PORT (dedicated sshd + wicket-agent)
   IAM user     MyWorkshopUser with the lab's policy InstanceConnect
                (ec2-instance-connect:SendSSHPublicKey on $instance as ubuntu)
-               and DescribeInstances (for wicket ssh)
+  TLS          wicketd's certificate is signed by the demo's private CA $CA
 
 Try it (copy and paste):
 
   export AWS_SHARED_CREDENTIALS_FILE=$DEMO/aws/credentials AWS_CONFIG_FILE=$DEMO/aws/config AWS_PROFILE=workshop
+  export AWS_CA_BUNDLE=$CA    # or: aws --ca-bundle $CA ...
   aws --endpoint-url $ENDPOINT sts get-caller-identity
   ssh-keygen -q -t ed25519 -N '' -f /tmp/k <<<y
   aws --endpoint-url $ENDPOINT ec2-instance-connect send-ssh-public-key --instance-id $instance --instance-os-user ubuntu --ssh-public-key file:///tmp/k.pub
@@ -185,11 +189,13 @@ Try it (copy and paste):
   # refused: the policy allows only ubuntu
   aws --endpoint-url $ENDPOINT ec2-instance-connect send-ssh-public-key --instance-id $instance --instance-os-user root --ssh-public-key file:///tmp/k.pub
 
-  # all in one step (key generated in memory, host key checked):
+  # all in one step (key generated in memory, host key checked; one call, the push):
   AWS_ENDPOINT_URL=$ENDPOINT $BIN/wicket ssh ubuntu@$instance 'w; date'
 
-  # the browser terminal: open http://127.0.0.1:$PORT/console/ and sign in as
-  # MyWorkshopUser with the password in $DEMO/console-password
+  # the browser terminal: open https://127.0.0.1:$PORT/console/ and sign in as
+  # MyWorkshopUser with the password in $DEMO/console-password; the browser
+  # trusts the page once $CA is imported as an authority (Chromium: Settings >
+  # Privacy and security > Security > Manage certificates > Authorities)
   # (for a browser on another machine: ssh -L $PORT:127.0.0.1:$PORT this-host)
 
   # who pushed what (as the admin):
