@@ -163,9 +163,18 @@ static const char MIGRATION_1[] =
 static const char MIGRATION_2[] =
 "ALTER TABLE tokens ADD COLUMN address_allow TEXT NOT NULL DEFAULT '';";
 
+/*
+ * An instance enrolled by name keeps the name (PrivateDnsName) apart from
+ * its address, which is always an IP address (the enrolling connection's,
+ * or one the operator allows): wicketd never resolves a host's name.
+ */
+static const char MIGRATION_3[] =
+"ALTER TABLE instances ADD COLUMN dns_name TEXT NOT NULL DEFAULT '';";
+
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
+	{ 3, MIGRATION_3 },
 };
 const size_t wk_sq_nmigrations =
     sizeof(wk_sq_migrations) / sizeof(wk_sq_migrations[0]);
