@@ -171,6 +171,27 @@ test_check(void **state)
 	    WK_ERR_INVAL);
 	assert_int_equal(check("web-1.example", NULL, NULL, &none, NULL,
 	    out), WK_ERR_INVAL);
+	/* name bounds: 63-byte labels, 253 bytes in all */
+	{
+		char name[300];
+
+		memset(name, 'a', 63);
+		snprintf(name + 63, sizeof(name) - 63, ".example");
+		assert_true(wk_agent_addr_is_name(name));
+		memset(name, 'a', 64);
+		snprintf(name + 64, sizeof(name) - 64, ".example");
+		assert_false(wk_agent_addr_is_name(name));
+		for (size_t i = 0; i < 254; i++)
+			name[i] = i % 2 == 0 ? 'a' : '.';
+		name[253] = '\0';
+		assert_true(wk_agent_addr_is_name(name));
+		name[253] = 'b';
+		name[254] = '\0';
+		assert_false(wk_agent_addr_is_name(name));
+		assert_true(wk_agent_addr_is_name("web-1.example."));
+		assert_false(wk_agent_addr_is_name("web-.example"));
+		assert_false(wk_agent_addr_is_name(""));
+	}
 	/* nothing to register */
 	assert_int_equal(check("", NULL, NULL, &none, NULL, out),
 	    WK_ERR_INVAL);
