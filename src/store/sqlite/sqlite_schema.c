@@ -169,7 +169,11 @@ static const char MIGRATION_2[] =
  * or one the operator allows): wicketd never resolves a host's name.
  */
 static const char MIGRATION_3[] =
-"ALTER TABLE instances ADD COLUMN dns_name TEXT NOT NULL DEFAULT '';";
+"ALTER TABLE instances ADD COLUMN dns_name TEXT NOT NULL DEFAULT '';"
+/* a name an older wicketd kept as the address (letters, no ':') becomes
+ * the dns_name too; the agent's next update records its IP address */
+"UPDATE instances SET dns_name = address"
+"  WHERE address GLOB '*[A-Za-z]*' AND address NOT GLOB '*:*';";
 
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
