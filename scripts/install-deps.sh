@@ -7,7 +7,8 @@ packages=(
 	# build
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	# libraries (ARCHITECTURE.md, "Dependencies")
-	libmicrohttpd-dev libwslay-dev libcurl4-openssl-dev libssl-dev
+	libmicrohttpd-dev libgnutls28-dev libwslay-dev libcurl4-openssl-dev
+	libssl-dev
 	libssh-dev libjansson-dev libsqlite3-dev libpq-dev libargon2-dev
 	libsodium-dev libcmocka-dev libpam0g-dev
 	# real peers and tools used by the demo and the tests

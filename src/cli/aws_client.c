@@ -17,11 +17,13 @@
 
 struct wk_aws_client {
 	const struct wk_aws_config *cfg;
+	char *endpoint;	/* the URL every call goes to */
 	CURL *curl;
 	char *host;	/* Host header value: host[:port] as in the URL */
 	char *path;	/* request path, "/" by default */
 	struct wk_buf reply;
 	char error_type[256];	/* x-amzn-ErrorType */
+	char errbuf[CURL_ERROR_SIZE];	/* curl's detail of a failure */
 };
 
 static int
@@ -35,7 +37,7 @@ parse_endpoint(struct wk_aws_client *c)
 	wk_buf_init(&b, 2048);
 	if ((u = curl_url()) == NULL)
 		return WK_ERR_NOMEM;
-	if (curl_url_set(u, CURLUPART_URL, c->cfg->endpoint_url, 0) !=
+	if (curl_url_set(u, CURLUPART_URL, c->endpoint, 0) !=
 	    CURLUE_OK)
 		goto out;
 	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
@@ -66,15 +68,26 @@ parse_endpoint(struct wk_aws_client *c)
 int
 wk_aws_client_new(const struct wk_aws_config *cfg, struct wk_aws_client **out)
 {
+	return wk_aws_client_new_at(cfg, cfg->endpoint_url, out);
+}
+
+int
+wk_aws_client_new_at(const struct wk_aws_config *cfg, const char *endpoint,
+    struct wk_aws_client **out)
+{
 	struct wk_aws_client *c;
 	int r;
 
 	*out = NULL;
-	if (cfg->endpoint_url == NULL)
+	if (endpoint == NULL)
 		return WK_ERR_INVAL;
 	if ((c = wk_calloc(1, sizeof(*c))) == NULL)
 		return WK_ERR_NOMEM;
 	c->cfg = cfg;
+	if ((c->endpoint = wk_strdup(endpoint)) == NULL) {
+		wk_free(c);
+		return WK_ERR_NOMEM;
+	}
 	wk_buf_init(&c->reply, WK_AWS_REPLY_MAX);
 	if ((r = parse_endpoint(c)) != 0)
 		goto out;
@@ -96,6 +109,7 @@ wk_aws_client_free(struct wk_aws_client *c)
 		return;
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
+	wk_free(c->endpoint);
 	wk_free(c->host);
 	wk_free(c->path);
 	wk_buf_cleanup(&c->reply);
@@ -246,10 +260,29 @@ append_header(struct curl_slist **list, const char *name, const char *value)
 }
 
 static int
-transport_error(CURLcode cc, struct wk_aws_error *err)
+transport_error(CURLcode cc, const char *detail, const char *ca_bundle,
+    struct wk_aws_error *err)
 {
-	set_msg(err, "", curl_easy_strerror(cc));
+	if (detail != NULL && *detail != '\0')
+		snprintf(err->message, sizeof(err->message), "%s: %s",
+		    curl_easy_strerror(cc), detail);
+	else
+		set_msg(err, "", curl_easy_strerror(cc));
 	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+		/* as the aws CLI: name the certificate problem and the fix */
+		snprintf(err->message, sizeof(err->message),
+		    "SSL validation failed: %s%s%s; %s",
+		    curl_easy_strerror(cc), detail != NULL && *detail != '\0'
+		    ? ": " : "", detail != NULL ? detail : "",
+		    ca_bundle != NULL ? "check the CA bundle in use ("
+		    "--ca-bundle, AWS_CA_BUNDLE or ca_bundle)" :
+		    "give the server's CA with --ca-bundle, AWS_CA_BUNDLE or "
+		    "ca_bundle in the profile");
+		err->code[0] = '\0';
+		return WK_ERR_IO;
 	case CURLE_OPERATION_TIMEDOUT:
 		return WK_ERR_TIMEOUT;
 	case CURLE_COULDNT_CONNECT:
@@ -340,7 +373,9 @@ wk_aws_call(struct wk_aws_client *c, const char *service, const char *target,
 	list = nl;
 
 	curl_easy_reset(c->curl);
-	curl_easy_setopt(c->curl, CURLOPT_URL, cfg->endpoint_url);
+	curl_easy_setopt(c->curl, CURLOPT_URL, c->endpoint);
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -361,7 +396,7 @@ wk_aws_call(struct wk_aws_client *c, const char *service, const char *target,
 		curl_easy_setopt(c->curl, CURLOPT_CAINFO, cfg->ca_bundle);
 
 	if ((cc = curl_easy_perform(c->curl)) != CURLE_OK) {
-		r = transport_error(cc, err);
+		r = transport_error(cc, c->errbuf, cfg->ca_bundle, err);
 		goto out;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);

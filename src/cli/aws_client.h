@@ -29,9 +29,16 @@ struct wk_aws_error {
 	char message[1024];	/* AWS message, or the transport failure */
 };
 
-/* cfg must outlive the client. */
+/*
+ * A client for cfg->endpoint_url (the endpoint of the service named at
+ * resolve time), or for another `endpoint` (copied; e.g. one of
+ * cfg->endpoints[]). cfg must outlive the client. Every call trusts
+ * cfg->ca_bundle when set (CURLOPT_CAINFO), else the system store.
+ */
 int wk_aws_client_new(const struct wk_aws_config *cfg,
     struct wk_aws_client **out);
+int wk_aws_client_new_at(const struct wk_aws_config *cfg,
+    const char *endpoint, struct wk_aws_client **out);
 void wk_aws_client_free(struct wk_aws_client *c);	/* NULL-safe */
 
 /*

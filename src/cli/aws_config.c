@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +93,54 @@ ini_add(struct wk_ini *ini, size_t *cap, const char *section,
 	return 0;
 }
 
+/*
+ * An indented "key = value" line under a key whose value is empty becomes
+ * the entry "parent.key" (botocore's nested sections, as the `services`
+ * sections use). Other indented lines continue a value and are ignored.
+ */
+static int
+ini_add_nested(struct wk_ini *ini, size_t *cap, struct wk_span t)
+{
+	const struct wk_ini_entry *parent;
+	struct wk_span key, value;
+	struct wk_buf name;
+	size_t sep;
+	int r;
+
+	if (ini->n == 0)
+		return 0;
+	parent = &ini->v[ini->n - 1];
+	if (parent->value[0] != '\0' || strchr(parent->key, '.') != NULL)
+		return 0;
+	for (sep = 0; sep < t.len && t.p[sep] != '='; sep++)
+		;
+	if (sep == t.len)
+		return 0;
+	key = trim(wk_span_from_mem(t.p, sep));
+	value = trim(wk_span_from_mem(t.p + sep + 1, t.len - sep - 1));
+	if (key.len == 0)
+		return 0;
+	wk_buf_init(&name, WK_INI_MAX_LINE * 2);
+	if ((r = wk_buf_appendf(&name, "%s.", parent->key)) != 0 ||
+	    (r = wk_buf_append(&name, key.p, key.len)) != 0) {
+		wk_buf_cleanup(&name);
+		return r;
+	}
+	{
+		/* parent may move when ini->v grows: copy the section */
+		char *section = wk_strdup(parent->section);
+
+		if (section == NULL) {
+			wk_buf_cleanup(&name);
+			return WK_ERR_NOMEM;
+		}
+		r = ini_add(ini, cap, section, wk_buf_span(&name), value);
+		wk_free(section);
+	}
+	wk_buf_cleanup(&name);
+	return r;
+}
+
 int
 wk_ini_parse(struct wk_span text, struct wk_ini *out, size_t *errline)
 {
@@ -134,8 +183,13 @@ wk_ini_parse(struct wk_span text, struct wk_ini *out, size_t *errline)
 		t = trim(line);
 		if (t.len == 0 || t.p[0] == '#' || t.p[0] == ';')
 			continue;
-		if (is_space(line.p[0]) && have_key)
-			continue;	/* continuation / nested value */
+		if (is_space(line.p[0]) && have_key) {
+			/* a nested value ("ec2 =\n  endpoint_url = U") */
+			if ((r = ini_add_nested(&ini, &cap, t)) != 0)
+				goto out;
+			r = WK_ERR_INVAL;
+			continue;
+		}
 		if (t.p[0] == '[') {
 			if (t.p[t.len - 1] != ']' || t.len < 3)
 				goto out;
@@ -195,7 +249,9 @@ wk_ini_load(const char *path, struct wk_ini *out, size_t *errline)
 	if (errline != NULL)
 		*errline = 0;
 	wk_buf_init(&b, WK_INI_MAX_FILE);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		r = (errno == ENOENT || errno == ENOTDIR) ?
 		    WK_ERR_NOTFOUND : WK_ERR_IO;
 		goto out;
@@ -204,8 +260,12 @@ wk_ini_load(const char *path, struct wk_ini *out, size_t *errline)
 		r = WK_ERR_IO;
 		goto out;
 	}
+	/*
+	 * Like botocore (os.path.isfile) and the SDKs: /dev/null, a pipe or
+	 * any other non-regular file is an empty config, never read.
+	 */
 	if (!S_ISREG(st.st_mode)) {
-		r = WK_ERR_INVAL;
+		r = 0;
 		goto out;
 	}
 	for (;;) {
@@ -432,6 +492,8 @@ valid_region(const char *s)
 void
 wk_aws_config_cleanup(struct wk_aws_config *cfg)
 {
+	size_t i;
+
 	if (cfg == NULL)
 		return;
 	wk_free(cfg->profile);
@@ -443,23 +505,137 @@ wk_aws_config_cleanup(struct wk_aws_config *cfg)
 		wk_freezero(cfg->session_token, strlen(cfg->session_token));
 	wk_free(cfg->region);
 	wk_free(cfg->endpoint_url);
+	for (i = 0; i < WK_AWS_SVC_COUNT; i++)
+		wk_free(cfg->endpoints[i]);
 	wk_free(cfg->ca_bundle);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+/* AWS's service identifiers: the env suffix and the services-section key */
+static const struct {
+	const char *env;	/* AWS_ENDPOINT_URL_<env> */
+	const char *key;	/* [services S] <key> = endpoint_url = ... */
+} service_ids[WK_AWS_SVC_COUNT] = {
+	[WK_AWS_SVC_EC2] = { "EC2", "ec2" },
+	[WK_AWS_SVC_EIC] = { "EC2_INSTANCE_CONNECT", "ec2_instance_connect" },
+	[WK_AWS_SVC_IAM] = { "IAM", "iam" },
+	[WK_AWS_SVC_STS] = { "STS", "sts" },
+};
+
+const char *
+wk_aws_service_env_name(enum wk_aws_service svc)
+{
+	if (svc <= WK_AWS_SVC_NONE || svc >= WK_AWS_SVC_COUNT)
+		return NULL;
+	return service_ids[svc].env;
+}
+
+static int
+is_true(const char *v)
+{
+	return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+/*
+ * The endpoint of one service, in the order of AWS's "service-specific
+ * endpoints": the explicit --endpoint-url; unless ignored, the service's
+ * variable, AWS_ENDPOINT_URL, the profile's services section, the
+ * profile's endpoint_url. *from names where it came from.
+ */
+static const char *
+service_endpoint(enum wk_aws_service svc, const struct wk_aws_opts *opts,
+    const struct wk_ini *conf, const char *profile, int ignore,
+    const char **from)
+{
+	struct wk_buf name;
+	const char *v = NULL, *services;
+
+	*from = "--endpoint-url";
+	if (opts->endpoint_url != NULL && *opts->endpoint_url != '\0')
+		return opts->endpoint_url;
+	if (ignore)
+		return NULL;
+	wk_buf_init(&name, 256);
+	if (wk_buf_appendf(&name, "AWS_ENDPOINT_URL_%s",
+	    service_ids[svc].env) == 0 && (v = env(wk_buf_cstr(&name))) !=
+	    NULL) {
+		*from = "AWS_ENDPOINT_URL_<SERVICE>";
+		goto out;
+	}
+	if ((v = env("AWS_ENDPOINT_URL")) != NULL) {
+		*from = "AWS_ENDPOINT_URL";
+		goto out;
+	}
+	if ((services = config_get(conf, profile, "services")) != NULL &&
+	    *services != '\0') {
+		wk_buf_reset(&name);
+		if (wk_buf_appendf(&name, "services %s", services) == 0) {
+			struct wk_buf key;
+
+			wk_buf_init(&key, 256);
+			if (wk_buf_appendf(&key, "%s.endpoint_url",
+			    service_ids[svc].key) == 0)
+				v = wk_ini_get(conf, wk_buf_cstr(&name),
+				    wk_buf_cstr(&key));
+			wk_buf_cleanup(&key);
+			if (v != NULL && *v != '\0') {
+				*from = "the profile's services section";
+				goto out;
+			}
+		}
+	}
+	v = config_get(conf, profile, "endpoint_url");
+	*from = "the profile's endpoint_url";
+ out:
+	wk_buf_cleanup(&name);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+resolve_endpoints(const struct wk_aws_opts *opts, const struct wk_ini *conf,
+    const char *profile, struct wk_aws_config *cfg, struct wk_buf *errmsg)
+{
+	const char *v, *from, *ign;
+	int ignore, svc, r;
+
+	ign = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+	if (ign == NULL)
+		ign = config_get(conf, profile,
+		    "ignore_configured_endpoint_urls");
+	ignore = is_true(ign);
+	for (svc = WK_AWS_SVC_NONE + 1; svc < WK_AWS_SVC_COUNT; svc++) {
+		v = service_endpoint((enum wk_aws_service)svc, opts, conf,
+		    profile, ignore, &from);
+		if (v == NULL)
+			continue;
+		if (!valid_endpoint(v)) {
+			wk_buf_reset(errmsg);
+			(void)wk_buf_appendf(errmsg, "invalid endpoint URL "
+			    "'%s' from %s (must start with http:// or "
+			    "https://)", v, from);
+			return WK_ERR_INVAL;
+		}
+		if ((r = dup_opt(v, &cfg->endpoints[svc])) != 0)
+			return r;
+	}
+	return 0;
+}
+
 int
-wk_aws_config_resolve(const struct wk_aws_opts *opts, int need_endpoint,
+wk_aws_config_resolve(const struct wk_aws_opts *opts, int service,
     struct wk_aws_config *out, struct wk_buf *errmsg)
 {
 	struct wk_aws_config cfg;
 	struct wk_ini creds = { NULL, 0 }, conf = { NULL, 0 };
 	char *creds_path = NULL, *conf_path = NULL;
-	const char *profile, *region, *endpoint, *ca;
+	const char *profile, *region, *ca, *process;
 	int r, profile_seen;
 
 	memset(out, 0, sizeof(*out));
 	memset(&cfg, 0, sizeof(cfg));
 	wk_buf_reset(errmsg);
+	if (service < WK_AWS_SVC_NONE || service >= WK_AWS_SVC_COUNT)
+		return WK_ERR_INVAL;
 
 	profile = opts->profile;
 	if (profile == NULL)
@@ -484,38 +660,8 @@ wk_aws_config_resolve(const struct wk_aws_opts *opts, int need_endpoint,
 			profile_seen = strcmp(creds.v[i].section, profile) == 0;
 	}
 
-	/* credentials */
-	r = WK_ERR_NOTFOUND;
-	if (opts->profile == NULL)
-		r = take_creds(&cfg, env("AWS_ACCESS_KEY_ID"),
-		    env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"),
-		    "environment", errmsg);
-	if (r == WK_ERR_NOTFOUND)
-		r = take_creds(&cfg,
-		    wk_ini_get(&creds, profile, "aws_access_key_id"),
-		    wk_ini_get(&creds, profile, "aws_secret_access_key"),
-		    wk_ini_get(&creds, profile, "aws_session_token"),
-		    "shared credentials file", errmsg);
-	if (r == WK_ERR_NOTFOUND)
-		r = take_creds(&cfg,
-		    config_get(&conf, profile, "aws_access_key_id"),
-		    config_get(&conf, profile, "aws_secret_access_key"),
-		    config_get(&conf, profile, "aws_session_token"),
-		    "config file", errmsg);
-	if (r == WK_ERR_NOTFOUND) {
-		wk_buf_reset(errmsg);
-		(void)wk_buf_appendf(errmsg,
-		    "no credentials found for profile '%s'%s (looked in %s%s%s"
-		    "%s)", profile, profile_seen ? "" : " (no such profile)",
-		    opts->profile == NULL ? "the environment, " : "",
-		    creds_path != NULL ? creds_path : "~/.aws/credentials",
-		    ", ", conf_path != NULL ? conf_path : "~/.aws/config");
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-
-	/* region */
+	/* region first: a credential_process failure should not hide a
+	 * malformed region, and the region check costs nothing */
 	region = opts->region;
 	if (region == NULL)
 		region = env("AWS_REGION");
@@ -533,40 +679,93 @@ wk_aws_config_resolve(const struct wk_aws_opts *opts, int need_endpoint,
 	if ((r = dup_opt(region, &cfg.region)) != 0)
 		goto out;
 
-	/* endpoint */
-	endpoint = opts->endpoint_url;
-	if (endpoint == NULL)
-		endpoint = env("AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT");
-	if (endpoint == NULL)
-		endpoint = env("AWS_ENDPOINT_URL_EC2");
-	if (endpoint == NULL)
-		endpoint = env("AWS_ENDPOINT_URL");
-	if (endpoint == NULL)
-		endpoint = config_get(&conf, profile, "endpoint_url");
-	if (endpoint != NULL && *endpoint == '\0')
-		endpoint = NULL;
-	if (endpoint == NULL && need_endpoint) {
-		(void)wk_buf_appendf(errmsg,
-		    "no endpoint for profile '%s': use --endpoint-url, "
-		    "AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT, AWS_ENDPOINT_URL "
-		    "or endpoint_url in %s", profile,
-		    conf_path != NULL ? conf_path : "~/.aws/config");
-		r = WK_ERR_NOTFOUND;
+	/* endpoints, before credentials: no process runs for a call that
+	 * cannot be made */
+	if ((r = resolve_endpoints(opts, &conf, profile, &cfg, errmsg)) != 0)
 		goto out;
+	if (service != WK_AWS_SVC_NONE) {
+		if (cfg.endpoints[service] == NULL) {
+			(void)wk_buf_appendf(errmsg,
+			    "no endpoint for profile '%s': use --endpoint-url, "
+			    "AWS_ENDPOINT_URL_%s, AWS_ENDPOINT_URL or "
+			    "endpoint_url in %s%s", profile,
+			    service_ids[service].env,
+			    conf_path != NULL ? conf_path : "~/.aws/config",
+			    is_true(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
+			    || is_true(config_get(&conf, profile,
+			    "ignore_configured_endpoint_urls")) ?
+			    " (configured endpoints are ignored: "
+			    "ignore_configured_endpoint_urls is true)" : "");
+			r = WK_ERR_NOTFOUND;
+			goto out;
+		}
+		if ((r = dup_opt(cfg.endpoints[service],
+		    &cfg.endpoint_url)) != 0)
+			goto out;
 	}
-	if (endpoint != NULL && !valid_endpoint(endpoint)) {
-		(void)wk_buf_appendf(errmsg, "invalid endpoint URL '%s' "
-		    "(must start with http:// or https://)", endpoint);
-		r = WK_ERR_INVAL;
-		goto out;
-	}
-	if ((r = dup_opt(endpoint, &cfg.endpoint_url)) != 0)
-		goto out;
 
-	ca = env("AWS_CA_BUNDLE");
+	/* CA bundle: --ca-bundle, AWS_CA_BUNDLE, the profile's ca_bundle */
+	ca = opts->ca_bundle;
+	if (ca == NULL || *ca == '\0')
+		ca = env("AWS_CA_BUNDLE");
 	if (ca == NULL)
 		ca = config_get(&conf, profile, "ca_bundle");
 	if (ca != NULL && *ca != '\0' && (r = dup_opt(ca, &cfg.ca_bundle)) != 0)
+		goto out;
+
+	/* credentials, in botocore's provider order */
+	r = WK_ERR_NOTFOUND;
+	if (opts->profile == NULL)
+		r = take_creds(&cfg, env("AWS_ACCESS_KEY_ID"),
+		    env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"),
+		    "environment", errmsg);
+	if (r == WK_ERR_NOTFOUND)
+		r = take_creds(&cfg,
+		    wk_ini_get(&creds, profile, "aws_access_key_id"),
+		    wk_ini_get(&creds, profile, "aws_secret_access_key"),
+		    wk_ini_get(&creds, profile, "aws_session_token"),
+		    "shared credentials file", errmsg);
+	if (r == WK_ERR_NOTFOUND) {
+		process = wk_ini_get(&creds, profile, "credential_process");
+		if (process == NULL)
+			process = config_get(&conf, profile,
+			    "credential_process");
+		if (process != NULL && *process != '\0') {
+			r = wk_cred_process_run(process, &cfg, errmsg);
+			if (r == 0)
+				cfg.cred_source = "credential_process";
+			else if (r != WK_ERR_NOMEM) {
+				struct wk_buf m;
+
+				/* prefix the profile, keep the reason */
+				wk_buf_init(&m, 8192);
+				(void)wk_buf_appendf(&m, "profile '%s': %s",
+				    profile, wk_buf_cstr(errmsg));
+				wk_buf_reset(errmsg);
+				(void)wk_buf_append_str(errmsg,
+				    wk_buf_cstr(&m));
+				wk_buf_cleanup(&m);
+				r = WK_ERR_INVAL;
+			}
+		}
+	}
+	if (r == WK_ERR_NOTFOUND)
+		r = take_creds(&cfg,
+		    config_get(&conf, profile, "aws_access_key_id"),
+		    config_get(&conf, profile, "aws_secret_access_key"),
+		    config_get(&conf, profile, "aws_session_token"),
+		    "config file", errmsg);
+	if (r == WK_ERR_NOTFOUND) {
+		wk_buf_reset(errmsg);
+		(void)wk_buf_appendf(errmsg,
+		    "no credentials found for profile '%s'%s (looked in %s%s%s"
+		    "%s)", profile, profile_seen ? "" : " (no such profile)",
+		    opts->profile == NULL ? "the environment, " : "",
+		    creds_path != NULL ? creds_path : "~/.aws/credentials",
+		    ", ", conf_path != NULL ? conf_path : "~/.aws/config");
+		goto out;
+	}
+	if (r != 0)
 		goto out;
 
 	*out = cfg;

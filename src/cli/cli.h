@@ -108,7 +108,9 @@ int wk_ssh_parse_args(enum wk_client_kind kind, int argc, char **argv,
     struct wk_ssh_args *out, struct wk_buf *errmsg);
 void wk_ssh_args_cleanup(struct wk_ssh_args *a);
 
-/* A registered instance from WicketService.DescribeInstances. */
+/* ---- instance_json.c ---- */
+
+/* A registered instance, as wicketd describes it. */
 struct wk_cli_instance {
 	char *instance_id;
 	char *hostname;		/* may be "" */
@@ -128,6 +130,15 @@ struct wk_cli_instance {
  * trusts on first use).
  */
 int wk_cli_instance_from_json(json_t *reply, const char *instance_id,
+    struct wk_cli_instance *out, struct wk_buf *errmsg);
+/*
+ * The same from a SendSSHPublicKey reply's "WicketInstance" member
+ * (wicketd adds it; AWS's clients ignore it): WK_ERR_NOTFOUND when the
+ * member is absent (an older wicketd, or AWS: fall back to
+ * DescribeInstances); WK_ERR_INVAL when it is malformed, has no valid
+ * host key, or names another instance than instance_id.
+ */
+int wk_cli_instance_from_push(json_t *reply, const char *instance_id,
     struct wk_cli_instance *out, struct wk_buf *errmsg);
 void wk_cli_instance_cleanup(struct wk_cli_instance *in);
 

@@ -27,7 +27,7 @@ static const char audit_usage[] =
 "     wicket audit [--instance-id i-XXXXXXXX] [--caller ARN]\n"
 "                  [--since TIME] [--until TIME] [--max-items N]\n"
 "                  [--output text|json] [--profile P] [--region R]\n"
-"                  [--endpoint-url URL]\n"
+"                  [--endpoint-url URL] [--ca-bundle FILE]\n"
 "\n"
 "DESCRIPTION\n"
 "     Calls WicketService.ListAuditEvents (which needs the IAM action\n"
@@ -50,8 +50,9 @@ static const char audit_usage[] =
 "                        (90s, 15m, 2h, 7d)\n"
 "     --max-items N      read at most N events (default 100)\n"
 "     --output FORMAT    text (default) or json\n"
-"     --profile P, --region R, --endpoint-url URL\n"
-"                        as for wicket ssh (see wicket help ssh)\n"
+"     --profile P, --region R, --endpoint-url URL, --ca-bundle FILE\n"
+"                        as for wicket ssh (see wicket help ssh); the\n"
+"                        endpoint is EC2's (AWS_ENDPOINT_URL_EC2, ...)\n"
 "\n"
 "EXIT STATUS\n"
 "     0 on success, 255 on any error.\n"
@@ -136,6 +137,9 @@ parse_opts(int argc, char **argv, struct audit_opts *o)
 		else if ((m = wk_cli_longopt(argc, argv, &i, "--endpoint-url",
 		    &v)) != 0)
 			o->aws.endpoint_url = v;
+		else if ((m = wk_cli_longopt(argc, argv, &i, "--ca-bundle",
+		    &v)) != 0)
+			o->aws.ca_bundle = v;
 		if (m == 0) {
 			wk_cli_errx("unknown argument '%s' (try 'wicket audit "
 			    "--help')", arg);
@@ -349,7 +353,8 @@ cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if ((r = wk_aws_config_resolve(&o.aws, 1, &cfg, &msg)) != 0) {
+	if ((r = wk_aws_config_resolve(&o.aws, WK_AWS_SVC_EC2, &cfg,
+	    &msg)) != 0) {
 		wk_cli_errx("%s", wk_buf_cstr(&msg));
 		goto out;
 	}

@@ -1,7 +1,10 @@
 /*
- * cmd_ssh.c - `wicket ssh` and `wicket sftp`: look the instance up
- * (WicketService.DescribeInstances), generate an Ed25519 key in memory,
- * push it (AWSEC2InstanceConnectService.SendSSHPublicKey), write the key
+ * cmd_ssh.c - `wicket ssh` and `wicket sftp`: generate an Ed25519 key in
+ * memory, push it (AWSEC2InstanceConnectService.SendSSHPublicKey on the
+ * EC2 Instance Connect endpoint), take the instance's address, port and
+ * host keys from the reply's WicketInstance member (instance_json.c) or,
+ * when the reply has none (an older wicketd, or AWS), from
+ * WicketService.DescribeInstances on the EC2 endpoint; write the key
  * and a known_hosts file with the registered host keys into a fresh 0700
  * directory, run OpenSSH's ssh/sftp with them (execvp, never a shell),
  * forward SIGINT/SIGTERM/SIGHUP to it, clean up, exit with its status.
@@ -32,9 +35,6 @@
 #include "common/err.h"
 #include "crypto/sshkey.h"
 
-#define MAX_HOST_KEYS 32
-#define MAX_ADDR 253
-#define MAX_HOST_KEY_LINE 16384
 
 /* getopt letters of OpenSSH 9.x ssh(1) and sftp(1) */
 static const char ssh_argopts[] = "bceilmopBDEFIJLOPQRSwW";
@@ -48,18 +48,21 @@ static const char ssh_usage[] =
 "\n"
 "SYNOPSIS\n"
 "     wicket ssh [--profile P] [--region R] [--endpoint-url URL]\n"
-"                [--ssh PATH] [--dry-run] [--single-use] [ssh options]\n"
-"                [user@]i-XXXXXXXX [command [argument ...]]\n"
+"                [--ca-bundle FILE] [--ssh PATH] [--dry-run] [--single-use]\n"
+"                [ssh options] [user@]i-XXXXXXXX [command [argument ...]]\n"
 "\n"
 "DESCRIPTION\n"
-"     Looks the instance up in wicketd (WicketService.DescribeInstances),\n"
-"     generates an Ed25519 key pair in memory, pushes the public key with\n"
+"     Generates an Ed25519 key pair in memory, pushes the public key with\n"
 "     ec2-instance-connect:SendSSHPublicKey (valid 60 seconds), and runs\n"
 "     ssh(1) with the private key and a temporary known_hosts file that\n"
 "     holds the host keys registered when the instance enrolled, so the\n"
 "     host is verified without trust on first use (StrictHostKeyChecking\n"
 "     =yes, HostKeyAlias=<instance id>). The key and the temporary files\n"
-"     are removed when ssh exits.\n"
+"     are removed when ssh exits. wicketd's reply to the push says where\n"
+"     the instance's sshd listens and which host keys it has, so the push\n"
+"     is the only call and SendSSHPublicKey the only permission needed;\n"
+"     when the reply does not (an older wicketd), wicket asks\n"
+"     WicketService.DescribeInstances, which needs ec2:DescribeInstances.\n"
 "\n"
 "     ssh options before the destination are passed to ssh unchanged,\n"
 "     with their arguments (-o, -i, -J, -L, -R, -D, -F, -E, ...). ssh\n"
@@ -77,12 +80,18 @@ static const char ssh_usage[] =
 "                        ~/.aws/config (default: $AWS_PROFILE, \"default\")\n"
 "     --region R         the signing region (default: $AWS_REGION,\n"
 "                        $AWS_DEFAULT_REGION, the profile's, us-east-1)\n"
-"     --endpoint-url URL wicketd's API (default:\n"
-"                        $AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT,\n"
-"                        $AWS_ENDPOINT_URL, the profile's endpoint_url)\n"
+"     --endpoint-url URL wicketd's API, for every call (default, as the\n"
+"                        AWS CLI: $AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT\n"
+"                        for the push and $AWS_ENDPOINT_URL_EC2 for\n"
+"                        DescribeInstances, then $AWS_ENDPOINT_URL, the\n"
+"                        profile's services section, its endpoint_url)\n"
+"     --ca-bundle FILE   trust the CAs in FILE (PEM) for an https\n"
+"                        endpoint (default: $AWS_CA_BUNDLE, the profile's\n"
+"                        ca_bundle, the system's store)\n"
 "     --ssh PATH         the ssh program (default: ssh from $PATH)\n"
-"     --dry-run          look the instance up, print the ssh command line\n"
-"                        and exit; no key is generated or pushed\n"
+"     --dry-run          look the instance up (DescribeInstances: needs\n"
+"                        ec2:DescribeInstances), print the ssh command\n"
+"                        line and exit; no key is generated or pushed\n"
 "     --single-use       ask for a single-use key (\"SingleUse\": true,\n"
 "                        a wicket extension of SendSSHPublicKey): the\n"
 "                        first login with it consumes it, so it cannot\n"
@@ -95,8 +104,10 @@ static const char ssh_usage[] =
 "     AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (used\n"
 "     when no --profile is given), AWS_PROFILE, AWS_REGION,\n"
 "     AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT,\n"
-"     AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, AWS_SHARED_CREDENTIALS_FILE,\n"
-"     AWS_CONFIG_FILE, AWS_CA_BUNDLE, TMPDIR.\n"
+"     AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL,\n"
+"     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, AWS_SHARED_CREDENTIALS_FILE,\n"
+"     AWS_CONFIG_FILE, AWS_CA_BUNDLE, TMPDIR. A profile's\n"
+"     credential_process is run as the AWS CLI runs it.\n"
 "\n"
 "EXIT STATUS\n"
 "     The exit status of ssh, or 255 when wicket itself fails.\n"
@@ -114,7 +125,8 @@ static const char sftp_usage[] =
 "\n"
 "SYNOPSIS\n"
 "     wicket sftp [--profile P] [--region R] [--endpoint-url URL]\n"
-"                 [--sftp PATH] [--dry-run] [--single-use] [sftp options]\n"
+"                 [--ca-bundle FILE] [--sftp PATH] [--dry-run]\n"
+"                 [--single-use] [sftp options]\n"
 "                 [user@]i-XXXXXXXX[:path]\n"
 "\n"
 "DESCRIPTION\n"
@@ -125,8 +137,8 @@ static const char sftp_usage[] =
 "     \"" WK_CLI_DEFAULT_USER "\".\n"
 "\n"
 "OPTIONS\n"
-"     --profile P, --region R, --endpoint-url URL, --dry-run,\n"
-"     --single-use, --help\n"
+"     --profile P, --region R, --endpoint-url URL, --ca-bundle FILE,\n"
+"     --dry-run, --single-use, --help\n"
 "                        as for wicket ssh\n"
 "     --sftp PATH        the sftp program (default: sftp from $PATH)\n"
 "\n"
@@ -259,6 +271,8 @@ parse_long(struct wk_ssh_args *a, int argc, char **argv, int *i,
 		a->aws.region = v;
 	else if ((m = wk_cli_longopt(argc, argv, i, "--endpoint-url", &v)) != 0)
 		a->aws.endpoint_url = v;
+	else if ((m = wk_cli_longopt(argc, argv, i, "--ca-bundle", &v)) != 0)
+		a->aws.ca_bundle = v;
 	else if ((m = wk_cli_longopt(argc, argv, i, "--ssh", &v)) != 0 ||
 	    (m = wk_cli_longopt(argc, argv, i, "--sftp", &v)) != 0)
 		a->program = v;
@@ -429,171 +443,6 @@ wk_ssh_args_cleanup(struct wk_ssh_args *a)
 	a->os_user = NULL;
 }
 
-/* ---- the DescribeInstances reply ---- */
-
-static bool
-valid_addr(const char *s)
-{
-	size_t i;
-
-	if (s[0] == '\0' || s[0] == '-' || strlen(s) > MAX_ADDR)
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-		    c == ':' || c == '_' || c == '%'))
-			return false;
-	}
-	return true;
-}
-
-/* "type base64 [comment]" -> "type base64", or NULL (malformed). */
-static char *
-normalize_host_key(const char *line)
-{
-	size_t tlen, blen, i;
-	const char *b;
-
-	if (strlen(line) > MAX_HOST_KEY_LINE)
-		return NULL;
-	for (i = 0; line[i] != '\0'; i++) {
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			return NULL;
-	}
-	tlen = strspn(line, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.-");
-	if (tlen == 0 || tlen > 64 || line[tlen] != ' ')
-		return NULL;
-	b = line + tlen + 1;
-	blen = strspn(b, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=");
-	if (blen < 16 || (b[blen] != '\0' && b[blen] != ' '))
-		return NULL;
-	return wk_strndup(line, tlen + 1 + blen);
-}
-
-void
-wk_cli_instance_cleanup(struct wk_cli_instance *in)
-{
-	size_t i;
-
-	if (in == NULL)
-		return;
-	wk_free(in->instance_id);
-	wk_free(in->hostname);
-	wk_free(in->address);
-	for (i = 0; i < in->nhost_keys; i++)
-		wk_free(in->host_keys[i]);
-	wk_free(in->host_keys);
-	memset(in, 0, sizeof(*in));
-}
-
-static const char *
-json_str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-int
-wk_cli_instance_from_json(json_t *reply, const char *instance_id,
-    struct wk_cli_instance *out, struct wk_buf *errmsg)
-{
-	struct wk_cli_instance in;
-	json_t *list, *item = NULL, *v, *keys;
-	const char *addr, *host;
-	size_t i;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	memset(&in, 0, sizeof(in));
-	wk_buf_reset(errmsg);
-	list = json_object_get(reply, "Instances");
-	if (!json_is_array(list)) {
-		(void)wk_buf_appendf(errmsg, "malformed DescribeInstances "
-		    "reply (no Instances list)");
-		return WK_ERR_INVAL;
-	}
-	json_array_foreach(list, i, v) {
-		const char *id = json_str(v, "InstanceId");
-
-		if (id != NULL && strcmp(id, instance_id) == 0) {
-			item = v;
-			break;
-		}
-	}
-	if (item == NULL) {
-		(void)wk_buf_appendf(errmsg, "instance %s not found",
-		    instance_id);
-		return WK_ERR_NOTFOUND;
-	}
-	host = json_str(item, "Hostname");
-	addr = json_str(item, "Address");
-	if (addr == NULL || *addr == '\0')
-		addr = host;
-	if (addr == NULL || !valid_addr(addr)) {
-		(void)wk_buf_appendf(errmsg, "instance %s has no usable "
-		    "address", instance_id);
-		r = WK_ERR_INVAL;
-		goto out;
-	}
-	in.port = 22;
-	v = json_object_get(item, "SshPort");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > 65535) {
-			(void)wk_buf_appendf(errmsg, "instance %s has a bad "
-			    "SshPort", instance_id);
-			r = WK_ERR_INVAL;
-			goto out;
-		}
-		in.port = (unsigned)json_integer_value(v);
-	}
-	in.online = json_is_true(json_object_get(item, "Online"));
-	if ((in.instance_id = wk_strdup(instance_id)) == NULL ||
-	    (in.address = wk_strdup(addr)) == NULL ||
-	    (in.hostname = wk_strdup(host != NULL ? host : "")) == NULL) {
-		r = WK_ERR_NOMEM;
-		goto out;
-	}
-	keys = json_object_get(item, "HostKeys");
-	if (json_is_array(keys) && json_array_size(keys) > 0) {
-		size_t n = json_array_size(keys);
-
-		if (n > MAX_HOST_KEYS)
-			n = MAX_HOST_KEYS;
-		if ((in.host_keys = wk_calloc(n, sizeof(char *))) == NULL) {
-			r = WK_ERR_NOMEM;
-			goto out;
-		}
-		for (i = 0; i < n; i++) {
-			const char *k = json_string_value(json_array_get(keys,
-			    i));
-			char *norm;
-
-			if (k == NULL || (norm = normalize_host_key(k)) == NULL)
-				continue;
-			in.host_keys[in.nhost_keys++] = norm;
-		}
-	}
-	if (in.nhost_keys == 0) {
-		(void)wk_buf_appendf(errmsg, "instance %s has no registered "
-		    "host keys; refusing to connect without host "
-		    "verification", instance_id);
-		r = WK_ERR_INVAL;
-		goto out;
-	}
-	*out = in;
-	memset(&in, 0, sizeof(in));
-	r = 0;
- out:
-	wk_cli_instance_cleanup(&in);
-	return r;
-}
-
 /* ---- the client's argv ---- */
 
 /* ssh -o values are split on blanks and %-expanded: quote paths. */
@@ -745,6 +594,34 @@ print_argv(const struct wk_argv *av)
 	wk_buf_cleanup(&b);
 }
 
+/* A second client when EC2's endpoint is not EIC's. */
+static int
+ec2_client(const struct wk_aws_config *cfg, struct wk_aws_client *eic,
+    struct wk_aws_client **own, struct wk_aws_client **out)
+{
+	const char *url = cfg->endpoints[WK_AWS_SVC_EC2];
+	int r;
+
+	*out = NULL;
+	if (url == NULL) {
+		wk_cli_errx("no EC2 endpoint for DescribeInstances: use "
+		    "--endpoint-url, AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL or "
+		    "endpoint_url in the profile");
+		return WK_ERR_NOTFOUND;
+	}
+	if (strcmp(url, cfg->endpoint_url) == 0) {
+		*out = eic;
+		return 0;
+	}
+	if (*own == NULL && (r = wk_aws_client_new_at(cfg, url, own)) != 0) {
+		wk_cli_errx("cannot use endpoint '%s': %s", url,
+		    wk_strerror(r));
+		return r;
+	}
+	*out = *own;
+	return 0;
+}
+
 static int
 describe(struct wk_aws_client *client, const struct wk_aws_config *cfg,
     const char *instance_id, struct wk_cli_instance *in)
@@ -764,7 +641,7 @@ describe(struct wk_aws_client *client, const struct wk_aws_config *cfg,
 	if ((r = wk_aws_call(client, "ec2", "WicketService.DescribeInstances",
 	    req, &reply, &err)) != 0) {
 		wk_aws_error_print(stderr, &err, "DescribeInstances",
-		    cfg->endpoint_url);
+		    cfg->endpoints[WK_AWS_SVC_EC2]);
 		goto out;
 	}
 	if ((r = wk_cli_instance_from_json(reply, instance_id, in,
@@ -778,15 +655,20 @@ describe(struct wk_aws_client *client, const struct wk_aws_config *cfg,
 	return r;
 }
 
+/*
+ * Pushes the key; on success *reply holds the service's reply (the
+ * caller json_decref's it).
+ */
 static int
 push_key(struct wk_aws_client *client, const struct wk_aws_config *cfg,
     const char *instance_id, const char *user, const char *pub,
-    bool single_use)
+    bool single_use, json_t **reply)
 {
 	struct wk_aws_error err;
-	json_t *req, *reply = NULL, *ok;
+	json_t *req, *ok;
 	int r;
 
+	*reply = NULL;
 	/* SingleUse is wicket's extension; AWS's API has no such member. */
 	if (single_use)
 		req = json_pack("{s:s, s:s, s:s, s:b}", "InstanceId",
@@ -800,20 +682,53 @@ push_key(struct wk_aws_client *client, const struct wk_aws_config *cfg,
 		return WK_ERR_NOMEM;
 	}
 	if ((r = wk_aws_call(client, "ec2-instance-connect",
-	    "AWSEC2InstanceConnectService.SendSSHPublicKey", req, &reply,
+	    "AWSEC2InstanceConnectService.SendSSHPublicKey", req, reply,
 	    &err)) != 0) {
 		wk_aws_error_print(stderr, &err, "SendSSHPublicKey",
 		    cfg->endpoint_url);
 		goto out;
 	}
-	ok = json_object_get(reply, "Success");
+	ok = json_object_get(*reply, "Success");
 	if (ok != NULL && !json_is_true(ok)) {
 		wk_cli_errx("SendSSHPublicKey did not succeed");
 		r = WK_ERR_DENIED;
 	}
  out:
+	if (r != 0) {
+		json_decref(*reply);
+		*reply = NULL;
+	}
 	json_decref(req);
-	json_decref(reply);
+	return r;
+}
+
+/*
+ * Where to connect: the push reply's WicketInstance when wicketd sent it
+ * (one call, only SendSSHPublicKey needed); else, from an older wicketd
+ * or AWS, DescribeInstances on the EC2 endpoint.
+ */
+static int
+resolve_instance(json_t *push_reply, const struct wk_aws_config *cfg,
+    struct wk_aws_client *eic, struct wk_aws_client **own,
+    const char *instance_id, struct wk_cli_instance *in)
+{
+	struct wk_aws_client *ec2;
+	struct wk_buf msg;
+	int r;
+
+	wk_buf_init(&msg, 4096);
+	r = wk_cli_instance_from_push(push_reply, instance_id, in, &msg);
+	if (r != WK_ERR_NOTFOUND) {
+		if (r != 0)
+			wk_cli_errx("%s", r == WK_ERR_NOMEM ? "out of memory" :
+			    wk_buf_cstr(&msg));
+		goto out;
+	}
+	if ((r = ec2_client(cfg, eic, own, &ec2)) != 0)
+		goto out;
+	r = describe(ec2, cfg, instance_id, in);
+ out:
+	wk_buf_cleanup(&msg);
 	return r;
 }
 
@@ -877,9 +792,10 @@ ssh_main(enum wk_client_kind kind, const struct wk_cli_cmd *self, int argc,
 {
 	struct wk_ssh_args a;
 	struct wk_aws_config cfg;
-	struct wk_aws_client *client = NULL;
+	struct wk_aws_client *client = NULL, *ec2_own = NULL;
 	struct wk_cli_instance in;
 	struct wk_argv av;
+	json_t *push_reply = NULL;
 	struct wk_buf msg, pub, priv, kh, dir, key_path, kh_path;
 	sigset_t block, oldmask;
 	const char *user;
@@ -909,7 +825,8 @@ ssh_main(enum wk_client_kind kind, const struct wk_cli_cmd *self, int argc,
 		goto out;
 	}
 	user = a.os_user != NULL ? a.os_user : WK_CLI_DEFAULT_USER;
-	if ((r = wk_aws_config_resolve(&a.aws, 1, &cfg, &msg)) != 0) {
+	if ((r = wk_aws_config_resolve(&a.aws, WK_AWS_SVC_EIC, &cfg,
+	    &msg)) != 0) {
 		wk_cli_errx("%s", wk_buf_cstr(&msg));
 		goto out;
 	}
@@ -918,12 +835,16 @@ ssh_main(enum wk_client_kind kind, const struct wk_cli_cmd *self, int argc,
 		    wk_strerror(r));
 		goto out;
 	}
-	if ((r = describe(client, &cfg, a.instance_id, &in)) != 0)
-		goto out;
 
 	if ((r = wk_buf_appendf(&dir, "%s/wicket-XXXXXX", tmp_base())) != 0)
 		goto nomem;
 	if (a.dry_run) {
+		/* no push: the instance comes from DescribeInstances */
+		struct wk_aws_client *ec2;
+
+		if ((r = ec2_client(&cfg, client, &ec2_own, &ec2)) != 0 ||
+		    (r = describe(ec2, &cfg, a.instance_id, &in)) != 0)
+			goto out;
 		if ((r = wk_buf_appendf(&key_path, "%s/id_ed25519",
 		    wk_buf_cstr(&dir))) != 0 ||
 		    (r = wk_buf_appendf(&kh_path, "%s/known_hosts",
@@ -940,12 +861,15 @@ ssh_main(enum wk_client_kind kind, const struct wk_cli_cmd *self, int argc,
 		wk_cli_errx("cannot generate a key: %s", wk_strerror(r));
 		goto out;
 	}
+	if ((r = push_key(client, &cfg, a.instance_id, user,
+	    wk_buf_cstr(&pub), a.single_use, &push_reply)) != 0)
+		goto out;
+	if ((r = resolve_instance(push_reply, &cfg, client, &ec2_own,
+	    a.instance_id, &in)) != 0)
+		goto out;
 	if ((r = wk_known_hosts_format(&in, a.port != 0 ? a.port : in.port,
 	    &kh)) != 0)
 		goto nomem;
-	if ((r = push_key(client, &cfg, a.instance_id, user,
-	    wk_buf_cstr(&pub), a.single_use)) != 0)
-		goto out;
 
 	/* from here to the fork a signal must not leave the key behind */
 	sigemptyset(&block);
@@ -1007,6 +931,8 @@ ssh_main(enum wk_client_kind kind, const struct wk_cli_cmd *self, int argc,
 	wk_buf_cleanup(&msg);
 	wk_argv_free(&av);
 	wk_cli_instance_cleanup(&in);
+	json_decref(push_reply);
+	wk_aws_client_free(ec2_own);
 	wk_aws_client_free(client);
 	wk_aws_config_cleanup(&cfg);
 	wk_ssh_args_cleanup(&a);

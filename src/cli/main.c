@@ -30,7 +30,8 @@ static const char main_usage_head[] =
 "     its calls to wicketd with AWS Signature Version 4, using the same\n"
 "     credentials, profiles and endpoint settings as the AWS CLI\n"
 "     (~/.aws/credentials, ~/.aws/config, AWS_PROFILE, AWS_ACCESS_KEY_ID,\n"
-"     AWS_ENDPOINT_URL, ...). Access is granted by IAM policies allowing\n"
+"     AWS_ENDPOINT_URL, AWS_CA_BUNDLE, credential_process, ...; see\n"
+"     docs/cli-config.md). Access is granted by IAM policies allowing\n"
 "     ec2-instance-connect:SendSSHPublicKey on the instance for an OS user.\n"
 "\n"
 "COMMANDS\n";
@@ -43,6 +44,7 @@ static const char main_usage_tail[] =
 "     --profile P         a profile of ~/.aws/credentials / ~/.aws/config\n"
 "     --region R          the signing region\n"
 "     --endpoint-url URL  wicketd's API endpoint\n"
+"     --ca-bundle FILE    the CA bundle (PEM) for an https endpoint\n"
 "\n"
 "EXIT STATUS\n"
 "     wicket ssh and wicket sftp exit with the status of ssh/sftp; every\n"

@@ -2,14 +2,17 @@
  * main.c - wicketd, the wicket control plane: `init`, `serve` and
  * `token create`, each with --help.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -54,6 +57,7 @@ static const char main_help[] =
 "  token create  create a one-time join token for enrolling a host\n"
 "  signing-key   rotate the key that signs key records (next, promote,\n"
 "                retire, list)\n"
+"  tls           the server's TLS certificate (init, renew, show)\n"
 "\n"
 "Run `wicketd COMMAND --help` for a command's options.\n"
 "\n"
@@ -65,6 +69,7 @@ static const char main_help[] =
 
 static const char init_help[] =
 "Usage: wicketd init --data DIR [--account-id ID] [--region REGION]\n"
+"           [--tls [--tls-name NAME[,NAME...]]... [--listen ADDR:PORT]]\n"
 "\n"
 "Creates a new data directory DIR (mode 0700) holding:\n"
 "  master.key   32 random bytes that encrypt secret access keys at rest\n"
@@ -72,6 +77,12 @@ static const char init_help[] =
 "  wicket.db    the database (SQLite, WAL)\n"
 "  credentials  an AWS shared-credentials file with the admin's key\n"
 "  config       an AWS config file with the region\n"
+"and with --tls:\n"
+"  tls/ca.pem      a new private CA's certificate: the clients' CA bundle\n"
+"  tls/ca.key      its key (0600)\n"
+"  tls/server.pem  a server certificate it issued (then the CA)\n"
+"  tls/server.key  its key (0600)\n"
+"`wicketd serve` then serves HTTPS with them.\n"
 "\n"
 "The database gets the managed policy AdministratorAccess\n"
 "(arn:aws:iam::aws:policy/AdministratorAccess: Allow * on *) and the IAM\n"
@@ -83,6 +94,13 @@ static const char init_help[] =
 "  -d, --data DIR         the data directory (created when missing)\n"
 "  -a, --account-id ID    the 12-digit account id (default: random)\n"
 "  -r, --region REGION    the region the API reports (default: us-east-1)\n"
+"      --tls              make the TLS files above\n"
+"      --tls-name NAME[,NAME...]\n"
+"                         DNS names and IP addresses the server certificate\n"
+"                         is for (repeatable; default: this host's name and\n"
+"                         the --listen address)\n"
+"  -l, --listen ADDR:PORT where `wicketd serve` will listen (for the\n"
+"                         default names and the printed endpoint)\n"
 "  -h, --help             show this help\n"
 "\n"
 "Example:\n"
@@ -97,7 +115,9 @@ static const char serve_help[] =
 "Runs the control plane until SIGINT or SIGTERM, then stops accepting\n"
 "connections, answers held agent polls and exits. SIGHUP (and any change\n"
 "to the signing key files, checked every few seconds) reloads the\n"
-"signing keys; see `wicketd signing-key --help`.\n"
+"signing keys; see `wicketd signing-key --help`. The same reloads the TLS\n"
+"certificate and key (open connections are kept); see `wicketd tls\n"
+"--help` and docs/tls.md.\n"
 "\n"
 "Endpoints:\n"
 "  POST /                 the AWS APIs (SigV4): IAM, STS, EC2, EC2 Instance\n"
@@ -111,6 +131,21 @@ static const char serve_help[] =
 "  -d, --data DIR          the data directory made by `wicketd init`\n"
 "  -l, --listen ADDR:PORT  where to listen, e.g. 127.0.0.1:8080 or\n"
 "                          [::1]:8080 (port 0 picks a free port, logged)\n"
+"      --tls-cert FILE     serve HTTPS (TLS 1.2+) with this PEM certificate\n"
+"                          (optionally followed by its intermediates)...\n"
+"      --tls-key FILE      ...and this PEM key (ECDSA or RSA, unencrypted)\n"
+"      --tls-chain FILE    more PEM intermediates to send after it\n"
+"                          Without these, DATA/tls/server.pem and\n"
+"                          server.key are used when they exist (`wicketd\n"
+"                          init --tls`), else plain HTTP. SIGHUP and a\n"
+"                          change of the files reload them; open\n"
+"                          connections are kept, a bad file is logged and\n"
+"                          the current certificate kept\n"
+"      --insecure-http     allow plain HTTP on a non-loopback --listen\n"
+"                          address (logged as a warning at start), e.g.\n"
+"                          behind a TLS-terminating proxy. Without TLS and\n"
+"                          without this flag, only loopback (127.0.0.0/8,\n"
+"                          ::1) is served\n"
 "  -t, --key-ttl SECONDS   lifetime of a pushed SSH key (default 60,\n"
 "                          1..3600)\n"
 "  -L, --log-level LEVEL   debug, info, warn or error (default info)\n"
@@ -152,6 +187,18 @@ static const char serve_help[] =
 "                          updates from, and one its join token allows\n"
 "                          (`wicketd token create --address-allow`);\n"
 "                          anything else is refused and audited\n"
+"      --trusted-proxy CIDR[,CIDR...]\n"
+"                          the addresses of your reverse proxies\n"
+"                          (repeatable; only the proxies' own addresses).\n"
+"                          From these peers only, the client's address is\n"
+"                          the right-most X-Forwarded-For entry that is not\n"
+"                          a trusted proxy and X-Forwarded-Proto: https\n"
+"                          makes the request secure (aws:SourceIp,\n"
+"                          aws:SecureTransport, the audit, the console's\n"
+"                          sign-in throttle, Origin check and Secure\n"
+"                          cookie). Malformed headers from them get 400;\n"
+"                          from any other peer they are ignored. See\n"
+"                          docs/proxy.md\n"
 "      --single-use        every pushed key is single-use: the first login\n"
 "                          with it consumes it. Hosts enforce it with\n"
 "                          pam_wicket (`wicket-agent install-sshd\n"
@@ -253,6 +300,35 @@ parse_uint(const char *s, uint64_t min, uint64_t max, unsigned *out)
 	return 0;
 }
 
+/* `init --tls`: the TLS files, and how clients use them. */
+static int
+tls_made(const char *data, const struct wk_x509_names *names,
+    const char *listen)
+{
+	char why[1400], abs[PATH_MAX];
+
+	why[0] = '\0';
+	if (wk_tls_init_files(data, names, why, sizeof(why)) != 0) {
+		fprintf(stderr, "wicketd init: %s\n", why);
+		return 1;
+	}
+	/* the printed lines work from any directory */
+	if (realpath(data, abs) != NULL)
+		data = abs;
+	printf("\nTLS: a private CA in %s/%s (key %s/%s) issued the server "
+	    "certificate\n%s/%s for:", data, WK_DATA_TLS_CA, data,
+	    WK_DATA_TLS_CA_KEY, data, WK_DATA_TLS_CERT);
+	for (size_t i = 0; i < names->n; i++)
+		printf(" %s", names->name[i]);
+	printf("\n`wicketd serve --data %s` serves HTTPS with it. Clients "
+	    "trust the CA:\n"
+	    "  export AWS_CA_BUNDLE=%s/%s\n"
+	    "  aws --ca-bundle %s/%s --endpoint-url https://%s ...\n", data,
+	    data, WK_DATA_TLS_CA, data, WK_DATA_TLS_CA,
+	    listen != NULL ? listen : "HOST:PORT");
+	return 0;
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
@@ -260,19 +336,34 @@ cmd_init(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "account-id", required_argument, NULL, 'a' },
 		{ "region", required_argument, NULL, 'r' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "tls-name", required_argument, NULL, 'N' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wk_init_opts o = { NULL, NULL, NULL };
 	struct wk_init_result res;
+	struct wk_x509_names names;
+	const char *listen = NULL;
+	bool tls = false;
 	char why[1400];
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "d:a:r:h", opts, NULL)) != -1) {
+	memset(&names, 0, sizeof(names));
+	while ((ch = getopt_long(argc, argv, "d:a:r:l:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.data_dir = optarg; break;
 		case 'a': o.account_id = optarg; break;
 		case 'r': o.region = optarg; break;
+		case 'T': tls = true; break;
+		case 'l': listen = optarg; break;
+		case 'N':
+			if (wk_x509_names_add(&names, optarg, why,
+			    sizeof(why)) != 0)
+				return usage_error("init", "--tls-name: %s",
+				    why);
+			break;
 		case 'h': fputs(init_help, stdout); return 0;
 		default: return usage_error("init", "bad option");
 		}
@@ -288,7 +379,12 @@ cmd_init(int argc, char **argv)
 	if (o.region != NULL && !wk_valid_region(o.region))
 		return usage_error("init", "--region '%s' is not a region name",
 		    o.region);
+	if (!tls && names.n > 0)
+		return usage_error("init", "--tls-name needs --tls");
 	why[0] = '\0';
+	if (tls && names.n == 0 &&
+	    wk_tls_default_names(listen, &names, why, sizeof(why)) != 0)
+		return usage_error("init", "%s", why);
 	if (wk_init_data_dir(&o, &res, why, sizeof(why)) != 0) {
 		fprintf(stderr, "wicketd init: %s\n", why);
 		return 1;
@@ -303,6 +399,8 @@ cmd_init(int argc, char **argv)
 	    res.secret_access_key, o.data_dir, WK_DATA_CREDENTIALS,
 	    o.data_dir, WK_DATA_CONFIG);
 	wk_explicit_bzero(&res, sizeof(res));
+	if (tls)
+		return tls_made(o.data_dir, &names, listen);
 	return 0;
 }
 
@@ -419,6 +517,119 @@ load_server(struct wk_server *srv, char *why, size_t whysz)
 }
 
 /*
+ * The listener's certificate: the files given, else the data directory's
+ * (`init --tls`) when both exist, else none (plain HTTP).
+ */
+static int
+load_tls(struct wk_server *srv, const char *cert, const char *key,
+    const char *chain, char *why, size_t whysz)
+{
+	char dcert[1200], dkey[1200];
+	struct stat sb;
+	int r;
+
+	if (cert == NULL) {
+		bool has_cert, has_key;
+
+		if (wk_data_path(srv->cfg.data_dir, WK_DATA_TLS_CERT, dcert,
+		    sizeof(dcert)) != 0 ||
+		    wk_data_path(srv->cfg.data_dir, WK_DATA_TLS_KEY, dkey,
+		    sizeof(dkey)) != 0)
+			return 0;
+		has_cert = stat(dcert, &sb) == 0;
+		has_key = stat(dkey, &sb) == 0;
+		if (!has_cert && !has_key)
+			return 0;
+		/* half a pair is a broken setup, not a reason for plain HTTP */
+		if (!has_cert || !has_key) {
+			snprintf(why, whysz, "%.500s exists but %.500s does not: "
+			    "restore it (a missing key: `wicketd tls renew "
+			    "--new-key`)",
+			    has_cert ? dcert : dkey, has_cert ? dkey : dcert);
+			return WK_ERR_NOTFOUND;
+		}
+		cert = dcert;
+		key = dkey;
+	}
+	if ((r = wk_tls_new(cert, key, chain, &srv->tls, why, whysz)) != 0)
+		return r;
+	wk_log(WK_LOG_INFO, "tls", "cert=%s key=%s chain=%s serial=%s "
+	    "spki_sha256=%s", cert, key, chain != NULL ? chain : "-",
+	    wk_tls_served(srv->tls)->serial,
+	    wk_tls_served(srv->tls)->spki_sha256);
+	return 0;
+}
+
+/* true when the host of "ADDR:PORT" / "[ADDR]:PORT" is a loopback
+ * address (127.0.0.0/8, ::1, ::ffff:127.x.y.z) */
+static bool
+listen_is_loopback(const char *listen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *end;
+	size_t len;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (listen[0] == '[') {
+		listen++;
+		end = strchr(listen, ']');
+	} else {
+		end = strrchr(listen, ':');
+	}
+	if (end == NULL || (len = (size_t)(end - listen)) == 0 ||
+	    len >= sizeof(host))
+		return false;
+	memcpy(host, listen, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&a6))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+/*
+ * Plain HTTP only where nothing crosses a network: on loopback, or when
+ * the operator says so (--insecure-http: behind a TLS-terminating proxy
+ * on the same host, or a lab), and then with a warning.
+ */
+static int
+plain_http_allowed(struct wk_server *srv, bool insecure_http, char *why,
+    size_t whysz)
+{
+	if (srv->tls != NULL) {
+		if (insecure_http)
+			wk_log(WK_LOG_INFO, "start", "insecure_http=ignored "
+			    "message=\"TLS is on (%s): --insecure-http has no "
+			    "effect\"", WK_DATA_TLS_CERT);
+		return 0;
+	}
+	if (listen_is_loopback(srv->cfg.listen))
+		return 0;
+	if (!insecure_http) {
+		snprintf(why, whysz, "refusing plain HTTP on %s, which is not "
+		    "a loopback address: access keys, console passwords and "
+		    "agent secrets would cross the network in clear text. "
+		    "Serve HTTPS (`wicketd tls init --data %.200s`, or --tls-cert "
+		    "and --tls-key), listen on 127.0.0.1, or pass "
+		    "--insecure-http (behind a TLS-terminating proxy)",
+		    srv->cfg.listen, srv->cfg.data_dir);
+		wk_log(WK_LOG_ERROR, "start", "outcome=refused "
+		    "reason=plain_http_not_loopback listen=%s",
+		    srv->cfg.listen);
+		return WK_ERR_DENIED;
+	}
+	wk_log(WK_LOG_WARN, "insecure_http", "listen=%s message=\"serving "
+	    "plain HTTP on a non-loopback address (--insecure-http): "
+	    "credentials and session cookies cross the network in clear text "
+	    "unless a TLS-terminating proxy is in front\"", srv->cfg.listen);
+	return 0;
+}
+
+/*
  * Each connection needs a descriptor: raise the soft RLIMIT_NOFILE (up to
  * the hard one) to max connections + FD_RESERVED. When that does not fit,
  * an explicit --max-connections is refused (wicketd would otherwise run
@@ -487,8 +698,13 @@ cmd_serve(int argc, char **argv)
 		{ "header-timeout-ms", required_argument, NULL, 'H' },
 		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "web-dir", required_argument, NULL, 'w' },
+		{ "trusted-proxy", required_argument, NULL, 'X' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-chain", required_argument, NULL, 'S' },
+		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -496,9 +712,10 @@ cmd_serve(int argc, char **argv)
 	    "error" };
 	struct wk_server srv;
 	const char *data = NULL, *listen = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL, *tls_chain = NULL;
 	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
 	unsigned header_ms = 0, body_ms = 0;
-	bool single_use = false, explicit_max = false;
+	bool single_use = false, explicit_max = false, insecure_http = false;
 	sigset_t mask;
 	char why[1400];
 	int ch, r, level = WK_LOG_INFO, rc = 1;
@@ -554,6 +771,12 @@ cmd_serve(int argc, char **argv)
 				    "be debug, info, warn or error, not '%s'",
 				    optarg);
 			break;
+		case 'X':
+			if (wk_addr_allow_parse(optarg,
+			    &srv.cfg.trusted_proxies, why, sizeof(why)) != 0)
+				return usage_error("serve",
+				    "--trusted-proxy: %s", why);
+			break;
 		case 'O': single_use = true; break;
 		case 'A':
 			if (wk_addr_allow_parse(optarg,
@@ -562,6 +785,10 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve",
 				    "--agent-address-allow: %s", why);
 			break;
+		case 'C': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
+		case 'S': tls_chain = optarg; break;
+		case 'I': insecure_http = true; break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
 		}
@@ -572,6 +799,15 @@ cmd_serve(int argc, char **argv)
 	if (data == NULL || listen == NULL)
 		return usage_error("serve", "--data DIR and --listen ADDR:PORT "
 		    "are required");
+	if ((tls_cert == NULL) != (tls_key == NULL))
+		return usage_error("serve", "--tls-cert and --tls-key go "
+		    "together");
+	if (tls_chain != NULL && tls_cert == NULL)
+		return usage_error("serve", "--tls-chain needs --tls-cert and "
+		    "--tls-key");
+	if (insecure_http && tls_cert != NULL)
+		return usage_error("serve", "--insecure-http contradicts "
+		    "--tls-cert");
 	if (strlen(data) >= sizeof(srv.cfg.data_dir) ||
 	    strlen(listen) >= sizeof(srv.cfg.listen))
 		return usage_error("serve", "argument too long");
@@ -602,7 +838,11 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	why[0] = '\0';
-	if ((r = load_server(&srv, why, sizeof(why))) != 0) {
+	if ((r = load_server(&srv, why, sizeof(why))) != 0 ||
+	    (r = load_tls(&srv, tls_cert, tls_key, tls_chain, why,
+	    sizeof(why))) != 0 ||
+	    (r = plain_http_allowed(&srv, insecure_http, why,
+	    sizeof(why))) != 0) {
 		fprintf(stderr, "wicketd serve: %s\n", why);
 		goto out;
 	}
@@ -617,6 +857,12 @@ cmd_serve(int argc, char **argv)
 	wk_log(WK_LOG_INFO, "start", "version=%s account_id=%s region=%s "
 	    "data=%s", WK_VERSION, srv.account_id, srv.region,
 	    srv.cfg.data_dir);
+	if (srv.cfg.trusted_proxies.n > 0 &&
+	    wk_addr_allow_format(&srv.cfg.trusted_proxies, why,
+	    sizeof(why)) == 0)
+		wk_log(WK_LOG_INFO, "trusted_proxies", "cidrs=%s "
+		    "message=\"X-Forwarded-For/-Proto are read from these "
+		    "peers only\"", why);
 	if ((r = wk_http_serve(&srv, wk_routes)) != 0) {
 		fprintf(stderr, "wicketd serve: cannot serve on %s: %s\n",
 		    listen, wk_strerror(r));
@@ -633,6 +879,7 @@ cmd_serve(int argc, char **argv)
 	wk_loop_free(srv.loop);
 	wk_signing_server_cleanup(&srv);
 	wk_store_close(srv.store);
+	wk_tls_free(srv.tls);
 	return rc;
 }
 
@@ -761,6 +1008,8 @@ static const struct command commands[] = {
 	    .help = token_help, .run = cmd_token },
 	{ .name = "signing-key", .summary = "signing-key rotation",
 	    .help = signing_help, .run = cmd_signing_key },
+	{ .name = "tls", .summary = "the server's TLS certificate",
+	    .help = wk_tls_help, .run = wk_cmd_tls },
 };
 
 int

@@ -16,6 +16,7 @@ struct wk_agent_hub;	/* agent_hub.h: connected agents, pending records */
 struct wk_authz_cache;	/* authz.h: parsed policies per user */
 struct wk_loop;		/* http.h: the event loop and its timers */
 struct wk_signing_watch;	/* signing_keys.c: reloads the key files */
+struct wk_tls;		/* http.h: the listener's certificate; NULL = HTTP */
 
 struct wk_server_config {
 	char data_dir[1024];
@@ -32,6 +33,9 @@ struct wk_server_config {
 	bool single_use;		/* every key record single-use (#Once=1) */
 	/* --agent-address-allow: addresses any host may register */
 	struct wk_addr_allow agent_address_allow;
+	/* --trusted-proxy: reverse proxies whose X-Forwarded-For/-Proto
+	 * wicketd believes (http/forwarded.c); empty = none */
+	struct wk_addr_allow trusted_proxies;
 };
 
 struct wk_server {
@@ -48,6 +52,7 @@ struct wk_server {
 	struct wk_loop *loop;
 	struct wk_agent_hub *hub;
 	struct wk_authz_cache *authz;
+	struct wk_tls *tls;	/* TLS on the listener; NULL: plain HTTP */
 	volatile int stopping;
 };
 

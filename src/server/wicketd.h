@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "crypto/x509.h"
 #include "server/http/http.h"
 #include "store/store.h"
 
@@ -19,6 +20,13 @@
 #define WK_DATA_SIGNING_KEY "signing.key"
 #define WK_DATA_CREDENTIALS "credentials"
 #define WK_DATA_CONFIG "config"
+
+/* TLS (tls_init.c): the private CA and the server certificate it issued */
+#define WK_DATA_TLS_DIR "tls"
+#define WK_DATA_TLS_CA "tls/ca.pem"		/* clients' CA bundle, 0644 */
+#define WK_DATA_TLS_CA_KEY "tls/ca.key"		/* 0600 */
+#define WK_DATA_TLS_CERT "tls/server.pem"	/* leaf, then the CA */
+#define WK_DATA_TLS_KEY "tls/server.key"	/* 0600 */
 
 #define WK_ADMIN_POLICY_ARN "arn:aws:iam::aws:policy/AdministratorAccess"
 
@@ -66,6 +74,28 @@ int wk_token_create(struct wk_store *st, unsigned ttl_seconds, time_t now,
     const char *address_allow, char *out, size_t outsz);
 /* Lower-case hex SHA-256 of s; out needs 65 bytes. */
 int wk_sha256_hex(const char *s, char out[static 65]);
+
+/*
+ * tls_init.c. The default names of the server certificate: this host's
+ * name and --listen's address (unless a wildcard).
+ */
+int wk_tls_default_names(const char *listen, struct wk_x509_names *out,
+    char *why, size_t whysz);
+/* Makes DIR/tls/{ca.pem,ca.key,server.pem,server.key}; refuses
+ * (WK_ERR_EXISTS) when any exists. */
+int wk_tls_init_files(const char *dir, const struct wk_x509_names *names,
+    char *why, size_t whysz);
+/*
+ * Reissues DIR/tls/server.pem from the same CA for `names` (NULL or none:
+ * the current certificate's names), under the same key unless new_key
+ * (then server.key is replaced too). Files are replaced by rename.
+ */
+int wk_tls_renew_files(const char *dir, const struct wk_x509_names *names,
+    bool new_key, char *why, size_t whysz);
+
+/* tls_cmd.c: `wicketd tls init|renew|show` and its help */
+int wk_cmd_tls(int argc, char **argv);
+extern const char wk_tls_help[];
 
 /* The route table of `wicketd serve` (routes.c). */
 extern const struct wk_http_route wk_routes[];

@@ -150,7 +150,9 @@ render_json(const struct wk_api_resp *resp, struct wk_buf *body,
 		    resp->error_code)) != 0)
 			return r;
 		o = json_pack("{s:s, s:s}", "__type", resp->error_code,
-		    "message", resp->error_message);
+		    resp->json_message_member != NULL ?
+		    resp->json_message_member : "message",
+		    resp->error_message);
 		if (o == NULL)
 			return WK_ERR_NOMEM;
 		s = json_dumps(o, JSON_COMPACT);

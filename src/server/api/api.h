@@ -76,6 +76,9 @@ struct wk_api_resp {
 	char error_code[64];
 	char error_message[1024];
 	bool sender_fault;		/* Type Sender vs Receiver */
+	/* JSON errors: the message member's name as the service's model
+	 * spells it; NULL = "message" (EC2 Instance Connect: "Message"). */
+	const char *json_message_member;
 };
 
 /* Sets an error: HTTP status, AWS error code and message. Returns WK_ERR_INVAL. */

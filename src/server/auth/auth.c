@@ -54,23 +54,118 @@ static const char *const must_sign_display[] = {
 };
 
 static int
-fail(struct wk_auth_error *err, unsigned status, const char *code,
-    const char *json_code, const char *msg)
+fail(struct wk_auth_error *err, enum wk_auth_failure kind, const char *msg)
 {
-	err->status = status;
-	err->code = code;
-	err->json_code = json_code;
+	err->kind = kind;
 	snprintf(err->message, sizeof(err->message), "%s", msg);
-	return status >= 500 ? WK_ERR_STORE : WK_ERR_AUTH;
+	return kind == WK_AUTH_INTERNAL ? WK_ERR_STORE : WK_ERR_AUTH;
 }
 
 static int
 internal(struct wk_auth_error *err, int r)
 {
-	fail(err, 500, "InternalFailure", "InternalFailure", "The request "
-	    "processing has failed because of an unknown error, exception or "
-	    "failure.");
+	fail(err, WK_AUTH_INTERNAL, "The request processing has failed "
+	    "because of an unknown error, exception or failure.");
 	return r == WK_ERR_NOMEM ? r : WK_ERR_STORE;
+}
+
+/* ---- the per-protocol mapping (auth.h's table) ---- */
+
+struct auth_answer {
+	unsigned status;
+	const char *code;
+	const char *message;	/* NULL: the error's own */
+};
+
+static struct auth_answer
+answer_query(enum wk_auth_failure kind)
+{
+	switch (kind) {
+	case WK_AUTH_MISSING:
+		return (struct auth_answer){ 403,
+		    "MissingAuthenticationToken", NULL };
+	case WK_AUTH_INCOMPLETE:
+		return (struct auth_answer){ 400, "IncompleteSignature", NULL };
+	case WK_AUTH_UNKNOWN_KEY:
+		return (struct auth_answer){ 403, "InvalidClientTokenId", NULL };
+	case WK_AUTH_BAD_SIGNATURE:
+	case WK_AUTH_EXPIRED:
+	case WK_AUTH_BAD_SCOPE:
+		return (struct auth_answer){ 403, "SignatureDoesNotMatch",
+		    NULL };
+	default:
+		return (struct auth_answer){ 500, "InternalFailure", NULL };
+	}
+}
+
+/* EC2's own codes and texts for its credentials and clock. */
+static struct auth_answer
+answer_ec2(enum wk_auth_failure kind)
+{
+	switch (kind) {
+	case WK_AUTH_MISSING:
+		return (struct auth_answer){ 401,
+		    "MissingAuthenticationToken", "The request must contain "
+		    "either a valid (registered) AWS access key ID or X.509 "
+		    "certificate." };
+	case WK_AUTH_UNKNOWN_KEY:
+		return (struct auth_answer){ 401, "AuthFailure", "AWS was not "
+		    "able to validate the provided access credentials" };
+	case WK_AUTH_EXPIRED:
+		return (struct auth_answer){ 400, "RequestExpired",
+		    "Request has expired." };
+	case WK_AUTH_INTERNAL:
+		return (struct auth_answer){ 500, "InternalError",
+		    "An internal error has occurred." };
+	default:
+		return answer_query(kind);
+	}
+}
+
+/* AWS's JSON services: every client-side refusal is a 400. */
+static struct auth_answer
+answer_json(enum wk_auth_failure kind)
+{
+	switch (kind) {
+	case WK_AUTH_MISSING:
+		return (struct auth_answer){ 400,
+		    "MissingAuthenticationTokenException", NULL };
+	case WK_AUTH_INCOMPLETE:
+		return (struct auth_answer){ 400,
+		    "IncompleteSignatureException", NULL };
+	case WK_AUTH_UNKNOWN_KEY:
+		return (struct auth_answer){ 400,
+		    "UnrecognizedClientException", NULL };
+	case WK_AUTH_BAD_SIGNATURE:
+	case WK_AUTH_EXPIRED:
+	case WK_AUTH_BAD_SCOPE:
+		return (struct auth_answer){ 400, "InvalidSignatureException",
+		    NULL };
+	default:
+		return (struct auth_answer){ 500, "InternalFailure", NULL };
+	}
+}
+
+int
+wk_auth_error_set(struct wk_api_resp *resp, enum wk_protocol proto,
+    const struct wk_auth_error *err)
+{
+	struct auth_answer a;
+
+	switch (proto) {
+	case WK_PROTO_QUERY_EC2:
+		a = answer_ec2(err->kind);
+		break;
+	case WK_PROTO_JSON:
+		a = answer_json(err->kind);
+		break;
+	default:
+		a = answer_query(err->kind);
+		break;
+	}
+	wk_api_error(resp, a.status, a.code, "%s", a.message != NULL ?
+	    a.message : err->message);
+	return err->kind == WK_AUTH_INTERNAL ? WK_ERR_STORE : WK_ERR_AUTH;
 }
 
 /* The one Authorization header; NOTFOUND when absent, INVAL if repeated. */
@@ -149,8 +244,7 @@ check_signed_headers(const struct wk_http_request *req,
 		for (size_t i = 0; must_sign[i] != NULL; i++) {
 			if (strcmp(must_sign[i], missing) != 0)
 				continue;
-			fail(err, 400, "IncompleteSignature",
-			    "IncompleteSignatureException", "");
+			fail(err, WK_AUTH_INCOMPLETE, "");
 			snprintf(err->message, sizeof(err->message), "'%s' "
 			    "must be a 'SignedHeader' in the AWS "
 			    "Authorization.", must_sign_display[i]);
@@ -163,8 +257,7 @@ check_signed_headers(const struct wk_http_request *req,
 	}
 	if (wk_http_header(req, "X-Amz-Date").p == NULL &&
 	    wk_http_header(req, "Date").p == NULL)
-		return fail(err, 400, "IncompleteSignature",
-		    "IncompleteSignatureException", msg_no_date);
+		return fail(err, WK_AUTH_INCOMPLETE, msg_no_date);
 	return 0;
 }
 
@@ -183,10 +276,9 @@ wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
 			global = true;
 	}
 	if (!ok && services[0] != NULL) {
-		fail(err, 403, "SignatureDoesNotMatch",
-		    "InvalidSignatureException", "");
+		fail(err, WK_AUTH_BAD_SCOPE, "");
 		snprintf(err->message, sizeof(err->message), "Credential "
-		    "should be scoped to correct service: '%s'.", services[0]);
+		    "should be scoped to correct service: '%s'. ", services[0]);
 		return WK_ERR_AUTH;
 	}
 	/*
@@ -197,10 +289,9 @@ wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
 	 */
 	if (strcmp(info->region, region) != 0 && !(global &&
 	    strcmp(info->region, WK_AUTH_GLOBAL_REGION) == 0)) {
-		fail(err, 403, "SignatureDoesNotMatch",
-		    "InvalidSignatureException", "");
+		fail(err, WK_AUTH_BAD_SCOPE, "");
 		snprintf(err->message, sizeof(err->message), "Credential "
-		    "should be scoped to a valid region, not '%s'.",
+		    "should be scoped to a valid region, not '%s'. ",
 		    info->region);
 		return WK_ERR_AUTH;
 	}
@@ -274,23 +365,19 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	memset(&key, 0, sizeof(key));
 
 	if ((r = authorization_header(req, &v)) == WK_ERR_NOTFOUND)
-		return fail(err, 403, "MissingAuthenticationToken",
-		    "MissingAuthenticationTokenException", msg_missing);
+		return fail(err, WK_AUTH_MISSING, msg_missing);
 	if (r != 0 || v.len > WK_AUTH_MAX_AUTHORIZATION ||
 	    req->nheaders > WK_SIGV4_MAX_HEADERS ||
 	    wk_sigv4_parse_authorization(v, &a) != 0)
-		return fail(err, 400, "IncompleteSignature",
-		    "IncompleteSignatureException", msg_incomplete);
+		return fail(err, WK_AUTH_INCOMPLETE, msg_incomplete);
 	if (a.service.len >= sizeof(info->service) ||
 	    a.region.len >= sizeof(info->region))
-		return fail(err, 400, "IncompleteSignature",
-		    "IncompleteSignatureException", msg_incomplete);
+		return fail(err, WK_AUTH_INCOMPLETE, msg_incomplete);
 	span_copy(a.service, info->service, sizeof(info->service));
 	span_copy(a.region, info->region, sizeof(info->region));
 	if (a.access_key_id.len == 0 ||
 	    a.access_key_id.len > WK_AUTH_MAX_ACCESS_KEY_ID)
-		return fail(err, 403, "InvalidClientTokenId",
-		    "UnrecognizedClientException", msg_bad_key);
+		return fail(err, WK_AUTH_UNKNOWN_KEY, msg_bad_key);
 	span_copy(a.access_key_id, akid, sizeof(akid));
 
 	memset(&sreq, 0, sizeof(sreq));
@@ -308,8 +395,7 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 		wk_log_auth(WK_LOG_INFO, "auth", "outcome=unknown_key "
 		    "access_key_id=%s source_ip=%s", akid,
 		    req->source_ip != NULL ? req->source_ip : "-");
-		r = fail(err, 403, "InvalidClientTokenId",
-		    "UnrecognizedClientException", msg_bad_key);
+		r = fail(err, WK_AUTH_UNKNOWN_KEY, msg_bad_key);
 		goto out;
 	}
 	if (r != 0) {
@@ -323,8 +409,7 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	case 0:
 		break;
 	case WK_ERR_EXPIRED:
-		fail(err, 403, "SignatureDoesNotMatch",
-		    "InvalidSignatureException", "");
+		fail(err, WK_AUTH_EXPIRED, "");
 		expired_message(req, now, err);
 		r = WK_ERR_AUTH;
 		goto out;
@@ -332,22 +417,19 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 		wk_log_auth(WK_LOG_INFO, "auth", "outcome=bad_signature "
 		    "access_key_id=%s source_ip=%s", akid,
 		    req->source_ip != NULL ? req->source_ip : "-");
-		r = fail(err, 403, "SignatureDoesNotMatch",
-		    "InvalidSignatureException", msg_mismatch);
+		r = fail(err, WK_AUTH_BAD_SIGNATURE, msg_mismatch);
 		goto out;
 	case WK_ERR_NOMEM:
 		r = internal(err, r);
 		goto out;
 	default:
-		r = fail(err, 400, "IncompleteSignature",
-		    "IncompleteSignatureException", msg_incomplete);
+		r = fail(err, WK_AUTH_INCOMPLETE, msg_incomplete);
 		goto out;
 	}
 
 	r = wk_store_user_get(st, key.user_name, &caller->user);
 	if (r == WK_ERR_NOTFOUND) {
-		r = fail(err, 403, "InvalidClientTokenId",
-		    "UnrecognizedClientException", msg_bad_key);
+		r = fail(err, WK_AUTH_UNKNOWN_KEY, msg_bad_key);
 		goto out;
 	}
 	if (r != 0) {

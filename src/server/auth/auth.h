@@ -5,9 +5,9 @@
  * refuses a request whose Host, X-Amz-Date, Content-Type, X-Amz-Target or
  * X-Amz-Security-Token is sent but not signed (IncompleteSignature),
  * looks the access key up (decrypted secret, wiped after use), verifies the
- * signature and loads the key's user. On failure it fills `err` with the
- * status, the AWS error code for the Query protocols and for JSON 1.1, and
- * AWS's message; the caller writes it in the protocol's shape.
+ * signature and loads the key's user. On failure it fills `err` with why
+ * and AWS's message; wk_auth_error_set turns that into the error a client
+ * of the request's protocol sees.
  */
 #ifndef WK_SERVER_AUTH_H
 #define WK_SERVER_AUTH_H
@@ -28,12 +28,50 @@ struct wk_auth_info {
 	char region[32];	/* credential scope region */
 };
 
+/* Why a request was refused before any action ran. */
+enum wk_auth_failure {
+	WK_AUTH_MISSING = 1,	/* no Authorization header */
+	WK_AUTH_INCOMPLETE,	/* malformed, or a must-sign header unsigned */
+	WK_AUTH_UNKNOWN_KEY,	/* unknown or inactive key, or its user gone */
+	WK_AUTH_BAD_SIGNATURE,	/* the signature does not verify */
+	WK_AUTH_EXPIRED,	/* X-Amz-Date more than 15 min. off */
+	WK_AUTH_BAD_SCOPE,	/* credential scope: another region/service */
+	WK_AUTH_INTERNAL,	/* the store failed */
+};
+
 struct wk_auth_error {
-	unsigned status;		/* 400, 403 or 500 */
-	const char *code;		/* Query: "SignatureDoesNotMatch" */
-	const char *json_code;		/* JSON: "InvalidSignatureException" */
+	enum wk_auth_failure kind;
+	/* AWS's text for IAM, STS and the JSON services; EC2's own texts
+	 * for its own codes are wk_auth_error_set's. */
 	char message[512];
 };
+
+/*
+ * The one place where an authentication refusal becomes the error a client
+ * of `proto` sees, as AWS's services send it (docs/aws-errors.md):
+ *
+ *   kind           IAM, STS (Query)                 EC2 (Query)
+ *   MISSING        403 MissingAuthenticationToken   401 MissingAuthenticationToken
+ *   INCOMPLETE     400 IncompleteSignature          400 IncompleteSignature
+ *   UNKNOWN_KEY    403 InvalidClientTokenId         401 AuthFailure
+ *   BAD_SIGNATURE  403 SignatureDoesNotMatch        403 SignatureDoesNotMatch
+ *   EXPIRED        403 SignatureDoesNotMatch        400 RequestExpired
+ *   BAD_SCOPE      403 SignatureDoesNotMatch        403 SignatureDoesNotMatch
+ *   INTERNAL       500 InternalFailure              500 InternalError
+ *
+ *   kind           JSON 1.1 (EC2 Instance Connect, WicketService)
+ *   MISSING        400 MissingAuthenticationTokenException
+ *   INCOMPLETE     400 IncompleteSignatureException
+ *   UNKNOWN_KEY    400 UnrecognizedClientException
+ *   BAD_SIGNATURE, EXPIRED, BAD_SCOPE
+ *                  400 InvalidSignatureException
+ *   INTERNAL       500 InternalFailure
+ *
+ * Sets resp's status, code and message; returns WK_ERR_AUTH, or
+ * WK_ERR_STORE for INTERNAL.
+ */
+int wk_auth_error_set(struct wk_api_resp *resp, enum wk_protocol proto,
+    const struct wk_auth_error *err);
 
 /*
  * Authenticates req at wall time `now`. Returns 0 and fills caller and
@@ -52,9 +90,9 @@ int wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
  * what the endpoint serves: `region` (wicketd's) and `services`, the
  * signing names of the action asked for (NULL-terminated, the first named
  * in the message; empty: only the region is checked). IAM and STS also take WK_AUTH_GLOBAL_REGION. Returns 0,
- * or WK_ERR_AUTH with err filled with AWS's SignatureDoesNotMatch /
- * InvalidSignatureException: "Credential should be scoped to correct
- * service: 'iam'." or "... to a valid region, not 'xx-nowhere-9'.".
+ * or WK_ERR_AUTH with err filled (WK_AUTH_BAD_SCOPE) with AWS's text,
+ * trailing space included: "Credential should be scoped to correct
+ * service: 'iam'. " or "... to a valid region, not 'xx-nowhere-9'. ".
  */
 int wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
     const char *const *services, struct wk_auth_error *err);

@@ -4,7 +4,8 @@
  * operators can name instances and write policies on ec2:ResourceTag/...
  * Each instance is authorized separately (ec2:CreateTags / ec2:DeleteTags
  * on its ARN, with its current tags as ec2:ResourceTag context); all are
- * checked before anything changes.
+ * checked before anything changes. DryRun=true checks the same (ids,
+ * tags, authorization) and answers 412 DryRunOperation, writing nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #define EC2_MAX_TAGS 50		/* per resource, and per call */
 
 struct tag_args {
+	bool dry_run;
 	const char *ids[WK_DESCRIBE_MAX_IDS];
 	size_t nids;
 	struct wk_tag tags[EC2_MAX_TAGS];
@@ -35,6 +37,14 @@ read_args(const struct wk_api_req *req, struct wk_api_resp *resp,
 	const char *k, *v;
 	size_t i;
 
+	if ((v = wk_params_get(req->params, "DryRun")) != NULL) {
+		if (strcmp(v, "true") == 0)
+			a->dry_run = true;
+		else if (strcmp(v, "false") != 0)
+			return wk_api_error(resp, 400, "InvalidParameterValue",
+			    "Value (%.32s) for parameter DryRun is invalid. "
+			    "Expected: 'true' or 'false'.", v);
+	}
 	for (i = 1;; i++) {
 		snprintf(name, sizeof(name), "ResourceId.%zu", i);
 		if ((v = wk_params_get(req->params, name)) == NULL)
@@ -102,7 +112,8 @@ read_args(const struct wk_api_req *req, struct wk_api_resp *resp,
 }
 
 /* Authorizes `action` on every instance first (nothing changes on a
- * refusal), with NotFound/Malformed/UnauthorizedOperation as EC2's. */
+ * refusal), with NotFound/Malformed/UnauthorizedOperation as EC2's; a
+ * dry run that would succeed stops here with DryRunOperation (412). */
 static int
 authorize_all(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *action, const struct tag_args *a)
@@ -114,6 +125,9 @@ authorize_all(const struct wk_api_req *req, struct wk_api_resp *resp,
 	r = wk_ec2_instances_visible(req, resp, action, "UnauthorizedOperation",
 	    a->ids, a->nids, &views, &n);
 	wk_ec2_instance_views_free(views, n);
+	if (r == 0 && a->dry_run)
+		return wk_api_error(resp, 412, "DryRunOperation",
+		    "Request would have succeeded, but DryRun flag is set.");
 	return r;
 }
 

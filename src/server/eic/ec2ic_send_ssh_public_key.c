@@ -3,8 +3,9 @@
  * (JSON 1.1), with the field constraints and error codes of AWS's API model
  * (ec2-instance-connect 2018-04-02):
  *
- *   throttle -> validate -> key -> registry -> authorize -> agent online
- *   -> sign record -> audit (durable) -> push -> {"RequestId", "Success"}
+ *   throttle -> validate -> key -> authorize -> registry -> zone -> agent online
+ *   -> sign record -> audit (durable) -> push -> {"RequestId", "Success",
+ *   "WicketInstance"} (push_reply.c)
  *
  * Every call, allowed or refused, writes one audit event before the reply.
  * A refused call never reaches the agent hub. Past the JSON members, the
@@ -189,16 +190,19 @@ check_members(const json_t *obj, struct wk_api_resp *resp)
 static int
 send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 {
+	struct wk_push_result res;
 	struct wk_push_args a;
 	int r, ar;
 
+	/* the model's error shapes have "Message" */
+	resp->json_message_member = "Message";
 	if (req->caller == NULL)
-		return wk_api_error(resp, 400, "AuthException",
+		return wk_api_error(resp, 403, "AuthException",
 		    "Not authorized for this request");
 	pick_args(req->json, &a);
 	if (!wk_ec2ic_throttle_take(req->caller->access_key_id,
 	    wk_mono_ms()))
-		r = wk_api_error(resp, 400, "ThrottlingException",
+		r = wk_api_error(resp, 429, "ThrottlingException",
 		    "Rate exceeded");
 	else
 		r = check_members(req->json, resp);
@@ -210,11 +214,15 @@ send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 		}
 		return r;
 	}
-	if ((r = wk_push_key(req, resp, &a, NULL)) != 0)
-		return r;
-	resp->json = json_pack("{s:s, s:b}", "RequestId", req->request_id,
-	    "Success", 1);
-	return resp->json == NULL ? WK_ERR_NOMEM : 0;
+	memset(&res, 0, sizeof(res));
+	res.want_instance = true;
+	if ((r = wk_push_key(req, resp, &a, &res)) == 0 &&
+	    (r = wk_push_reply(req->request_id, res.have_instance ?
+	    &res.inst : NULL, &resp->json)) != 0)
+		r = wk_push_service_error(resp, r);
+	if (res.have_instance)
+		wk_instance_cleanup(&res.inst);
+	return r;
 }
 
 const struct wk_api_action wk_ec2ic_send_ssh_public_key = {

@@ -2,8 +2,12 @@
  * eic.h - EC2 Instance Connect: the SendSSHPublicKey action, its throttle
  * and the key push core (push.c) shared with the browser console:
  *
- *   validate -> key -> registry -> authorize -> agent online -> sign record
- *   -> audit (durable) -> hand the record to the agent hub
+ *   validate -> key -> authorize (on the ARN asked for) -> registry -> zone
+ *   -> agent online -> sign record -> audit (durable) -> hand the record to
+ *   the agent hub
+ *
+ * Authorization comes before the registry: a caller not allowed to push
+ * to an instance id gets AuthException whether or not it exists.
  *
  * The caller is req->caller; req->via ("api" or "console") goes into the
  * audit event. Every call that reaches wk_push_key writes exactly one audit
@@ -17,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
@@ -62,9 +68,11 @@ struct wk_push_result {
 /*
  * Pushes a->key for a->os_user to a->instance_id as req->caller.
  * Returns 0 when the record is with the hub; on refusal a negative
- * WK_ERR_* with resp's AWS error set (InvalidArgsException,
- * EC2InstanceNotFoundException, AuthException (status 400),
- * EC2InstanceUnavailableException, ServiceException).
+ * WK_ERR_* with resp's AWS error set, with the HTTP status of AWS's service
+ * model: InvalidArgsException 400, AuthException 403,
+ * EC2InstanceNotFoundException 404, EC2InstanceStateInvalidException 400,
+ * ThrottlingException 429, EC2InstanceUnavailableException 503,
+ * ServiceException 500 (docs/aws-errors.md).
  * res may be NULL.
  */
 int wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
@@ -87,6 +95,15 @@ bool wk_push_limit_full(const char *instance_id, const char *os_user,
 void wk_push_limit_note(const char *instance_id, const char *os_user,
     time_t expires, time_t now);
 void wk_push_limit_reset(void);	/* tests */
+
+/*
+ * push_reply.c: SendSSHPublicKey's reply {"RequestId", "Success": true} and,
+ * when inst is not NULL, wicket's extra member "WicketInstance" (the pushed
+ * instance's InstanceId, Hostname, Address, SshPort, HostKeys, as
+ * WicketService.DescribeInstances gives them). *out is the caller's.
+ */
+int wk_push_reply(const char *request_id, const struct wk_instance *inst,
+    json_t **out);
 
 /* Sets resp to ServiceException for err; returns err. */
 int wk_push_service_error(struct wk_api_resp *resp, int err);

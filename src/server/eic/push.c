@@ -38,8 +38,7 @@ wk_push_service_error(struct wk_api_resp *resp, int err)
 }
 
 static int
-validate_args(const struct wk_api_req *req, struct wk_api_resp *resp,
-    const struct wk_push_args *a)
+validate_args(struct wk_api_resp *resp, const struct wk_push_args *a)
 {
 	if (a->instance_id == NULL)
 		return invalid(resp, "InstanceId", "is required");
@@ -57,16 +56,42 @@ validate_args(const struct wk_api_req *req, struct wk_api_resp *resp,
 	if (a->key_len < SSH_KEY_MIN || a->key_len > SSH_KEY_MAX)
 		return invalid(resp, "SSHPublicKey", "must be 80 to 4096 "
 		    "characters long");
-	if (a->az != NULL) {
-		if (!wk_ec2ic_valid_az(a->az))
-			return invalid(resp, "AvailabilityZone", "must be 6 to "
-			    "32 characters matching ^(\\w+-){2,3}\\d+\\w+$");
-		if (!wk_ec2ic_az_in_region(a->az, req->srv->region))
-			return wk_api_error(resp, 400, "InvalidArgsException",
-			    "AvailabilityZone %s is not in region %s", a->az,
-			    req->srv->region);
-	}
+	if (a->az != NULL && !wk_ec2ic_valid_az(a->az))
+		return invalid(resp, "AvailabilityZone", "must be 6 to 32 "
+		    "characters matching ^(\\w+-){2,3}\\d+\\w+$");
 	return 0;
+}
+
+/*
+ * The instance's Availability Zone: the one EC2 DescribeInstances reports
+ * as Placement.AvailabilityZone (ec2/ec2_describe_instances.c): every
+ * instance is in zone "a" of wicketd's region.
+ */
+static void
+instance_az(const struct wk_server *srv, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%sa", srv->region);
+}
+
+/*
+ * An AvailabilityZone that is not the instance's is refused, never
+ * ignored: a script that names the wrong zone fails here as on AWS.
+ * Checked once the caller is allowed and the instance found.
+ */
+static int
+check_az(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a)
+{
+	char az[64];
+
+	if (a->az == NULL)
+		return 0;
+	instance_az(req->srv, az, sizeof(az));
+	if (strcmp(a->az, az) == 0)
+		return 0;
+	return wk_api_error(resp, 400, "InvalidArgsException",
+	    "AvailabilityZone %s is not the instance's Availability Zone: "
+	    "%s is in %s.", a->az, a->instance_id, az);
 }
 
 /*
@@ -160,7 +185,7 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 	int r;
 
 	memset(&inst, 0, sizeof(inst));
-	if ((r = validate_args(req, resp, a)) != 0)
+	if ((r = validate_args(resp, a)) != 0)
 		return r;
 	r = wk_sshkey_validate(wk_span_from_mem(a->key, a->key_len), pubkey,
 	    res->fp, &why);
@@ -171,18 +196,13 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 		    "SSHPublicKey is not a valid public key: %s",
 		    why != NULL ? why : "unsupported or malformed");
 
-	r = wk_store_instance_get(req->srv->store, a->instance_id, &inst);
-	if (r == WK_ERR_NOTFOUND) {
-		r = wk_api_error(resp, 400, "EC2InstanceNotFoundException",
-		    "The specified instance was not found: %s",
-		    a->instance_id);
-		goto out;
-	}
-	if (r != 0) {
-		r = wk_push_service_error(resp, r);
-		goto out;
-	}
-	if ((r = wk_ec2_instance_arn(req->srv, inst.id, arn,
+	/*
+	 * Authorized before the instance is looked up: on the ARN the caller
+	 * named, so a caller not allowed to push there learns nothing of it
+	 * (AuthException whether or not it exists). The condition keys of an
+	 * instance that does not exist are only the request's own.
+	 */
+	if ((r = wk_ec2_instance_arn(req->srv, a->instance_id, arn,
 	    sizeof(arn))) != 0 ||
 	    (r = wk_ec2_instance_ctx(a->os_user, &ctx)) != 0 ||
 	    (r = wk_ctx_add(ctx, "wicket:SingleUse",
@@ -193,15 +213,32 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 	res->authz_ran = true;
 	r = wk_api_authorize(req, resp, WK_EC2IC_ACTION, arn, ctx,
 	    "AuthException", &res->detail);
-	if (r != 0) {
+	if (r != 0) {	/* denied: AuthException, 403 */
 		if (resp->error_code[0] == '\0')
 			r = wk_push_service_error(resp, r);
-		else if (r == WK_ERR_DENIED)
-			resp->status = 400;	/* AuthException is a 400 */
 		goto out;
 	}
+	r = wk_store_instance_get(req->srv->store, a->instance_id, &inst);
+	if (r == WK_ERR_NOTFOUND) {
+		r = wk_api_error(resp, 404, "EC2InstanceNotFoundException",
+		    "The specified instance was not found: %s",
+		    a->instance_id);
+		goto out;
+	}
+	if (r != 0) {
+		r = wk_push_service_error(resp, r);
+		goto out;
+	}
+	if ((r = check_az(req, resp, a)) != 0)
+		goto out;
+	/*
+	 * The agent is away: the instance stays "running" in
+	 * DescribeInstances and the push says it is unavailable (503, which
+	 * the SDKs retry), as AWS answers for a running instance it cannot
+	 * reach (docs/aws-errors.md).
+	 */
 	if (!wk_agent_hub_online(req->srv->hub, inst.id)) {
-		r = wk_api_error(resp, 400, "EC2InstanceUnavailableException",
+		r = wk_api_error(resp, 503, "EC2InstanceUnavailableException",
 		    "The instance is currently unavailable. Wait a few "
 		    "minutes and try again.");
 		goto out;
@@ -229,7 +266,7 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 	 * of the user's keys expired.
 	 */
 	if (wk_push_limit_full(inst.id, a->os_user, req->now)) {
-		r = wk_api_error(resp, 400, "ThrottlingException",
+		r = wk_api_error(resp, 429, "ThrottlingException",
 		    "Too many unexpired keys for InstanceOSUser %s on this "
 		    "instance (%d); try again when one has expired.",
 		    a->os_user, WK_SOCK_MAX_RECORDS);
@@ -285,7 +322,7 @@ wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
 	wk_buf_init(&pubkey, WK_SSHKEY_MAX_LINE);
 	wk_buf_init(&rec_text, WK_KEYREC_MAX_LEN);
 	if (req->caller == NULL) {
-		r = wk_api_error(resp, 400, "AuthException",
+		r = wk_api_error(resp, 403, "AuthException",
 		    "Not authorized for this request");
 		goto out;
 	}

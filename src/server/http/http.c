@@ -38,6 +38,7 @@
 #include "common/time.h"
 #include "server/http/http.h"
 #include "server/http/http_guard.h"
+#include "server/http/tls_int.h"
 #include "server/server.h"
 
 #define EPOLL_BATCH 64
@@ -320,6 +321,8 @@ struct wk_http_conn {
 	struct wk_buf path;
 	char method[16];
 	char source_ip[INET6_ADDRSTRLEN];
+	bool secure;		/* the connection is TLS */
+	bool hsts;		/* answer with Strict-Transport-Security */
 	struct MHD_Response *response;	/* answer not yet queued */
 	unsigned status;
 	bool responded;		/* wk_http_respond was called */
@@ -329,6 +332,7 @@ struct wk_http_conn {
 	bool closing;		/* client gone while held */
 	struct wk_watch *watch;	/* fd in our epoll while held */
 	int fd;
+	char client_ip[WK_HTTP_IP_TEXT_MAX];	/* behind a trusted proxy */
 	/* protocol upgrade (wk_http_upgrade) */
 	bool upgrading;		/* 101 queued */
 	bool upgraded;		/* the route owns the socket */
@@ -354,6 +358,7 @@ enum refusal {
 	REFUSE_PER_IP,		/* connection closed at accept */
 	REFUSE_BY_MHD,		/* MHD answered 4xx itself: 400, 431, ... */
 	REFUSE_MHD,		/* refused by MHD: malformed, too big, full */
+	REFUSE_FORWARDED,	/* 400: bad X-Forwarded-* from a proxy */
 	REFUSE_N
 };
 
@@ -362,6 +367,7 @@ static const char *const refusal_what[REFUSE_N] = {
 	"reason=too_many_headers", "reason=body_too_large",
 	"reason=header_deadline", "reason=body_deadline",
 	"reason=per_ip_limit", "reason=bad_request", "reason=mhd",
+	"reason=bad_forwarded",
 };
 
 /* One accepted socket (MHD's socket_context). */
@@ -643,6 +649,12 @@ queue(struct wk_http_conn *c)
 {
 	enum MHD_Result ok;
 
+	if (c->hsts && MHD_add_response_header(c->response,
+	    "Strict-Transport-Security", WK_HTTP_HSTS) != MHD_YES) {
+		MHD_destroy_response(c->response);
+		c->response = NULL;
+		return MHD_NO;
+	}
 	ok = MHD_queue_response(c->mc, c->status, c->response);
 	MHD_destroy_response(c->response);
 	c->response = NULL;
@@ -903,6 +915,11 @@ conn_start(struct http_srv *hs, struct wk_http_conn *c, const char *url,
 	int r;
 
 	client_ip(c->mc, c->source_ip, sizeof(c->source_ip));
+	/* secure: the request came over this listener's TLS (MHD has a
+	 * GnuTLS session for the connection) */
+	c->secure = MHD_get_connection_info(c->mc,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
+	c->hsts = c->secure;
 	if (strlen(method) >= sizeof(c->method)) {
 		refused(hs, REFUSE_METHOD, "status=501 source_ip=%s "
 		    "method_bytes=%zu limit=%zu", c->source_ip,
@@ -1010,9 +1027,11 @@ static void
 dispatch(struct http_srv *hs, struct wk_http_conn *c)
 {
 	struct wk_http_request req;
+	char why[256], msg[300];
 
 	memset(&req, 0, sizeof(req));
 	req.method = c->method;
+	req.peer_ip = c->source_ip;
 	req.path = wk_buf_span(&c->path);
 	req.query = wk_buf_span(&c->query);
 	req.headers = c->headers;
@@ -1020,12 +1039,25 @@ dispatch(struct http_srv *hs, struct wk_http_conn *c)
 	req.body = c->body.len > 0 ? wk_buf_span(&c->body) :
 	    wk_span_from_cstr("");
 	req.source_ip = c->source_ip;
-	req.secure = false;
+	req.secure = c->secure;
 	c->dispatched = true;
 	/* the route answers or holds (an authenticated long-poll): no
 	 * deadline from here on; MHD's idle timeout still applies to the
 	 * sending, and the route's own to a held request */
 	sock_phase(c->sock, WK_HTTP_PHASE_EXEMPT);
+	/* behind a --trusted-proxy: the client's address and scheme (and
+	 * with an https proxy, HSTS) */
+	if (wk_http_forwarded_apply(&hs->srv->cfg.trusted_proxies, &req,
+	    c->client_ip, why, sizeof(why)) != 0) {
+		refused(hs, REFUSE_FORWARDED, "status=400 source_ip=%s "
+		    "message=\"%s\"", c->source_ip, why);
+		snprintf(msg, sizeof(msg), "bad request: %s\n", why);
+		respond_text(c, 400, msg, "Connection: close\r\n");
+		return;
+	}
+	/* HSTS on every answer to a request the route is told is secure
+	 * (browsers ignore it over plain HTTP; the console needs it) */
+	c->hsts = req.secure;
 	c->route->handle(hs->srv, c, &req);
 	if (c->responded)
 		return;
@@ -1375,6 +1407,7 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	const union MHD_DaemonInfo *di;
+	struct MHD_OptionItem tls_opts[3];
 	sigset_t mask;
 	bool own_loop = false;
 	unsigned port = 0;
@@ -1422,8 +1455,9 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 		r = WK_ERR_IO;
 		goto out;
 	}
+	wk_tls_mhd_options(srv->tls, tls_opts, 3);
 	hs.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_ALLOW_UPGRADE |
+	    MHD_ALLOW_UPGRADE | (srv->tls != NULL ? MHD_USE_TLS : 0) |
 	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, accept_policy, &hs, on_request, &hs,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &hs,
@@ -1443,6 +1477,7 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, &hs,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
+	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	(void)sslen;
 	if (hs.d == NULL) {
@@ -1463,8 +1498,8 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	if ((di = MHD_get_daemon_info(hs.d, MHD_DAEMON_INFO_BIND_PORT)) !=
 	    NULL)
 		port = di->port;
-	wk_log(WK_LOG_INFO, "listening", "address=%s port=%u",
-	    srv->cfg.listen, port);
+	wk_log(WK_LOG_INFO, "listening", "address=%s port=%u scheme=%s",
+	    srv->cfg.listen, port, srv->tls != NULL ? "https" : "http");
 	if (on_ready != NULL)
 		on_ready(arg, port);
 	while (!srv->stopping)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "crypto/sigv4.h"
@@ -24,13 +25,42 @@ struct wk_http_request {
 	const struct wk_sigv4_header *headers;	/* as received */
 	size_t nheaders;
 	struct wk_span body;
-	const char *source_ip;	/* "127.0.0.1" */
-	bool secure;		/* arrived over TLS */
+	/* the client's address, "127.0.0.1": the TCP peer, or behind a
+	 * --trusted-proxy the address that proxy saw (forwarded.c) */
+	const char *source_ip;
+	const char *peer_ip;	/* the TCP peer (the proxy when forwarded) */
+	/* arrived over TLS, or through a trusted proxy that says the
+	 * client's connection was https (X-Forwarded-Proto) */
+	bool secure;
+	bool forwarded;		/* source_ip/secure came from a trusted proxy */
 };
 
 /* First value of a header (case-insensitive name), or an empty NULL span. */
 struct wk_span wk_http_header(const struct wk_http_request *req,
     const char *name);
+
+/* ---- behind a reverse proxy (forwarded.c) ---- */
+struct wk_addr_allow;		/* server/net/agent_addr.h */
+
+#define WK_HTTP_FWD_MAX_HOPS 32	/* X-Forwarded-For entries read, at most */
+#define WK_HTTP_IP_TEXT_MAX 46	/* INET6_ADDRSTRLEN */
+
+/*
+ * Only when req->peer_ip (the TCP peer) lies inside `trusted` (wicketd
+ * serve --trusted-proxy): req->source_ip becomes the right-most
+ * X-Forwarded-For address that is not itself a trusted proxy (the
+ * address the outermost trusted proxy saw; entries left of it are
+ * whatever the client wrote and are never used; all trusted: the
+ * left-most), written canonically to client_ip (WK_HTTP_IP_TEXT_MAX
+ * bytes), and X-Forwarded-Proto "https"/"http" sets req->secure. Every
+ * X-Forwarded-For header and entry must be an IP address ("[v6]" too,
+ * no ports), and X-Forwarded-Proto one header with one value: otherwise
+ * WK_ERR_INVAL and `why` says what is wrong (the caller answers 400),
+ * req unchanged. Absent headers leave source_ip/secure as they are. From
+ * any other peer the headers are ignored and req is unchanged.
+ */
+int wk_http_forwarded_apply(const struct wk_addr_allow *trusted,
+    struct wk_http_request *req, char *client_ip, char *why, size_t whysz);
 
 /* ---- answering ---- */
 /*
@@ -87,6 +117,42 @@ struct wk_http_route {
 #define WK_HTTP_TIMEOUT_MAX_MS 3600000	/* ceiling of both options */
 /* Connections per client IPv4 address or IPv6 /64 (a NAT counts once). */
 #define WK_HTTP_MAX_CONN_PER_IP 1024
+
+/* ---- TLS on the listener (tls.c; libmicrohttpd with GnuTLS) ---- */
+struct wk_tls;	/* the certificate chain and key being served */
+/* Strict-Transport-Security on every answer to a secure request (wicketd's
+ * own TLS, or an https proxy under --trusted-proxy): a year */
+#define WK_HTTP_HSTS "max-age=31536000"
+/* TLS 1.2 and 1.3 only, GnuTLS's NORMAL ciphers otherwise */
+#define WK_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/*
+ * Loads cert_path (PEM: the server certificate, optionally followed by
+ * its intermediates), chain_path (NULL, or more PEM intermediates) and
+ * key_path (PEM, ECDSA or RSA, unencrypted). Refused (why says why): a
+ * missing or unreadable file, no certificate, a key that is not the
+ * certificate's, a certificate expired or not yet valid.
+ */
+int wk_tls_new(const char *cert_path, const char *key_path,
+    const char *chain_path, struct wk_tls **out, char *why, size_t whysz);
+void wk_tls_free(struct wk_tls *t);	/* NULL-safe; after the listener */
+
+/*
+ * Reloads the files when they changed since the last look (force: in any
+ * case). A new valid set is served from the next handshake on; open
+ * connections keep going. A bad one is logged (tls_reload_failed) and the
+ * current one kept. *changed (may be NULL) says whether a new certificate
+ * is now served.
+ */
+int wk_tls_reload(struct wk_tls *t, bool force, bool *changed);
+
+/* What is being served (for logs and `tls show`); NULL without TLS. */
+struct wk_tls_served {
+	char serial[130];		/* hex */
+	char spki_sha256[65];		/* hex SHA-256 of the leaf's SPKI */
+	time_t not_before, not_after;
+};
+const struct wk_tls_served *wk_tls_served(const struct wk_tls *t);
 
 /* ---- the loop and its timers (CLOCK_MONOTONIC) ---- */
 struct wk_loop;

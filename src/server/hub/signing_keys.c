@@ -872,6 +872,8 @@ watch_timer(void *arg)
 
 	sw->timer = NULL;
 	(void)wk_signing_server_reload(sw->srv, false, NULL);
+	/* the listener's certificate rides the same watch (http/tls.c) */
+	(void)wk_tls_reload(sw->srv->tls, false, NULL);
 	watch_arm(sw);
 }
 
@@ -887,9 +889,10 @@ watch_signal(void *arg, uint32_t revents)
 		got = true;
 	if (!got)
 		return;
-	wk_log(WK_LOG_INFO, "signal", "signo=%d action=reload_signing_keys",
-	    SIGHUP);
+	wk_log(WK_LOG_INFO, "signal", "signo=%d action=reload_signing_keys%s",
+	    SIGHUP, sw->srv->tls != NULL ? ",reload_tls" : "");
 	(void)wk_signing_server_reload(sw->srv, true, NULL);
+	(void)wk_tls_reload(sw->srv->tls, true, NULL);
 }
 
 int

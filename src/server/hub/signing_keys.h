@@ -143,7 +143,8 @@ int wk_signing_server_reload(struct wk_server *srv, bool force,
 
 /*
  * Reloads on SIGHUP (through a signalfd: SIGHUP must be blocked in every
- * thread) and every WK_SIGNING_RELOAD_MS. Needs srv->loop.
+ * thread) and every WK_SIGNING_RELOAD_MS. Needs srv->loop. The listener's
+ * TLS certificate (srv->tls, http.h wk_tls_reload) is reloaded with them.
  */
 int wk_signing_watch_start(struct wk_server *srv);
 void wk_signing_watch_stop(struct wk_server *srv);	/* NULL-safe */

@@ -63,6 +63,14 @@ extern const struct wk_iam_field wk_iam_f_version_id;
  */
 int wk_iam_param(const struct wk_api_req *req, struct wk_api_resp *resp,
     const struct wk_iam_field *f, const char **out);
+/*
+ * Refuses members of AWS's model that wicketd does not implement (NULL-
+ * terminated list of top-level Query names, e.g. "PermissionsBoundary"):
+ * when the request has one (as NAME or NAME.anything), InvalidInput 400
+ * naming it, so a caller never believes an ignored member took effect.
+ */
+int wk_iam_refuse_members(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *const *members);
 /* Validates a value already read (e.g. a list member). */
 int wk_iam_check(struct wk_api_resp *resp, const struct wk_iam_field *f,
     const char *value);

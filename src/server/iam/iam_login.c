@@ -126,6 +126,10 @@ profile_err(struct wk_api_resp *resp, int r, const char *user)
 	    &(struct wk_iam_errmsg){ .notfound = nf, .exists = ex });
 }
 
+/* Session-duration limits for console sign-in: not implemented here. */
+static const char *const unsupported[] = { "MaxSigninSessionDuration",
+	"ResetMaxSigninSessionDuration", NULL };
+
 static int
 create_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 {
@@ -139,7 +143,8 @@ create_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 	int r;
 
 	memset(&lp, 0, sizeof(lp));
-	if ((r = wk_iam_param(req, resp, &wk_iam_f_user_name, &name)) != 0 ||
+	if ((r = wk_iam_refuse_members(req, resp, unsupported)) != 0 ||
+	    (r = wk_iam_param(req, resp, &wk_iam_f_user_name, &name)) != 0 ||
 	    (r = wk_iam_param(req, resp, &f_pw, &pw)) != 0 ||
 	    (r = wk_iam_param_bool(req, resp, "PasswordResetRequired",
 	    "passwordResetRequired", &reset)) != 0 ||
@@ -203,7 +208,8 @@ update_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 	int r;
 
 	memset(&lp, 0, sizeof(lp));
-	if ((r = wk_iam_param(req, resp, &wk_iam_f_user_name, &name)) != 0 ||
+	if ((r = wk_iam_refuse_members(req, resp, unsupported)) != 0 ||
+	    (r = wk_iam_param(req, resp, &wk_iam_f_user_name, &name)) != 0 ||
 	    (r = wk_iam_param(req, resp, &f_pw, &pw)) != 0 ||
 	    (r = wk_iam_user_authz(req, resp, "iam:UpdateLoginProfile", name,
 	    &u)) != 0)

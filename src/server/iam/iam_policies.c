@@ -18,11 +18,14 @@ create_policy(const struct wk_api_req *req, struct wk_api_resp *resp)
 	};
 	struct wk_managed_policy p;
 	const char *name, *path, *doc, *desc;
+	/* managed policies carry no tags here */
+	static const char *const unsupported[] = { "Tags", NULL };
 	char msg[256];
 	int r;
 
 	memset(&p, 0, sizeof(p));
-	if ((r = wk_iam_param(req, resp, &wk_iam_f_policy_name, &name)) != 0 ||
+	if ((r = wk_iam_refuse_members(req, resp, unsupported)) != 0 ||
+	    (r = wk_iam_param(req, resp, &wk_iam_f_policy_name, &name)) != 0 ||
 	    (r = wk_iam_param(req, resp, &wk_iam_f_policy_path, &path)) != 0 ||
 	    (r = wk_iam_param(req, resp, &wk_iam_f_policy_doc, &doc)) != 0 ||
 	    (r = wk_iam_param(req, resp, &f_desc, &desc)) != 0)
@@ -197,6 +200,8 @@ list_entities_for_policy(const struct wk_api_req *req,
 	static const char nf[] = "was not found.";
 	static const char *const filters[] = { "User", "Role", "Group",
 		"LocalManagedPolicy", "AWSManagedPolicy", NULL };
+	static const char *const usages[] = { "PermissionsPolicy",
+		"PermissionsBoundary", NULL };
 	static const struct wk_iam_field f_prefix = {
 		"PathPrefix", "pathPrefix", 1, 512, WK_IAM_PAT_PATH, false
 	};
@@ -205,14 +210,18 @@ list_entities_for_policy(const struct wk_api_req *req,
 	struct wk_buf *b = &resp->xml;
 	char **users = NULL, **groups = NULL;
 	size_t nusers = 0, ngroups = 0, ng, nu, i;
-	const char *arn, *filter, *prefix;
-	bool want_users, want_groups;
+	const char *arn, *filter, *prefix, *usage;
+	bool want_users, want_groups, boundary;
 	int r;
 
 	filter = wk_params_get(req->params, "EntityFilter");
-	if (filter != NULL && (r = check_enum(resp, filter, "entityFilter",
+	usage = wk_params_get(req->params, "PolicyUsageFilter");
+	if ((filter != NULL && (r = check_enum(resp, filter, "entityFilter",
 	    filters, "[User, Role, Group, LocalManagedPolicy, "
-	    "AWSManagedPolicy]")) != 0)
+	    "AWSManagedPolicy]")) != 0) ||
+	    (usage != NULL && (r = check_enum(resp, usage,
+	    "policyUsageFilter", usages,
+	    "[PermissionsPolicy, PermissionsBoundary]")) != 0))
 		goto out;
 	if ((r = wk_iam_param(req, resp, &wk_iam_f_policy_arn, &arn)) != 0 ||
 	    (r = wk_iam_param(req, resp, &f_prefix, &prefix)) != 0 ||
@@ -221,8 +230,12 @@ list_entities_for_policy(const struct wk_api_req *req,
 	    (r = wk_iam_policy_authz(req, resp, "iam:ListEntitiesForPolicy",
 	    arn, &p, nf)) != 0)
 		goto out;
-	want_users = filter == NULL || strcmp(filter, "User") == 0;
-	want_groups = filter == NULL || strcmp(filter, "Group") == 0;
+	/* no permissions boundaries: nothing uses a policy as one */
+	boundary = usage != NULL && strcmp(usage, "PermissionsBoundary") == 0;
+	want_users = !boundary && (filter == NULL ||
+	    strcmp(filter, "User") == 0);
+	want_groups = !boundary && (filter == NULL ||
+	    strcmp(filter, "Group") == 0);
 	if ((r = wk_store_policy_entities(req->srv->store, arn, &users,
 	    &nusers, &groups, &ngroups)) != 0)
 		goto out;

@@ -493,6 +493,16 @@ user_from_arn(const struct wk_api_req *req, const char *arn)
 	return strrchr(arn, '/') + 1;
 }
 
+/*
+ * Members of both simulations that wicketd does not evaluate: there are
+ * no permissions boundaries, resource-based policies, resource owners
+ * other than this account, or EC2 scenarios here.
+ */
+static const char *const sim_unsupported[] = {
+	"PermissionsBoundaryPolicyInputList", "ResourcePolicy",
+	"ResourceOwner", "CallerArn", "ResourceHandlingOption", NULL
+};
+
 static int
 simulate_principal_policy(const struct wk_api_req *req,
     struct wk_api_resp *resp)
@@ -507,7 +517,10 @@ simulate_principal_policy(const struct wk_api_req *req,
 	int r;
 
 	memset(&s, 0, sizeof(s));
-	if ((r = wk_iam_param(req, resp, &f_src, &arn)) != 0)
+	if ((r = wk_iam_refuse_members(req, resp, sim_unsupported)) != 0 ||
+	    (r = wk_iam_refuse_members(req, resp,
+	    (const char *const[]){ "PolicyExclusionList", NULL })) != 0 ||
+	    (r = wk_iam_param(req, resp, &f_src, &arn)) != 0)
 		goto out;
 	if ((name = user_from_arn(req, arn)) == NULL || *name == '\0') {
 		r = wk_api_error(resp, 400, "InvalidInput",
@@ -549,7 +562,10 @@ simulate_custom_policy(const struct wk_api_req *req,
 	int r;
 
 	memset(&s, 0, sizeof(s));
-	if ((r = wk_api_authorize(req, resp, "iam:SimulateCustomPolicy", "*",
+	if ((r = wk_iam_refuse_members(req, resp, sim_unsupported)) != 0 ||
+	    (r = wk_iam_refuse_members(req, resp, (const char *const[]){
+	    "OrderedOrganizationPolicyInputList", NULL })) != 0 ||
+	    (r = wk_api_authorize(req, resp, "iam:SimulateCustomPolicy", "*",
 	    NULL, NULL, NULL)) != 0 ||
 	    (r = sim_common(req, resp, &s)) != 0 ||
 	    (r = sim_inputs(req, resp, &s, true)) != 0)

@@ -13,6 +13,9 @@
 static int
 create_user(const struct wk_api_req *req, struct wk_api_resp *resp)
 {
+	/* no permissions boundaries here */
+	static const char *const unsupported[] = { "PermissionsBoundary",
+		NULL };
 	struct wk_user u;
 	struct wk_tag *tags = NULL;
 	size_t ntags = 0;
@@ -21,7 +24,8 @@ create_user(const struct wk_api_req *req, struct wk_api_resp *resp)
 	int r;
 
 	memset(&u, 0, sizeof(u));
-	if ((r = wk_iam_param(req, resp, &wk_iam_f_user_name, &name)) != 0 ||
+	if ((r = wk_iam_refuse_members(req, resp, unsupported)) != 0 ||
+	    (r = wk_iam_param(req, resp, &wk_iam_f_user_name, &name)) != 0 ||
 	    (r = wk_iam_param(req, resp, &wk_iam_f_path, &path)) != 0 ||
 	    (r = wk_iam_param_tags(req, resp, &tags, &ntags)) != 0)
 		goto out;

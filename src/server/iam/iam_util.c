@@ -302,6 +302,29 @@ wk_iam_param(const struct wk_api_req *req, struct wk_api_resp *resp,
 }
 
 int
+wk_iam_refuse_members(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *const *members)
+{
+	size_t i, k, len;
+
+	if (req->params == NULL)
+		return 0;
+	for (i = 0; i < req->params->n; i++) {
+		const char *name = req->params->v[i].name;
+
+		for (k = 0; members[k] != NULL; k++) {
+			len = strlen(members[k]);
+			if (strncmp(name, members[k], len) == 0 &&
+			    (name[len] == '\0' || name[len] == '.'))
+				return wk_api_error(resp, 400, "InvalidInput",
+				    "The member %s is not supported by wicket "
+				    "(see docs/aws-compat.md).", members[k]);
+		}
+	}
+	return 0;
+}
+
+int
 wk_iam_param_bool(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *param, const char *member, bool *out)
 {

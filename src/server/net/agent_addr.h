@@ -57,7 +57,16 @@ bool wk_addr_allow_match(const struct wk_addr_allow *list, const char *ip);
 /* What an enroll or update may register, and from where. */
 struct wk_addr_request {
 	const char *address;	/* as sent: "" (use source), an IP or a name */
-	const char *source_ip;	/* the connection's peer address */
+	/*
+	 * The request's client address: the connection's peer, or behind
+	 * a --trusted-proxy the address that proxy saw (the right-most
+	 * X-Forwarded-For entry that is not a trusted proxy, forwarded.c).
+	 * That address is verified: a trusted proxy took it from its own
+	 * TCP connection. Entries a client wrote itself are never used, and
+	 * from any other peer the header is ignored, so a host can still
+	 * register only where it really connects from (docs/proxy.md).
+	 */
+	const char *source_ip;
 	const char *current;	/* update: the address on record, else NULL */
 	const struct wk_addr_allow *server;	/* --agent-address-allow */
 	const struct wk_addr_allow *token;	/* the token's, or NULL */

@@ -331,8 +331,7 @@ scope_and_decode(struct wk_server *srv, const struct wk_http_request *req,
 	wk_log_auth(WK_LOG_INFO, "auth", "outcome=bad_scope service=%s "
 	    "region=%s source_ip=%s", info->service, info->region,
 	    req->source_ip != NULL ? req->source_ip : "-");
-	return wk_api_error(resp, aerr.status, *proto == WK_PROTO_JSON ?
-	    aerr.json_code : aerr.code, "%s", aerr.message);
+	return wk_auth_error_set(resp, *proto, &aerr);
 }
 
 void
@@ -378,8 +377,7 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 	r = wk_auth_request(srv->store, req, wk_wall_now(), &caller, &info,
 	    &aerr);
 	if (r != 0) {
-		wk_api_error(&resp, aerr.status, proto == WK_PROTO_JSON ?
-		    aerr.json_code : aerr.code, "%s", aerr.message);
+		wk_auth_error_set(&resp, proto, &aerr);
 		goto reply;
 	}
 	authed = true;

@@ -153,6 +153,32 @@ add_header(struct signed_req *s, const char *name, const char *value)
 	s->req.nheaders = s->nh;
 }
 
+/* The code a client of proto sees for err (wk_auth_error_set). */
+static void
+expect_code(const struct wk_auth_error *err, enum wk_protocol proto,
+    const char *code)
+{
+	struct wk_api_resp resp;
+
+	memset(&resp, 0, sizeof(resp));
+	wk_auth_error_set(&resp, proto, err);
+	assert_string_equal(resp.error_code, code);
+}
+
+/* Status, code and message a client of proto sees for err. */
+static void
+expect_answer(const struct wk_auth_error *err, enum wk_protocol proto,
+    unsigned status, const char *code, const char *message)
+{
+	struct wk_api_resp resp;
+
+	memset(&resp, 0, sizeof(resp));
+	wk_auth_error_set(&resp, proto, err);
+	assert_int_equal(resp.status, status);
+	assert_string_equal(resp.error_code, code);
+	assert_string_equal(resp.error_message, message);
+}
+
 static int
 check(struct fx *f, struct signed_req *s, time_t now,
     struct wk_caller *caller, struct wk_auth_error *err)
@@ -205,10 +231,8 @@ test_missing_and_malformed(void **state)
 	/* no Authorization header */
 	s.req.nheaders = s.nh - 1;
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_int_equal(err.status, 403);
-	assert_string_equal(err.code, "MissingAuthenticationToken");
-	assert_string_equal(err.json_code,
-	    "MissingAuthenticationTokenException");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "MissingAuthenticationToken");
+	expect_code(&err, WK_PROTO_JSON, "MissingAuthenticationTokenException");
 	assert_string_equal(caller.user.name, "");
 	wk_auth_peek_service(&s.req, svc, sizeof(svc));
 	assert_string_equal(svc, "");
@@ -217,19 +241,18 @@ test_missing_and_malformed(void **state)
 	s.req.nheaders = s.nh;
 	s.h[s.nh - 1].value = WK_SPAN_LIT("AWS4-HMAC-SHA256 Credential=x");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_int_equal(err.status, 400);
-	assert_string_equal(err.code, "IncompleteSignature");
-	assert_string_equal(err.json_code, "IncompleteSignatureException");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "IncompleteSignature");
+	expect_code(&err, WK_PROTO_JSON, "IncompleteSignatureException");
 	s.h[s.nh - 1].value = WK_SPAN_LIT("Basic dXNlcjpwYXNz");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_string_equal(err.code, "IncompleteSignature");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "IncompleteSignature");
 
 	/* two Authorization headers */
 	s.h[s.nh - 1].value = wk_buf_span(&s.authz);
 	s.h[s.nh] = s.h[s.nh - 1];
 	s.req.nheaders = s.nh + 1;
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_string_equal(err.code, "IncompleteSignature");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "IncompleteSignature");
 	wk_buf_cleanup(&s.authz);
 
 	/* an over-long Authorization value is refused before any lookup */
@@ -241,7 +264,7 @@ test_missing_and_malformed(void **state)
 		s.h[s.nh - 1].value = wk_span_from_cstr(longv);
 		assert_int_equal(check(f, &s, NOW, &caller, &err),
 		    WK_ERR_AUTH);
-		assert_string_equal(err.code, "IncompleteSignature");
+		expect_code(&err, WK_PROTO_QUERY_IAM, "IncompleteSignature");
 		wk_buf_cleanup(&s.authz);
 	}
 }
@@ -256,9 +279,8 @@ test_bad_keys(void **state)
 
 	sign(&s, "AKIANOSUCHKEYNOSUCH1", SECRET, "iam", NOW, "a=1");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_int_equal(err.status, 403);
-	assert_string_equal(err.code, "InvalidClientTokenId");
-	assert_string_equal(err.json_code, "UnrecognizedClientException");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "InvalidClientTokenId");
+	expect_code(&err, WK_PROTO_JSON, "UnrecognizedClientException");
 	assert_string_equal(err.message,
 	    "The security token included in the request is invalid.");
 	wk_buf_cleanup(&s.authz);
@@ -266,16 +288,15 @@ test_bad_keys(void **state)
 	/* inactive key: same answer as an unknown one */
 	sign(&s, AKID2, SECRET, "iam", NOW, "a=1");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_string_equal(err.code, "InvalidClientTokenId");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "InvalidClientTokenId");
 	wk_buf_cleanup(&s.authz);
 
 	/* wrong secret */
 	sign(&s, AKID, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ", "iam", NOW,
 	    "a=1");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_int_equal(err.status, 403);
-	assert_string_equal(err.code, "SignatureDoesNotMatch");
-	assert_string_equal(err.json_code, "InvalidSignatureException");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "SignatureDoesNotMatch");
+	expect_code(&err, WK_PROTO_JSON, "InvalidSignatureException");
 	assert_non_null(strstr(err.message, "does not match"));
 	assert_string_equal(caller.user.name, "");
 	wk_buf_cleanup(&s.authz);
@@ -292,11 +313,11 @@ test_tampered(void **state)
 	sign(&s, AKID, SECRET, "iam", NOW, "Action=GetUser&UserName=bob");
 	s.req.body = WK_SPAN_LIT("Action=GetUser&UserName=root");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "SignatureDoesNotMatch");
 	s.req.body = wk_span_from_cstr(s.body);
 	s.req.path = WK_SPAN_LIT("/x");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "SignatureDoesNotMatch");
 	s.req.path = WK_SPAN_LIT("/");
 	s.req.method = "PUT";
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
@@ -321,8 +342,7 @@ test_clock_skew(void **state)
 	assert_int_equal(check(f, &s, NOW + 14 * 60, &caller, &err), 0);
 	assert_int_equal(check(f, &s, NOW + 16 * 60, &caller, &err),
 	    WK_ERR_AUTH);
-	assert_int_equal(err.status, 403);
-	assert_string_equal(err.code, "SignatureDoesNotMatch");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "SignatureDoesNotMatch");
 	assert_string_equal(err.message, "Signature expired: "
 	    "20231114T221320Z is now earlier than 20231114T221420Z "
 	    "(20231114T222920Z - 15 min.)");
@@ -351,9 +371,8 @@ test_unsigned_headers(void **state)
 	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
 	add_header(&s, "X-Amz-Target", "WicketService.ListAuditEvents");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_int_equal(err.status, 400);
-	assert_string_equal(err.code, "IncompleteSignature");
-	assert_string_equal(err.json_code, "IncompleteSignatureException");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "IncompleteSignature");
+	expect_code(&err, WK_PROTO_JSON, "IncompleteSignatureException");
 	assert_string_equal(err.message, "'X-Amz-Target' must be a "
 	    "'SignedHeader' in the AWS Authorization.");
 	assert_string_equal(caller.user.name, "");
@@ -383,7 +402,7 @@ test_unsigned_headers(void **state)
 	    "content-type;x-amz-date, Signature=5fa00fa31553b73ebf1942676e8"
 	    "6291e8372ff2a2260956d9b8aae1d763fbf31");
 	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
-	assert_string_equal(err.code, "IncompleteSignature");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "IncompleteSignature");
 	assert_string_equal(err.message, "'Host' must be a 'SignedHeader' in "
 	    "the AWS Authorization.");
 	s.h[s.nh - 1].value = WK_SPAN_LIT("AWS4-HMAC-SHA256 Credential="
@@ -424,15 +443,14 @@ test_scope(void **state)
 	/* ...but its scope is no endpoint's */
 	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", ec2ic, &err),
 	    WK_ERR_AUTH);
-	assert_int_equal(err.status, 403);
-	assert_string_equal(err.code, "SignatureDoesNotMatch");
-	assert_string_equal(err.json_code, "InvalidSignatureException");
+	expect_code(&err, WK_PROTO_QUERY_IAM, "SignatureDoesNotMatch");
+	expect_code(&err, WK_PROTO_JSON, "InvalidSignatureException");
 	assert_string_equal(err.message, "Credential should be scoped to "
-	    "correct service: 'ec2-instance-connect'.");
+	    "correct service: 'ec2-instance-connect'. ");
 	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", any, &err),
 	    WK_ERR_AUTH);
 	assert_string_equal(err.message, "Credential should be scoped to a "
-	    "valid region, not 'xx-nowhere-9'.");
+	    "valid region, not 'xx-nowhere-9'. ");
 	wk_buf_cleanup(&s.authz);
 
 	memset(&info, 0, sizeof(info));
@@ -443,13 +461,13 @@ test_scope(void **state)
 	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", iam, &err),
 	    WK_ERR_AUTH);
 	assert_string_equal(err.message, "Credential should be scoped to "
-	    "correct service: 'iam'.");
+	    "correct service: 'iam'. ");
 	/* us-east-1 is not eu-west-1 for a regional service */
 	snprintf(info.region, sizeof(info.region), "us-east-1");
 	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", ec2ic, &err),
 	    WK_ERR_AUTH);
 	assert_string_equal(err.message, "Credential should be scoped to a "
-	    "valid region, not 'us-east-1'.");
+	    "valid region, not 'us-east-1'. ");
 	/* IAM and STS: wicketd's region, or the global endpoints' */
 	snprintf(info.service, sizeof(info.service), "iam");
 	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", iam, &err),
@@ -476,7 +494,106 @@ test_scope(void **state)
 	assert_int_equal(wk_auth_check_scope(&info, "eu-west-1", wicket,
 	    &err), WK_ERR_AUTH);
 	assert_string_equal(err.message, "Credential should be scoped to "
-	    "correct service: 'ec2'.");
+	    "correct service: 'ec2'. ");
+}
+
+/*
+ * One refusal, three answers: IAM/STS's, EC2's own codes and texts, and
+ * AWS's JSON services' (400 for every client-side refusal).
+ */
+static void
+test_protocol_mapping(void **state)
+{
+	static const char skew[] = "Signature expired: 20231114T221320Z is "
+	    "now earlier than 20231114T221420Z (20231114T222920Z - 15 min.)";
+	static const char scope[] = "Credential should be scoped to a valid "
+	    "region, not 'eu-west-1'. ";
+	static const char bad_key[] = "The security token included in the "
+	    "request is invalid.";
+	struct fx *f = *state;
+	struct signed_req s;
+	struct wk_caller caller;
+	struct wk_auth_info info;
+	struct wk_auth_error err;
+
+	/* unknown access key */
+	sign(&s, "AKIANOSUCHKEYNOSUCH1", SECRET, "ec2", NOW, "a=1");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_UNKNOWN_KEY);
+	expect_answer(&err, WK_PROTO_QUERY_IAM, 403, "InvalidClientTokenId",
+	    bad_key);
+	expect_answer(&err, WK_PROTO_QUERY_STS, 403, "InvalidClientTokenId",
+	    bad_key);
+	expect_answer(&err, WK_PROTO_QUERY_EC2, 401, "AuthFailure",
+	    "AWS was not able to validate the provided access credentials");
+	expect_answer(&err, WK_PROTO_JSON, 400, "UnrecognizedClientException",
+	    bad_key);
+	wk_buf_cleanup(&s.authz);
+
+	/* a stale signature */
+	sign(&s, AKID, SECRET, "ec2", NOW, "a=1");
+	assert_int_equal(check(f, &s, NOW + 16 * 60, &caller, &err),
+	    WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_EXPIRED);
+	expect_answer(&err, WK_PROTO_QUERY_IAM, 403, "SignatureDoesNotMatch",
+	    skew);
+	expect_answer(&err, WK_PROTO_QUERY_EC2, 400, "RequestExpired",
+	    "Request has expired.");
+	expect_answer(&err, WK_PROTO_JSON, 400, "InvalidSignatureException",
+	    skew);
+	wk_buf_cleanup(&s.authz);
+
+	/* a wrong secret */
+	sign(&s, AKID, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ", "ec2", NOW,
+	    "a=1");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_BAD_SIGNATURE);
+	expect_code(&err, WK_PROTO_QUERY_IAM, "SignatureDoesNotMatch");
+	expect_answer(&err, WK_PROTO_QUERY_EC2, 403, "SignatureDoesNotMatch",
+	    err.message);
+	expect_answer(&err, WK_PROTO_JSON, 400, "InvalidSignatureException",
+	    err.message);
+	wk_buf_cleanup(&s.authz);
+
+	/* no Authorization */
+	sign(&s, AKID, SECRET, "ec2", NOW, "a=1");
+	s.req.nheaders = s.nh - 1;
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	expect_answer(&err, WK_PROTO_QUERY_IAM, 403,
+	    "MissingAuthenticationToken", "Request is missing Authentication "
+	    "Token");
+	expect_answer(&err, WK_PROTO_QUERY_EC2, 401,
+	    "MissingAuthenticationToken", "The request must contain either a "
+	    "valid (registered) AWS access key ID or X.509 certificate.");
+	expect_answer(&err, WK_PROTO_JSON, 400,
+	    "MissingAuthenticationTokenException", "Request is missing "
+	    "Authentication Token");
+	wk_buf_cleanup(&s.authz);
+
+	/* another region */
+	memset(&info, 0, sizeof(info));
+	snprintf(info.service, sizeof(info.service), "ec2");
+	snprintf(info.region, sizeof(info.region), "eu-west-1");
+	{
+		static const char *const ec2[] = { "ec2", NULL };
+
+		assert_int_equal(wk_auth_check_scope(&info, "us-east-1", ec2,
+		    &err), WK_ERR_AUTH);
+	}
+	assert_int_equal(err.kind, WK_AUTH_BAD_SCOPE);
+	expect_answer(&err, WK_PROTO_QUERY_IAM, 403, "SignatureDoesNotMatch",
+	    scope);
+	expect_answer(&err, WK_PROTO_QUERY_EC2, 403, "SignatureDoesNotMatch",
+	    scope);
+	expect_answer(&err, WK_PROTO_JSON, 400, "InvalidSignatureException",
+	    scope);
+
+	/* the store failed */
+	err.kind = WK_AUTH_INTERNAL;
+	expect_code(&err, WK_PROTO_QUERY_IAM, "InternalFailure");
+	expect_answer(&err, WK_PROTO_QUERY_EC2, 500, "InternalError",
+	    "An internal error has occurred.");
+	expect_code(&err, WK_PROTO_JSON, "InternalFailure");
 }
 
 int
@@ -490,6 +607,7 @@ main(void)
 		cmocka_unit_test(test_clock_skew),
 		cmocka_unit_test(test_unsigned_headers),
 		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_protocol_mapping),
 	};
 
 	wk_log_set_level(WK_LOG_NONE);

@@ -279,6 +279,23 @@ test_success(void **state)
 	assert_string_equal(json_string_value(json_object_get(f->resp.json,
 	    "RequestId")), f->rid);
 	assert_true(json_is_true(json_object_get(f->resp.json, "Success")));
+	{	/* wicket's extra member: where the instance's sshd is */
+		json_t *wi = json_object_get(f->resp.json, "WicketInstance");
+
+		assert_non_null(wi);
+		assert_string_equal(json_string_value(json_object_get(wi,
+		    "InstanceId")), INST1);
+		assert_string_equal(json_string_value(json_object_get(wi,
+		    "Hostname")), "host-prod");
+		assert_string_equal(json_string_value(json_object_get(wi,
+		    "Address")), "10.0.0.0");
+		assert_int_equal(json_integer_value(json_object_get(wi,
+		    "SshPort")), 22);
+		assert_int_equal(json_array_size(json_object_get(wi,
+		    "HostKeys")), 1);
+		assert_string_equal(json_string_value(json_array_get(
+		    json_object_get(wi, "HostKeys"), 0)), ED_KEY);
+	}
 
 	last_event(f, &ev);
 	assert_string_equal(ev.request_id, f->rid);
@@ -444,15 +461,76 @@ test_patterns(void **state)
 	assert_false(wk_ec2ic_az_in_region("eu-west-1a", "us-east-1"));
 }
 
+/*
+ * Authorization comes first: alice (env=prod instances only) learns
+ * nothing of an id she may not push to, existing or not; a caller allowed
+ * on every instance is told it does not exist (404).
+ */
 static void
 test_not_found(void **state)
 {
+	static const char any_policy[] =
+	    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": "
+	    "\"Allow\", \"Action\": \"ec2-instance-connect:SendSSHPublicKey\", "
+	    "\"Resource\": \"*\"}]}";
 	struct fixture *f = *state;
+	char missing[2048], other[2048];
 
 	assert_int_not_equal(push(f, &f->alice, "i-0000000000000dead",
 	    "ubuntu", ED_KEY), 0);
+	assert_int_equal(f->resp.status, 403);
+	assert_refused(f, "AuthException", NULL);
+	snprintf(missing, sizeof(missing), "%s", f->resp.error_message);
+	/* INST2 exists (env=dev): the same answer, bar the id */
+	assert_int_not_equal(push(f, &f->alice, INST2, "ubuntu", ED_KEY), 0);
+	assert_int_equal(f->resp.status, 403);
+	assert_refused(f, "AuthException", NULL);
+	snprintf(other, sizeof(other), "%s", f->resp.error_message);
+	assert_non_null(strstr(missing, "i-0000000000000dead"));
+	assert_non_null(strstr(other, INST2));
+	assert_int_equal(strlen(missing), strlen(other));
+
+	assert_int_equal(wk_store_user_policy_put(f->srv.store, "bob", "any",
+	    any_policy), 0);
+	wk_authz_cache_free(f->srv.authz);
+	f->srv.authz = NULL;
+	assert_int_not_equal(push(f, &f->bob, "i-0000000000000dead",
+	    "ubuntu", ED_KEY), 0);
+	assert_int_equal(f->resp.status, 404);
+	assert_refused(f, "EC2InstanceNotFoundException",
+	    "i-0000000000000dead");
+}
+
+/* wicketd cannot sign the record: 500 ServiceException (SDKs retry). */
+static void
+test_service_error(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_signkey *key = f->srv.signkey;
+
+	f->srv.signkey = NULL;
+	assert_int_not_equal(push(f, &f->alice, INST1, "ubuntu", ED_KEY), 0);
+	f->srv.signkey = key;
+	assert_int_equal(f->resp.status, 500);
+	assert_refused(f, "ServiceException", NULL);
+}
+
+/* An AvailabilityZone that is not the instance's: refused, both named. */
+static void
+test_wrong_zone(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_not_equal(call(f, &wk_ec2ic_send_ssh_public_key, &f->alice,
+	    "{\"InstanceId\": \"" INST1 "\", \"InstanceOSUser\": \"ubuntu\", "
+	    "\"SSHPublicKey\": \"" ED_KEY "\", \"AvailabilityZone\": "
+	    "\"us-east-1b\"}", NULL), 0);
 	assert_int_equal(f->resp.status, 400);
-	assert_refused(f, "EC2InstanceNotFoundException", NULL);
+	assert_refused(f, "InvalidArgsException", "us-east-1b");
+	assert_non_null(strstr(f->resp.error_message, "us-east-1a"));
+	assert_non_null(strstr(f->resp.error_message, INST1));
+	/* the model's error member is "Message" */
+	assert_string_equal(f->resp.json_message_member, "Message");
 }
 
 static void
@@ -473,6 +551,7 @@ test_denied(void **state)
 	/* alice, but an instance without env=prod */
 	assert_int_not_equal(push(f, &f->alice, INST2, "ubuntu", ED_KEY), 0);
 	assert_refused(f, "AuthException", NULL);
+	assert_int_equal(f->resp.status, 403);
 }
 
 static void
@@ -482,6 +561,7 @@ test_offline(void **state)
 
 	assert_int_not_equal(push(f, &f->alice, INST3, "ubuntu", ED_KEY), 0);
 	assert_refused(f, "EC2InstanceUnavailableException", NULL);
+	assert_int_equal(f->resp.status, 503);
 	/* seen too long ago */
 	wk_hub_find(f->srv.hub, INST1)->last_poll = time(NULL) - 71;
 	assert_int_not_equal(push(f, &f->alice, INST1, "ubuntu", ED_KEY), 0);
@@ -518,6 +598,7 @@ test_throttle(void **state)
 		;
 	assert_int_not_equal(push(f, &f->bob, INST1, "ubuntu", ED_KEY), 0);
 	assert_refused(f, "ThrottlingException", NULL);
+	assert_int_equal(f->resp.status, 429);
 }
 
 int
@@ -531,6 +612,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_not_found, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_denied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_zone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_service_error, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle, setup,
 		    teardown),
