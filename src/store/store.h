@@ -241,7 +241,10 @@ int wk_store_policy_generation(struct wk_store *st, uint64_t *out);
 struct wk_instance {
 	char id[20];		/* i- + 17 hex */
 	char hostname[256];
-	char address[256];	/* where clients reach sshd */
+	char address[256];	/* where clients reach sshd: an IP address */
+	/* the DNS name it enrolled by (--address NAME), never resolved by
+	 * wicketd: PrivateDnsName; "" when it enrolled by address */
+	char dns_name[256];
 	int ssh_port;
 	char *host_keys;	/* "type base64\n" lines, as sshd's *.pub */
 	char agent_secret_hash[65];	/* hex SHA-256 of the agent secret */
@@ -251,7 +254,7 @@ struct wk_instance {
 int wk_store_instance_create(struct wk_store *st, const struct wk_instance *in);
 int wk_store_instance_get(struct wk_store *st, const char *id, struct wk_instance *out);
 int wk_store_instance_list(struct wk_store *st, struct wk_instance **out, size_t *n);
-/* Updates hostname, address, ssh_port, host_keys. */
+/* Updates hostname, address, dns_name, ssh_port, host_keys. */
 int wk_store_instance_update(struct wk_store *st, const struct wk_instance *in);
 /* Sets last_seen (agent activity). */
 int wk_store_instance_touch(struct wk_store *st, const char *id, time_t when);

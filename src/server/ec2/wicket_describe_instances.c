@@ -4,7 +4,9 @@
  *   {"InstanceIds": [...]} (optional) ->
  *   {"Instances": [{"InstanceId", "Hostname", "Address", "SshPort",
  *                   "HostKeys": [...], "Online", "Tags": [{"Key","Value"}]}]}
- * Authorized per instance as EC2 DescribeInstances is.
+ * Authorized as EC2 DescribeInstances is: once, on "*" (ec2:DescribeInstances
+ * is not resource-level on AWS); a caller without it gets
+ * AccessDeniedException with or without InstanceIds.
  */
 #include <jansson.h>
 #include <string.h>
@@ -68,7 +70,9 @@ wicket_describe_instances(const struct wk_api_req *req,
 {
 	const char **ids = NULL;
 	struct wk_instance_view *views = NULL;
+	struct wk_ec2_describe_query q;
 	size_t nids = 0, nviews = 0, i;
+	bool more = false;
 	json_t *arr = NULL, *idarr = NULL, *v, *o;
 	const char *key;
 	int r;
@@ -101,8 +105,13 @@ wicket_describe_instances(const struct wk_api_req *req,
 			ids[i] = json_string_value(v);
 		}
 	}
-	if ((r = wk_ec2_instances_visible(req, resp, "ec2:DescribeInstances",
-	    NULL, ids, nids, &views, &nviews)) != 0)
+	memset(&q, 0, sizeof(q));
+	q.ids = ids;
+	q.nids = nids;
+	if ((r = wk_ec2_ids_check(resp, ids, nids)) != 0 ||
+	    (r = wk_ec2_describe_authorize(req, resp)) != 0 ||
+	    (r = wk_ec2_describe_list(req, resp, &q, &views, &nviews,
+	    &more)) != 0)
 		goto out;
 	r = WK_ERR_NOMEM;
 	if ((arr = json_array()) == NULL)

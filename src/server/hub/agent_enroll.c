@@ -207,13 +207,18 @@ wk_agent_reg_parse(struct wk_span body, bool with_token,
 
 /* ---- handlers ---- */
 
-/* address: what wk_agent_addr_check approved. */
+/*
+ * address: what wk_agent_addr_check approved (an IP address). A host that
+ * registered a DNS name keeps it as its dns_name, never resolved.
+ */
 static void
 fill_instance(struct wk_instance *in, const struct wk_agent_reg *reg,
     const char *address)
 {
 	memcpy(in->hostname, reg->hostname, sizeof(in->hostname));
 	snprintf(in->address, sizeof(in->address), "%s", address);
+	snprintf(in->dns_name, sizeof(in->dns_name), "%s",
+	    wk_agent_addr_is_name(reg->address) ? reg->address : "");
 	in->ssh_port = reg->ssh_port;
 	in->host_keys = (char *)reg->host_keys.p;	/* borrowed */
 }

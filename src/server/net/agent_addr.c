@@ -5,15 +5,12 @@
 #include "server/net/agent_addr.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "common/buf.h"
 #include "common/err.h"
-
-#define MAX_RESOLVED 16		/* addresses of one name looked at */
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0xff, 0xff };
@@ -217,74 +214,67 @@ refusal(const struct wk_addr_request *req, const char *addr, char *why,
 	    " or the one it has" : "");
 }
 
+bool
+wk_agent_addr_is_name(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	bool alpha = false;
+
+	if (len == 0 || len > WK_ADDR_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			/* no empty label; a label neither starts nor ends
+			 * with '-' */
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return false;
+		if (c == '-' && label == 0)
+			return false;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			alpha = true;
+		if (++label > 63)
+			return false;
+	}
+	/* a trailing dot is allowed ("web-1.example."), "-." is not; an
+	 * all-digit name ("10.1") is a mistyped address, not a name */
+	return s[len - 1] != '-' && alpha;
+}
+
 /*
- * Resolves a name and keeps the first address it resolves to that is
- * allowed: wicketd records that address, never the name, so neither the
- * others nor a later DNS answer are ever connected to.
+ * A name is never resolved here: DNS answers are attacker-influenced
+ * (docs/security.md), and resolving on enrollment would let whoever
+ * controls the name's records choose the address the console connects
+ * to. The host is recorded at the address its request came from; the
+ * name is kept only as a label (PrivateDnsName).
  */
 static int
 check_name(const struct wk_addr_request *req, char *out, size_t outsz,
     char *why, size_t whysz)
 {
-	struct addrinfo hints, *ai = NULL, *p;
-	char ip[WK_ADDR_TEXT_MAX], first[WK_ADDR_TEXT_MAX] = "";
 	uint8_t addr[16];
-	size_t seen = 0;
-	int family, r = 0;
+	int family;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(req->address, NULL, &hints, &ai) != 0 || ai == NULL) {
-		snprintf(why, whysz, "address %s does not resolve",
+	if (!wk_agent_addr_is_name(req->address)) {
+		snprintf(why, whysz, "address '%.*s' is neither an IP address "
+		    "nor a DNS name", WK_ADDR_NAME_MAX, req->address);
+		return WK_ERR_INVAL;
+	}
+	if (req->source_ip == NULL ||
+	    !parse_ip(req->source_ip, &family, addr)) {
+		snprintf(why, whysz, "no address to register for %s",
 		    req->address);
-		r = WK_ERR_NOTFOUND;
-		goto out;
+		return WK_ERR_INVAL;
 	}
-	for (p = ai; p != NULL && seen < MAX_RESOLVED; p = p->ai_next) {
-		memset(addr, 0, sizeof(addr));
-		if (p->ai_family == AF_INET) {
-			memcpy(addr, &((struct sockaddr_in *)(void *)
-			    p->ai_addr)->sin_addr, 4);
-			family = 4;
-		} else if (p->ai_family == AF_INET6) {
-			memcpy(addr, &((struct sockaddr_in6 *)(void *)
-			    p->ai_addr)->sin6_addr, 16);
-			family = 6;
-			if (memcmp(addr, v4mapped, sizeof(v4mapped)) == 0) {
-				memmove(addr, addr + 12, 4);
-				memset(addr + 4, 0, 12);
-				family = 4;
-			}
-		} else {
-			continue;
-		}
-		ip_text(family, addr, ip, sizeof(ip));
-		if (seen++ == 0)
-			snprintf(first, sizeof(first), "%s", ip);
-		if (allowed(req, family, addr)) {
-			snprintf(out, outsz, "%s", ip);
-			goto out;
-		}
-	}
-	if (seen == 0) {
-		snprintf(why, whysz, "address %s does not resolve to an IP "
-		    "address", req->address);
-		r = WK_ERR_NOTFOUND;
-	} else {
-		char shown[WK_ADDR_TEXT_MAX + 300];
-
-		snprintf(shown, sizeof(shown), "%s (%s%s)", req->address,
-		    first, seen > 1 ? ", ..." : "");
-		refusal(req, shown, why, whysz);
-		r = WK_ERR_DENIED;
-	}
- out:
-	if (ai != NULL)
-		freeaddrinfo(ai);
-	if (r != 0)
-		out[0] = '\0';
-	return r;
+	ip_text(family, addr, out, outsz);
+	return 0;
 }
 
 int

@@ -10,9 +10,10 @@
  *   - an address inside its join token's `--address-allow CIDR,...`
  *     (at enrollment; the token is used up then),
  *   - on update, the address it already has (approved before).
- * A DNS name is resolved when it is registered, and wicketd records the
- * first address it resolves to that is allowed, never the name: a later
- * DNS answer cannot point the console elsewhere.
+ * A DNS name (`wicket-agent enroll --address web-1.example`) is never
+ * resolved by wicketd (DNS answers are attacker-influenced): the host is
+ * recorded at the address its request came from, and the name is kept as
+ * a label only (EC2's PrivateDnsName).
  */
 #ifndef WK_SERVER_AGENT_ADDR_H
 #define WK_SERVER_AGENT_ADDR_H
@@ -23,6 +24,7 @@
 
 #define WK_ADDR_ALLOW_MAX 64		/* CIDRs in one list */
 #define WK_ADDR_TEXT_MAX 64		/* bytes of one address, with NUL */
+#define WK_ADDR_NAME_MAX 253		/* bytes of a DNS name, without NUL */
 
 struct wk_cidr {
 	int family;			/* 4 or 6 */
@@ -71,12 +73,19 @@ struct wk_addr_request {
 };
 
 /*
+ * True when s is a DNS host name (RFC 1123 labels of letters, digits and
+ * '-', at most 63 bytes each, WK_ADDR_NAME_MAX in all, at least one
+ * letter, an optional trailing dot). Checks the text only.
+ */
+bool wk_agent_addr_is_name(const char *s);
+
+/*
  * Decides whether req->address may be registered. On 0 writes the address
- * to record (canonical IP text) to out. WK_ERR_DENIED when not allowed,
- * WK_ERR_NOTFOUND when a name does not resolve, WK_ERR_INVAL when there
- * is no address at all; `why` then holds a message for the agent (no
- * secrets). Resolving a name blocks (getaddrinfo): callers have already
- * authenticated the host (join token or agent credential).
+ * to record (canonical IP text) to out: for a DNS name, the request's
+ * source address (the name is the caller's to keep as dns_name).
+ * WK_ERR_DENIED when not allowed, WK_ERR_INVAL when there is no address
+ * at all or it is neither an IP address nor a name; `why` then holds a
+ * message for the agent (no secrets). Never blocks: no name is resolved.
  */
 int wk_agent_addr_check(const struct wk_addr_request *req, char *out,
     size_t outsz, char *why, size_t whysz);

@@ -9,7 +9,7 @@
 
 #define INSTANCE_COLS \
 	"id, hostname, address, ssh_port, host_keys, agent_secret_hash," \
-	" create_date, last_seen"
+	" create_date, last_seen, dns_name"
 
 static int
 check_instance(const struct wk_instance *in)
@@ -22,6 +22,8 @@ check_instance(const struct wk_instance *in)
 	    strnlen(in->hostname, sizeof(in->hostname)) ==
 	    sizeof(in->hostname) ||
 	    strnlen(in->address, sizeof(in->address)) == sizeof(in->address) ||
+	    strnlen(in->dns_name, sizeof(in->dns_name)) ==
+	    sizeof(in->dns_name) ||
 	    strnlen(in->agent_secret_hash, sizeof(in->agent_secret_hash)) ==
 	    sizeof(in->agent_secret_hash))
 		return WK_ERR_TOOBIG;
@@ -44,7 +46,9 @@ instance_row(struct wk_sqlite *s, sqlite3_stmt *stmt, struct wk_instance *in)
 	    (r = wk_sq_col_copy(s, stmt, 2, in->address,
 	    sizeof(in->address))) != 0 ||
 	    (r = wk_sq_col_copy(s, stmt, 5, in->agent_secret_hash,
-	    sizeof(in->agent_secret_hash))) != 0)
+	    sizeof(in->agent_secret_hash))) != 0 ||
+	    (r = wk_sq_col_copy(s, stmt, 8, in->dns_name,
+	    sizeof(in->dns_name))) != 0)
 		return r;
 	in->ssh_port = (int)sqlite3_column_int64(stmt, 3);
 	in->create_date = (time_t)sqlite3_column_int64(stmt, 6);
@@ -54,7 +58,7 @@ instance_row(struct wk_sqlite *s, sqlite3_stmt *stmt, struct wk_instance *in)
 
 static const char SQL_INSTANCE_INSERT[] =
     "INSERT INTO instances (" INSTANCE_COLS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 int
 wk_sq_instance_create(struct wk_store *st, const struct wk_instance *in)
@@ -64,10 +68,10 @@ wk_sq_instance_create(struct wk_store *st, const struct wk_instance *in)
 	if ((r = check_instance(in)) != 0)
 		return r;
 	return wk_sq_run(wk_sq(st), "instance_create", SQL_INSTANCE_INSERT,
-	    NULL, "tttittii", in->id, in->hostname, in->address,
+	    NULL, "tttittiit", in->id, in->hostname, in->address,
 	    (int64_t)in->ssh_port, in->host_keys != NULL ? in->host_keys : "",
 	    in->agent_secret_hash, (int64_t)in->create_date,
-	    (int64_t)in->last_seen);
+	    (int64_t)in->last_seen, in->dns_name);
 }
 
 static const char SQL_INSTANCE_GET[] =
@@ -142,7 +146,7 @@ wk_sq_instance_list(struct wk_store *st, struct wk_instance **out, size_t *n)
 
 static const char SQL_INSTANCE_UPDATE[] =
     "UPDATE instances SET hostname = ?2, address = ?3, ssh_port = ?4,"
-    " host_keys = ?5 WHERE id = ?1";
+    " host_keys = ?5, dns_name = ?6 WHERE id = ?1";
 
 int
 wk_sq_instance_update(struct wk_store *st, const struct wk_instance *in)
@@ -152,9 +156,9 @@ wk_sq_instance_update(struct wk_store *st, const struct wk_instance *in)
 	if ((r = check_instance(in)) != 0)
 		return r;
 	if ((r = wk_sq_run(wk_sq(st), "instance_update", SQL_INSTANCE_UPDATE,
-	    &changes, "tttit", in->id, in->hostname, in->address,
+	    &changes, "tttitt", in->id, in->hostname, in->address,
 	    (int64_t)in->ssh_port,
-	    in->host_keys != NULL ? in->host_keys : "")) != 0)
+	    in->host_keys != NULL ? in->host_keys : "", in->dns_name)) != 0)
 		return r;
 	return changes == 1 ? 0 : WK_ERR_NOTFOUND;
 }

@@ -163,9 +163,22 @@ static const char MIGRATION_1[] =
 static const char MIGRATION_2[] =
 "ALTER TABLE tokens ADD COLUMN address_allow TEXT NOT NULL DEFAULT '';";
 
+/*
+ * An instance enrolled by name keeps the name (PrivateDnsName) apart from
+ * its address, which is always an IP address (the enrolling connection's,
+ * or one the operator allows): wicketd never resolves a host's name.
+ */
+static const char MIGRATION_3[] =
+"ALTER TABLE instances ADD COLUMN dns_name TEXT NOT NULL DEFAULT '';"
+/* a name an older wicketd kept as the address (letters, no ':') becomes
+ * the dns_name too; the agent's next update records its IP address */
+"UPDATE instances SET dns_name = address"
+"  WHERE address GLOB '*[A-Za-z]*' AND address NOT GLOB '*:*';";
+
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
+	{ 3, MIGRATION_3 },
 };
 const size_t wk_sq_nmigrations =
     sizeof(wk_sq_migrations) / sizeof(wk_sq_migrations[0]);

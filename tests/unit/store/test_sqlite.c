@@ -453,6 +453,48 @@ test_newer_schema_refused(void **state)
 	assert_int_equal(wk_store_open(f->path, f->key, &f->st), 0);
 }
 
+/*
+ * Migration 3: dns_name kept apart from the address; a name an older
+ * wicketd stored as the address is copied to dns_name.
+ */
+static void
+test_dns_name_migration(void **state)
+{
+	struct fx *f = *state;
+	struct wk_instance in, got;
+
+	mkinst(&in, "i-0123456789abcdef0", "web1");
+	snprintf(in.dns_name, sizeof(in.dns_name), "web-1.example");
+	assert_int_equal(wk_store_instance_create(f->st, &in), 0);
+	assert_int_equal(wk_store_instance_get(f->st, in.id, &got), 0);
+	assert_string_equal(got.dns_name, "web-1.example");
+	wk_instance_cleanup(&got);
+	in.dns_name[0] = '\0';
+	assert_int_equal(wk_store_instance_update(f->st, &in), 0);
+	assert_int_equal(wk_store_instance_get(f->st, in.id, &got), 0);
+	assert_string_equal(got.dns_name, "");
+	wk_instance_cleanup(&got);
+	/* back to a version-2 database holding a name as an address */
+	wk_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(raw_exec(f->path,
+	    "DELETE FROM schema_version WHERE version = 3;"
+	    "ALTER TABLE instances DROP COLUMN dns_name;"
+	    "UPDATE instances SET address = 'web-9.example';"
+	    "INSERT INTO instances (id, hostname, address, ssh_port,"
+	    " host_keys, agent_secret_hash, create_date) VALUES"
+	    " ('i-0123456789abcdef1', 'h', '2001:db8::1', 22, '', '', 0)"),
+	    SQLITE_OK);
+	assert_int_equal(wk_store_open(f->path, f->key, &f->st), 0);
+	assert_int_equal(wk_store_instance_get(f->st, in.id, &got), 0);
+	assert_string_equal(got.dns_name, "web-9.example");
+	wk_instance_cleanup(&got);
+	assert_int_equal(wk_store_instance_get(f->st, "i-0123456789abcdef1",
+	    &got), 0);
+	assert_string_equal(got.dns_name, "");
+	wk_instance_cleanup(&got);
+}
+
 /* Fails the Nth allocation across a sequence of calls. */
 static void
 test_alloc_failures(void **state)
@@ -544,6 +586,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_dns_name_migration,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_instances, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, fx_setup,

@@ -243,7 +243,8 @@ static const struct spec specs[] = {
 	/* no tags named: every tag goes, so every key is in aws:TagKeys */
 	{ "ec2:DeleteTags", "DeleteTags", { INST_ARN },
 	    { "ResourceId.1", INST }, { NULL }, NULL },
-	{ "ec2:DescribeInstances", "DescribeInstances", { INST_ARN },
+	/* not resource-level: decided once, on "*" (as on AWS) */
+	{ "ec2:DescribeInstances", "DescribeInstances", { "*" },
 	    { "InstanceId.1", INST }, { NULL }, NULL },
 	{ WK_EC2IC_ACTION, "SendSSHPublicKey", { INST_ARN }, { NULL },
 	    { "ec2:osuser", "root", "wicket:SingleUse", "false" },

@@ -3,8 +3,8 @@
  * real policy engine and a real agent hub (no HTTP): AWS's field
  * constraints (InvalidArgsException per field), registry, authorization,
  * agent online, throttling, the audit event of every call, and the signed
- * record that reaches the hub only when the call succeeds. Also the two
- * DescribeInstances actions' filtering.
+ * record that reaches the hub only when the call succeeds. (The two
+ * DescribeInstances actions: tests/unit/server/ec2/.)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -601,98 +601,6 @@ test_throttle(void **state)
 	assert_int_equal(f->resp.status, 429);
 }
 
-static void
-test_describe_json(void **state)
-{
-	struct fixture *f = *state;
-	json_t *arr, *inst;
-
-	/* alice sees only env=prod instances */
-	assert_int_equal(call(f, &wk_wicket_describe_instances, &f->alice,
-	    "{}", NULL), 0);
-	arr = json_object_get(f->resp.json, "Instances");
-	assert_int_equal(json_array_size(arr), 2);
-	inst = json_array_get(arr, 0);
-	if (strcmp(json_string_value(json_object_get(inst, "InstanceId")),
-	    INST1) != 0)
-		inst = json_array_get(arr, 1);
-	assert_string_equal(json_string_value(json_object_get(inst,
-	    "InstanceId")), INST1);
-	assert_string_equal(json_string_value(json_object_get(inst,
-	    "Hostname")), "host-prod");
-	assert_int_equal(json_integer_value(json_object_get(inst, "SshPort")),
-	    22);
-	assert_true(json_is_true(json_object_get(inst, "Online")));
-	assert_string_equal(json_string_value(json_array_get(
-	    json_object_get(inst, "HostKeys"), 0)), ED_KEY);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(inst, "Tags"), 0), "Value")), "prod");
-
-	/* asking for one she may see */
-	assert_int_equal(call(f, &wk_wicket_describe_instances, &f->alice,
-	    "{\"InstanceIds\": [\"" INST3 "\"]}", NULL), 0);
-	arr = json_object_get(f->resp.json, "Instances");
-	assert_int_equal(json_array_size(arr), 1);
-	assert_true(json_is_false(json_object_get(json_array_get(arr, 0),
-	    "Online")));
-	/* ... one she may not */
-	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
-	    "{\"InstanceIds\": [\"" INST2 "\"]}", NULL), 0);
-	assert_true(f->resp.error_code[0] != '\0');
-	/* ... unknown and malformed ids */
-	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
-	    "{\"InstanceIds\": [\"i-00000000000000000\"]}", NULL), 0);
-	assert_string_equal(f->resp.error_code, "InvalidInstanceID.NotFound");
-	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
-	    "{\"InstanceIds\": [\"bogus\"]}", NULL), 0);
-	assert_string_equal(f->resp.error_code, "InvalidInstanceID.Malformed");
-	assert_int_not_equal(call(f, &wk_wicket_describe_instances, &f->alice,
-	    "{\"Other\": 1}", NULL), 0);
-	assert_string_equal(f->resp.error_code, "ValidationException");
-	/* bob sees nothing */
-	assert_int_equal(call(f, &wk_wicket_describe_instances, &f->bob, "{}",
-	    NULL), 0);
-	assert_int_equal(json_array_size(json_object_get(f->resp.json,
-	    "Instances")), 0);
-}
-
-static void
-test_describe_ec2(void **state)
-{
-	struct fixture *f = *state;
-	struct wk_param pv[1];
-	struct wk_params params = { pv, 0 };
-	const char *xml;
-
-	assert_int_equal(call(f, &wk_ec2_describe_instances, &f->alice, NULL,
-	    &params), 0);
-	xml = wk_buf_cstr(&f->resp.xml);
-	assert_non_null(strstr(xml, "<instanceId>" INST1 "</instanceId>"));
-	assert_non_null(strstr(xml, "<instanceId>" INST3 "</instanceId>"));
-	assert_null(strstr(xml, INST2));
-	assert_non_null(strstr(xml, "<reservationId>r-0123456789abcdef0"
-	    "</reservationId>"));
-	assert_non_null(strstr(xml, "<code>16</code><name>running</name>"));
-	assert_non_null(strstr(xml, "<code>80</code><name>stopped</name>"));
-	assert_non_null(strstr(xml, "<privateIpAddress>10.0.0.0"
-	    "</privateIpAddress>"));
-	assert_non_null(strstr(xml, "<item><key>env</key><value>prod</value>"
-	    "</item>"));
-
-	pv[0].name = (char *)(uintptr_t)"InstanceId.1";
-	pv[0].value = (char *)(uintptr_t)INST2;
-	params.n = 1;
-	assert_int_not_equal(call(f, &wk_ec2_describe_instances, &f->alice,
-	    NULL, &params), 0);
-	assert_string_equal(f->resp.error_code, "UnauthorizedOperation");
-	pv[0].value = (char *)(uintptr_t)INST1;
-	assert_int_equal(call(f, &wk_ec2_describe_instances, &f->alice, NULL,
-	    &params), 0);
-	xml = wk_buf_cstr(&f->resp.xml);
-	assert_non_null(strstr(xml, INST1));
-	assert_null(strstr(xml, INST3));
-}
-
 int
 main(void)
 {
@@ -710,10 +618,6 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_describe_json, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_describe_ec2, setup,
 		    teardown),
 	};
 

@@ -2,7 +2,7 @@
  * test_agent_addr.c - the addresses an enrolling host may register: CIDR
  * lists as the operator writes them, and the enroll/update check (own
  * address, --agent-address-allow, the token's list, the address on record,
- * names resolved and recorded as an address).
+ * names never resolved: the connection's address is recorded).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,14 +145,53 @@ test_check(void **state)
 	    &none, NULL, out), 0);
 	assert_int_equal(check("192.0.2.8", "203.0.113.5", "192.0.2.7",
 	    &none, NULL, out), WK_ERR_DENIED);
-	/* names: resolved, the allowed address recorded, not the name */
+	/* names: never resolved; the connection's address is recorded */
 	assert_int_equal(check("localhost", "127.0.0.1", NULL, &none, NULL,
 	    out), 0);
 	assert_string_equal(out, "127.0.0.1");
 	assert_int_equal(check("localhost", "127.0.0.2", NULL, &none, NULL,
-	    out), WK_ERR_DENIED);
-	assert_int_equal(check("no-such-host.invalid", "127.0.0.1", NULL,
-	    &none, NULL, out), WK_ERR_NOTFOUND);
+	    out), 0);
+	assert_string_equal(out, "127.0.0.2");
+	/* a name whose DNS says 10.0.0.1 (or nothing) changes nothing */
+	assert_int_equal(check("no-such-host.invalid", "203.0.113.5", NULL,
+	    &none, NULL, out), 0);
+	assert_string_equal(out, "203.0.113.5");
+	assert_int_equal(check("web-1.example", "::ffff:192.0.2.1", NULL,
+	    &none, NULL, out), 0);
+	assert_string_equal(out, "192.0.2.1");
+	/* not a name: refused, nothing recorded */
+	assert_int_equal(check("web_1.example", "127.0.0.1", NULL, &none,
+	    NULL, out), WK_ERR_INVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(check("-web.example", "127.0.0.1", NULL, &none,
+	    NULL, out), WK_ERR_INVAL);
+	assert_int_equal(check("a..b", "127.0.0.1", NULL, &none, NULL, out),
+	    WK_ERR_INVAL);
+	assert_int_equal(check("10.1", "127.0.0.1", NULL, &none, NULL, out),
+	    WK_ERR_INVAL);
+	assert_int_equal(check("web-1.example", NULL, NULL, &none, NULL,
+	    out), WK_ERR_INVAL);
+	/* name bounds: 63-byte labels, 253 bytes in all */
+	{
+		char name[300];
+
+		memset(name, 'a', 63);
+		snprintf(name + 63, sizeof(name) - 63, ".example");
+		assert_true(wk_agent_addr_is_name(name));
+		memset(name, 'a', 64);
+		snprintf(name + 64, sizeof(name) - 64, ".example");
+		assert_false(wk_agent_addr_is_name(name));
+		for (size_t i = 0; i < 254; i++)
+			name[i] = i % 2 == 0 ? 'a' : '.';
+		name[253] = '\0';
+		assert_true(wk_agent_addr_is_name(name));
+		name[253] = 'b';
+		name[254] = '\0';
+		assert_false(wk_agent_addr_is_name(name));
+		assert_true(wk_agent_addr_is_name("web-1.example."));
+		assert_false(wk_agent_addr_is_name("web-.example"));
+		assert_false(wk_agent_addr_is_name(""));
+	}
 	/* nothing to register */
 	assert_int_equal(check("", NULL, NULL, &none, NULL, out),
 	    WK_ERR_INVAL);
