@@ -31,9 +31,8 @@
  *  - iam:PolicyARN: Attach/Detach User/Group Policy.
  *  - iam:PermissionsBoundary on iam:CreateUser: wicket has no permissions
  *    boundaries (CreateUser takes none), so the key never has a value.
- *  - ec2:DescribeInstances is not resource-level on AWS; wicketd decides it
- *    per instance (callers see only what they may describe), so its row
- *    adds the instance keys.
+ *  - ec2:DescribeInstances is not resource-level on AWS, and wicketd
+ *    decides it once on "*" as AWS does: only ec2:Region.
  *  - wicket:SingleUse on SendSSHPublicKey is wicket's own key.
  *
  * A key ending in '/' names a family (aws:RequestTag/KEY). Keys compare
@@ -127,8 +126,7 @@ const struct wk_action_keys wk_action_keys_table[] = {
 	    " ec2:CreateAction", EC2_INSTANCE_ABSENT, WK_RES_INSTANCE),
 	ROW("ec2:DeleteTags", EC2_INSTANCE_KEYS " " REQ_TAGS,
 	    EC2_INSTANCE_ABSENT, WK_RES_INSTANCE),
-	ROW("ec2:DescribeInstances", EC2_INSTANCE_KEYS, EC2_INSTANCE_ABSENT,
-	    WK_RES_INSTANCE),
+	ROW("ec2:DescribeInstances", "ec2:Region", NONE, WK_RES_NONE),
 	/* ---- EC2 Instance Connect ---- */
 	ROW("ec2-instance-connect:SendSSHPublicKey", "aws:ResourceTag/ "
 	    "ec2:ResourceTag/ ec2:osuser wicket:SingleUse", NONE,
