@@ -138,7 +138,7 @@ out=$(enroll scan "$token" --address localhost --ssh-port 22 --force 2>&1) && rc
 check "the token was not spent: enroll by name (localhost) works" test "$rc" -eq 0
 id=$(tail -1 <<<"$out")
 out=$(instances)
-check "a name is recorded as the address it resolved to" \
+check "a name is recorded at the enrolling connection's address (never resolved)" \
     bash -c "jq -e '.Instances[] | select(.InstanceId==\"$id\" and .Address==\"127.0.0.1\")' <<<'$out' >/dev/null"
 check "the refusal is logged" grep -q "outcome=deny action=wicket-agent:Enroll" "$T/wicketd.log"
 out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
