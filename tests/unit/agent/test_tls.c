@@ -9,13 +9,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
+#include "common/buf.h"
 #include "common/err.h"
+#include "crypto/x509.h"
 #include "../safe_dir.h"
 
 static void
@@ -65,6 +68,16 @@ test_url_policy(void **state)
 	    sizeof(why)), WK_ERR_DENIED);
 }
 
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 static void
 write_file(const char *path, const char *text)
 {
@@ -79,7 +92,8 @@ static void
 test_read_ca_and_state(void **state)
 {
 	struct wk_agent_state st, back;
-	char dir[256], path[600], cmd[1400], why[512], *ca = NULL;
+	char dir[256], path[600], why[512], *ca = NULL;
+	struct wk_buf cert, key;
 	char *hk[1] = { (char *)(uintptr_t)"/x.pub" };
 
 	(void)state;
@@ -93,10 +107,13 @@ test_read_ca_and_state(void **state)
 	assert_int_equal(wk_agent_tls_read_ca("/nonexistent", &ca, why,
 	    sizeof(why)), WK_ERR_IO);
 	snprintf(path, sizeof(path), "%s/ca.pem", dir);
-	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt "
-	    "ec_paramgen_curve:P-256 -nodes -keyout %s/ca.key -out %s "
-	    "-subj /CN=t -days 1 2>/dev/null", dir, path);
-	assert_int_equal(system(cmd), 0);
+	wk_buf_init(&cert, 65536);
+	wk_buf_init(&key, 65536);
+	assert_int_equal(wk_x509_ca_create("t", 1, &cert, &key, why,
+	    sizeof(why)), 0);
+	write_file(path, (const char *)cert.p);	/* NUL-terminated */
+	wk_buf_cleanup(&cert);
+	wk_buf_cleanup_secret(&key);
 	assert_int_equal(wk_agent_tls_read_ca(path, &ca, why, sizeof(why)),
 	    0);
 	assert_non_null(strstr(ca, "BEGIN CERTIFICATE"));
@@ -141,8 +158,7 @@ test_read_ca_and_state(void **state)
 	    "\"ssh_port\":22,\"host_keys\":[\"/x.pub\"],"
 	    "\"insecure_http\":\"yes\"}");
 	assert_int_equal(wk_agent_state_load(dir, &back), WK_ERR_INVAL);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 int
