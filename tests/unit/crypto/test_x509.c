@@ -39,8 +39,8 @@ test_names(void **state)
 	static const char *const bad[] = { "", "a,,b", "a b", "a..b", "-a.b",
 	    "a-.b", "a.b.", ".a", "a/b", "a:b", "a=b", "1.2.3", "999.1.1.1",
 	    "*.", "a.*.b", "x,y,IP:1.2.3.4", "ünï.example",
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    ".example" };
+	    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    ".example") };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct wk_x509_names before = n;
 
