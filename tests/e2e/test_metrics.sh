@@ -142,8 +142,16 @@ check "POST: 405" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     --data x "http://$MADDR:$MPORT/metrics")" = 405
 check "the API listener has no /metrics" bash -c "! curl -s \
     '$ENDPOINT/metrics' | grep -q wicket_api_requests_total"
-check "client input never becomes a label value" bash -c "! grep -q \
-    'Bogus' <(curl -s -H 'X-Amz-Target: AWSEC2InstanceConnectService.Bogus' \
-    -d '{}' '$ENDPOINT/' >/dev/null; curl -s 'http://$MADDR:$MPORT/metrics')"
+log "a signed call naming an action we do not serve: counted as unknown"
+scrape >"$T/m2.txt"
+out=$(AWS_ACCESS_KEY_ID="$dev_key" AWS_SECRET_ACCESS_KEY="$dev_secret" \
+    "$WK_BIN/signed_post" "$ENDPOINT" ec2-instance-connect \
+    AWSEC2InstanceConnectService.BogusActionX1 "$T/push-a.json")
+check "bogus action: refused with 400" test "$(head -1 <<<"$out")" = 400
+scrape >"$T/m3.txt"
+check "the client's action name is no label value" bash -c \
+    "! grep -q BogusActionX1 '$T/m3.txt'"
+check "unknown action, 400: +1" test "$(delta "$T/m2.txt" "$T/m3.txt" \
+    'wicket_api_requests_total{action="unknown",outcome="client_error",code="400"}')" = 1
 
 finish
