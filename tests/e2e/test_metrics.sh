@@ -154,4 +154,32 @@ check "the client's action name is no label value" bash -c \
 check "unknown action, 400: +1" test "$(delta "$T/m2.txt" "$T/m3.txt" \
     'wicket_api_requests_total{action="unknown",outcome="client_error",code="400"}')" = 1
 
+log "throttles: 64 live keys fill OS user 'fill', the 65th is refused"
+push_body "$inst_a" "$T/fill.json"
+jq '.InstanceOSUser = "fill"' "$T/fill.json" >"$T/fill2.json"
+scrape >"$T/m4.txt"
+ok=0 rate=0 full=0
+for _ in $(seq 1 400); do
+	out=$(sp "$dev_key" "$dev_secret" "$T/fill2.json")
+	case "$(head -1 <<<"$out")" in
+	200) ok=$((ok + 1)) ;;
+	429)
+		if contains "$out" "Rate exceeded"; then rate=$((rate + 1)); sleep 0.1
+		elif contains "$out" "Too many unexpired keys"; then full=$((full + 1))
+		fi ;;
+	esac
+	[ "$full" -ge 1 ] && break
+done
+scrape >"$T/m5.txt"
+check "64 pushes accepted, then the OS user's limit" test "$ok:$full" = "64:1"
+check "throttled{keys_per_os_user}: +1" test "$(delta "$T/m4.txt" "$T/m5.txt" \
+    'wicket_throttled_total{limit="keys_per_os_user"}')" = 1
+check "throttled{send_ssh_public_key_rate}: + the rate refusals seen ($rate)" \
+    test "$(delta "$T/m4.txt" "$T/m5.txt" \
+    'wicket_throttled_total{limit="send_ssh_public_key_rate"}')" = "$rate"
+check "requests: SendSSHPublicKey 429 + every refusal" test "$(delta "$T/m4.txt" "$T/m5.txt" \
+    "wicket_api_requests_total{$A,outcome=\"client_error\",code=\"429\"}")" = "$((rate + 1))"
+check "promtool check metrics accepts the last scrape" \
+    bash -c "$PROMTOOL check metrics <'$T/m5.txt'"
+
 finish
