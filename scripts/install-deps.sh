@@ -14,6 +14,8 @@ packages=(
 	# real peers and tools used by the demo and the tests
 	openssh-server openssh-client awscli sqlite3 jq procps curl
 	ca-certificates passwd
+	# promtool validates GET /metrics (tests/e2e/test_metrics.sh)
+	prometheus
 	# the browser console: assets built with npm, tested with chromium
 	chromium nodejs
 )

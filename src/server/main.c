@@ -23,6 +23,7 @@
 #include "server/auth/auth.h"
 #include "server/console/console.h"
 #include "server/http/http.h"
+#include "server/metrics/metrics.h"
 #include "server/server.h"
 #include "server/wicketd.h"
 
@@ -187,6 +188,11 @@ static const char serve_help[] =
 "                          updates from, and one its join token allows\n"
 "                          (`wicketd token create --address-allow`);\n"
 "                          anything else is refused and audited\n"
+"      --metrics-listen ADDR:PORT\n"
+"                          serve GET /metrics (Prometheus text format) on\n"
+"                          a listener of its own, plain HTTP (counts, no\n"
+"                          secrets; docs/metrics.md). Off by default; an\n"
+"                          empty ADDR (\":9464\") is 127.0.0.1\n"
 "      --trusted-proxy CIDR[,CIDR...]\n"
 "                          the addresses of your reverse proxies\n"
 "                          (repeatable; only the proxies' own addresses).\n"
@@ -767,6 +773,20 @@ fit_fd_limit(unsigned *maxconn, bool explicit_max, char *why, size_t whysz)
 	return 0;
 }
 
+/* Before each scrape: the gauges read from the hub and the store. */
+static void
+metrics_collect(void *arg)
+{
+	struct wk_server *srv = arg;
+	size_t online = 0, held = 0;
+
+	wk_agent_hub_counts(srv->hub, &online, &held);
+	wk_metrics_gauge_set(WK_MG_AGENTS_ONLINE, online);
+	wk_metrics_gauge_set(WK_MG_POLLS_HELD, held);
+	wk_metrics_gauge_set(WK_MG_STORE_ERRORS,
+	    wk_store_error_count(srv->store));
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -781,6 +801,7 @@ cmd_serve(int argc, char **argv)
 		{ "body-timeout-ms", required_argument, NULL, 'B' },
 		{ "web-dir", required_argument, NULL, 'w' },
 		{ "trusted-proxy", required_argument, NULL, 'X' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
 		{ "tls-cert", required_argument, NULL, 'C' },
@@ -793,7 +814,8 @@ cmd_serve(int argc, char **argv)
 	static const char *const levels[] = { "debug", "info", "warn",
 	    "error" };
 	struct wk_server srv;
-	const char *data = NULL, *listen = NULL;
+	const char *data = NULL, *listen = NULL, *metrics_addr = NULL;
+	struct wk_metrics_listener *metrics = NULL;
 	const char *tls_cert = NULL, *tls_key = NULL, *tls_chain = NULL;
 	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
 	unsigned header_ms = 0, body_ms = 0;
@@ -859,6 +881,7 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve",
 				    "--trusted-proxy: %s", why);
 			break;
+		case 'M': metrics_addr = optarg; break;
 		case 'O': single_use = true; break;
 		case 'A':
 			if (wk_addr_allow_parse(optarg,
@@ -936,6 +959,15 @@ cmd_serve(int argc, char **argv)
 		    wk_strerror(r));
 		goto out;
 	}
+	wk_metrics_set_start_time(wk_wall_now());
+	wk_metrics_on_scrape(metrics_collect, &srv);
+	if (metrics_addr != NULL && (r = wk_metrics_listen(srv.loop,
+	    metrics_addr, &metrics, NULL)) != 0) {
+		fprintf(stderr, "wicketd serve: --metrics-listen %s: %s\n",
+		    metrics_addr, r == WK_ERR_INVAL ? "not ADDR:PORT with a "
+		    "numeric address" : "cannot listen there");
+		goto out;
+	}
 	wk_log(WK_LOG_INFO, "start", "version=%s account_id=%s region=%s "
 	    "data=%s", WK_VERSION, srv.account_id, srv.region,
 	    srv.cfg.data_dir);
@@ -955,6 +987,8 @@ cmd_serve(int argc, char **argv)
 	/* Console sessions, terminals and the password-check pool (joined)
 	 * go before the loop they watch fds on. */
 	wk_console_reset();
+	wk_metrics_listener_free(metrics);
+	wk_metrics_on_scrape(NULL, NULL);
 	wk_signing_watch_stop(&srv);
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);

@@ -57,6 +57,27 @@ store_unlock(struct wk_store *st)
 		pthread_mutex_unlock(&st->lock);
 }
 
+/* A failure of the store itself, not an answer about the data. */
+static bool
+store_failed(int r)
+{
+	return r == WK_ERR_STORE || r == WK_ERR_IO || r == WK_ERR_NOMEM ||
+	    r == WK_ERR_INTERNAL || r == WK_ERR_CRYPTO;
+}
+
+uint64_t
+wk_store_error_count(struct wk_store *st)
+{
+	uint64_t n;
+
+	if (st == NULL)
+		return 0;
+	store_lock(st);
+	n = st->errors;
+	store_unlock(st);
+	return n;
+}
+
 /* Calls the backend's operation `op` under the store's lock. */
 #define WK_STORE_CALL(st, op, ...) do {					\
 	int r_;								\
@@ -64,6 +85,8 @@ store_unlock(struct wk_store *st)
 		return WK_ERR_INVAL;					\
 	store_lock(st);							\
 	r_ = (st)->ops->op((st), __VA_ARGS__);				\
+	if (store_failed(r_))						\
+		(st)->errors++;						\
 	store_unlock(st);						\
 	return r_;							\
 } while (0)

@@ -36,6 +36,9 @@ struct wk_store;
 int wk_store_open(const char *path, const uint8_t master_key[WK_MASTER_KEY_LEN],
     struct wk_store **out);
 void wk_store_close(struct wk_store *st);	/* NULL-safe */
+/* Calls that failed in the store itself (I/O, storage, internal, crypto;
+ * not "not found" or "exists") since it was opened; for the metrics. */
+uint64_t wk_store_error_count(struct wk_store *st);
 
 /* Settings: "account_id", "region", ... */
 int wk_store_meta_get(struct wk_store *st, const char *key, char **out);

@@ -162,6 +162,7 @@ struct wk_store_ops {
 struct wk_store {
 	const struct wk_store_ops *ops;
 	pthread_mutex_t lock;
+	uint64_t errors;	/* calls that failed (store_failed), under lock */
 	uint8_t master_key[WK_MASTER_KEY_LEN];
 };
 

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "server/metrics/metrics.h"
 
 /* Copies src into dst (size dstsz), cutting at a UTF-8 boundary. */
 static void
@@ -78,12 +79,15 @@ wk_audit_write(const struct wk_api_req *req, const struct wk_audit_info *info)
 {
 	struct wk_audit_event ev;
 	char inst[sizeof(ev.instance_id)], user[sizeof(ev.os_user)];
+	uint64_t t0 = wk_metrics_now_us();
 	int r;
 
 	if (req->srv == NULL || req->srv->store == NULL)
 		return WK_ERR_STORE;
 	wk_audit_build(req, info, wk_wall_ms(), &ev);
-	if ((r = wk_store_audit_append(req->srv->store, &ev)) != 0) {
+	r = wk_store_audit_append(req->srv->store, &ev);
+	wk_metrics_audit_write(r == 0, wk_metrics_now_us() - t0, 1);
+	if (r != 0) {
 		wk_log(WK_LOG_ERROR, "audit", "request_id=%s outcome=failed "
 		    "error=%s", ev.request_id, wk_strerror(r));
 		return r;

@@ -13,6 +13,7 @@
 #include "iam/policy.h"
 #include "server/api/api.h"
 #include "server/auth/authz.h"
+#include "server/metrics/metrics.h"
 
 #define CACHE_BUCKETS 1024
 
@@ -283,6 +284,7 @@ wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
 	    "action=%s resource=%s decision=%s", req->request_id != NULL ?
 	    req->request_id : "-", req->caller->user.arn, action, resource,
 	    wk_decision_name(d.decision));
+	wk_metrics_decision(d.decision == WK_DECISION_ALLOW);
 	if (d.decision != WK_DECISION_ALLOW) {
 		deny_error(req, resp, action, resource, deny_code, d.decision);
 		r = WK_ERR_DENIED;

@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "server/console/console_int.h"
+#include "server/metrics/metrics.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -275,6 +276,7 @@ throttled(struct wk_http_conn *c, uint64_t wait_ms)
 	snprintf(msg, sizeof(msg), "Too many failed sign-in attempts. Try "
 	    "again in %llu second%s.", s, s == 1 ? "" : "s");
 	snprintf(hdr, sizeof(hdr), "Retry-After: %llu\r\n", s);
+	wk_metrics_throttled(WK_MT_CONSOLE_SIGNIN);
 	wk_console_json(c, 429, json_pack("{s:s, s:s}", "code",
 	    "TooManyAttempts", "message", msg), hdr);
 }

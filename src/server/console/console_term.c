@@ -36,6 +36,7 @@
 #include "server/console/console_int.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
+#include "server/metrics/metrics.h"
 #include "server/server.h"
 
 #define WS_OUT_HIGH (1024 * 1024)	/* queued to the browser */
@@ -215,6 +216,7 @@ term_free(struct term *t)
 	if (t->next != NULL)
 		t->next->prev = t->prev;
 	nterms--;
+	wk_metrics_gauge_set(WK_MG_TERMINALS_OPEN, nterms);
 	wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
 	    "instance=%s os_user=%s outcome=closed", t->request_id, t->a.user,
 	    t->a.instance_id, t->a.os_user);
@@ -900,6 +902,7 @@ begin(struct term *t)
 	if (wk_console_push_throttle_key(caller.user.id, tkey,
 	    sizeof(tkey)) != 0 || !wk_ec2ic_throttle_take(tkey,
 	    wk_mono_ms())) {
+		wk_metrics_throttled(WK_MT_CONSOLE_PUSH);
 		(void)wk_push_audit(&req, &pa, NULL, "ThrottlingException");
 		wk_log(WK_LOG_INFO, "console_term", "request_id=%s user=%s "
 		    "instance=%s os_user=%s outcome=refused "
@@ -1091,6 +1094,7 @@ upgraded(void *arg, int fd, struct wk_span extra_in, struct wk_http_conn *hc)
 		terms->prev = t;
 	terms = t;
 	nterms++;
+	wk_metrics_gauge_set(WK_MG_TERMINALS_OPEN, nterms);
 	if (extra_in.len > 0 && wk_buf_append_span(&t->pre, extra_in) != 0) {
 		term_free(t);
 		return;

@@ -25,6 +25,7 @@
 #include "server/audit/audit.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
+#include "server/metrics/metrics.h"
 #include "server/server.h"
 
 /* ---- throttling ---- */
@@ -201,11 +202,13 @@ send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 		    "Not authorized for this request");
 	pick_args(req->json, &a);
 	if (!wk_ec2ic_throttle_take(req->caller->access_key_id,
-	    wk_mono_ms()))
+	    wk_mono_ms())) {
+		wk_metrics_throttled(WK_MT_KEY_RATE);
 		r = wk_api_error(resp, 429, "ThrottlingException",
 		    "Rate exceeded");
-	else
+	} else {
 		r = check_members(req->json, resp);
+	}
 	if (r != 0) {
 		/* refused before the push core: audited here */
 		if ((ar = wk_push_audit(req, &a, NULL, resp->error_code)) != 0) {

@@ -17,6 +17,7 @@
 #include "server/audit/audit.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
+#include "server/metrics/metrics.h"
 #include "server/server.h"
 
 #define SSH_KEY_MIN 80
@@ -266,6 +267,7 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 	 * of the user's keys expired.
 	 */
 	if (wk_push_limit_full(inst.id, a->os_user, req->now)) {
+		wk_metrics_throttled(WK_MT_KEYS_PER_USER);
 		r = wk_api_error(resp, 429, "ThrottlingException",
 		    "Too many unexpired keys for InstanceOSUser %s on this "
 		    "instance (%d); try again when one has expired.",

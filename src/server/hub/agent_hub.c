@@ -583,6 +583,23 @@ wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id)
 	return wk_hub_online_at(h, instance_id, wk_wall_now());
 }
 
+void
+wk_agent_hub_counts(struct wk_agent_hub *h, size_t *online, size_t *held)
+{
+	time_t now = wk_wall_now();
+	struct wk_hub_agent *a;
+
+	*online = *held = 0;
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < h->cap; i++) {
+		if ((a = h->slots[i]) == NULL)
+			continue;
+		*held += a->held != NULL;
+		*online += wk_hub_online_at(h, a->id, now);
+	}
+}
+
 /* ---- GET /agent/v1/poll?epoch=E&cursor=N ---- */
 
 static void

@@ -30,6 +30,9 @@ int wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
 bool wk_agent_hub_single_use(struct wk_agent_hub *h, const char *instance_id);
 /* True while a poll is held or the agent polled within agent_offline_seconds. */
 bool wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id);
+/* For the metrics: agents online now and long-polls held (h may be NULL). */
+void wk_agent_hub_counts(struct wk_agent_hub *h, size_t *online,
+    size_t *held);
 
 /* Route handlers (POST /agent/v1/enroll, POST /agent/v1/update,
  * GET /agent/v1/poll). */

@@ -17,6 +17,7 @@
 #include "server/api/api.h"
 #include "server/audit/audit.h"
 #include "server/auth/auth.h"
+#include "server/metrics/metrics.h"
 #include "server/routes/routes.h"
 
 #define VERSION_IAM "2010-05-08"
@@ -433,6 +434,7 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 		resp.status = 200;
 	wk_http_respond(c, resp.status, ctype, wk_buf_span(&body),
 	    wk_buf_cstr(&headers));
+	wk_metrics_request(action_name, resp.status, mono_us() - t0);
 	wk_log(WK_LOG_INFO, "api", "request_id=%s caller=%s action=%s "
 	    "status=%u error=%s source_ip=%s duration_us=%llu", rid,
 	    authed ? caller.user.arn : "-", action_name, resp.status,
