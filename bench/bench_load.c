@@ -88,7 +88,7 @@ usage(FILE *f)
 "                           per instance and OS user, so run wicketd with\n"
 "                           a short --key-ttl and M large enough)\n"
 "    -k, --pool K           pre-generated keys (default: rate x duration\n"
-"                           x 1.1 in open loop, 100000 in closed loop);\n"
+"                           x 1.1 in open loop, 10000 x duration in closed);\n"
 "                           a closed-loop run that uses them all stops\n"
 "                           early and says so\n"
 "    -p, --prefix NAME      name prefix of the users and policy (default\n"
@@ -447,6 +447,7 @@ struct conn {
 struct outcome {
 	uint64_t success, throttled, transport;
 	char code[MAX_CODES][64];
+	char first[MAX_CODES][160];	/* the first reply of each code */
 	uint64_t count[MAX_CODES], other;
 };
 
@@ -475,8 +476,10 @@ count_error(struct outcome *oc, const char *body)
 			break;
 	if (i == MAX_CODES)
 		return;
-	if (oc->code[i][0] == '\0')
+	if (oc->code[i][0] == '\0') {
 		memcpy(oc->code[i], code, sizeof(code));
+		snprintf(oc->first[i], sizeof(oc->first[i]), "%s", body);
+	}
 	oc->count[i]++;
 }
 
@@ -509,7 +512,7 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 	uint64_t *lat = calloc(nbodies, sizeof(*lat));
 	struct outcome oc;
 	CURLM *m = curl_multi_init();
-	uint64_t t0, stop, last = 0, i, done = 0, inflight = 0;
+	uint64_t t0, stop, last = 0, i, done = 0, inflight = 0, finished;
 	size_t next = 0;
 	bool exhausted = false;
 	int r = 1;
@@ -575,6 +578,7 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 			wait_ms = due > now ? (int)((due - now) / 1000000u) : 0;
 		}
 		curl_multi_perform(m, &running);
+		finished = done;
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			struct conn *c;
 			long status = 0;
@@ -600,6 +604,8 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 			c->busy = false;
 			inflight--;
 		}
+		if (done != finished)
+			continue;	/* a connection is free: send now */
 		if (inflight > 0 || wait_ms > 0)
 			curl_multi_poll(m, NULL, 0, wait_ms > 100 ? 100 :
 			    wait_ms, NULL);
@@ -629,6 +635,9 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 				printf(" %s=%llu", oc.code[i],
 				    (unsigned long long)oc.count[i]);
 			printf("\n");
+			for (i = 0; i < MAX_CODES && oc.code[i][0] != '\0'; i++)
+				printf("bench_load: first %s: %s\n",
+				    oc.code[i], oc.first[i]);
 		}
 		if (exhausted)
 			printf("bench_load: the %zu pre-generated keys ran out "
@@ -796,7 +805,7 @@ main(int argc, char **argv)
 	else if (o.rate != 0)
 		n = (size_t)((double)o.rate * (double)o.duration * 1.1) + 1;
 	else
-		n = 100000;
+		n = (size_t)o.duration * 10000;
 	bodies = make_bodies(&o, n);
 	if (bodies == NULL)
 		return 1;
