@@ -611,7 +611,7 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 			    wait_ms, NULL);
 	}
 	{
-		double secs = (double)(last - t0) / 1e9;
+		double secs = done > 0 ? (double)(last - t0) / 1e9 : 0.0;
 
 		qsort(lat, done, sizeof(*lat), bench_cmp_u64);
 		printf("bench_load: mode=%s conns=%llu requests=%llu "
