@@ -16,6 +16,7 @@
 
 #include "server/api/api.h"
 #include "server/auth/authz.h"
+#include "server/auth/throttle.h"
 #include "server/http/http.h"
 #include "store/store.h"
 
