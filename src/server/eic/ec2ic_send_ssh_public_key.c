@@ -23,7 +23,6 @@
 #include "server/hub/agent_hub.h"
 #include "server/api/api.h"
 #include "server/audit/audit.h"
-#include "server/auth/auth.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
 #include "server/server.h"

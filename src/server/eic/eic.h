@@ -27,7 +27,7 @@
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
 #include "server/api/api.h"
-#include "server/auth/throttle.h"
+#include "server/auth/auth.h"
 #include "store/store.h"
 
 /* AWSEC2InstanceConnectService.SendSSHPublicKey (JSON 1.1) */
