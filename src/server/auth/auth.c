@@ -357,6 +357,7 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	struct wk_access_key key;
 	struct wk_span v;
 	char akid[WK_AUTH_MAX_ACCESS_KEY_ID + 1];
+	uint8_t signing_key[32];
 	int r;
 
 	memset(caller, 0, sizeof(*caller));
@@ -403,8 +404,12 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 		goto out;
 	}
 
-	r = wk_sigv4_verify(&sreq, &a, wk_span_from_cstr(key.secret), now);
+	r = wk_sigkey_get(wk_span_from_cstr(akid), wk_span_from_cstr(key.secret),
+	    a.date, a.region, a.service, signing_key);
 	wk_explicit_bzero(key.secret, sizeof(key.secret));
+	if (r == 0)
+		r = wk_sigv4_verify_key(&sreq, &a, signing_key, now);
+	wk_explicit_bzero(signing_key, sizeof(signing_key));
 	switch (r) {
 	case 0:
 		break;

@@ -12,6 +12,8 @@
 #ifndef WK_SERVER_AUTH_H
 #define WK_SERVER_AUTH_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "server/api/api.h"
@@ -105,5 +107,20 @@ int wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
  */
 void wk_auth_peek_service(const struct wk_http_request *req, char *out,
     size_t outsz);
+
+/*
+ * sigkey_cache.c: the derived signing key for (access key id, secret,
+ * date, region, service), from a small cache (keyed by a hash of the
+ * secret, compared in constant time; entries wiped when replaced) or
+ * derived and remembered. Too long parts are derived, not cached.
+ */
+int wk_sigkey_get(struct wk_span akid, struct wk_span secret,
+    struct wk_span date, struct wk_span region, struct wk_span service,
+    uint8_t key[32]);
+struct wk_sigkey_stats {
+	uint64_t hits, misses, uncached;
+};
+void wk_sigkey_cache_stats(struct wk_sigkey_stats *out);
+void wk_sigkey_cache_reset(void);	/* wipes every entry (tests) */
 
 #endif

@@ -596,6 +596,65 @@ test_protocol_mapping(void **state)
 	expect_code(&err, WK_PROTO_JSON, "InternalFailure");
 }
 
+/*
+ * The signing-key cache: a cached verification answers as an uncached
+ * one (valid and tampered alike), and a rotated secret under the same
+ * access key id is never served from the cache: the old secret's
+ * signatures fail, the new one's pass.
+ */
+static void
+test_signing_key_cache(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s, bad;
+	struct wk_caller caller;
+	struct wk_auth_error err;
+	struct wk_sigkey_stats st0, st1;
+	struct wk_access_key k;
+
+	wk_sigkey_cache_reset();
+	sign(&s, AKID, SECRET, "iam", NOW, "Action=ListUsers");
+	sign(&bad, AKID, SECRET, "iam", NOW, "Action=ListUsers");
+	bad.req.body = WK_SPAN_LIT("Action=DeleteUser");	/* tampered */
+
+	/* cold, then warm: the same answers */
+	assert_int_equal(check(f, &bad, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_BAD_SIGNATURE);
+	wk_sigkey_cache_reset();
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	wk_sigkey_cache_stats(&st0);
+	assert_int_equal(st0.misses, 1);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	assert_string_equal(caller.user.name, "alice");
+	assert_int_equal(check(f, &bad, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_BAD_SIGNATURE);
+	wk_sigkey_cache_stats(&st1);
+	assert_int_equal(st1.misses, 1);
+	assert_int_equal(st1.hits, 2);
+
+	/* the key rotated: same id, another secret */
+	assert_int_equal(wk_store_key_delete(f->st, "alice", AKID), 0);
+	memset(&k, 0, sizeof(k));
+	snprintf(k.id, sizeof(k.id), AKID);
+	snprintf(k.user_name, sizeof(k.user_name), "alice");
+	snprintf(k.secret, sizeof(k.secret), "%s", "rotatedSECRETrotatedSECRETrotatedSECRET1");
+	k.active = true;
+	k.create_date = NOW;
+	assert_int_equal(wk_store_key_create(f->st, &k), 0);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_BAD_SIGNATURE);
+	wk_buf_cleanup(&s.authz);
+	sign(&s, AKID, k.secret, "iam", NOW, "Action=ListUsers");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	wk_sigkey_cache_stats(&st1);
+	/* one miss for the new secret (derived afresh), then hits */
+	assert_int_equal(st1.misses, 2);
+	assert_int_equal(st1.hits, 4);
+	wk_buf_cleanup(&s.authz);
+	wk_buf_cleanup(&bad.authz);
+}
+
 int
 main(void)
 {
@@ -608,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_unsigned_headers),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_protocol_mapping),
+		cmocka_unit_test(test_signing_key_cache),
 	};
 
 	wk_log_set_level(WK_LOG_NONE);
