@@ -952,7 +952,8 @@ cmd_serve(int argc, char **argv)
 	if ((r = wk_loop_new(&srv.loop)) != 0 ||
 	    (r = wk_authz_cache_new(&srv.authz)) != 0 ||
 	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0 ||
-	    (r = wk_signing_watch_start(&srv)) != 0) {
+	    (r = wk_signing_watch_start(&srv)) != 0 ||
+	    (r = wk_last_used_start(&srv)) != 0) {
 		fprintf(stderr, "wicketd serve: start-up failed: %s\n",
 		    wk_strerror(r));
 		goto out;
@@ -976,6 +977,7 @@ cmd_serve(int argc, char **argv)
 	/* Console sessions, terminals and the password-check pool (joined)
 	 * go before the loop they watch fds on. */
 	wk_console_reset();
+	wk_last_used_stop();	/* the keys' last use, written */
 	wk_signing_watch_stop(&srv);
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);

@@ -13,15 +13,6 @@
 #include "crypto/sigv4.h"
 #include "server/auth/auth.h"
 
-/* Last-used is written at most once a minute per key (a small cache). */
-#define TOUCH_SLOTS 256
-#define TOUCH_INTERVAL_SECONDS 60
-
-static struct {
-	char id[33];
-	time_t when;
-} touched[TOUCH_SLOTS];
-
 static const char msg_missing[] = "Request is missing Authentication Token";
 static const char msg_incomplete[] = "Authorization header requires "
     "'Credential', 'Signature' and 'SignedHeaders' parameters in the "
@@ -298,28 +289,6 @@ wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
 	return 0;
 }
 
-static void
-touch_key(struct wk_store *st, const struct wk_access_key *k, time_t now,
-    const char *service, const char *region)
-{
-	size_t h = 5381;
-	int r;
-
-	for (const char *p = k->id; *p != '\0'; p++)
-		h = h * 33 + (unsigned char)*p;
-	h %= TOUCH_SLOTS;
-	if (strcmp(touched[h].id, k->id) == 0 && now >= touched[h].when &&
-	    now - touched[h].when < TOUCH_INTERVAL_SECONDS)
-		return;
-	if ((r = wk_store_key_touch(st, k->id, now, service, region)) != 0) {
-		wk_log(WK_LOG_WARN, "key_touch", "access_key_id=%s error=%s",
-		    k->id, wk_strerror(r));
-		return;
-	}
-	snprintf(touched[h].id, sizeof(touched[h].id), "%s", k->id);
-	touched[h].when = now;
-}
-
 /* AWS's clock-skew message for the request's date. */
 static void
 expired_message(const struct wk_http_request *req, time_t now,
@@ -443,7 +412,7 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	}
 	snprintf(caller->access_key_id, sizeof(caller->access_key_id), "%s",
 	    key.id);
-	touch_key(st, &key, now, info->service, info->region);
+	wk_last_used_note(key.id, now, info->service, info->region);
 	r = 0;
  out:
 	if (r != 0)

@@ -123,4 +123,28 @@ struct wk_sigkey_stats {
 void wk_sigkey_cache_stats(struct wk_sigkey_stats *out);
 void wk_sigkey_cache_reset(void);	/* wipes every entry (tests) */
 
+/*
+ * last_used.c: access keys' last use in memory, written in batches (one
+ * transaction every WK_LAST_USED_FLUSH_MS and at stop), never one write
+ * per request. wk_last_used_get reads the value not yet written.
+ */
+#define WK_LAST_USED_FLUSH_MS 10000
+#define WK_LAST_USED_MAX 65536	/* keys held; past that a note writes */
+struct wk_server;
+void wk_last_used_note(const char *id, time_t when, const char *service,
+    const char *region);
+bool wk_last_used_get(const char *id, time_t *when, char *service,
+    size_t servicesz, char *region, size_t regionsz);
+int wk_last_used_flush(struct wk_store *st);	/* writes what is held */
+int wk_last_used_start(struct wk_server *srv);	/* the flush timer */
+void wk_last_used_stop(void);	/* cancels it and writes the rest */
+struct wk_last_used_stats {
+	uint64_t batches;	/* store transactions written */
+	uint64_t rows;		/* keys written */
+	uint64_t dropped;	/* notes dropped (table full, no store) */
+	size_t pending;		/* keys held, not yet written */
+};
+void wk_last_used_stats(struct wk_last_used_stats *out);
+void wk_last_used_reset(void);	/* forgets what is held (tests) */
+
 #endif
