@@ -566,7 +566,7 @@ static int
 compute_signature(const struct wk_sigv4_request *req,
     struct wk_span signed_headers, struct wk_span amz_date,
     struct wk_span date, struct wk_span region, struct wk_span service,
-    struct wk_span secret, uint8_t sig[32])
+    struct wk_span secret, const uint8_t *given_key, uint8_t sig[32])
 {
 	struct wk_buf creq, sts, scope;
 	uint8_t key[32];
@@ -585,7 +585,10 @@ compute_signature(const struct wk_sigv4_request *req,
 	if ((r = wk_sigv4_string_to_sign(amz_date, wk_buf_span(&scope),
 	    wk_buf_span(&creq), &sts)) != 0)
 		goto out;
-	if ((r = derive_signing_key(secret, date, region, service, key)) != 0)
+	if (given_key != NULL)
+		memcpy(key, given_key, sizeof(key));
+	else if ((r = derive_signing_key(secret, date, region, service,
+	    key)) != 0)
 		goto out;
 	r = hmac256(key, sizeof(key), sts.p, sts.len, sig);
 out:
@@ -650,9 +653,16 @@ find_header(const struct wk_sigv4_request *req, const char *name,
 }
 
 int
-wk_sigv4_verify(const struct wk_sigv4_request *req,
-    const struct wk_sigv4_auth *auth, struct wk_span secret_access_key,
-    time_t now)
+wk_sigv4_signing_key(struct wk_span secret_access_key, struct wk_span date,
+    struct wk_span region, struct wk_span service, uint8_t key[32])
+{
+	return derive_signing_key(secret_access_key, date, region, service,
+	    key);
+}
+
+static int
+verify(const struct wk_sigv4_request *req, const struct wk_sigv4_auth *auth,
+    struct wk_span secret_access_key, const uint8_t *signing_key, time_t now)
 {
 	struct wk_span dv;
 	char amz[17];
@@ -692,12 +702,28 @@ wk_sigv4_verify(const struct wk_sigv4_request *req,
 		return WK_ERR_EXPIRED;
 	if ((r = compute_signature(req, auth->signed_headers,
 	    wk_span_from_mem(amz, 16), auth->date, auth->region,
-	    auth->service, secret_access_key, sig)) != 0)
+	    auth->service, secret_access_key, signing_key, sig)) != 0)
 		return r == WK_ERR_NOMEM ? r : WK_ERR_INVAL;
 	r = CRYPTO_memcmp(sig, auth->signature, sizeof(sig)) == 0 ? 0 :
 	    WK_ERR_AUTH;
 	wk_explicit_bzero(sig, sizeof(sig));
 	return r;
+}
+
+int
+wk_sigv4_verify(const struct wk_sigv4_request *req,
+    const struct wk_sigv4_auth *auth, struct wk_span secret_access_key,
+    time_t now)
+{
+	return verify(req, auth, secret_access_key, NULL, now);
+}
+
+int
+wk_sigv4_verify_key(const struct wk_sigv4_request *req,
+    const struct wk_sigv4_auth *auth, const uint8_t signing_key[32],
+    time_t now)
+{
+	return verify(req, auth, WK_SPAN_NULL, signing_key, now);
 }
 
 static int
@@ -796,7 +822,7 @@ wk_sigv4_sign(const struct wk_sigv4_request *req, const char *access_key_id,
 	r2.nheaders = n;
 	if ((r = compute_signature(&r2, wk_buf_span(&sh), date, sdate,
 	    wk_span_from_cstr(region), wk_span_from_cstr(service),
-	    wk_span_from_cstr(secret_access_key), sig)) != 0)
+	    wk_span_from_cstr(secret_access_key), NULL, sig)) != 0)
 		goto out;
 	if ((r = wk_buf_appendf(authorization, ALGORITHM
 	    " Credential=%s/%.8s/%s/%s/" SCOPE_TERMINATOR

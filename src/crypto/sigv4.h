@@ -80,6 +80,20 @@ int wk_sigv4_verify(const struct wk_sigv4_request *req,
     time_t now);
 
 /*
+ * The derived signing key (kSigning: the HMAC chain over "AWS4"+secret,
+ * date, region, service, "aws4_request"), and the verification with it
+ * instead of the secret (the same checks and results as wk_sigv4_verify).
+ * A verifier caches the key per (secret, date, region, service) as the
+ * SDKs do.
+ */
+int wk_sigv4_signing_key(struct wk_span secret_access_key,
+    struct wk_span date, struct wk_span region, struct wk_span service,
+    uint8_t key[32]);
+int wk_sigv4_verify_key(const struct wk_sigv4_request *req,
+    const struct wk_sigv4_auth *auth, const uint8_t signing_key[32],
+    time_t now);
+
+/*
  * Of `names` (lower case, NULL-terminated), the first header present in
  * req (any case) that signed_headers does not list, or NULL when every one
  * present is signed. A header that selects behaviour (X-Amz-Target,

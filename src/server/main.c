@@ -193,6 +193,14 @@ static const char serve_help[] =
 "                          a listener of its own, plain HTTP (counts, no\n"
 "                          secrets; docs/metrics.md). Off by default; an\n"
 "                          empty ADDR (\":9464\") is 127.0.0.1\n"
+"      --throttle-key RATE[:BURST]\n"
+"                          calls a second per access key (console: per\n"
+"                          user) and bucket size (default 20:40; BURST\n"
+"                          defaults to 2 x RATE; 0 = off). Throttled calls\n"
+"                          get ThrottlingException (docs/throttling.md)\n"
+"      --throttle-account RATE[:BURST]\n"
+"                          the same for all callers together (default 0:\n"
+"                          off)\n"
 "      --trusted-proxy CIDR[,CIDR...]\n"
 "                          the addresses of your reverse proxies\n"
 "                          (repeatable; only the proxies' own addresses).\n"
@@ -808,6 +816,8 @@ cmd_serve(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-chain", required_argument, NULL, 'S' },
 		{ "insecure-http", no_argument, NULL, 'I' },
+		{ "throttle-key", required_argument, NULL, 'T' },
+		{ "throttle-account", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -820,6 +830,9 @@ cmd_serve(int argc, char **argv)
 	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
 	unsigned header_ms = 0, body_ms = 0;
 	bool single_use = false, explicit_max = false, insecure_http = false;
+	struct wk_rate throttle_key = { WK_THROTTLE_KEY_RATE,
+		WK_THROTTLE_KEY_BURST };
+	struct wk_rate throttle_account = { 0, 0 };
 	sigset_t mask;
 	char why[1400];
 	int ch, r, level = WK_LOG_INFO, rc = 1;
@@ -894,6 +907,13 @@ cmd_serve(int argc, char **argv)
 		case 'K': tls_key = optarg; break;
 		case 'S': tls_chain = optarg; break;
 		case 'I': insecure_http = true; break;
+		case 'T':
+		case 'U':
+			if (wk_rate_parse(optarg, ch == 'T' ? &throttle_key :
+			    &throttle_account, why, sizeof(why)) != 0)
+				return usage_error("serve", "--throttle-%s: %s",
+				    ch == 'T' ? "key" : "account", why);
+			break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
 		}
@@ -919,6 +939,7 @@ cmd_serve(int argc, char **argv)
 	snprintf(srv.cfg.data_dir, sizeof(srv.cfg.data_dir), "%s", data);
 	snprintf(srv.cfg.listen, sizeof(srv.cfg.listen), "%s", listen);
 	srv.cfg.key_ttl_seconds = ttl;
+	wk_throttle_configure(throttle_key, throttle_account);
 	srv.cfg.agent_poll_seconds = 25;
 	srv.cfg.agent_offline_seconds = 70;
 	srv.cfg.single_use = single_use;
@@ -954,7 +975,8 @@ cmd_serve(int argc, char **argv)
 	if ((r = wk_loop_new(&srv.loop)) != 0 ||
 	    (r = wk_authz_cache_new(&srv.authz)) != 0 ||
 	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0 ||
-	    (r = wk_signing_watch_start(&srv)) != 0) {
+	    (r = wk_signing_watch_start(&srv)) != 0 ||
+	    (r = wk_last_used_start(&srv)) != 0) {
 		fprintf(stderr, "wicketd serve: start-up failed: %s\n",
 		    wk_strerror(r));
 		goto out;
@@ -989,6 +1011,7 @@ cmd_serve(int argc, char **argv)
 	wk_console_reset();
 	wk_metrics_listener_free(metrics);
 	wk_metrics_on_scrape(NULL, NULL);
+	wk_last_used_stop();	/* the keys' last use, written */
 	wk_signing_watch_stop(&srv);
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);

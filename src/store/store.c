@@ -205,6 +205,13 @@ wk_store_key_touch(struct wk_store *st, const char *id, time_t when,
 }
 
 int
+wk_store_key_touch_batch(struct wk_store *st, const struct wk_key_use *u,
+    size_t n)
+{
+	WK_STORE_CALL(st, key_touch_batch, u, n);
+}
+
+int
 wk_store_policy_create(struct wk_store *st, const struct wk_managed_policy *p,
     const char *document)
 {

@@ -104,6 +104,19 @@ int wk_store_key_set_active(struct wk_store *st, const char *user_name,
 int wk_store_key_delete(struct wk_store *st, const char *user_name, const char *id);
 int wk_store_key_touch(struct wk_store *st, const char *id, time_t when,
     const char *service, const char *region);
+/*
+ * Last-used times of n keys (n <= WK_STORE_KEY_TOUCH_BATCH_MAX) in one
+ * durable transaction; keys no longer stored are skipped; all or none.
+ */
+#define WK_STORE_KEY_TOUCH_BATCH_MAX 4096
+struct wk_key_use {
+	char id[33];
+	time_t when;
+	char service[64];
+	char region[64];
+};
+int wk_store_key_touch_batch(struct wk_store *st, const struct wk_key_use *u,
+    size_t n);
 
 /* ---- managed policies and versions ---- */
 struct wk_managed_policy {

@@ -63,6 +63,8 @@ struct wk_store_ops {
 	int (*key_delete)(struct wk_store *, const char *, const char *);
 	int (*key_touch)(struct wk_store *, const char *, time_t, const char *,
 	    const char *);
+	int (*key_touch_batch)(struct wk_store *, const struct wk_key_use *,
+	    size_t);
 
 	int (*policy_create)(struct wk_store *,
 	    const struct wk_managed_policy *, const char *);

@@ -13,15 +13,6 @@
 #include "crypto/sigv4.h"
 #include "server/auth/auth.h"
 
-/* Last-used is written at most once a minute per key (a small cache). */
-#define TOUCH_SLOTS 256
-#define TOUCH_INTERVAL_SECONDS 60
-
-static struct {
-	char id[33];
-	time_t when;
-} touched[TOUCH_SLOTS];
-
 static const char msg_missing[] = "Request is missing Authentication Token";
 static const char msg_incomplete[] = "Authorization header requires "
     "'Credential', 'Signature' and 'SignedHeaders' parameters in the "
@@ -298,28 +289,6 @@ wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
 	return 0;
 }
 
-static void
-touch_key(struct wk_store *st, const struct wk_access_key *k, time_t now,
-    const char *service, const char *region)
-{
-	size_t h = 5381;
-	int r;
-
-	for (const char *p = k->id; *p != '\0'; p++)
-		h = h * 33 + (unsigned char)*p;
-	h %= TOUCH_SLOTS;
-	if (strcmp(touched[h].id, k->id) == 0 && now >= touched[h].when &&
-	    now - touched[h].when < TOUCH_INTERVAL_SECONDS)
-		return;
-	if ((r = wk_store_key_touch(st, k->id, now, service, region)) != 0) {
-		wk_log(WK_LOG_WARN, "key_touch", "access_key_id=%s error=%s",
-		    k->id, wk_strerror(r));
-		return;
-	}
-	snprintf(touched[h].id, sizeof(touched[h].id), "%s", k->id);
-	touched[h].when = now;
-}
-
 /* AWS's clock-skew message for the request's date. */
 static void
 expired_message(const struct wk_http_request *req, time_t now,
@@ -357,6 +326,7 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	struct wk_access_key key;
 	struct wk_span v;
 	char akid[WK_AUTH_MAX_ACCESS_KEY_ID + 1];
+	uint8_t signing_key[32];
 	int r;
 
 	memset(caller, 0, sizeof(*caller));
@@ -403,8 +373,12 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 		goto out;
 	}
 
-	r = wk_sigv4_verify(&sreq, &a, wk_span_from_cstr(key.secret), now);
+	r = wk_sigkey_get(wk_span_from_cstr(akid), wk_span_from_cstr(key.secret),
+	    a.date, a.region, a.service, signing_key);
 	wk_explicit_bzero(key.secret, sizeof(key.secret));
+	if (r == 0)
+		r = wk_sigv4_verify_key(&sreq, &a, signing_key, now);
+	wk_explicit_bzero(signing_key, sizeof(signing_key));
 	switch (r) {
 	case 0:
 		break;
@@ -438,7 +412,7 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	}
 	snprintf(caller->access_key_id, sizeof(caller->access_key_id), "%s",
 	    key.id);
-	touch_key(st, &key, now, info->service, info->region);
+	wk_last_used_note(key.id, now, info->service, info->region);
 	r = 0;
  out:
 	if (r != 0)

@@ -12,10 +12,13 @@
 #ifndef WK_SERVER_AUTH_H
 #define WK_SERVER_AUTH_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "server/api/api.h"
 #include "server/auth/authz.h"
+#include "server/auth/throttle.h"
 #include "server/http/http.h"
 #include "store/store.h"
 
@@ -104,5 +107,44 @@ int wk_auth_check_scope(const struct wk_auth_info *info, const char *region,
  */
 void wk_auth_peek_service(const struct wk_http_request *req, char *out,
     size_t outsz);
+
+/*
+ * sigkey_cache.c: the derived signing key for (access key id, secret,
+ * date, region, service), from a small cache (keyed by a hash of the
+ * secret, compared in constant time; entries wiped when replaced) or
+ * derived and remembered. Too long parts are derived, not cached.
+ */
+int wk_sigkey_get(struct wk_span akid, struct wk_span secret,
+    struct wk_span date, struct wk_span region, struct wk_span service,
+    uint8_t key[32]);
+struct wk_sigkey_stats {
+	uint64_t hits, misses, uncached;
+};
+void wk_sigkey_cache_stats(struct wk_sigkey_stats *out);
+void wk_sigkey_cache_reset(void);	/* wipes every entry (tests) */
+
+/*
+ * last_used.c: access keys' last use in memory, written in batches (one
+ * transaction every WK_LAST_USED_FLUSH_MS and at stop), never one write
+ * per request. wk_last_used_get reads the value not yet written.
+ */
+#define WK_LAST_USED_FLUSH_MS 10000
+#define WK_LAST_USED_MAX 65536	/* keys held; past that a note writes */
+struct wk_server;
+void wk_last_used_note(const char *id, time_t when, const char *service,
+    const char *region);
+bool wk_last_used_get(const char *id, time_t *when, char *service,
+    size_t servicesz, char *region, size_t regionsz);
+int wk_last_used_flush(struct wk_store *st);	/* writes what is held */
+int wk_last_used_start(struct wk_server *srv);	/* the flush timer */
+void wk_last_used_stop(void);	/* cancels it and writes the rest */
+struct wk_last_used_stats {
+	uint64_t batches;	/* store transactions written */
+	uint64_t rows;		/* keys written */
+	uint64_t dropped;	/* notes dropped (table full, no store) */
+	size_t pending;		/* keys held, not yet written */
+};
+void wk_last_used_stats(struct wk_last_used_stats *out);
+void wk_last_used_reset(void);	/* forgets what is held (tests) */
 
 #endif

@@ -28,84 +28,18 @@
 #include "server/metrics/metrics.h"
 #include "server/server.h"
 
-/* ---- throttling ---- */
-
-#define THROTTLE_BUCKETS 4096	/* power of two */
-#define THROTTLE_PROBE 8
-#define MILLI 1000
-
-struct throttle_bucket {
-	char akid[48];	/* an access key id, or "console:" + a user id */
-	uint32_t milli_tokens;
-	uint64_t last_ms;
-};
-
-static struct throttle_bucket throttle[THROTTLE_BUCKETS];
+/* ---- throttling (server/auth/throttle.c) ---- */
 
 void
 wk_ec2ic_throttle_reset(void)
 {
-	memset(throttle, 0, sizeof(throttle));
-}
-
-static size_t
-akid_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (uint8_t)*s;
-		h *= 16777619u;
-	}
-	return h;
+	wk_throttle_reset();
 }
 
 bool
 wk_ec2ic_throttle_take(const char *akid, uint64_t now_ms)
 {
-	struct throttle_bucket *b = NULL, *oldest = NULL;
-	const uint64_t full = (uint64_t)WK_EC2IC_BURST * MILLI;
-	uint64_t tokens, elapsed;
-	size_t i, h;
-
-	if (akid == NULL || akid[0] == '\0' || strlen(akid) >= sizeof(b->akid))
-		return true;	/* unknown callers are refused elsewhere */
-	h = akid_hash(akid);
-	for (i = 0; i < THROTTLE_PROBE; i++) {
-		struct throttle_bucket *c = &throttle[(h + i) &
-		    (THROTTLE_BUCKETS - 1)];
-
-		if (strcmp(c->akid, akid) == 0) {
-			b = c;
-			break;
-		}
-		if (oldest == NULL || c->akid[0] == '\0' ||
-		    (oldest->akid[0] != '\0' && c->last_ms < oldest->last_ms))
-			oldest = c;
-	}
-	if (b == NULL) {
-		/* a new caller (or an evicted, long-idle one): full bucket */
-		b = oldest;
-		memcpy(b->akid, akid, strlen(akid) + 1);
-		b->milli_tokens = (uint32_t)full;
-		b->last_ms = now_ms;
-	}
-	tokens = b->milli_tokens;
-	if (now_ms > b->last_ms) {
-		elapsed = now_ms - b->last_ms;
-		if (elapsed > full)	/* avoids overflow; full already */
-			elapsed = full;
-		tokens += elapsed * WK_EC2IC_RATE_PER_SEC;
-		if (tokens > full)
-			tokens = full;
-		b->last_ms = now_ms;
-	}
-	if (tokens < MILLI) {
-		b->milli_tokens = (uint32_t)tokens;
-		return false;
-	}
-	b->milli_tokens = (uint32_t)(tokens - MILLI);
-	return true;
+	return wk_throttle_take(akid, now_ms) == WK_THROTTLE_OK;
 }
 
 /* ---- the request ---- */
@@ -204,8 +138,7 @@ send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 	if (!wk_ec2ic_throttle_take(req->caller->access_key_id,
 	    wk_mono_ms())) {
 		wk_metrics_throttled(WK_MT_KEY_RATE);
-		r = wk_api_error(resp, 429, "ThrottlingException",
-		    "Rate exceeded");
+		r = wk_throttle_error(resp, WK_PROTO_JSON);
 	} else {
 		r = check_members(req->json, resp);
 	}

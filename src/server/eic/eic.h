@@ -27,6 +27,7 @@
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
 #include "server/api/api.h"
+#include "server/auth/auth.h"
 #include "store/store.h"
 
 /* AWSEC2InstanceConnectService.SendSSHPublicKey (JSON 1.1) */
@@ -36,9 +37,10 @@ extern const struct wk_api_action wk_ec2ic_send_ssh_public_key;
 #define WK_EC2IC_BODY_MAX (16 * 1024)
 
 /* ---- per-caller throttling: a token bucket per access key (the
- * console's pushes: per user, wk_console_push_throttle_key) ---- */
-#define WK_EC2IC_RATE_PER_SEC 20
-#define WK_EC2IC_BURST 40
+ * console's pushes: per user, wk_console_push_throttle_key) and one for
+ * the account, server/auth/throttle.h (default 20/s burst 40 per key) ---- */
+#define WK_EC2IC_RATE_PER_SEC WK_THROTTLE_KEY_RATE
+#define WK_EC2IC_BURST WK_THROTTLE_KEY_BURST
 /* Takes one token for akid at now_ms; false when the caller is throttled. */
 bool wk_ec2ic_throttle_take(const char *akid, uint64_t now_ms);
 void wk_ec2ic_throttle_reset(void);	/* forgets every bucket (tests) */

@@ -9,6 +9,7 @@
 #include "common/encode.h"
 #include "common/err.h"
 #include "common/rand.h"
+#include "server/auth/auth.h"
 #include "server/iam/iam_int.h"
 
 #define SECRET_RAW_LEN 30	/* base64: 40 characters, as AWS's */
@@ -203,6 +204,19 @@ get_access_key_last_used(const struct wk_api_req *req,
 	if (r != 0 && r != WK_ERR_NOTFOUND)
 		goto out;
 	found = r == 0;
+	if (found) {	/* a use not yet written is newer than the store's */
+		time_t when;
+		char svc[64], reg[64];
+
+		if (wk_last_used_get(k.id, &when, svc, sizeof(svc), reg,
+		    sizeof(reg)) && when >= k.last_used) {
+			k.last_used = when;
+			snprintf(k.last_used_service,
+			    sizeof(k.last_used_service), "%s", svc);
+			snprintf(k.last_used_region,
+			    sizeof(k.last_used_region), "%s", reg);
+		}
+	}
 	if (found && (r = wk_store_user_get(req->srv->store, k.user_name,
 	    &u)) != 0)
 		goto out;

@@ -180,6 +180,8 @@ int wk_sq_key_list(struct wk_store *, const char *, struct wk_access_key **,
     size_t *);
 int wk_sq_key_set_active(struct wk_store *, const char *, const char *, bool);
 int wk_sq_key_delete(struct wk_store *, const char *, const char *);
+int wk_sq_key_touch_batch(struct wk_store *, const struct wk_key_use *,
+    size_t);
 int wk_sq_key_touch(struct wk_store *, const char *, time_t, const char *,
     const char *);
 

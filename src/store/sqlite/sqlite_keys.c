@@ -249,3 +249,27 @@ wk_sq_key_touch(struct wk_store *st, const char *id, time_t when,
 		return r;
 	return changes == 1 ? 0 : WK_ERR_NOTFOUND;
 }
+
+int
+wk_sq_key_touch_batch(struct wk_store *st, const struct wk_key_use *u,
+    size_t n)
+{
+	struct wk_sqlite *s = wk_sq(st);
+	int changes, r = 0;
+
+	if (u == NULL || n == 0)
+		return WK_ERR_INVAL;
+	if (n > WK_STORE_KEY_TOUCH_BATCH_MAX)
+		return WK_ERR_TOOBIG;
+	for (size_t i = 0; i < n; i++)
+		if ((r = wk_store_check_str(u[i].id, 32)) != 0 ||
+		    (r = wk_store_check_str(u[i].service, 63)) != 0 ||
+		    (r = wk_store_check_str(u[i].region, 63)) != 0)
+			return r;
+	if ((r = wk_sq_begin(s)) != 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = wk_sq_run(s, "key_touch", SQL_KEY_TOUCH, &changes, "titt",
+		    u[i].id, (int64_t)u[i].when, u[i].service, u[i].region);
+	return wk_sq_end(s, r);
+}

@@ -37,6 +37,7 @@ static const struct wk_store_ops sqlite_ops = {
 	.key_set_active = wk_sq_key_set_active,
 	.key_delete = wk_sq_key_delete,
 	.key_touch = wk_sq_key_touch,
+	.key_touch_batch = wk_sq_key_touch_batch,
 	.policy_create = wk_sq_policy_create,
 	.policy_get = wk_sq_policy_get,
 	.policy_list = wk_sq_policy_list,

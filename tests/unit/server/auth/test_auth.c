@@ -72,6 +72,7 @@ setup(void **state)
 	snprintf(k.id, sizeof(k.id), AKID2);
 	k.active = false;
 	assert_int_equal(wk_store_key_create(f->st, &k), 0);
+	wk_last_used_reset();
 	*state = f;
 	return 0;
 }
@@ -210,7 +211,21 @@ test_valid(void **state)
 	assert_string_equal(info.region, "us-east-1");
 	wk_auth_peek_service(&s.req, svc, sizeof(svc));
 	assert_string_equal(svc, "iam");
-	/* last used was recorded */
+	/* last used was recorded: in memory at once, in the store when the
+	 * batch is written */
+	{
+		time_t when = 0;
+		char sv[64], rg[64];
+
+		assert_true(wk_last_used_get(AKID, &when, sv, sizeof(sv), rg,
+		    sizeof(rg)));
+		assert_int_equal(when, NOW + 30);
+		assert_string_equal(sv, "iam");
+		assert_string_equal(rg, "us-east-1");
+	}
+	assert_int_equal(wk_store_key_get(f->st, AKID, &k), 0);
+	assert_int_equal(k.last_used, 0);
+	assert_int_equal(wk_last_used_flush(f->st), 0);
 	assert_int_equal(wk_store_key_get(f->st, AKID, &k), 0);
 	assert_int_equal(k.last_used, NOW + 30);
 	assert_string_equal(k.last_used_service, "iam");
@@ -596,6 +611,105 @@ test_protocol_mapping(void **state)
 	expect_code(&err, WK_PROTO_JSON, "InternalFailure");
 }
 
+/*
+ * The signing-key cache: a cached verification answers as an uncached
+ * one (valid and tampered alike), and a rotated secret under the same
+ * access key id is never served from the cache: the old secret's
+ * signatures fail, the new one's pass.
+ */
+static void
+test_signing_key_cache(void **state)
+{
+	struct fx *f = *state;
+	struct signed_req s, bad;
+	struct wk_caller caller;
+	struct wk_auth_error err;
+	struct wk_sigkey_stats st0, st1;
+	struct wk_access_key k;
+
+	wk_sigkey_cache_reset();
+	sign(&s, AKID, SECRET, "iam", NOW, "Action=ListUsers");
+	sign(&bad, AKID, SECRET, "iam", NOW, "Action=ListUsers");
+	bad.req.body = WK_SPAN_LIT("Action=DeleteUser");	/* tampered */
+
+	/* cold, then warm: the same answers */
+	assert_int_equal(check(f, &bad, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_BAD_SIGNATURE);
+	wk_sigkey_cache_reset();
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	wk_sigkey_cache_stats(&st0);
+	assert_int_equal(st0.misses, 1);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	assert_string_equal(caller.user.name, "alice");
+	assert_int_equal(check(f, &bad, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_BAD_SIGNATURE);
+	wk_sigkey_cache_stats(&st1);
+	assert_int_equal(st1.misses, 1);
+	assert_int_equal(st1.hits, 2);
+
+	/* the key rotated: same id, another secret */
+	assert_int_equal(wk_store_key_delete(f->st, "alice", AKID), 0);
+	memset(&k, 0, sizeof(k));
+	snprintf(k.id, sizeof(k.id), AKID);
+	snprintf(k.user_name, sizeof(k.user_name), "alice");
+	snprintf(k.secret, sizeof(k.secret), "%s", "rotatedSECRETrotatedSECRETrotatedSECRET1");
+	k.active = true;
+	k.create_date = NOW;
+	assert_int_equal(wk_store_key_create(f->st, &k), 0);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), WK_ERR_AUTH);
+	assert_int_equal(err.kind, WK_AUTH_BAD_SIGNATURE);
+	wk_buf_cleanup(&s.authz);
+	sign(&s, AKID, k.secret, "iam", NOW, "Action=ListUsers");
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	assert_int_equal(check(f, &s, NOW, &caller, &err), 0);
+	wk_sigkey_cache_stats(&st1);
+	/* one miss for the new secret (derived afresh), then hits */
+	assert_int_equal(st1.misses, 2);
+	assert_int_equal(st1.hits, 4);
+	wk_buf_cleanup(&s.authz);
+	wk_buf_cleanup(&bad.authz);
+}
+
+/*
+ * 1,000 distinct keys used write nothing per request: their last use is
+ * held in memory and written as one transaction; a key still stored gets
+ * its value, the latest use wins, and an older note does not go back.
+ */
+static void
+test_last_used_batched(void **state)
+{
+	struct fx *f = *state;
+	struct wk_last_used_stats ls;
+	struct wk_access_key k;
+	char id[33];
+
+	wk_last_used_reset();
+	for (int i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "AKIABATCH%011d", i);
+		wk_last_used_note(id, NOW + i, "ec2-instance-connect",
+		    "us-east-1");
+	}
+	wk_last_used_note(AKID, NOW + 5, "iam", "us-east-1");
+	wk_last_used_note(AKID, NOW + 7, "sts", "us-east-1");
+	wk_last_used_note(AKID, NOW + 6, "iam", "us-east-1");	/* older */
+	wk_last_used_stats(&ls);
+	assert_int_equal(ls.batches, 0);	/* no write per request */
+	assert_int_equal(ls.pending, 1001);
+	assert_int_equal(wk_last_used_flush(f->st), 0);
+	wk_last_used_stats(&ls);
+	assert_int_equal(ls.batches, 1);	/* one transaction */
+	assert_int_equal(ls.rows, 1001);
+	assert_int_equal(ls.pending, 0);
+	assert_int_equal(wk_store_key_get(f->st, AKID, &k), 0);
+	assert_int_equal(k.last_used, NOW + 7);
+	assert_string_equal(k.last_used_service, "sts");
+	wk_explicit_bzero(&k, sizeof(k));
+	/* nothing held: nothing written */
+	assert_int_equal(wk_last_used_flush(f->st), 0);
+	wk_last_used_stats(&ls);
+	assert_int_equal(ls.batches, 1);
+}
+
 int
 main(void)
 {
@@ -608,6 +722,8 @@ main(void)
 		cmocka_unit_test(test_unsigned_headers),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_protocol_mapping),
+		cmocka_unit_test(test_signing_key_cache),
+		cmocka_unit_test(test_last_used_batched),
 	};
 
 	wk_log_set_level(WK_LOG_NONE);
