@@ -1,5 +1,8 @@
 #include "common/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *
 wk_strerror(int err)
 {
@@ -23,4 +26,16 @@ wk_strerror(int err)
 	case WK_ERR_INTERNAL: return "internal error";
 	}
 	return "unknown error";
+}
+
+void
+wk_why(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whysz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
 }

@@ -5,6 +5,8 @@
 #ifndef WK_COMMON_ERR_H
 #define WK_COMMON_ERR_H
 
+#include <stddef.h>
+
 enum wk_err {
 	WK_OK = 0,
 	WK_ERR_NOMEM = -1,	/* allocation failed */
@@ -27,5 +29,13 @@ enum wk_err {
 
 /* Human-readable text for an error code; never NULL. */
 const char *wk_strerror(int err);
+
+/*
+ * Writes the reason a call failed into the caller's `why` buffer
+ * (printf-style, truncated to whysz); does nothing when why is NULL or
+ * whysz is 0. The shape every "why, whysz" out-parameter here uses.
+ */
+void wk_why(char *why, size_t whysz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "common/buf.h"
+#include "common/encode.h"
 #include "common/err.h"
 
 int
@@ -53,36 +55,16 @@ wk_spki_pin_pem_file(const char *path,
 	return r;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 wk_spki_pin_parse(const char *text, uint8_t out[static WK_SPKI_PIN_LEN])
 {
-	int hi, lo;
-
 	if (text == NULL)
 		return WK_ERR_INVAL;
 	if (strncmp(text, "sha256:", 7) == 0)
 		text += 7;
-	if (strlen(text) != WK_SPKI_PIN_HEX_LEN)
+	if (wk_hex_decode(wk_span_from_cstr(text), out, WK_SPKI_PIN_LEN) != 0) {
+		memset(out, 0, WK_SPKI_PIN_LEN);
 		return WK_ERR_INVAL;
-	for (size_t i = 0; i < WK_SPKI_PIN_LEN; i++) {
-		if ((hi = hexval(text[2 * i])) < 0 ||
-		    (lo = hexval(text[2 * i + 1])) < 0) {
-			memset(out, 0, WK_SPKI_PIN_LEN);
-			return WK_ERR_INVAL;
-		}
-		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }

@@ -25,21 +25,6 @@
 
 #define BACKDATE_S 300
 
-static void say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 static int
 bio_to_buf(BIO *bio, struct wk_buf *out)
 {
@@ -183,12 +168,12 @@ wk_x509_ca_create(const char *cn, unsigned days, struct wk_buf *cert_pem,
 	    add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") != 0 ||
 	    add_ext(x, x, NID_subject_key_identifier, "hash") != 0 ||
 	    X509_sign(x, k, EVP_sha256()) == 0) {
-		say(why, whysz, "cannot make the CA certificate (OpenSSL)");
+		wk_why(why, whysz, "cannot make the CA certificate (OpenSSL)");
 		goto out;
 	}
 	if ((r = cert_to_pem(x, cert_pem)) != 0 ||
 	    (r = key_to_pem(k, key_pem)) != 0)
-		say(why, whysz, "cannot write the CA as PEM");
+		wk_why(why, whysz, "cannot write the CA as PEM");
  out:
 	X509_free(x);
 	EVP_PKEY_free(k);
@@ -221,26 +206,27 @@ wk_x509_leaf_issue(struct wk_span ca_cert_pem, struct wk_span ca_key_pem,
 
 	wk_buf_init(&san, 64 * 1024);
 	if (names == NULL || names->n == 0) {
-		say(why, whysz, "a server certificate needs at least one name");
+		wk_why(why, whysz,
+		    "a server certificate needs at least one name");
 		goto out;
 	}
 	if ((ca = cert_from_pem(ca_cert_pem, 0)) == NULL ||
 	    (cakey = key_from_pem(ca_key_pem)) == NULL) {
-		say(why, whysz, "cannot read the CA certificate or its key");
+		wk_why(why, whysz, "cannot read the CA certificate or its key");
 		goto out;
 	}
 	if (X509_check_private_key(ca, cakey) != 1) {
-		say(why, whysz, "the CA key does not belong to the CA "
+		wk_why(why, whysz, "the CA key does not belong to the CA "
 		    "certificate");
 		goto out;
 	}
 	if (leaf_key_pem.len > 0) {
 		if ((k = key_from_pem(leaf_key_pem)) == NULL) {
-			say(why, whysz, "cannot read the server key");
+			wk_why(why, whysz, "cannot read the server key");
 			goto out;
 		}
 	} else if ((k = EVP_EC_gen("P-256")) == NULL) {
-		say(why, whysz, "cannot make a key (OpenSSL)");
+		wk_why(why, whysz, "cannot make a key (OpenSSL)");
 		r = WK_ERR_CRYPTO;
 		goto out;
 	}
@@ -259,12 +245,13 @@ wk_x509_leaf_issue(struct wk_span ca_cert_pem, struct wk_span ca_key_pem,
 	    0 ||
 	    add_ext(x, ca, NID_subject_alt_name, wk_buf_cstr(&san)) != 0 ||
 	    X509_sign(x, cakey, EVP_sha256()) == 0) {
-		say(why, whysz, "cannot make the server certificate (OpenSSL)");
+		wk_why(why, whysz,
+		    "cannot make the server certificate (OpenSSL)");
 		goto out;
 	}
 	if ((r = cert_to_pem(x, cert_pem)) != 0 ||
 	    (leaf_key_pem.len == 0 && (r = key_to_pem(k, key_pem)) != 0))
-		say(why, whysz, "cannot write the certificate as PEM");
+		wk_why(why, whysz, "cannot write the certificate as PEM");
  out:
 	wk_buf_cleanup(&san);
 	X509_free(x);
@@ -338,7 +325,7 @@ wk_x509_info_pem(struct wk_span pem, size_t index, struct wk_x509_info *out,
 
 	memset(out, 0, sizeof(*out));
 	if ((x = cert_from_pem(pem, index)) == NULL) {
-		say(why, whysz, index == 0 ? "no PEM certificate" :
+		wk_why(why, whysz, index == 0 ? "no PEM certificate" :
 		    "no certificate %zu in the bundle", index + 1);
 		return WK_ERR_NOTFOUND;
 	}
@@ -365,7 +352,7 @@ wk_x509_info_pem(struct wk_span pem, size_t index, struct wk_x509_info *out,
 	r = 0;
  out:
 	if (r != 0)
-		say(why, whysz, "cannot read the certificate (OpenSSL)");
+		wk_why(why, whysz, "cannot read the certificate (OpenSSL)");
 	OPENSSL_free(snhex);
 	BN_free(bn);
 	X509_free(x);

@@ -14,21 +14,6 @@
 #include "common/err.h"
 #include "crypto/x509.h"
 
-static void say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 static bool
 ldh(char c)
 {
@@ -118,7 +103,7 @@ wk_x509_names_add(struct wk_x509_names *out, const char *list, char *why,
 
 	if (list == NULL || (total = strnlen(list,
 	    WK_X509_NAMES_LIST_MAX + 1)) > WK_X509_NAMES_LIST_MAX) {
-		say(why, whysz, "the name list is longer than %d bytes",
+		wk_why(why, whysz, "the name list is longer than %d bytes",
 		    WK_X509_NAMES_LIST_MAX);
 		return WK_ERR_TOOBIG;
 	}
@@ -132,11 +117,12 @@ wk_x509_names_add(struct wk_x509_names *out, const char *list, char *why,
 		end = strchr(p, ',');
 		len = end != NULL ? (size_t)(end - p) : strlen(p);
 		if (len == 0) {
-			say(why, whysz, "empty name in '%.200s'", list);
+			wk_why(why, whysz, "empty name in '%.200s'", list);
 			return WK_ERR_INVAL;
 		}
 		if (!ip_name(p, len, name) && !dns_name(p, len, name)) {
-			say(why, whysz, "'%.*s' is neither a DNS name (letters, "
+			wk_why(why, whysz,
+			    "'%.*s' is neither a DNS name (letters, "
 			    "digits, '-' and '.', optionally \"*.\" first) nor "
 			    "an IP address", (int)(len > 200 ? 200 : len), p);
 			return WK_ERR_INVAL;
@@ -146,7 +132,7 @@ wk_x509_names_add(struct wk_x509_names *out, const char *list, char *why,
 				dup = true;
 		if (!dup) {
 			if (tmp.n >= WK_X509_MAX_NAMES) {
-				say(why, whysz, "more than %d names",
+				wk_why(why, whysz, "more than %d names",
 				    WK_X509_MAX_NAMES);
 				return WK_ERR_LIMIT;
 			}

@@ -22,22 +22,6 @@ static const char admin_policy_doc[] =
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
     "\"Action\":\"*\",\"Resource\":\"*\"}]}";
 
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 int
 wk_data_path(const char *dir, const char *name, char *out, size_t outsz)
 {
@@ -134,27 +118,27 @@ wk_master_key_load(const char *dir, uint8_t key[WK_MASTER_KEY_LEN],
 
 	if ((r = wk_data_path(dir, WK_DATA_MASTER_KEY, path,
 	    sizeof(path))) != 0) {
-		say(why, whysz, "data directory path too long");
+		wk_why(why, whysz, "data directory path too long");
 		return r;
 	}
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		say(why, whysz, "%s: %s", path, strerror(errno));
+		wk_why(why, whysz, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? WK_ERR_NOTFOUND : WK_ERR_IO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		say(why, whysz, "%s: not a regular file", path);
+		wk_why(why, whysz, "%s: not a regular file", path);
 		r = WK_ERR_INVAL;
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0) {
-		say(why, whysz, "%s: must not be accessible to group or "
+		wk_why(why, whysz, "%s: must not be accessible to group or "
 		    "others (chmod 600)", path);
 		r = WK_ERR_INVAL;
 		goto out;
 	}
 	n = read(fd, key, WK_MASTER_KEY_LEN);
 	if (n != WK_MASTER_KEY_LEN || read(fd, &extra, 1) != 0) {
-		say(why, whysz, "%s: must hold exactly %d bytes", path,
+		wk_why(why, whysz, "%s: must hold exactly %d bytes", path,
 		    WK_MASTER_KEY_LEN);
 		wk_explicit_bzero(key, WK_MASTER_KEY_LEN);
 		r = WK_ERR_INVAL;
@@ -174,11 +158,11 @@ wk_data_open_store(const char *dir, struct wk_store **out, char *why,
 
 	*out = NULL;
 	if ((r = wk_data_path(dir, WK_DATA_DB, path, sizeof(path))) != 0) {
-		say(why, whysz, "data directory path too long");
+		wk_why(why, whysz, "data directory path too long");
 		return r;
 	}
 	if (access(path, F_OK) != 0) {
-		say(why, whysz, "%s: no database (run `wicketd init --data "
+		wk_why(why, whysz, "%s: no database (run `wicketd init --data "
 		    "%s` first)", path, dir);
 		return WK_ERR_NOTFOUND;
 	}
@@ -187,7 +171,7 @@ wk_data_open_store(const char *dir, struct wk_store **out, char *why,
 	r = wk_store_open(path, key, out);
 	wk_explicit_bzero(key, sizeof(key));
 	if (r != 0)
-		say(why, whysz, "%s: cannot open the database: %s", path,
+		wk_why(why, whysz, "%s: cannot open the database: %s", path,
 		    wk_strerror(r));
 	return r;
 }
@@ -224,7 +208,8 @@ create_admin(struct wk_store *st, const char *account_id, time_t now,
 	pol.create_date = pol.update_date = now;
 	if ((r = wk_random_aws_id("ANPA", 17, pol.id, sizeof(pol.id))) != 0 ||
 	    (r = wk_store_policy_create(st, &pol, admin_policy_doc)) != 0) {
-		say(why, whysz, "cannot create policy AdministratorAccess: %s",
+		wk_why(why, whysz,
+		    "cannot create policy AdministratorAccess: %s",
 		    wk_strerror(r));
 		return r;
 	}
@@ -238,7 +223,7 @@ create_admin(struct wk_store *st, const char *account_id, time_t now,
 	if ((r = wk_random_aws_id("AIDA", 17, u.id, sizeof(u.id))) != 0 ||
 	    (r = wk_store_user_create(st, &u)) != 0 ||
 	    (r = wk_store_attach_user(st, "admin", WK_ADMIN_POLICY_ARN)) != 0) {
-		say(why, whysz, "cannot create user admin: %s",
+		wk_why(why, whysz, "cannot create user admin: %s",
 		    wk_strerror(r));
 		return r;
 	}
@@ -251,7 +236,7 @@ create_admin(struct wk_store *st, const char *account_id, time_t now,
 	    (r = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
 	    "wxyz0123456789/+", k.secret, 40)) != 0 ||
 	    (r = wk_store_key_create(st, &k)) != 0) {
-		say(why, whysz, "cannot create the access key: %s",
+		wk_why(why, whysz, "cannot create the access key: %s",
 		    wk_strerror(r));
 		goto out;
 	}
@@ -278,7 +263,7 @@ write_client_files(const char *dir, const struct wk_init_result *res,
 	    "aws_secret_access_key = %s\n", res->access_key_id,
 	    res->secret_access_key)) != 0 ||
 	    (r = write_new_file(path, b.p, b.len)) != 0) {
-		say(why, whysz, "cannot write %s: %s", path, wk_strerror(r));
+		wk_why(why, whysz, "cannot write %s: %s", path, wk_strerror(r));
 		goto out;
 	}
 	wk_buf_cleanup_secret(&b);
@@ -286,7 +271,7 @@ write_client_files(const char *dir, const struct wk_init_result *res,
 	if ((r = wk_data_path(dir, WK_DATA_CONFIG, path, sizeof(path))) != 0 ||
 	    (r = wk_buf_appendf(&b, "[default]\nregion = %s\n", region)) != 0 ||
 	    (r = write_new_file(path, b.p, b.len)) != 0)
-		say(why, whysz, "cannot write %s: %s", path, wk_strerror(r));
+		wk_why(why, whysz, "cannot write %s: %s", path, wk_strerror(r));
  out:
 	wk_buf_cleanup_secret(&b);
 	return r;
@@ -309,33 +294,34 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 
 	memset(res, 0, sizeof(*res));
 	if (o->account_id != NULL && !wk_valid_account_id(o->account_id)) {
-		say(why, whysz, "--account-id must be 12 digits");
+		wk_why(why, whysz, "--account-id must be 12 digits");
 		return WK_ERR_INVAL;
 	}
 	if (!wk_valid_region(region)) {
-		say(why, whysz, "--region must be lower-case letters, digits "
+		wk_why(why, whysz,
+		    "--region must be lower-case letters, digits "
 		    "and '-' (like us-east-1)");
 		return WK_ERR_INVAL;
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if ((r = wk_data_path(o->data_dir, names[i], path,
 		    sizeof(path))) != 0) {
-			say(why, whysz, "data directory path too long");
+			wk_why(why, whysz, "data directory path too long");
 			return r;
 		}
 		if (lstat(path, &sb) == 0) {
-			say(why, whysz, "%s already exists: refusing to "
+			wk_why(why, whysz, "%s already exists: refusing to "
 			    "initialise over existing data", path);
 			return WK_ERR_EXISTS;
 		}
 	}
 	if (mkdir(o->data_dir, 0700) != 0 && errno != EEXIST) {
-		say(why, whysz, "cannot create %s: %s", o->data_dir,
+		wk_why(why, whysz, "cannot create %s: %s", o->data_dir,
 		    strerror(errno));
 		return WK_ERR_IO;
 	}
 	if (stat(o->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		say(why, whysz, "%s is not a directory", o->data_dir);
+		wk_why(why, whysz, "%s is not a directory", o->data_dir);
 		return WK_ERR_INVAL;
 	}
 
@@ -343,7 +329,7 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 	    (r = wk_data_path(o->data_dir, WK_DATA_MASTER_KEY, path,
 	    sizeof(path))) != 0 ||
 	    (r = write_new_file(path, key, sizeof(key))) != 0) {
-		say(why, whysz, "cannot write the master key: %s",
+		wk_why(why, whysz, "cannot write the master key: %s",
 		    wk_strerror(r));
 		goto out;
 	}
@@ -351,14 +337,14 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 	    (r = wk_data_path(o->data_dir, WK_DATA_SIGNING_KEY, path,
 	    sizeof(path))) != 0 ||
 	    (r = wk_signkey_save(sk, path)) != 0) {
-		say(why, whysz, "cannot write the signing key: %s",
+		wk_why(why, whysz, "cannot write the signing key: %s",
 		    wk_strerror(r));
 		goto out;
 	}
 	if ((r = wk_data_path(o->data_dir, WK_DATA_DB, path,
 	    sizeof(path))) != 0 ||
 	    (r = wk_store_open(path, key, &st)) != 0) {
-		say(why, whysz, "cannot create the database: %s",
+		wk_why(why, whysz, "cannot create the database: %s",
 		    wk_strerror(r));
 		goto out;
 	}
@@ -368,7 +354,7 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 		goto out;
 	if ((r = wk_store_meta_set(st, "account_id", account)) != 0 ||
 	    (r = wk_store_meta_set(st, "region", region)) != 0) {
-		say(why, whysz, "cannot write settings: %s", wk_strerror(r));
+		wk_why(why, whysz, "cannot write settings: %s", wk_strerror(r));
 		goto out;
 	}
 	if ((r = create_admin(st, account, now, res, why, whysz)) != 0)

@@ -23,21 +23,6 @@
 
 #define PEM_MAX (256 * 1024)
 
-static void say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 static int
 write_all(int fd, struct wk_span data)
 {
@@ -71,7 +56,7 @@ put_file(const char *dir, const char *name, struct wk_span data, mode_t mode,
 
 	if (wk_data_path(dir, name, path, sizeof(path)) != 0 ||
 	    wk_random_bytes(rnd, sizeof(rnd)) != 0) {
-		say(why, whysz, "data directory path too long");
+		wk_why(why, whysz, "data directory path too long");
 		return WK_ERR_TOOBIG;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x",
@@ -80,7 +65,8 @@ put_file(const char *dir, const char *name, struct wk_span data, mode_t mode,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode);
 	if (fd < 0) {
-		say(why, whysz, "cannot create %s: %s", tmp, strerror(errno));
+		wk_why(why, whysz,
+		    "cannot create %s: %s", tmp, strerror(errno));
 		return WK_ERR_IO;
 	}
 	r = write_all(fd, data);
@@ -94,10 +80,12 @@ put_file(const char *dir, const char *name, struct wk_span data, mode_t mode,
 			r = errno == EEXIST ? WK_ERR_EXISTS : WK_ERR_IO;
 	}
 	if (r == WK_ERR_EXISTS)
-		say(why, whysz, "%s already exists: refusing to overwrite it",
+		wk_why(why, whysz,
+		    "%s already exists: refusing to overwrite it",
 		    path);
 	else if (r != 0)
-		say(why, whysz, "cannot write %s: %s", path, strerror(errno));
+		wk_why(why, whysz,
+		    "cannot write %s: %s", path, strerror(errno));
 	(void)unlink(tmp);
 	return r;
 }
@@ -111,18 +99,18 @@ read_file(const char *dir, const char *name, struct wk_buf *out, char *why,
 	int fd, r = 0;
 
 	if (wk_data_path(dir, name, path, sizeof(path)) != 0) {
-		say(why, whysz, "data directory path too long");
+		wk_why(why, whysz, "data directory path too long");
 		return WK_ERR_TOOBIG;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		say(why, whysz, "cannot open %s: %s", path, strerror(errno));
+		wk_why(why, whysz, "cannot open %s: %s", path, strerror(errno));
 		return errno == ENOENT ? WK_ERR_NOTFOUND : WK_ERR_IO;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || wk_buf_append(out, chunk, (size_t)n) != 0) {
-			say(why, whysz, "cannot read %s", path);
+			wk_why(why, whysz, "cannot read %s", path);
 			r = WK_ERR_IO;
 			break;
 		}
@@ -153,7 +141,7 @@ wk_tls_default_names(const char *listen, struct wk_x509_names *out,
 
 			hlen = end != NULL ? (size_t)(end - listen - 1) : 0;
 			if (end == NULL || hlen >= sizeof(addr)) {
-				say(why, whysz, "--listen '%s' is not "
+				wk_why(why, whysz, "--listen '%s' is not "
 				    "ADDR:PORT", listen);
 				return WK_ERR_INVAL;
 			}
@@ -162,7 +150,7 @@ wk_tls_default_names(const char *listen, struct wk_x509_names *out,
 			colon = strrchr(listen, ':');
 			hlen = colon != NULL ? (size_t)(colon - listen) : 0;
 			if (colon == NULL || hlen >= sizeof(addr)) {
-				say(why, whysz, "--listen '%s' is not "
+				wk_why(why, whysz, "--listen '%s' is not "
 				    "ADDR:PORT", listen);
 				return WK_ERR_INVAL;
 			}
@@ -176,7 +164,7 @@ wk_tls_default_names(const char *listen, struct wk_x509_names *out,
 			return r;
 	}
 	if (out->n == 0) {
-		say(why, whysz, "no name for the server certificate: give "
+		wk_why(why, whysz, "no name for the server certificate: give "
 		    "--tls-name");
 		return WK_ERR_INVAL;
 	}
@@ -227,11 +215,11 @@ wk_tls_init_files(const char *dir, const struct wk_x509_names *names,
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (wk_data_path(dir, files[i], path, sizeof(path)) != 0) {
-			say(why, whysz, "data directory path too long");
+			wk_why(why, whysz, "data directory path too long");
 			return WK_ERR_TOOBIG;
 		}
 		if (lstat(path, &sb) == 0) {
-			say(why, whysz, "%s already exists: refusing to "
+			wk_why(why, whysz, "%s already exists: refusing to "
 			    "replace the TLS files (see `wicketd tls renew`)",
 			    path);
 			return WK_ERR_EXISTS;
@@ -239,7 +227,7 @@ wk_tls_init_files(const char *dir, const struct wk_x509_names *names,
 	}
 	if (wk_data_path(dir, WK_DATA_TLS_DIR, path, sizeof(path)) != 0 ||
 	    (mkdir(path, 0755) != 0 && errno != EEXIST)) {
-		say(why, whysz, "cannot create %s/%s: %s", dir,
+		wk_why(why, whysz, "cannot create %s/%s: %s", dir,
 		    WK_DATA_TLS_DIR, strerror(errno));
 		return WK_ERR_IO;
 	}
@@ -288,13 +276,13 @@ current_names(struct wk_span cert, struct wk_x509_names *out, char *why,
 
 		if (v == NULL || (r = wk_x509_names_add(out, v + 1, why,
 		    whysz)) != 0) {
-			say(why, whysz, "the current certificate has a name "
+			wk_why(why, whysz, "the current certificate has a name "
 			    "wicketd cannot reissue: %.100s", p);
 			return WK_ERR_INVAL;
 		}
 	}
 	if (out->n == 0) {
-		say(why, whysz, "the current certificate has no names");
+		wk_why(why, whysz, "the current certificate has no names");
 		return WK_ERR_INVAL;
 	}
 	return 0;

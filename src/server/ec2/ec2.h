@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "iam/policy.h"
 #include "server/api/api.h"
 #include "store/store.h"
@@ -41,6 +43,13 @@ struct wk_instance_view {
 };
 
 /* "arn:aws:ec2:REGION:ACCOUNT:instance/ID" */
+/*
+ * An instance's registered host keys ("type base64\n" lines, as sshd's
+ * *.pub) as a JSON list of strings: WicketService.DescribeInstances and
+ * SendSSHPublicKey's WicketInstance member give them the same way.
+ */
+json_t *wk_ec2_host_keys_json(const char *keys);
+
 int wk_ec2_instance_arn(const struct wk_server *srv, const char *id,
     char *out, size_t outsz);
 /*

@@ -17,8 +17,8 @@
 #include "server/ec2/ec2.h"
 #include "server/server.h"
 
-static json_t *
-host_keys_json(const char *keys)
+json_t *
+wk_ec2_host_keys_json(const char *keys)
 {
 	json_t *arr = json_array(), *s;
 	const char *p = keys, *nl;
@@ -60,7 +60,7 @@ instance_json(const struct wk_instance_view *v)
 	return json_pack("{s:s, s:s, s:s, s:i, s:o*, s:b, s:o}",
 	    "InstanceId", v->inst.id, "Hostname", v->inst.hostname,
 	    "Address", v->inst.address, "SshPort", v->inst.ssh_port,
-	    "HostKeys", host_keys_json(v->inst.host_keys),
+	    "HostKeys", wk_ec2_host_keys_json(v->inst.host_keys),
 	    "Online", v->online ? 1 : 0, "Tags", tags);
 }
 

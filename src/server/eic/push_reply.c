@@ -14,35 +14,10 @@
  * nothing about any other.
  */
 #include <jansson.h>
-#include <string.h>
 
 #include "common/err.h"
+#include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
-
-/* "type base64\n" lines (sshd's *.pub, as registered) -> JSON strings. */
-static json_t *
-host_keys_json(const char *keys)
-{
-	json_t *arr, *s;
-	const char *p = keys, *nl;
-	size_t len;
-
-	if ((arr = json_array()) == NULL)
-		return NULL;
-	while (p != NULL && *p != '\0') {
-		nl = strchr(p, '\n');
-		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (len > 0) {
-			s = json_stringn(p, len);
-			if (s == NULL || json_array_append_new(arr, s) != 0) {
-				json_decref(arr);
-				return NULL;
-			}
-		}
-		p = nl != NULL ? nl + 1 : NULL;
-	}
-	return arr;
-}
 
 int
 wk_push_reply(const char *request_id, const struct wk_instance *inst,
@@ -58,7 +33,7 @@ wk_push_reply(const char *request_id, const struct wk_instance *inst,
 		wi = json_pack("{s:s, s:s, s:s, s:i, s:o}",
 		    "InstanceId", inst->id, "Hostname", inst->hostname,
 		    "Address", inst->address, "SshPort", inst->ssh_port,
-		    "HostKeys", host_keys_json(inst->host_keys));
+		    "HostKeys", wk_ec2_host_keys_json(inst->host_keys));
 		if (wi == NULL)
 			return WK_ERR_NOMEM;
 		reply = json_pack("{s:s, s:b, s:o}", "RequestId", request_id,

@@ -69,21 +69,6 @@ struct wk_tls {
  * argument to carry it). */
 static struct wk_tls *active;
 
-static void say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 static void
 set_free(struct tls_set *s)
 {
@@ -104,20 +89,20 @@ read_file(const char *path, struct wk_buf *out, char *why, size_t whysz)
 	int fd, r = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		say(why, whysz, "cannot open %s: %s", path, strerror(errno));
+		wk_why(why, whysz, "cannot open %s: %s", path, strerror(errno));
 		return WK_ERR_IO;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			say(why, whysz, "cannot read %s: %s", path,
+			wk_why(why, whysz, "cannot read %s: %s", path,
 			    strerror(errno));
 			r = WK_ERR_IO;
 			break;
 		}
 		if ((r = wk_buf_append(out, chunk, (size_t)n)) != 0) {
-			say(why, whysz, "%s is larger than %d bytes", path,
+			wk_why(why, whysz, "%s is larger than %d bytes", path,
 			    PEM_MAX);
 			break;
 		}
@@ -162,7 +147,7 @@ describe(struct tls_set *s, char *why, size_t whysz)
 	    gnutls_x509_crt_import(crt, &s->pcerts[0].cert,
 	    GNUTLS_X509_FMT_DER) != 0 ||
 	    gnutls_x509_crt_get_serial(crt, serial, &slen) != 0) {
-		say(why, whysz, "cannot read the certificate");
+		wk_why(why, whysz, "cannot read the certificate");
 		goto out;
 	}
 	hex(serial, slen, s->served.serial, sizeof(s->served.serial));
@@ -170,7 +155,7 @@ describe(struct tls_set *s, char *why, size_t whysz)
 	s->served.not_after = gnutls_x509_crt_get_expiration_time(crt);
 	if (spki_der(s->pcerts[0].pubkey, &der) != 0 ||
 	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, md) != 0) {
-		say(why, whysz, "cannot hash the certificate's public key");
+		wk_why(why, whysz, "cannot hash the certificate's public key");
 		goto out;
 	}
 	hex(md, sizeof(md), s->served.spki_sha256,
@@ -229,7 +214,8 @@ set_load(const struct wk_tls *t, struct tls_set **out, char *why,
 	if ((g = gnutls_pcert_list_import_x509_raw(s->pcerts, &s->npcerts, &d,
 	    GNUTLS_X509_FMT_PEM, GNUTLS_X509_CRT_LIST_IMPORT_FAIL_IF_EXCEED))
 	    < 0 || s->npcerts == 0) {
-		say(why, whysz, "%s%s%s: no usable PEM certificate chain (at "
+		wk_why(why, whysz,
+		    "%s%s%s: no usable PEM certificate chain (at "
 		    "most %d certificates): %s", t->path[F_CERT],
 		    t->path[F_CHAIN][0] != '\0' ? " + " : "", t->path[F_CHAIN],
 		    CHAIN_MAX, g < 0 ? gnutls_strerror(g) : "none found");
@@ -241,12 +227,12 @@ set_load(const struct wk_tls *t, struct tls_set **out, char *why,
 	if (gnutls_privkey_init(&s->key) != 0 ||
 	    (g = gnutls_privkey_import_x509_raw(s->key, &d,
 	    GNUTLS_X509_FMT_PEM, NULL, 0)) != 0) {
-		say(why, whysz, "%s: not a PEM private key (ECDSA or RSA, "
+		wk_why(why, whysz, "%s: not a PEM private key (ECDSA or RSA, "
 		    "unencrypted)", t->path[F_KEY]);
 		goto out;
 	}
 	if (!key_matches(s)) {
-		say(why, whysz, "%s is not the key of the first certificate "
+		wk_why(why, whysz, "%s is not the key of the first certificate "
 		    "in %s", t->path[F_KEY], t->path[F_CERT]);
 		goto out;
 	}
@@ -254,12 +240,12 @@ set_load(const struct wk_tls *t, struct tls_set **out, char *why,
 		goto out;
 	r = WK_ERR_EXPIRED;
 	if (s->served.not_after <= now) {
-		say(why, whysz, "the certificate in %s has expired",
+		wk_why(why, whysz, "the certificate in %s has expired",
 		    t->path[F_CERT]);
 		goto out;
 	}
 	if (s->served.not_before > now + 300) {
-		say(why, whysz, "the certificate in %s is not valid yet",
+		wk_why(why, whysz, "the certificate in %s is not valid yet",
 		    t->path[F_CERT]);
 		goto out;
 	}
@@ -318,7 +304,7 @@ wk_tls_new(const char *cert_path, const char *key_path,
 
 	*out = NULL;
 	if (cert_path == NULL || key_path == NULL) {
-		say(why, whysz, "TLS needs a certificate and a key");
+		wk_why(why, whysz, "TLS needs a certificate and a key");
 		return WK_ERR_INVAL;
 	}
 	if ((t = wk_calloc(1, sizeof(*t))) == NULL)
@@ -327,7 +313,7 @@ wk_tls_new(const char *cert_path, const char *key_path,
 		if (in[i] == NULL)
 			continue;
 		if (strlen(in[i]) >= sizeof(t->path[i])) {
-			say(why, whysz, "path too long: %.100s...", in[i]);
+			wk_why(why, whysz, "path too long: %.100s...", in[i]);
 			wk_free(t);
 			return WK_ERR_TOOBIG;
 		}

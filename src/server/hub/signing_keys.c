@@ -44,21 +44,6 @@ static const char *const role_names[WK_SIGNING_NROLES] = {
 	[WK_SIGNING_PREV] = "previous",
 };
 
-static void say(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
-
 const char *
 wk_signing_file(enum wk_signing_role role)
 {
@@ -78,7 +63,7 @@ role_path(const char *dir, enum wk_signing_role role, char *out,
 	int r;
 
 	if ((r = wk_data_path(dir, wk_signing_file(role), out, outsz)) != 0)
-		say(why, whysz, "data directory path too long");
+		wk_why(why, whysz, "data directory path too long");
 	return r;
 }
 
@@ -118,7 +103,8 @@ load_role(const char *dir, enum wk_signing_role role, struct wk_signkey **out,
 	if ((r = role_path(dir, role, path, sizeof(path), why, whysz)) != 0)
 		return r;
 	if ((r = wk_signkey_load(path, out)) != 0 && r != WK_ERR_NOTFOUND)
-		say(why, whysz, "%s: cannot load the %s signing key: %s", path,
+		wk_why(why, whysz,
+		    "%s: cannot load the %s signing key: %s", path,
 		    wk_signing_role_name(role), wk_strerror(r));
 	return r;
 }
@@ -181,17 +167,17 @@ load_statements(const char *dir, struct wk_buf *out, char *why, size_t whysz)
 
 	if ((r = wk_data_path(dir, WK_DATA_SIGNING_STATEMENTS, path,
 	    sizeof(path))) != 0) {
-		say(why, whysz, "data directory path too long");
+		wk_why(why, whysz, "data directory path too long");
 		return r;
 	}
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		say(why, whysz, "%s: %s", path, strerror(errno));
+		wk_why(why, whysz, "%s: %s", path, strerror(errno));
 		return WK_ERR_IO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		say(why, whysz, "%s: not a regular file", path);
+		wk_why(why, whysz, "%s: not a regular file", path);
 		r = WK_ERR_INVAL;
 		goto out;
 	}
@@ -199,20 +185,20 @@ load_statements(const char *dir, struct wk_buf *out, char *why, size_t whysz)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			say(why, whysz, "%s: %s", path, strerror(errno));
+			wk_why(why, whysz, "%s: %s", path, strerror(errno));
 			r = WK_ERR_IO;
 			goto out;
 		}
 		if (out->len + (size_t)got > STATEMENTS_MAX_LEN ||
 		    (r = wk_buf_append(out, chunk, (size_t)got)) != 0) {
-			say(why, whysz, "%s: larger than %d bytes", path,
+			wk_why(why, whysz, "%s: larger than %d bytes", path,
 			    STATEMENTS_MAX_LEN);
 			r = WK_ERR_TOOBIG;
 			goto out;
 		}
 	}
 	if ((r = split_statements(wk_buf_span(out), NULL, NULL, &n)) != 0)
-		say(why, whysz, "%s: %s", path, r == WK_ERR_TOOBIG ?
+		wk_why(why, whysz, "%s: %s", path, r == WK_ERR_TOOBIG ?
 		    "too many statements" : "malformed rotation statement");
  out:
 	close(fd);
@@ -241,7 +227,7 @@ write_atomic(const char *dir, const char *name, struct wk_span data,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode);
 	if (fd < 0) {
-		say(why, whysz, "%s: %s", tmp, strerror(errno));
+		wk_why(why, whysz, "%s: %s", tmp, strerror(errno));
 		return WK_ERR_IO;
 	}
 	r = fchmod(fd, mode) == 0 ? 0 : WK_ERR_IO;
@@ -261,12 +247,12 @@ write_atomic(const char *dir, const char *name, struct wk_span data,
 	if (r == 0 && rename(tmp, path) != 0)
 		r = WK_ERR_IO;
 	if (r != 0) {
-		say(why, whysz, "%s: %s", path, strerror(errno));
+		wk_why(why, whysz, "%s: %s", path, strerror(errno));
 		(void)unlink(tmp);
 		return r;
 	}
 	if ((r = sync_dir(dir)) != 0)
-		say(why, whysz, "%s: cannot sync the directory", dir);
+		wk_why(why, whysz, "%s: cannot sync the directory", dir);
 	return r;
 }
 
@@ -306,7 +292,7 @@ append_statement(const char *dir, const struct wk_signkey *cur,
 		if ((r = wk_buf_append_span(&out, texts[i])) != 0)
 			goto out;
 	if ((r = wk_rotation_sign(&st, cur, &out)) != 0) {
-		say(why, whysz, "cannot sign the rotation statement: %s",
+		wk_why(why, whysz, "cannot sign the rotation statement: %s",
 		    wk_strerror(r));
 		goto out;
 	}
@@ -326,11 +312,11 @@ lock_dir(const char *dir, int *fd_out, char *why, size_t whysz)
 
 	*fd_out = -1;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		say(why, whysz, "%s: %s", dir, strerror(errno));
+		wk_why(why, whysz, "%s: %s", dir, strerror(errno));
 		return errno == ENOENT ? WK_ERR_NOTFOUND : WK_ERR_IO;
 	}
 	if (flock(fd, LOCK_EX) != 0) {
-		say(why, whysz, "%s: cannot lock: %s", dir, strerror(errno));
+		wk_why(why, whysz, "%s: cannot lock: %s", dir, strerror(errno));
 		close(fd);
 		return WK_ERR_IO;
 	}
@@ -357,7 +343,7 @@ wk_signing_next(const char *dir, char id_out[WK_SIGNKEY_ID_LEN + 1],
 	if ((r = lock_dir(dir, &lockfd, why, whysz)) != 0)
 		return r;
 	if ((r = stat_file(path, &st)) != WK_ERR_NOTFOUND) {
-		say(why, whysz, "%s exists already: promote it (`wicketd "
+		wk_why(why, whysz, "%s exists already: promote it (`wicketd "
 		    "signing-key promote`) before creating another", path);
 		r = r == 0 ? WK_ERR_EXISTS : r;
 		goto out;
@@ -365,7 +351,7 @@ wk_signing_next(const char *dir, char id_out[WK_SIGNKEY_ID_LEN + 1],
 	/* the current key vouches for the new one */
 	if ((r = load_role(dir, WK_SIGNING_CURRENT, &cur, why, whysz)) != 0) {
 		if (r == WK_ERR_NOTFOUND)
-			say(why, whysz, "%s/%s: no current signing key", dir,
+			wk_why(why, whysz, "%s/%s: no current signing key", dir,
 			    WK_DATA_SIGNING_KEY);
 		goto out;
 	}
@@ -380,7 +366,7 @@ wk_signing_next(const char *dir, char id_out[WK_SIGNKEY_ID_LEN + 1],
 	}
 	if ((r = wk_signkey_generate(&k)) != 0 ||
 	    (r = wk_signkey_save(k, tmp)) != 0) {
-		say(why, whysz, "cannot create a key in %s: %s", dir,
+		wk_why(why, whysz, "cannot create a key in %s: %s", dir,
 		    wk_strerror(r));
 		goto out;
 	}
@@ -391,11 +377,11 @@ wk_signing_next(const char *dir, char id_out[WK_SIGNKEY_ID_LEN + 1],
 	/* link() never replaces: a next key made meanwhile wins */
 	if (link(tmp, path) != 0) {
 		r = errno == EEXIST ? WK_ERR_EXISTS : WK_ERR_IO;
-		say(why, whysz, "%s: %s", path, strerror(errno));
+		wk_why(why, whysz, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if ((r = sync_dir(dir)) != 0) {
-		say(why, whysz, "%s: cannot sync the directory", dir);
+		wk_why(why, whysz, "%s: cannot sync the directory", dir);
 		goto out;
 	}
 	wk_signkey_public(k, &pk);
@@ -440,7 +426,7 @@ check_vouched(const char *dir, const struct wk_signkey *cur,
 	else if (got.seq == 0)
 		bad = "bad sequence number";
 	if (bad != NULL) {
-		say(why, whysz, "%s/%s: no valid rotation statement for the "
+		wk_why(why, whysz, "%s/%s: no valid rotation statement for the "
 		    "next key %s signed by the current key %s (%s): agents "
 		    "would refuse it; remove %s and run `wicketd signing-key "
 		    "next` again", dir, WK_DATA_SIGNING_STATEMENTS, nextpk.id,
@@ -471,14 +457,15 @@ wk_signing_promote(const char *dir, time_t now, unsigned min_age_s,
 	if ((r = lock_dir(dir, &lockfd, why, whysz)) != 0)
 		return r;
 	if ((r = stat_file(next, &st)) != 0) {
-		say(why, whysz, "%s: %s", next, r == WK_ERR_NOTFOUND ?
+		wk_why(why, whysz, "%s: %s", next, r == WK_ERR_NOTFOUND ?
 		    "no next key to promote (create one with `wicketd "
 		    "signing-key next` and let the agents learn it first)" :
 		    "not a regular file");
 		goto out;
 	}
 	if (min_age_s > 0 && now - st.st_mtime < (time_t)min_age_s) {
-		say(why, whysz, "the next key was announced %lld s ago; wait "
+		wk_why(why, whysz,
+		    "the next key was announced %lld s ago; wait "
 		    "%lld s more so every agent has learned it (or --force)",
 		    (long long)(now - st.st_mtime),
 		    (long long)((time_t)min_age_s - (now - st.st_mtime)));
@@ -486,7 +473,7 @@ wk_signing_promote(const char *dir, time_t now, unsigned min_age_s,
 		goto out;
 	}
 	if ((r = stat_file(prev, &st)) != WK_ERR_NOTFOUND) {
-		say(why, whysz, "%s exists: retire it first (`wicketd "
+		wk_why(why, whysz, "%s exists: retire it first (`wicketd "
 		    "signing-key retire`)", prev);
 		r = r == 0 ? WK_ERR_EXISTS : r;
 		goto out;
@@ -496,7 +483,7 @@ wk_signing_promote(const char *dir, time_t now, unsigned min_age_s,
 		goto out;
 	if ((r = load_role(dir, WK_SIGNING_CURRENT, &k, why, whysz)) != 0) {
 		if (r == WK_ERR_NOTFOUND)
-			say(why, whysz, "%s: no current signing key", cur);
+			wk_why(why, whysz, "%s: no current signing key", cur);
 		goto out;
 	}
 	/* ... and agents must be able to learn the next key */
@@ -511,17 +498,17 @@ wk_signing_promote(const char *dir, time_t now, unsigned min_age_s,
 	if (utimensat(AT_FDCWD, cur, NULL, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    link(cur, prev) != 0) {
 		r = errno == EEXIST ? WK_ERR_EXISTS : WK_ERR_IO;
-		say(why, whysz, "%s: %s", prev, strerror(errno));
+		wk_why(why, whysz, "%s: %s", prev, strerror(errno));
 		goto out;
 	}
 	if (rename(next, cur) != 0) {
 		r = WK_ERR_IO;
-		say(why, whysz, "%s -> %s: %s", next, cur, strerror(errno));
+		wk_why(why, whysz, "%s -> %s: %s", next, cur, strerror(errno));
 		(void)unlink(prev);
 		goto out;
 	}
 	if ((r = sync_dir(dir)) != 0)
-		say(why, whysz, "%s: cannot sync the directory", dir);
+		wk_why(why, whysz, "%s: cannot sync the directory", dir);
  out:
 	wk_signkey_free(k);
 	wk_signkey_free(nk);
@@ -543,24 +530,24 @@ wk_signing_retire(const char *dir, time_t now, unsigned grace_s, char *why,
 	    whysz)) != 0)
 		return r;
 	if ((r = stat_file(prev, &st)) != 0) {
-		say(why, whysz, "%s: %s", prev, r == WK_ERR_NOTFOUND ?
+		wk_why(why, whysz, "%s: %s", prev, r == WK_ERR_NOTFOUND ?
 		    "no previous key to retire" : "not a regular file");
 		return r;
 	}
 	age = now - st.st_mtime;
 	if (age < (time_t)grace_s) {
-		say(why, whysz, "the previous key was replaced %lld s ago; "
+		wk_why(why, whysz, "the previous key was replaced %lld s ago; "
 		    "records it signed may still be valid: wait %lld s more",
 		    (long long)(age < 0 ? 0 : age),
 		    (long long)((time_t)grace_s - age));
 		return WK_ERR_CONFLICT;
 	}
 	if (unlink(prev) != 0) {
-		say(why, whysz, "%s: %s", prev, strerror(errno));
+		wk_why(why, whysz, "%s: %s", prev, strerror(errno));
 		return WK_ERR_IO;
 	}
 	if ((r = sync_dir(dir)) != 0)
-		say(why, whysz, "%s: cannot sync the directory", dir);
+		wk_why(why, whysz, "%s: cannot sync the directory", dir);
 	return r;
 }
 
@@ -594,7 +581,7 @@ wk_signing_list(const char *dir, struct wk_signing_info out[WK_SIGNING_NROLES],
 		if (r == 0)
 			r = load_role(dir, role, &k, why, whysz);
 		else
-			say(why, whysz, "%s: not a regular file", path);
+			wk_why(why, whysz, "%s: not a regular file", path);
 		if (r != 0)
 			return r;
 		wk_signkey_public(k, &pk);
@@ -607,7 +594,7 @@ wk_signing_list(const char *dir, struct wk_signing_info out[WK_SIGNING_NROLES],
 		(*n)++;
 	}
 	if (*n == 0 || out[0].role != WK_SIGNING_CURRENT) {
-		say(why, whysz, "%s/%s: no current signing key", dir,
+		wk_why(why, whysz, "%s/%s: no current signing key", dir,
 		    WK_DATA_SIGNING_KEY);
 		return WK_ERR_NOTFOUND;
 	}
@@ -679,7 +666,7 @@ wk_signing_set_load(const char *dir, struct wk_signing_set *out, char *why,
 		if (r == WK_ERR_NOTFOUND && role != WK_SIGNING_CURRENT)
 			continue;
 		if (r == WK_ERR_NOTFOUND)
-			say(why, whysz, "%s/%s: no signing key", dir,
+			wk_why(why, whysz, "%s/%s: no signing key", dir,
 			    WK_DATA_SIGNING_KEY);
 		if (r != 0) {
 			wk_signing_set_cleanup(&s);
