@@ -59,6 +59,7 @@ check() {	# check "description" command...
 	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 contains() { [[ $1 == *"$2"* ]]; }
+lacks() { [[ $1 != *"$2"* ]]; }
 finish() {
 	echo "$((checks - failures)) passed, $failures failed"
 	[ "$failures" -eq 0 ]

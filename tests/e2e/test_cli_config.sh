@@ -20,7 +20,6 @@ SSH_PORT=$(free_port)
 DEAD="http://127.0.0.1:$(free_port)"	# nothing listens there
 ensure_user ubuntu
 ensure_ak_user
-lacks() { [[ $1 != *"$2"* ]]; }
 
 log "wicketd, a host, the lab's user (SendSSHPublicKey only)"
 wicketd_init "$DATA" --account-id "$ACCOUNT" --region "$REGION" >/dev/null

@@ -14,7 +14,7 @@
 # malformed headers from the proxy get 400; the sign-in throttle counts
 # the client's address; a host enrolling through the proxy registers its
 # own address, never a forged one.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../e2e/lib.sh"
 
 REGION=us-east-1
 DATA="$T/data"
