@@ -29,6 +29,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/file_stamp.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "server/http/http.h"
@@ -48,19 +49,11 @@ struct tls_set {
 	struct wk_tls_served served;
 };
 
-struct file_stamp {
-	bool present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
-};
-
 enum { F_CERT, F_KEY, F_CHAIN, NFILES };
 
 struct wk_tls {
 	char path[NFILES][1024];	/* "" = not given (chain) */
-	struct file_stamp stamps[NFILES];
+	struct wk_file_stamp stamps[NFILES];
 	struct tls_set *cur;
 	struct tls_set *retired;
 };
@@ -260,37 +253,18 @@ set_load(const struct wk_tls *t, struct tls_set **out, char *why,
 }
 
 static void
-take_stamps(const struct wk_tls *t, struct file_stamp out[NFILES])
+take_stamps(const struct wk_tls *t, struct wk_file_stamp out[NFILES])
 {
-	struct stat st;
-
-	memset(out, 0, sizeof(struct file_stamp) * NFILES);
-	for (int i = 0; i < NFILES; i++) {
-		if (t->path[i][0] == '\0' || stat(t->path[i], &st) != 0)
-			continue;
-		out[i].present = true;
-		out[i].dev = st.st_dev;
-		out[i].ino = st.st_ino;
-		out[i].size = st.st_size;
-		out[i].mtime = st.st_mtim;
-		out[i].ctime = st.st_ctim;
-	}
+	for (int i = 0; i < NFILES; i++)
+		wk_file_stamp_take(t->path[i], true, &out[i]);
 }
 
 static bool
-stamps_equal(const struct file_stamp *a, const struct file_stamp *b)
+stamps_equal(const struct wk_file_stamp *a, const struct wk_file_stamp *b)
 {
-	for (int i = 0; i < NFILES; i++) {
-		if (a[i].present != b[i].present)
+	for (int i = 0; i < NFILES; i++)
+		if (!wk_file_stamp_equal(&a[i], &b[i]))
 			return false;
-		if (a[i].present && (a[i].dev != b[i].dev ||
-		    a[i].ino != b[i].ino || a[i].size != b[i].size ||
-		    a[i].mtime.tv_sec != b[i].mtime.tv_sec ||
-		    a[i].mtime.tv_nsec != b[i].mtime.tv_nsec ||
-		    a[i].ctime.tv_sec != b[i].ctime.tv_sec ||
-		    a[i].ctime.tv_nsec != b[i].ctime.tv_nsec))
-			return false;
-	}
 	return true;
 }
 
@@ -358,7 +332,7 @@ wk_tls_free(struct wk_tls *t)
 int
 wk_tls_reload(struct wk_tls *t, bool force, bool *changed)
 {
-	struct file_stamp now[NFILES];
+	struct wk_file_stamp now[NFILES];
 	struct tls_set *s = NULL;
 	char why[1400];
 	time_t wall = wk_wall_now();

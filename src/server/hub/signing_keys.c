@@ -20,6 +20,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
+#include "common/file_stamp.h"
 #include "common/log.h"
 #include "common/rand.h"
 #include "common/time.h"
@@ -715,60 +716,33 @@ stamp_file(int i)
 	    WK_DATA_SIGNING_STATEMENTS;
 }
 
-/* What identifies a file's version cheaply. */
-struct file_stamp {
-	bool present;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct timespec ctime;
-};
-
 struct wk_signing_watch {
 	struct wk_server *srv;
 	int sigfd;
 	struct wk_watch *w;
 	struct wk_timer *timer;
-	struct file_stamp stamps[NSTAMPS];
+	struct wk_file_stamp stamps[NSTAMPS];
 };
 
 static void
-take_stamps(const char *dir, struct file_stamp out[NSTAMPS])
+take_stamps(const char *dir, struct wk_file_stamp out[NSTAMPS])
 {
 	char path[PATH_MAX_LEN];
-	struct stat st;
 
-	memset(out, 0, sizeof(struct file_stamp) * NSTAMPS);
 	for (int role = 0; role < NSTAMPS; role++) {
 		if (wk_data_path(dir, stamp_file(role), path,
-		    sizeof(path)) != 0 || lstat(path, &st) != 0)
-			continue;
-		out[role].present = true;
-		out[role].dev = st.st_dev;
-		out[role].ino = st.st_ino;
-		out[role].size = st.st_size;
-		out[role].mtime = st.st_mtim;
-		out[role].ctime = st.st_ctim;
+		    sizeof(path)) != 0)
+			path[0] = '\0';
+		wk_file_stamp_take(path, false, &out[role]);
 	}
 }
 
 static bool
-stamps_equal(const struct file_stamp *a, const struct file_stamp *b)
+stamps_equal(const struct wk_file_stamp *a, const struct wk_file_stamp *b)
 {
-	for (int i = 0; i < NSTAMPS; i++) {
-		if (a[i].present != b[i].present)
+	for (int i = 0; i < NSTAMPS; i++)
+		if (!wk_file_stamp_equal(&a[i], &b[i]))
 			return false;
-		if (!a[i].present)
-			continue;
-		if (a[i].dev != b[i].dev || a[i].ino != b[i].ino ||
-		    a[i].size != b[i].size ||
-		    a[i].mtime.tv_sec != b[i].mtime.tv_sec ||
-		    a[i].mtime.tv_nsec != b[i].mtime.tv_nsec ||
-		    a[i].ctime.tv_sec != b[i].ctime.tv_sec ||
-		    a[i].ctime.tv_nsec != b[i].ctime.tv_nsec)
-			return false;
-	}
 	return true;
 }
 
@@ -789,7 +763,7 @@ int
 wk_signing_server_reload(struct wk_server *srv, bool force, bool *changed)
 {
 	struct wk_signing_watch *sw = srv->signwatch;
-	struct file_stamp now[NSTAMPS];
+	struct wk_file_stamp now[NSTAMPS];
 	struct wk_signkey *const *old[WK_SIGNING_NROLES];
 	struct wk_signing_set s;
 	char why[1400], before[WK_SIGNING_NROLES][WK_SIGNKEY_ID_LEN + 1];
