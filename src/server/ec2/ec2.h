@@ -129,6 +129,13 @@ struct wk_ec2_instance_fields {
 	const struct wk_tag *tags;
 	size_t ntags;
 };
+/*
+ * An instance's Availability Zone: every instance is in zone "a" of
+ * wicketd's region (Placement.AvailabilityZone; SendSSHPublicKey refuses
+ * any other AvailabilityZone).
+ */
+void wk_ec2_instance_az(const struct wk_server *srv, char *out,
+    size_t outsz);
 /* Fills f from v; az (>= 48 bytes) holds the zone's text. */
 void wk_ec2_fields_of(const struct wk_server *srv,
     const struct wk_instance_view *v, char *az, size_t azsz,

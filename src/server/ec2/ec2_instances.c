@@ -232,6 +232,12 @@ is_ip(const char *s)
 }
 
 void
+wk_ec2_instance_az(const struct wk_server *srv, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%sa", srv->region);
+}
+
+void
 wk_ec2_fields_of(const struct wk_server *srv,
     const struct wk_instance_view *v, char *az, size_t azsz,
     struct wk_ec2_instance_fields *f)
@@ -239,7 +245,7 @@ wk_ec2_fields_of(const struct wk_server *srv,
 	const struct wk_instance *in = &v->inst;
 	const char *ip = is_ip(in->address) ? in->address : "";
 
-	snprintf(az, azsz, "%sa", srv->region);
+	wk_ec2_instance_az(srv, az, azsz);
 	memset(f, 0, sizeof(*f));
 	f->instance_id = in->id;
 	/*

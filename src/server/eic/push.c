@@ -64,17 +64,6 @@ validate_args(struct wk_api_resp *resp, const struct wk_push_args *a)
 }
 
 /*
- * The instance's Availability Zone: the one EC2 DescribeInstances reports
- * as Placement.AvailabilityZone (ec2/ec2_describe_instances.c): every
- * instance is in zone "a" of wicketd's region.
- */
-static void
-instance_az(const struct wk_server *srv, char *out, size_t outsz)
-{
-	snprintf(out, outsz, "%sa", srv->region);
-}
-
-/*
  * An AvailabilityZone that is not the instance's is refused, never
  * ignored: a script that names the wrong zone fails here as on AWS.
  * Checked once the caller is allowed and the instance found.
@@ -87,7 +76,7 @@ check_az(const struct wk_api_req *req, struct wk_api_resp *resp,
 
 	if (a->az == NULL)
 		return 0;
-	instance_az(req->srv, az, sizeof(az));
+	wk_ec2_instance_az(req->srv, az, sizeof(az));
 	if (strcmp(a->az, az) == 0)
 		return 0;
 	return wk_api_error(resp, 400, "InvalidArgsException",
