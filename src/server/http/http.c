@@ -1250,9 +1250,9 @@ mhd_log(void *cls, const char *fm, va_list ap)
 	refused(cls, REFUSE_MHD, "message=\"%s\"", msg);
 }
 
-/* "host:port" or "[v6]:port" (numeric) into a socket address. */
-static int
-parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen)
+int
+wk_http_parse_listen(const char *listen, const char *empty_host,
+    struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	char host[256], port[16];
 	const char *colon;
@@ -1284,9 +1284,13 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(hlen > 0 ? host : NULL, port, &hints, &ai) != 0 ||
-	    ai == NULL)
+	if (getaddrinfo(hlen > 0 ? host : empty_host, port, &hints, &ai) !=
+	    0 || ai == NULL)
 		return WK_ERR_INVAL;
+	if (ai->ai_addrlen > sizeof(*ss)) {
+		freeaddrinfo(ai);
+		return WK_ERR_INVAL;
+	}
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*sslen = ai->ai_addrlen;
 	freeaddrinfo(ai);
@@ -1417,7 +1421,8 @@ wk_http_serve_ex(struct wk_server *srv, const struct wk_http_route *routes,
 	hs.srv = srv;
 	hs.routes = routes;
 	hs.epfd = hs.sigfd = -1;
-	if ((r = parse_listen(srv->cfg.listen, &ss, &sslen)) != 0) {
+	if ((r = wk_http_parse_listen(srv->cfg.listen, NULL, &ss,
+	    &sslen)) != 0) {
 		wk_log(WK_LOG_ERROR, "http", "error=\"bad listen address\" "
 		    "listen=%s", srv->cfg.listen);
 		return r;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <sys/socket.h>
+
 #include "common/buf.h"
 #include "crypto/sigv4.h"
 
@@ -61,6 +63,14 @@ struct wk_addr_allow;		/* server/net/agent_addr.h */
  */
 int wk_http_forwarded_apply(const struct wk_addr_allow *trusted,
     struct wk_http_request *req, char *client_ip, char *why, size_t whysz);
+
+/*
+ * A listen address, "host:port" or "[v6]:port" (numeric only), into a
+ * socket address. An empty host is empty_host, or every address when
+ * empty_host is NULL.
+ */
+int wk_http_parse_listen(const char *listen, const char *empty_host,
+    struct sockaddr_storage *ss, socklen_t *sslen);
 
 /* ---- answering ---- */
 /*

@@ -30,48 +30,6 @@ struct wk_metrics_listener {
 	struct wk_timer *tick;
 };
 
-/* "host:port" or "[v6]:port", numeric; an empty host is 127.0.0.1. */
-static int
-parse_addr(const char *addr, struct sockaddr_storage *ss)
-{
-	char host[64], port[8];
-	const char *colon;
-	struct addrinfo hints, *ai = NULL;
-	size_t hlen;
-	int r = WK_ERR_INVAL;
-
-	if (addr[0] == '[') {
-		const char *end = strchr(addr, ']');
-
-		if (end == NULL || end[1] != ':')
-			return WK_ERR_INVAL;
-		hlen = (size_t)(end - addr - 1);
-		addr++;
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(addr, ':')) == NULL)
-			return WK_ERR_INVAL;
-		hlen = (size_t)(colon - addr);
-	}
-	if (hlen >= sizeof(host) || strlen(colon + 1) == 0 ||
-	    strlen(colon + 1) >= sizeof(port))
-		return WK_ERR_INVAL;
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	snprintf(port, sizeof(port), "%s", colon + 1);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(hlen > 0 ? host : "127.0.0.1", port, &hints, &ai) ==
-	    0 && ai != NULL && ai->ai_addrlen <= sizeof(*ss)) {
-		memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-		r = 0;
-	}
-	if (ai != NULL)
-		freeaddrinfo(ai);
-	return r;
-}
-
 static enum MHD_Result
 answer(struct MHD_Connection *mc, unsigned status, const char *ctype,
     struct wk_span body)
@@ -163,12 +121,13 @@ wk_metrics_listen(struct wk_loop *loop, const char *addr,
 {
 	struct wk_metrics_listener *m;
 	struct sockaddr_storage ss;
+	socklen_t sslen;
 	const union MHD_DaemonInfo *di;
 	int r;
 
 	*out = NULL;
 	memset(&ss, 0, sizeof(ss));
-	if ((r = parse_addr(addr, &ss)) != 0)
+	if ((r = wk_http_parse_listen(addr, "127.0.0.1", &ss, &sslen)) != 0)
 		return r;
 	if ((m = wk_calloc(1, sizeof(*m))) == NULL)
 		return WK_ERR_NOMEM;
