@@ -224,6 +224,19 @@ agent_start() {
 	return 1
 }
 
+# agent_connected NAME COUNT: waits until agent NAME's log shows COUNT
+# connections to wicketd, up to 40 s (past the agent's longest backoff, 30 s).
+# An instance is `running` in DescribeInstances whether or not its agent is
+# connected, so that cannot be waited on.
+agent_connected() {
+	local i
+	for i in $(seq 1 400); do
+		[ "$(grep -c event=wicketd_connected "$T/agent-$1.log" 2>/dev/null)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ssh_login USER ADDR PORT KEY KNOWN_HOSTS COMMAND: batch-mode ssh
 ssh_login() {
 	local user=$1 addr=$2 port=$3 key=$4 kh=$5; shift 5

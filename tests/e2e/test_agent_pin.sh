@@ -78,15 +78,8 @@ check "a token pinning the leaf: enroll works" test "$(enroll_other leaf "$tok")
 for a in cafile cahash leaf; do
 	agent_start "$a"
 done
-wait_connected() {	# wait_connected NAME COUNT: the agent's log has COUNT connections
-	for _ in $(seq 1 150); do
-		[ "$(grep -c event=wicketd_connected "$T/agent-$1.log" 2>/dev/null)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 for a in host1 cafile cahash leaf; do
-	check "agent $a is connected" wait_connected "$a" 1
+	check "agent $a is connected" agent_connected "$a" 1
 done
 
 log "renewal under the same CA (new key) while the agents run"
@@ -125,7 +118,7 @@ for a in host1 cafile cahash leaf; do
 done
 for a in host1 cafile cahash; do
 	check "agent $a (CA trust) connects anew to the renewed certificate" \
-	    wait_connected "$a" 2
+	    agent_connected "$a" 2
 done
 push_and_login "after renewal, new connection"
 check "the agent pinning the old leaf key refuses the new key, saying why" bash -c \
@@ -137,15 +130,15 @@ pin_now=$(spki_pin "$DATA/tls/server.pem")
 tok=$("$WK_BIN/wicketd" token create --data "$DATA" --address-allow 127.0.0.2 --pin-cert "$DATA/tls/server.pem" 2>/dev/null)
 check "a token pinning the renewed leaf: enroll works" test "$(enroll_other leaf2 "$tok")" = 0
 agent_start leaf2
-check "agent leaf2 is connected" wait_connected leaf2 1
+check "agent leaf2 is connected" agent_connected leaf2 1
 renew
 check "wicketd serves another certificate" wait_served_serial_not "$old_serial"
 check "  ... with the same key" test "$(spki_pin "$DATA/tls/server.pem")" = "$pin_now"
 for a in host1 leaf2; do
 	restart_agent "$a"
 done
-check "agent host1 connects anew after the same-key renewal" wait_connected host1 3
-check "agent leaf2 (leaf pin) connects anew after the same-key renewal" wait_connected leaf2 2
+check "agent host1 connects anew after the same-key renewal" agent_connected host1 3
+check "agent leaf2 (leaf pin) connects anew after the same-key renewal" agent_connected leaf2 2
 push_and_login "after renewal (same key)"
 check "no agent with CA trust ever refused wicketd" bash -c \
     "! grep -q event=server_refused '$T/agent-host1.log' '$T/agent-cafile.log' '$T/agent-cahash.log'"
