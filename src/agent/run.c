@@ -6,6 +6,7 @@
  * within milliseconds while a poll is held.
  */
 #include "agent/agent.h"
+#include "agent/backoff.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +27,6 @@
 
 #define POLL_TIMEOUT_MS 60000L		/* wicketd holds a poll 25 s */
 #define UPDATE_TIMEOUT_MS 30000L
-#define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
 #define HOSTKEY_CHECK_MS 60000
 #define HOUSEKEEPING_MS 1000
 #define KEYSTORE_MAX 4096
@@ -49,7 +48,7 @@ struct run_ctx {
 	uint64_t cursor;
 	json_t *host_keys;
 	bool need_update;
-	unsigned attempt;
+	struct wk_backoff bo;		/* the reconnect policy (backoff.h) */
 	uint64_t retry_at_ms;
 	bool online;
 	long fail_key;			/* what the last logged failure was */
@@ -70,9 +69,16 @@ static const char run_usage[] =
 "wicketd, long-polls it for pushed key records, keeps them in memory until\n"
 "they expire, and answers wicket-authorized-keys on a Unix socket. Keeps\n"
 "DIR/trust current when wicketd announces new signing keys (a new key\n"
-"only with a rotation statement signed by a pinned key). Reconnects\n"
-"with exponential backoff (0.5 s to 30 s, jittered) when wicketd is down.\n"
-"SIGTERM or SIGINT stop it cleanly.\n"
+"only with a rotation statement signed by a pinned key). SIGTERM or\n"
+"SIGINT stop it cleanly.\n"
+"\n"
+"Reconnecting (docs/agent.md): while wicketd refuses connections (a\n"
+"restart), the first 10 s of the outage are retried every 0.1-1 s at\n"
+"random, so the agent is back within about a second of wicketd\n"
+"listening; after that, and after any other failure, full-jitter\n"
+"exponential backoff (a random delay up to a cap doubling from 0.5 s, or\n"
+"1 s for refused connections, to 30 s). A 503 with Retry-After: N (wicketd\n"
+"admitting new long-polls at its own pace) waits N s plus up to 1 s.\n"
 "\n"
 "Every connection verifies wicketd with the trust kept at enrollment (the\n"
 "join token's pin, the CA file, or the system store; docs/agent-tls.md):\n"
@@ -148,27 +154,34 @@ req_start(struct run_ctx *c, enum req_kind kind)
 	return r;
 }
 
+/*
+ * A failed request: when to try again (backoff.h, the policy), and one
+ * log line per outage and reason, not per attempt. retry_after_s > 0:
+ * wicketd's 503 said when.
+ */
 static void
-backoff(struct run_ctx *c, long key, const char *what)
+backoff(struct run_ctx *c, long key, const char *what,
+    enum wk_backoff_kind kind, uint64_t retry_after_s)
 {
-	uint64_t cap = BACKOFF_MIN_MS, delay;
+	uint64_t now = wk_mono_ms(), delay;
 	uint32_t rnd = 0;
 
-	if (c->attempt < 16)
-		cap <<= c->attempt;
-	else
-		cap = BACKOFF_MAX_MS;
-	if (cap > BACKOFF_MAX_MS)
-		cap = BACKOFF_MAX_MS;
-	c->attempt++;
 	(void)wk_random_bytes(&rnd, sizeof(rnd));
-	delay = rnd % (cap + 1);	/* full jitter */
-	c->retry_at_ms = wk_mono_ms() + delay;
+	if (retry_after_s > 0)
+		delay = wk_backoff_retry_after(&c->bo, retry_after_s, now, rnd);
+	else
+		delay = wk_backoff_next(&c->bo, kind, now, rnd);
+	c->retry_at_ms = now + delay;
 	if (c->online || c->fail_key != key) {
 		wk_log(WK_LOG_WARN, "wicketd_unreachable",
-		    "server=%s reason=\"%s\" retry=backoff", c->st.server,
-		    what);
+		    "server=%s reason=\"%s\" retry=%s", c->st.server,
+		    what, retry_after_s > 0 ? "retry_after" : "backoff");
 	}
+	wk_log(WK_LOG_DEBUG, "retry", "delay_ms=%llu failures=%u "
+	    "outage_ms=%llu kind=%s", (unsigned long long)delay,
+	    c->bo.failures, (unsigned long long)(now - c->bo.outage_start_ms),
+	    retry_after_s > 0 ? "retry_after" :
+	    kind == WK_BACKOFF_REFUSED ? "refused" : "error");
 	c->online = false;
 	c->fail_key = key;
 }
@@ -178,9 +191,10 @@ succeeded(struct run_ctx *c)
 {
 	if (!c->online)
 		wk_log(WK_LOG_INFO, "wicketd_connected",
-		    "server=%s instance=%s", c->st.server, c->st.instance_id);
+		    "server=%s instance=%s failures=%u", c->st.server,
+		    c->st.instance_id, c->bo.failures);
 	c->online = true;
-	c->attempt = 0;
+	wk_backoff_reset(&c->bo);
 	c->fail_key = 0;
 	c->retry_at_ms = 0;
 }
@@ -377,12 +391,25 @@ take_poll(struct run_ctx *c)
 	return 0;
 }
 
+/*
+ * Nothing listening, or the connection closed before any reply: wicketd
+ * is down or restarting, and trying again is cheap for both sides.
+ */
+static bool
+conn_refused(CURLcode cc)
+{
+	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_GOT_NOTHING ||
+	    cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR;
+}
+
 static void
 req_done(struct run_ctx *c, CURLcode cc)
 {
 	enum req_kind kind = c->kind;
 	char msg[512];
 	json_t *root;
+	curl_off_t retry_after = 0;
+	uint64_t ra = 0;
 	long status = 0;
 	bool refused;
 
@@ -401,14 +428,19 @@ req_done(struct run_ctx *c, CURLcode cc)
 			wk_log(WK_LOG_ERROR, "server_refused", "server=%s "
 			    "reason=\"%s\" action=no_request_sent",
 			    c->st.server, msg);
-		backoff(c, -(long)cc, msg);
+		backoff(c, -(long)cc, msg, !refused && conn_refused(cc) ?
+		    WK_BACKOFF_REFUSED : WK_BACKOFF_ERROR, 0);
 		return;
 	}
 	c->reply.status = status;
 	if (status != 200) {
+		if (status == 503 && curl_easy_getinfo(c->easy,
+		    CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+		    retry_after > 0)
+			ra = (uint64_t)retry_after;
 		wk_agent_reply_error(&c->reply, msg, sizeof(msg));
 		req_finish(c);
-		backoff(c, status, msg);
+		backoff(c, status, msg, WK_BACKOFF_ERROR, ra);
 		return;
 	}
 	if (kind == REQ_UPDATE) {
@@ -423,7 +455,7 @@ req_done(struct run_ctx *c, CURLcode cc)
 	}
 	if (take_poll(c) != 0) {
 		req_finish(c);
-		backoff(c, 1000, "malformed poll reply");
+		backoff(c, 1000, "malformed poll reply", WK_BACKOFF_ERROR, 0);
 		return;
 	}
 	req_finish(c);
@@ -500,7 +532,8 @@ loop(struct run_ctx *c)
 			check_host_keys(c);
 		if (c->kind == REQ_NONE && now >= c->retry_at_ms &&
 		    req_start(c, c->need_update ? REQ_UPDATE : REQ_POLL) != 0)
-			backoff(c, 1001, "cannot start a request");
+			backoff(c, 1001, "cannot start a request",
+			    WK_BACKOFF_ERROR, 0);
 		timeout = (int)(next_house - now);
 		timeout = min_timeout(timeout,
 		    wk_agent_sock_timeout_ms(c->sock));
