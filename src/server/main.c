@@ -153,8 +153,8 @@ static const char serve_help[] =
 "      --max-connections N simultaneous connections (default 60000, or as\n"
 "                          many as the hard descriptor limit allows).\n"
 "                          Each needs a file descriptor: wicketd\n"
-"                          raises its soft RLIMIT_NOFILE up to the hard\n"
-"                          limit, and refuses to start when N + 2304 do\n"
+"                          raises its soft RLIMIT_NOFILE to the hard\n"
+"                          limit (logged: event=fd_limit), and refuses to start when N + 2304 do\n"
 "                          not fit (raise the hard limit: `ulimit -Hn`,\n"
 "                          LimitNOFILE= in the systemd unit)\n"
 "      --max-connections-per-ip N\n"
@@ -726,8 +726,10 @@ plain_http_allowed(struct wk_server *srv, bool insecure_http, char *why,
 }
 
 /*
- * Each connection needs a descriptor: raise the soft RLIMIT_NOFILE (up to
- * the hard one) to max connections + FD_RESERVED. When that does not fit,
+ * Each connection needs a descriptor: raise the soft RLIMIT_NOFILE to the
+ * hard one (a descriptor costs nothing until used, and a fleet
+ * reconnecting after a restart must not meet EMFILE), and log both. When
+ * max connections + FD_RESERVED does not fit the hard limit,
  * an explicit --max-connections is refused (wicketd would otherwise run
  * out of descriptors and fail accepts under load, which an attacker can
  * cause); the default is lowered to what fits, and said so.
@@ -737,6 +739,7 @@ fit_fd_limit(unsigned *maxconn, bool explicit_max, char *why, size_t whysz)
 {
 	struct rlimit rl;
 	rlim_t want = (rlim_t)*maxconn + FD_RESERVED;
+	char cur[24], max[24];
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
 		snprintf(why, whysz, "cannot read the descriptor limit: %s",
@@ -770,14 +773,23 @@ fit_fd_limit(unsigned *maxconn, bool explicit_max, char *why, size_t whysz)
 		*maxconn = (unsigned)(rl.rlim_max - FD_RESERVED);
 		want = rl.rlim_max;
 	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
-		return 0;
-	rl.rlim_cur = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		snprintf(why, whysz, "cannot raise the descriptor limit to "
-		    "%llu: %s", (unsigned long long)want, strerror(errno));
-		return WK_ERR_IO;
+	if (rl.rlim_max != RLIM_INFINITY)
+		want = rl.rlim_max;	/* all of it */
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			snprintf(why, whysz, "cannot raise the descriptor "
+			    "limit to %llu: %s", (unsigned long long)want,
+			    strerror(errno));
+			return WK_ERR_IO;
+		}
 	}
+	snprintf(cur, sizeof(cur), "%llu", (unsigned long long)rl.rlim_cur);
+	snprintf(max, sizeof(max), "%llu", (unsigned long long)rl.rlim_max);
+	wk_log(WK_LOG_INFO, "fd_limit", "nofile=%s hard_nofile=%s "
+	    "max_connections=%u", rl.rlim_cur == RLIM_INFINITY ?
+	    "unlimited" : cur, rl.rlim_max == RLIM_INFINITY ? "unlimited" :
+	    max, *maxconn);
 	return 0;
 }
 
