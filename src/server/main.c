@@ -188,6 +188,14 @@ static const char serve_help[] =
 "                          updates from, and one its join token allows\n"
 "                          (`wicketd token create --address-allow`);\n"
 "                          anything else is refused and audited\n"
+"      --agent-admit-rate N\n"
+"                          new agent long-polls admitted a second (default\n"
+"                          2500; 0 = no limit). After a restart every\n"
+"                          agent is new: the rest are answered 503 with a\n"
+"                          Retry-After booking each a place in the seconds\n"
+"                          ahead, and agents honour it (docs/agent.md,\n"
+"                          \"Reconnecting\"). Connected agents' polls are\n"
+"                          never limited\n"
 "      --metrics-listen ADDR:PORT\n"
 "                          serve GET /metrics (Prometheus text format) on\n"
 "                          a listener of its own, plain HTTP (counts, no\n"
@@ -824,6 +832,7 @@ cmd_serve(int argc, char **argv)
 		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "single-use", no_argument, NULL, 'O' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
+		{ "agent-admit-rate", required_argument, NULL, 'R' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-chain", required_argument, NULL, 'S' },
@@ -841,6 +850,7 @@ cmd_serve(int argc, char **argv)
 	const char *tls_cert = NULL, *tls_key = NULL, *tls_chain = NULL;
 	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
 	unsigned header_ms = 0, body_ms = 0;
+	unsigned admit_rate = WK_HUB_ADMIT_RATE;
 	bool single_use = false, explicit_max = false, insecure_http = false;
 	struct wk_rate throttle_key = { WK_THROTTLE_KEY_RATE,
 		WK_THROTTLE_KEY_BURST };
@@ -915,6 +925,11 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve",
 				    "--agent-address-allow: %s", why);
 			break;
+		case 'R':
+			if (parse_uint(optarg, 0, 1000000, &admit_rate) != 0)
+				return usage_error("serve", "--agent-admit-rate "
+				    "must be 0..1000000, not '%s'", optarg);
+			break;
 		case 'C': tls_cert = optarg; break;
 		case 'K': tls_key = optarg; break;
 		case 'S': tls_chain = optarg; break;
@@ -954,6 +969,7 @@ cmd_serve(int argc, char **argv)
 	wk_throttle_configure(throttle_key, throttle_account);
 	srv.cfg.agent_poll_seconds = 25;
 	srv.cfg.agent_offline_seconds = 70;
+	srv.cfg.agent_admit_rate = admit_rate;
 	srv.cfg.single_use = single_use;
 	srv.cfg.header_timeout_ms = header_ms;
 	srv.cfg.body_timeout_ms = body_ms;

@@ -25,6 +25,7 @@ struct wk_server_config {
 	unsigned key_ttl_seconds;	/* 60 */
 	unsigned agent_poll_seconds;	/* long-poll hold time, 25 */
 	unsigned agent_offline_seconds;	/* unseen this long = offline, 70 */
+	unsigned agent_admit_rate;	/* new long-polls a second; 0 = all */
 	size_t max_connections;		/* 60000 */
 	/* slow and hostile clients (http.c); 0 = the WK_HTTP_* default */
 	uint64_t header_timeout_ms;	/* accept -> headers in */

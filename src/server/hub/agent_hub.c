@@ -677,6 +677,7 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	struct wk_hub_agent *a;
 	char epoch[WK_HUB_EPOCH_LEN + 1];
 	uint64_t cursor, timeout_ms;
+	unsigned wait_s;
 	bool single_use;
 	time_t now = wk_wall_now();
 	int r;
@@ -693,6 +694,15 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	}
 	if (poll_parse_query(req->query, epoch, &cursor, &single_use) != 0) {
 		wk_agent_error(c, 400, "InvalidRequest", "bad poll parameters");
+		goto out;
+	}
+	/* a new agent (after a restart: all of them) waits its turn */
+	a = wk_hub_find(h, inst.id);
+	if ((a == NULL || (a->held == NULL &&
+	    !wk_hub_online_at(h, inst.id, now))) &&
+	    (wait_s = wk_hub_admit(&h->admit, srv->cfg.agent_admit_rate,
+	    wk_mono_ms())) > 0) {
+		wk_hub_admit_refuse(c, inst.id, wait_s);
 		goto out;
 	}
 	if ((r = wk_hub_get(h, inst.id, &a)) != 0) {

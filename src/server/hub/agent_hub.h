@@ -17,6 +17,13 @@
 struct wk_server;
 struct wk_agent_hub;
 
+/*
+ * The default of `wicketd serve --agent-admit-rate`: new agent long-polls
+ * admitted a second (cfg.agent_admit_rate; agent_admit.c): 50,000 agents
+ * back in 20 s after a restart, one durable last_seen write each.
+ */
+#define WK_HUB_ADMIT_RATE 2500
+
 int wk_agent_hub_new(struct wk_server *srv, struct wk_agent_hub **out);
 void wk_agent_hub_free(struct wk_agent_hub *h);	/* answers held polls */
 

@@ -52,8 +52,35 @@ struct wk_hub_agent {
 	char id[20];			/* "i-" + 17 hex */
 };
 
+/*
+ * agent_admit.c: how many NEW long-polls (an agent the hub does not hold
+ * as online: after a restart, every one) are admitted a second.
+ */
+#define WK_HUB_ADMIT_MAX_WAIT_S 60	/* the longest Retry-After */
+
+struct wk_hub_admit {
+	uint64_t tokens_milli;		/* thousandths of a token */
+	uint64_t last_ms;		/* monotonic; 0 = never */
+	uint64_t next_slot_us;		/* the next place booked for a 503 */
+	unsigned long long admitted, deferred;
+};
+
+/*
+ * 0: admit (a token of `rate` a second, one second's burst; rate 0: all).
+ * Else the Retry-After in seconds (1..WK_HUB_ADMIT_MAX_WAIT_S): each
+ * refused poll is booked the next place at 1/rate s after the previous
+ * one, at least a second ahead, so the refused come back spread at the
+ * rate they can be admitted.
+ */
+unsigned wk_hub_admit(struct wk_hub_admit *ad, unsigned rate,
+    uint64_t now_ms);
+/* 503 SlowDown with Retry-After (logged, rate-limited). */
+void wk_hub_admit_refuse(struct wk_http_conn *c, const char *instance_id,
+    unsigned retry_after_s);
+
 struct wk_agent_hub {
 	struct wk_server *srv;
+	struct wk_hub_admit admit;
 	struct wk_hub_agent **slots;	/* open addressing, linear probing */
 	size_t cap;			/* power of two (or 0) */
 	size_t n;
