@@ -726,7 +726,12 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	a->single_use = single_use;
 	a->held = c;
 	a->held_cursor = cursor;
-	if (wk_hub_has_newer(a, cursor, now)) {
+	/*
+	 * Another boot's epoch (or none): answered at once, so a reconnecting
+	 * agent learns the new epoch and the signing keys now and knows it is
+	 * connected, not 25 s later.
+	 */
+	if (wk_hub_has_newer(a, cursor, now) || strcmp(epoch, h->epoch) != 0) {
 		hub_answer(h, a, now);
 		goto out;
 	}
