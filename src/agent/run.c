@@ -695,5 +695,6 @@ wk_agent_cmd_run(int argc, char **argv)
 	json_decref(c.host_keys);
 	wk_buf_cleanup_secret(&c.auth);
 	wk_agent_state_cleanup(&c.st);
+	wk_log_repeat_flush_all();	/* what was counted, said */
 	return rc;
 }

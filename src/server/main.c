@@ -801,6 +801,19 @@ fit_fd_limit(unsigned *maxconn, bool explicit_max, char *why, size_t whysz)
 	return 0;
 }
 
+/*
+ * Every second: the count lines of repeated failures whose window ended
+ * (common/log.h), even when nothing else is logged after a burst.
+ */
+static void
+log_flush_timer(void *arg)
+{
+	struct wk_loop *loop = arg;
+
+	wk_log_repeat_flush();
+	(void)wk_loop_timer_add(loop, 1000, log_flush_timer, loop);
+}
+
 /* Before each scrape: the gauges read from the hub and the store. */
 static void
 metrics_collect(void *arg)
@@ -1009,6 +1022,7 @@ cmd_serve(int argc, char **argv)
 		    wk_strerror(r));
 		goto out;
 	}
+	(void)wk_loop_timer_add(srv.loop, 1000, log_flush_timer, srv.loop);
 	wk_metrics_set_start_time(wk_wall_now());
 	wk_metrics_on_scrape(metrics_collect, &srv);
 	if (metrics_addr != NULL && (r = wk_metrics_listen(srv.loop,
@@ -1047,6 +1061,7 @@ cmd_serve(int argc, char **argv)
 	wk_signing_server_cleanup(&srv);
 	wk_store_close(srv.store);
 	wk_tls_free(srv.tls);
+	wk_log_repeat_flush_all();	/* what was counted, said */
 	return rc;
 }
 
