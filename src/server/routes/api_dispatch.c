@@ -435,8 +435,10 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 	wk_http_respond(c, resp.status, ctype, wk_buf_span(&body),
 	    wk_buf_cstr(&headers));
 	wk_metrics_request(action_name, resp.status, mono_us() - t0);
-	wk_log(WK_LOG_INFO, "api", "request_id=%s caller=%s action=%s "
-	    "status=%u error=%s source_ip=%s duration_us=%llu", rid,
+	/* a server-side failure is an error: repeats collapse (log.h) */
+	wk_log(resp.status >= 500 ? WK_LOG_ERROR : WK_LOG_INFO, "api",
+	    "request_id=%s caller=%s action=%s status=%u error=%s "
+	    "source_ip=%s duration_us=%llu", rid,
 	    authed ? caller.user.arn : "-", action_name, resp.status,
 	    resp.error_code[0] != '\0' ? resp.error_code : "-",
 	    req->source_ip != NULL ? req->source_ip : "-",
