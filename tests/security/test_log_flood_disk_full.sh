@@ -59,13 +59,14 @@ out=$("$BL" --endpoint "$ENDPOINT" --instance "$instance" --keys-file "$T/keys" 
     --users 4 --duration 3 --connections 4 --os-users 4096 2>&1 || true)
 echo "$out" | head -3
 failed=$(sed -n 's/.* other=\([0-9]*\) .*/\1/p' <<<"$out" | head -1)
-check "at least 1,000 pushes failed (got ${failed:-0})" test "${failed:-0}" -ge 1000
+# before the filter, 300 failed pushes wrote ~180 KB
+check "at least 300 pushes failed (got ${failed:-0})" test "${failed:-0}" -ge 300
 kill -TERM "$WICKETD_PID"
 wait "$WICKETD_PID" 2>/dev/null || true	# the count lines are written at exit
 after=$(stat -c %s "$T/wicketd.log")
 grown=$((after - before))
 echo "log grew by $grown bytes for ${failed:-0} failed pushes"
-# Before: ~3 lines (~600 bytes) a failed push, ~600 KB for 1,000.
+# Before: ~3 lines (~600 bytes) a failed push.
 check "the log grew by under 64 KiB (grew $grown)" test "$grown" -lt 65536
 check "the failures were counted, not written" grep -q 'message="\.\.\. repeated [0-9,]* times in the last 10 s"' "$T/wicketd.log"
 finish
