@@ -177,6 +177,12 @@ void wk_store_base_cleanup(struct wk_store *st);
 /* Backends. */
 int wk_store_sqlite_open(const char *path,
     const uint8_t master_key[WK_MASTER_KEY_LEN], struct wk_store **out);
+/* PostgreSQL (postgres/): refuses a schema that is not exactly current. */
+int wk_store_pg_open(const char *uri,
+    const uint8_t master_key[WK_MASTER_KEY_LEN], struct wk_store **out);
+int wk_store_pg_check(const char *uri, char *why, size_t whysz);
+int wk_store_pg_migrate(const char *uri, int *from, int *to, char *why,
+    size_t whysz);
 
 /*
  * Secret sealing: AES-256-GCM under the master key, with a fresh random

@@ -45,5 +45,5 @@ main(void)
 		    fx_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return FX_RUN_BOTH("store_errors", tests);
 }
