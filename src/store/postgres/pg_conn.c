@@ -77,6 +77,17 @@ first_line(const char *msg, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
+/* Server notices and warnings go to our log, never to stderr. */
+static void
+notice(void *arg, const char *msg)
+{
+	char line[256];
+
+	(void)arg;
+	first_line(msg, line, sizeof(line));
+	wk_log(WK_LOG_WARN, "store_pg", "notice=\"%s\"", line);
+}
+
 int
 wk_pg_connect(const char *uri, PGconn **out, char *why, size_t whysz)
 {
@@ -101,6 +112,7 @@ wk_pg_connect(const char *uri, PGconn **out, char *why, size_t whysz)
 		PQfinish(c);
 		return WK_ERR_STORE_UNAVAIL;
 	}
+	PQsetNoticeProcessor(c, notice, NULL);
 	*out = c;
 	return 0;
 }
