@@ -62,6 +62,18 @@ wk_store_check(const char *path, char *why, size_t whysz)
 }
 
 int
+wk_store_uri_check(const char *uri, char *why, size_t whysz)
+{
+	int r;
+
+	if ((r = check_path(uri)) != 0)
+		return r;
+	if (!wk_store_is_postgres(uri))
+		return WK_ERR_INVAL;
+	return wk_store_pg_uri_check(uri, why, whysz);
+}
+
+int
 wk_store_migrate(const char *path, int *from, int *to, char *why,
     size_t whysz)
 {

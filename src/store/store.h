@@ -53,6 +53,8 @@ bool wk_store_is_postgres(const char *path);
  * build's (behind: "run `wicketd migrate`"). SQLite: 0.
  */
 int wk_store_check(const char *path, char *why, size_t whysz);
+/* Only the URI's form (no password inside), without connecting. */
+int wk_store_uri_check(const char *uri, char *why, size_t whysz);
 /*
  * Brings the schema up to date: PostgreSQL under an advisory lock (one
  * migrator at a time, in one transaction); SQLite as opening does.

@@ -181,6 +181,7 @@ int wk_store_sqlite_open(const char *path,
 int wk_store_pg_open(const char *uri,
     const uint8_t master_key[WK_MASTER_KEY_LEN], struct wk_store **out);
 int wk_store_pg_check(const char *uri, char *why, size_t whysz);
+int wk_store_pg_uri_check(const char *uri, char *why, size_t whysz);
 int wk_store_pg_migrate(const char *uri, int *from, int *to, char *why,
     size_t whysz);
 

@@ -178,3 +178,9 @@ wk_pg_ready(struct wk_pg *s)
 	wk_log(WK_LOG_INFO, "store_pg", "op=reconnect outcome=ok");
 	return 0;
 }
+
+int
+wk_store_pg_uri_check(const char *uri, char *why, size_t whysz)
+{
+	return wk_pg_uri_check(uri, why, whysz);
+}
