@@ -7,13 +7,14 @@
 # - `wicketd store copy` moves the lab's IAM setup from a SQLite data dir
 #   to PostgreSQL: the same aws calls answer the same before and after,
 #   and the lab user's copied access key (sealed secret) still signs.
-# Skipped (exit 77) where PostgreSQL cannot run.
+# Needs root and Debian's postgresql package (scripts/install-deps.sh).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
 
 if ! pg_ready; then
-	echo "skip: no PostgreSQL here (root, postgres user, package)"
-	exit 77
+	echo "e2e: no PostgreSQL here (root, the postgres user and" \
+	    "/usr/lib/postgresql/*/bin needed: scripts/install-deps.sh)" >&2
+	exit 1
 fi
 trap 'pg_stop; cleanup' EXIT
 pg_start
