@@ -6,7 +6,9 @@
 #   migrate is idempotent;
 # - `wicketd store copy` moves the lab's IAM setup from a SQLite data dir
 #   to PostgreSQL: the same aws calls answer the same before and after,
-#   and the lab user's copied access key (sealed secret) still signs.
+#   and the lab user's copied access key (sealed secret) still signs;
+# - PostgreSQL stopped under a serving wicketd: ServiceUnavailable, and
+#   the same wicketd serves again once it is back.
 # Needs root and Debian's postgresql package (scripts/install-deps.sh).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
@@ -153,5 +155,24 @@ audit_same() {
 	    [ "$(PG_DB=lab pg_psql "SELECT count(*) FROM audit")" = "$AUDIT_N" ]
 }
 check "the audit log came along ($AUDIT_N events)" audit_same
+
+log "PostgreSQL restarting: ServiceUnavailable, then service again"
+pg_ctl_as -m fast stop
+out=$(aws_as admin iam list-users 2>&1) && rc=0 || rc=$?
+check "a call while it is down fails" [ "$rc" -ne 0 ]
+check "...with ServiceUnavailable (retryable)" contains "$out" \
+    "ServiceUnavailable"
+pg_ctl_as -l "$PG_DIR/postgres.log" -o "-k $PG_DIR -c listen_addresses='' \
+    -c fsync=off -c full_page_writes=off" start
+back=
+for _ in $(seq 1 20); do
+	if out=$(aws_as admin iam get-user --user-name MyWorkshopUser 2>&1); then
+		back=1
+		break
+	fi
+	sleep 0.5
+done
+check "the same wicketd answers again once it is back" [ -n "$back" ]
+check "...with the data" contains "$out" "MyWorkshopUser"
 wicketd_stop
 finish
