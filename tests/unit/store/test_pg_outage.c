@@ -115,10 +115,61 @@ test_connection_killed(void **state)
 	assert_int_equal(fx_add_user(f, "dave"), 0);
 }
 
+/* migrate is idempotent; open and check refuse a schema not current. */
+static void
+test_schema_versions(void **state)
+{
+	struct fx *f = *state;
+	struct wk_store *st = NULL;
+	char sql[128], path[512], why[512] = "";
+	int from = -1, to = -1;
+
+	assert_int_equal(wk_store_migrate(f->path, &from, &to, why,
+	    sizeof(why)), 0);
+	assert_int_equal(from, to);
+	assert_int_equal(wk_store_check(f->path, why, sizeof(why)), 0);
+
+	/* an empty schema: refused until migrated */
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s_b", f->schema);
+	assert_int_equal(fx_pg_exec(sql), 0);
+	snprintf(path, sizeof(path), "%s&options=-csearch_path%%3D%s_b",
+	    fx_cluster.uri, f->schema);
+	assert_int_equal(wk_store_open(path, f->key, &st), WK_ERR_CONFLICT);
+	assert_null(st);
+	assert_int_equal(wk_store_check(path, why, sizeof(why)),
+	    WK_ERR_CONFLICT);
+	assert_non_null(strstr(why, "wicketd migrate"));
+	assert_int_equal(wk_store_migrate(path, &from, &to, why, sizeof(why)),
+	    0);
+	assert_int_equal(from, 0);
+	assert_true(to > 0);
+	assert_int_equal(wk_store_open(path, f->key, &st), 0);
+	wk_store_close(st);
+
+	/* a newer schema: refused, with what to do */
+	snprintf(sql, sizeof(sql), "INSERT INTO %s_b.schema_version (version)"
+	    " VALUES (999)", f->schema);
+	assert_int_equal(fx_pg_exec(sql), 0);
+	assert_int_equal(wk_store_check(path, why, sizeof(why)),
+	    WK_ERR_CONFLICT);
+	assert_non_null(strstr(why, "upgrade wicketd"));
+	assert_int_equal(wk_store_migrate(path, &from, &to, why, sizeof(why)),
+	    WK_ERR_CONFLICT);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s_b CASCADE", f->schema);
+	assert_int_equal(fx_pg_exec(sql), 0);
+
+	/* unreachable: its own error, with libpq's reason */
+	assert_int_equal(wk_store_check("postgresql:///x?host=/nonexistent",
+	    why, sizeof(why)), WK_ERR_STORE_UNAVAIL);
+	assert_non_null(strstr(why, "cannot connect"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_versions,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_connection_killed,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restart, fx_setup,
