@@ -26,11 +26,15 @@ static const char PLACEHOLDER[] =
 static int
 version_num(const char *id, int64_t *out)
 {
-	long long v;
-	char end;
+	int64_t v = 0;
 
-	if (sscanf(id, "v%lld%c", &v, &end) != 1 || v < 1)
+	if (id[0] != 'v' || id[1] < '1' || id[1] > '9')
 		return WK_ERR_STORE;
+	for (const char *c = id + 1; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9' || v > 100000000)
+			return WK_ERR_STORE;
+		v = v * 10 + (*c - '0');
+	}
 	*out = v;
 	return 0;
 }
