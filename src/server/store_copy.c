@@ -3,8 +3,8 @@
  * store's own operations only (so it works between any two backends):
  * settings, managed policies with their versions (same version ids),
  * users with tags, keys, login profiles and inline policies, groups with
- * members and inline policies, attachments, instances with tags, and the
- * audit log in order. Used by `wicketd store copy`.
+ * members and inline policies, attachments, instances with tags, unused
+ * join tokens (by hash), and the audit log in order. Used by `wicketd store copy`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -329,6 +329,23 @@ copy_instances(struct wk_store *src, struct wk_store *dst)
 	return r;
 }
 
+/* Unused tokens (used ones answer as unknown ones do: not copied). */
+static int
+copy_tokens(struct wk_store *src, struct wk_store *dst)
+{
+	struct wk_token_row *tk = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = wk_store_token_list_unused(src, &tk, &n)) != 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = wk_store_token_create(dst, tk[i].hash, tk[i].expires,
+		    tk[i].address_allow);
+	wk_store_free(tk);
+	return r;
+}
+
 /* Reads the whole log newest first, writes it oldest first in batches. */
 static int
 copy_audit(struct wk_store *src, struct wk_store *dst)
@@ -403,6 +420,8 @@ wk_store_copy_all(struct wk_store *src, struct wk_store *dst, char *why,
 		FAIL("groups", r);
 	if ((r = copy_instances(src, dst)) != 0)
 		FAIL("instances", r);
+	if ((r = copy_tokens(src, dst)) != 0)
+		FAIL("join tokens", r);
 	if ((r = copy_audit(src, dst)) != 0)
 		FAIL("the audit log", r);
  out:

@@ -570,6 +570,13 @@ wk_store_token_consume(struct wk_store *st, const char *token_hash_hex,
 }
 
 int
+wk_store_token_list_unused(struct wk_store *st, struct wk_token_row **out,
+    size_t *n)
+{
+	WK_STORE_CALL(st, token_list_unused, out, n);
+}
+
+int
 wk_store_audit_append(struct wk_store *st, struct wk_audit_event *ev)
 {
 	WK_STORE_CALL(st, audit_append, ev, 1);

@@ -332,6 +332,14 @@ int wk_store_token_allow(struct wk_store *st, const char *token_hash_hex,
 /* Atomically marks it used. NOTFOUND if unknown or used; EXPIRED if late. */
 int wk_store_token_consume(struct wk_store *st, const char *token_hash_hex,
     time_t now);
+/* Every unused token (expired ones too), by hash: for `store copy`. */
+struct wk_token_row {
+	char hash[129];
+	time_t expires;
+	char address_allow[WK_STORE_TOKEN_ALLOW_MAX + 1];
+};
+int wk_store_token_list_unused(struct wk_store *st, struct wk_token_row **out,
+    size_t *n);
 
 /* ---- audit log (append-only, durable before the call returns) ---- */
 struct wk_audit_event {

@@ -154,6 +154,8 @@ struct wk_store_ops {
 	int (*token_consume)(struct wk_store *, const char *, time_t);
 	int (*token_allow)(struct wk_store *, const char *, time_t, char *,
 	    size_t);
+	int (*token_list_unused)(struct wk_store *, struct wk_token_row **,
+	    size_t *);
 
 	int (*audit_append)(struct wk_store *, struct wk_audit_event *, size_t);
 	int (*audit_query)(struct wk_store *, const struct wk_audit_filter *,

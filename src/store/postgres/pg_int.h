@@ -301,6 +301,8 @@ int wk_pg_instance_delete(struct wk_store *, const char *);
 int wk_pg_token_create(struct wk_store *, const char *, time_t, const char *);
 int wk_pg_token_consume(struct wk_store *, const char *, time_t);
 int wk_pg_token_allow(struct wk_store *, const char *, time_t, char *, size_t);
+int wk_pg_token_list_unused(struct wk_store *, struct wk_token_row **,
+    size_t *);
 
 /* pg_audit.c */
 int wk_pg_audit_append(struct wk_store *, struct wk_audit_event *, size_t);

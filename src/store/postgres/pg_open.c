@@ -88,6 +88,7 @@ static const struct wk_store_ops pg_ops = {
 	.token_create = wk_pg_token_create,
 	.token_consume = wk_pg_token_consume,
 	.token_allow = wk_pg_token_allow,
+	.token_list_unused = wk_pg_token_list_unused,
 	.audit_append = wk_pg_audit_append,
 	.audit_query = wk_pg_audit_query,
 };

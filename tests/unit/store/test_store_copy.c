@@ -3,8 +3,8 @@
  * SQLite store filled with every kind of entity into a fresh PostgreSQL
  * store: the copy answers the store's reads the same (policy version ids
  * with gaps, sealed secrets, login profiles, effective policies, group
- * members, instances and tags, the audit log in order), and a second
- * copy into it is refused.
+ * members, instances and tags, join tokens, the audit log in order), and
+ * a second copy into it is refused.
  */
 #include "store_fixture.h"
 
@@ -92,6 +92,14 @@ fill(struct fx *src)
 		snprintf(ev[i].via, sizeof(ev[i].via), "api");
 	}
 	assert_int_equal(wk_store_audit_append_batch(src->st, ev, 3), 0);
+	assert_int_equal(wk_store_token_create(src->st, "aa11", 1900000000,
+	    "10.0.0.0/8"), 0);
+	assert_int_equal(wk_store_token_create(src->st, "bb22", 1600000000,
+	    ""), 0);
+	assert_int_equal(wk_store_token_create(src->st, "cc33", 1900000000,
+	    ""), 0);
+	assert_int_equal(wk_store_token_consume(src->st, "cc33", 1700000000),
+	    0);
 }
 
 static void
@@ -202,6 +210,21 @@ test_copy(void **state)
 	assert_string_equal(ev[0].request_id, "r2");	/* newest first */
 	assert_string_equal(ev[2].request_id, "r0");
 	wk_store_free(ev);
+
+	/* join tokens answer the same: unused, expired, used */
+	{
+		char allow[WK_STORE_TOKEN_ALLOW_MAX + 1];
+
+		assert_int_equal(wk_store_token_allow(dst->st, "aa11",
+		    1700000000, allow, sizeof(allow)), 0);
+		assert_string_equal(allow, "10.0.0.0/8");
+		assert_int_equal(wk_store_token_allow(dst->st, "bb22",
+		    1700000000, allow, sizeof(allow)), WK_ERR_EXPIRED);
+		assert_int_equal(wk_store_token_consume(dst->st, "cc33",
+		    1700000000), WK_ERR_NOTFOUND);
+		assert_int_equal(wk_store_token_consume(dst->st, "aa11",
+		    1700000000), 0);
+	}
 
 	/* only into an empty store */
 	assert_int_equal(wk_store_copy_all(src.st, dst->st, why, sizeof(why)),
