@@ -14,6 +14,9 @@ packages=(
 	# real peers and tools used by the demo and the tests
 	openssh-server openssh-client awscli sqlite3 jq procps curl
 	ca-certificates passwd
+	# PostgreSQL for the store's tests on its second backend (initdb,
+	# pg_ctl; tests/unit/store/pg_cluster.h, tests/e2e/pg_lib.sh)
+	postgresql
 	# promtool validates GET /metrics (tests/e2e/test_metrics.sh)
 	prometheus
 	# the browser console: assets built with npm, tested with chromium

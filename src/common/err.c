@@ -24,6 +24,8 @@ wk_strerror(int err)
 	case WK_ERR_LIMIT: return "limit exceeded";
 	case WK_ERR_UNAVAIL: return "unavailable";
 	case WK_ERR_INTERNAL: return "internal error";
+	case WK_ERR_STORE_UNAVAIL: return "database unavailable";
+	case WK_ERR_UNSUPPORTED: return "not supported by this store";
 	}
 	return "unknown error";
 }

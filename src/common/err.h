@@ -25,6 +25,8 @@ enum wk_err {
 	WK_ERR_LIMIT = -14,	/* a count or quota limit reached */
 	WK_ERR_UNAVAIL = -15,	/* peer not connected / not reachable */
 	WK_ERR_INTERNAL = -16,	/* a bug or an impossible state */
+	WK_ERR_STORE_UNAVAIL = -17,	/* the database is unreachable (retry) */
+	WK_ERR_UNSUPPORTED = -18,	/* not implemented by this backend */
 };
 
 /* Human-readable text for an error code; never NULL. */

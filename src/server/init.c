@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,20 +149,145 @@ wk_master_key_load(const char *dir, uint8_t key[WK_MASTER_KEY_LEN],
 	return r;
 }
 
+/* Reads the one-line URI of DIR/store into out. */
+static int
+read_store_file(const char *path, char *out, size_t outsz, char *why,
+    size_t whysz)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		wk_why(why, whysz, "%s: %s", path, strerror(errno));
+		return WK_ERR_IO;
+	}
+	n = read(fd, out, outsz - 1);
+	close(fd);
+	if (n <= 0 || (size_t)n >= outsz - 1) {
+		wk_why(why, whysz, "%s: empty or too long", path);
+		return WK_ERR_INVAL;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	if (!wk_store_is_postgres(out)) {
+		wk_why(why, whysz, "%s: not a postgresql:// URI", path);
+		return WK_ERR_INVAL;
+	}
+	return 0;
+}
+
+int
+wk_data_store_location(const char *dir, char *out, size_t outsz, char *why,
+    size_t whysz)
+{
+	char path[1100];
+	int r;
+
+	if ((r = wk_data_path(dir, WK_DATA_STORE, path, sizeof(path))) != 0) {
+		wk_why(why, whysz, "data directory path too long");
+		return r;
+	}
+	if (access(path, F_OK) == 0)
+		return read_store_file(path, out, outsz, why, whysz);
+	if ((r = wk_data_path(dir, WK_DATA_DB, out, outsz)) != 0)
+		wk_why(why, whysz, "data directory path too long");
+	return r;
+}
+
+/* RFC 3986 unreserved characters and '/' pass; the rest is %XX. */
+static int
+uri_escape(const char *s, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~/", c) != NULL) {
+			if (o + 1 >= outsz)
+				return WK_ERR_TOOBIG;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= outsz)
+				return WK_ERR_TOOBIG;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+wk_store_uri_with_passfile(const char *uri, const char *password_file,
+    char *out, size_t outsz, char *why, size_t whysz)
+{
+	char abs[4096], esc[4096 * 3];
+	int n, r;
+
+	if (!wk_store_is_postgres(uri)) {
+		wk_why(why, whysz, "--store must be a postgresql:// URI");
+		return WK_ERR_INVAL;
+	}
+	if ((r = wk_store_uri_check(uri, why, whysz)) != 0)
+		return r;
+	if (password_file == NULL) {
+		n = snprintf(out, outsz, "%s", uri);
+		return n < 0 || (size_t)n >= outsz ? WK_ERR_TOOBIG : 0;
+	}
+	if (realpath(password_file, abs) == NULL) {
+		wk_why(why, whysz, "--store-password-file %s: %s",
+		    password_file, strerror(errno));
+		return WK_ERR_NOTFOUND;
+	}
+	if ((r = uri_escape(abs, esc, sizeof(esc))) != 0)
+		return r;
+	n = snprintf(out, outsz, "%s%spassfile=%s", uri,
+	    strchr(uri, '?') != NULL ? "&" : "?", esc);
+	if (n < 0 || (size_t)n >= outsz) {
+		wk_why(why, whysz, "the store URI is too long");
+		return WK_ERR_TOOBIG;
+	}
+	return 0;
+}
+
+int
+wk_data_store_save(const char *dir, const char *uri, char *why, size_t whysz)
+{
+	char path[1100], line[4200];
+	int n, r;
+
+	if ((r = wk_data_path(dir, WK_DATA_STORE, path, sizeof(path))) != 0)
+		return r;
+	n = snprintf(line, sizeof(line), "%s\n", uri);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return WK_ERR_TOOBIG;
+	if ((r = write_new_file(path, line, (size_t)n)) != 0)
+		wk_why(why, whysz, "cannot write %s: %s", path,
+		    wk_strerror(r));
+	return r;
+}
+
 int
 wk_data_open_store(const char *dir, struct wk_store **out, char *why,
     size_t whysz)
 {
 	uint8_t key[WK_MASTER_KEY_LEN];
-	char path[1100];
+	char path[4200];
 	int r;
 
 	*out = NULL;
-	if ((r = wk_data_path(dir, WK_DATA_DB, path, sizeof(path))) != 0) {
-		wk_why(why, whysz, "data directory path too long");
+	if ((r = wk_data_store_location(dir, path, sizeof(path), why,
+	    whysz)) != 0)
 		return r;
-	}
-	if (access(path, F_OK) != 0) {
+	if (wk_store_is_postgres(path)) {
+		/* a schema behind this build: "run `wicketd migrate`" */
+		if ((r = wk_store_check(path, why, whysz)) != 0)
+			return r;
+	} else if (access(path, F_OK) != 0) {
 		wk_why(why, whysz, "%s: no database (run `wicketd init --data "
 		    "%s` first)", path, dir);
 		return WK_ERR_NOTFOUND;
@@ -171,7 +297,8 @@ wk_data_open_store(const char *dir, struct wk_store **out, char *why,
 	r = wk_store_open(path, key, out);
 	wk_explicit_bzero(key, sizeof(key));
 	if (r != 0)
-		wk_why(why, whysz, "%s: cannot open the database: %s", path,
+		wk_why(why, whysz, "%s: cannot open the database: %s",
+		    wk_store_is_postgres(path) ? "PostgreSQL" : path,
 		    wk_strerror(r));
 	return r;
 }
@@ -283,7 +410,10 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 {
 	const char *region = o->region != NULL ? o->region : "us-east-1";
 	const char *names[] = { WK_DATA_DB, WK_DATA_MASTER_KEY,
-	    WK_DATA_SIGNING_KEY, WK_DATA_CREDENTIALS, WK_DATA_CONFIG };
+	    WK_DATA_SIGNING_KEY, WK_DATA_CREDENTIALS, WK_DATA_CONFIG,
+	    WK_DATA_STORE };
+	char uri[4200];
+	int from, to;
 	uint8_t key[WK_MASTER_KEY_LEN];
 	struct wk_signkey *sk = NULL;
 	struct wk_store *st = NULL;
@@ -303,6 +433,13 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 		    "and '-' (like us-east-1)");
 		return WK_ERR_INVAL;
 	}
+	if (o->store_password_file != NULL && o->store == NULL) {
+		wk_why(why, whysz, "--store-password-file needs --store");
+		return WK_ERR_INVAL;
+	}
+	if (o->store != NULL && (r = wk_store_uri_with_passfile(o->store,
+	    o->store_password_file, uri, sizeof(uri), why, whysz)) != 0)
+		return r;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if ((r = wk_data_path(o->data_dir, names[i], path,
 		    sizeof(path))) != 0) {
@@ -341,7 +478,16 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 		    wk_strerror(r));
 		goto out;
 	}
-	if ((r = wk_data_path(o->data_dir, WK_DATA_DB, path,
+	if (o->store != NULL) {
+		/* PostgreSQL: the schema first (as `wicketd migrate`) */
+		if ((r = wk_store_migrate(uri, &from, &to, why, whysz)) != 0)
+			goto out;
+		if ((r = wk_store_open(uri, key, &st)) != 0) {
+			wk_why(why, whysz, "cannot open PostgreSQL: %s",
+			    wk_strerror(r));
+			goto out;
+		}
+	} else if ((r = wk_data_path(o->data_dir, WK_DATA_DB, path,
 	    sizeof(path))) != 0 ||
 	    (r = wk_store_open(path, key, &st)) != 0) {
 		wk_why(why, whysz, "cannot create the database: %s",
@@ -360,6 +506,9 @@ wk_init_data_dir(const struct wk_init_opts *o, struct wk_init_result *res,
 	if ((r = create_admin(st, account, now, res, why, whysz)) != 0)
 		goto out;
 	snprintf(res->account_id, sizeof(res->account_id), "%s", account);
+	if (o->store != NULL &&
+	    (r = wk_data_store_save(o->data_dir, uri, why, whysz)) != 0)
+		goto out;
 	r = write_client_files(o->data_dir, res, region, why, whysz);
  out:
 	wk_explicit_bzero(key, sizeof(key));

@@ -59,6 +59,8 @@ static const char main_help[] =
 "  signing-key   rotate the key that signs key records (next, promote,\n"
 "                retire, list)\n"
 "  tls           the server's TLS certificate (init, renew, show)\n"
+"  migrate       bring a PostgreSQL store's schema up to date\n"
+"  store copy    copy a SQLite data directory's store into PostgreSQL\n"
 "\n"
 "Run `wicketd COMMAND --help` for a command's options.\n"
 "\n"
@@ -71,11 +73,13 @@ static const char main_help[] =
 static const char init_help[] =
 "Usage: wicketd init --data DIR [--account-id ID] [--region REGION]\n"
 "           [--tls [--tls-name NAME[,NAME...]]... [--listen ADDR:PORT]]\n"
+"           [--store URI [--store-password-file FILE]]\n"
 "\n"
 "Creates a new data directory DIR (mode 0700) holding:\n"
 "  master.key   32 random bytes that encrypt secret access keys at rest\n"
 "  signing.key  the Ed25519 key that signs the key records sent to hosts\n"
-"  wicket.db    the database (SQLite, WAL)\n"
+"  wicket.db    the database (SQLite, WAL), or with --store:\n"
+"  store        the PostgreSQL URI the data lives in\n"
 "  credentials  an AWS shared-credentials file with the admin's key\n"
 "  config       an AWS config file with the region\n"
 "and with --tls:\n"
@@ -102,6 +106,14 @@ static const char init_help[] =
 "                         the --listen address)\n"
 "  -l, --listen ADDR:PORT where `wicketd serve` will listen (for the\n"
 "                         default names and the printed endpoint)\n"
+"      --store URI        keep the data in PostgreSQL (postgresql://...):\n"
+"                         init creates the schema (as `wicketd migrate`)\n"
+"                         and the admin there. A URI with a password in\n"
+"                         it is refused: use a password file\n"
+"      --store-password-file FILE\n"
+"                         libpq password file (.pgpass format) for\n"
+"                         --store, kept in the URI as passfile=; else\n"
+"                         PGPASSFILE or ~/.pgpass. See docs/postgresql.md\n"
 "  -h, --help             show this help\n"
 "\n"
 "Example:\n"
@@ -119,6 +131,12 @@ static const char serve_help[] =
 "signing keys; see `wicketd signing-key --help`. The same reloads the TLS\n"
 "certificate and key (open connections are kept); see `wicketd tls\n"
 "--help` and docs/tls.md.\n"
+"\n"
+"The data lives in DIR/wicket.db (SQLite, migrated at start) or, when\n"
+"DIR/store names one, in PostgreSQL, whose schema serve never migrates:\n"
+"it refuses one that is not its own (run `wicketd migrate`). While\n"
+"PostgreSQL is unreachable, requests that need it get 503\n"
+"ServiceUnavailable and serve reconnects by itself; docs/postgresql.md.\n"
 "\n"
 "Endpoints:\n"
 "  POST /                 the AWS APIs (SigV4): IAM, STS, EC2, EC2 Instance\n"
@@ -375,10 +393,12 @@ cmd_init(int argc, char **argv)
 		{ "tls", no_argument, NULL, 'T' },
 		{ "tls-name", required_argument, NULL, 'N' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "store", required_argument, NULL, 'S' },
+		{ "store-password-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct wk_init_opts o = { NULL, NULL, NULL };
+	struct wk_init_opts o = { NULL, NULL, NULL, NULL, NULL };
 	struct wk_init_result res;
 	struct wk_x509_names names;
 	const char *listen = NULL;
@@ -394,6 +414,8 @@ cmd_init(int argc, char **argv)
 		case 'r': o.region = optarg; break;
 		case 'T': tls = true; break;
 		case 'l': listen = optarg; break;
+		case 'S': o.store = optarg; break;
+		case 'P': o.store_password_file = optarg; break;
 		case 'N':
 			if (wk_x509_names_add(&names, optarg, why,
 			    sizeof(why)) != 0)
@@ -1192,6 +1214,10 @@ static const struct command commands[] = {
 	    .help = signing_help, .run = cmd_signing_key },
 	{ .name = "tls", .summary = "the server's TLS certificate",
 	    .help = wk_tls_help, .run = wk_cmd_tls },
+	{ .name = "migrate", .summary = "schema migrations",
+	    .help = wk_migrate_help, .run = wk_cmd_migrate },
+	{ .name = "store", .summary = "store copy",
+	    .help = wk_store_help, .run = wk_cmd_store },
 };
 
 int

@@ -21,6 +21,9 @@
 #define WK_DATA_SIGNING_KEY "signing.key"
 #define WK_DATA_CREDENTIALS "credentials"
 #define WK_DATA_CONFIG "config"
+/* When present: the PostgreSQL connection URI the data lives in (no
+ * password: libpq's password file), used instead of wicket.db. */
+#define WK_DATA_STORE "store"
 
 /* TLS (tls_init.c): the private CA and the server certificate it issued */
 #define WK_DATA_TLS_DIR "tls"
@@ -35,6 +38,8 @@ struct wk_init_opts {
 	const char *data_dir;
 	const char *account_id;	/* NULL: random 12 digits */
 	const char *region;	/* NULL: us-east-1 */
+	const char *store;	/* NULL: DIR/wicket.db; else a PostgreSQL URI */
+	const char *store_password_file;	/* NULL: libpq's default */
 };
 
 /* The credentials init created (printed by the caller). */
@@ -60,6 +65,31 @@ int wk_master_key_load(const char *dir, uint8_t key[WK_MASTER_KEY_LEN],
     char *why, size_t whysz);
 /* Opens DIR/wicket.db with DIR/master.key; refuses a missing database. */
 int wk_data_open_store(const char *dir, struct wk_store **out, char *why,
+    size_t whysz);
+
+/*
+ * The store of data directory DIR into out: DIR/store's URI when that
+ * file exists, else DIR/wicket.db.
+ */
+int wk_data_store_location(const char *dir, char *out, size_t outsz,
+    char *why, size_t whysz);
+/*
+ * A PostgreSQL URI fit to keep: refused (INVAL, why says so) when it holds
+ * a password; with password_file (non-NULL) added as passfile=ABSPATH.
+ */
+int wk_store_uri_with_passfile(const char *uri, const char *password_file,
+    char *out, size_t outsz, char *why, size_t whysz);
+/* Writes DIR/store (0600, never replacing one). */
+int wk_data_store_save(const char *dir, const char *uri, char *why,
+    size_t whysz);
+
+/* store_cmd.c: `wicketd migrate` and `wicketd store copy` */
+int wk_cmd_migrate(int argc, char **argv);
+int wk_cmd_store(int argc, char **argv);
+extern const char wk_migrate_help[];
+extern const char wk_store_help[];
+/* store_copy.c: every entity of src into the empty store dst. */
+int wk_store_copy_all(struct wk_store *src, struct wk_store *dst, char *why,
     size_t whysz);
 
 /* Validation of init's arguments. */

@@ -62,7 +62,20 @@ static bool
 store_failed(int r)
 {
 	return r == WK_ERR_STORE || r == WK_ERR_IO || r == WK_ERR_NOMEM ||
-	    r == WK_ERR_INTERNAL || r == WK_ERR_CRYPTO;
+	    r == WK_ERR_INTERNAL || r == WK_ERR_CRYPTO ||
+	    r == WK_ERR_STORE_UNAVAIL;
+}
+
+/* Set when an operation on this thread found the database unreachable. */
+static _Thread_local bool unavailable_seen;
+
+bool
+wk_store_unavailable_take(void)
+{
+	bool v = unavailable_seen;
+
+	unavailable_seen = false;
+	return v;
 }
 
 uint64_t
@@ -83,10 +96,14 @@ wk_store_error_count(struct wk_store *st)
 	int r_;								\
 	if ((st) == NULL)						\
 		return WK_ERR_INVAL;					\
+	if ((st)->ops->op == NULL)					\
+		return WK_ERR_UNSUPPORTED;				\
 	store_lock(st);							\
 	r_ = (st)->ops->op((st), __VA_ARGS__);				\
 	if (store_failed(r_))						\
 		(st)->errors++;						\
+	if (r_ == WK_ERR_STORE_UNAVAIL)					\
+		unavailable_seen = true;				\
 	store_unlock(st);						\
 	return r_;							\
 } while (0)
@@ -550,6 +567,13 @@ wk_store_token_consume(struct wk_store *st, const char *token_hash_hex,
     time_t now)
 {
 	WK_STORE_CALL(st, token_consume, token_hash_hex, now);
+}
+
+int
+wk_store_token_list_unused(struct wk_store *st, struct wk_token_row **out,
+    size_t *n)
+{
+	WK_STORE_CALL(st, token_list_unused, out, n);
 }
 
 int

@@ -29,13 +29,45 @@
 struct wk_store;
 
 /*
- * Opens (creating and migrating when needed) the database at `path`
- * (a SQLite file). master_key encrypts secret access keys at rest
- * (AES-256-GCM). Copies the key.
+ * Opens the database at `path`: a SQLite file (created and migrated when
+ * needed), or a PostgreSQL connection URI ("postgresql://..." or
+ * "postgres://...", never with a password inside: libpq's password file)
+ * whose schema `wicketd migrate` (wk_store_migrate) has brought up to
+ * date: open never migrates PostgreSQL. master_key encrypts secret access
+ * keys at rest (AES-256-GCM). Copies the key.
+ *
+ * Every operation may answer WK_ERR_STORE_UNAVAIL when the database is
+ * unreachable (PostgreSQL restarting): nothing was written, retry later;
+ * the store reconnects by itself. An operation a backend lacks answers
+ * WK_ERR_UNSUPPORTED.
  */
 int wk_store_open(const char *path, const uint8_t master_key[WK_MASTER_KEY_LEN],
     struct wk_store **out);
 void wk_store_close(struct wk_store *st);	/* NULL-safe */
+/* Does `path` name a PostgreSQL database (a connection URI)? */
+bool wk_store_is_postgres(const char *path);
+/*
+ * What opening `path` would say, with a message for the operator in why:
+ * PostgreSQL: INVAL for a bad URI or one holding a password,
+ * STORE_UNAVAIL when unreachable, CONFLICT when the schema is not this
+ * build's (behind: "run `wicketd migrate`"). SQLite: 0.
+ */
+int wk_store_check(const char *path, char *why, size_t whysz);
+/* Only the URI's form (no password inside), without connecting. */
+int wk_store_uri_check(const char *uri, char *why, size_t whysz);
+/*
+ * Brings the schema up to date: PostgreSQL under an advisory lock (one
+ * migrator at a time, in one transaction); SQLite as opening does.
+ * *from and *to: the versions before and after.
+ */
+int wk_store_migrate(const char *path, int *from, int *to, char *why,
+    size_t whysz);
+/*
+ * Whether an operation on this thread answered WK_ERR_STORE_UNAVAIL since
+ * the last call (which clears it): the API layer answers such a request
+ * ServiceUnavailable whatever the handler made of the error.
+ */
+bool wk_store_unavailable_take(void);
 /* Calls that failed in the store itself (I/O, storage, internal, crypto;
  * not "not found" or "exists") since it was opened; for the metrics. */
 uint64_t wk_store_error_count(struct wk_store *st);
@@ -300,6 +332,14 @@ int wk_store_token_allow(struct wk_store *st, const char *token_hash_hex,
 /* Atomically marks it used. NOTFOUND if unknown or used; EXPIRED if late. */
 int wk_store_token_consume(struct wk_store *st, const char *token_hash_hex,
     time_t now);
+/* Every unused token (expired ones too), by hash: for `store copy`. */
+struct wk_token_row {
+	char hash[129];
+	time_t expires;
+	char address_allow[WK_STORE_TOKEN_ALLOW_MAX + 1];
+};
+int wk_store_token_list_unused(struct wk_store *st, struct wk_token_row **out,
+    size_t *n);
 
 /* ---- audit log (append-only, durable before the call returns) ---- */
 struct wk_audit_event {

@@ -154,6 +154,8 @@ struct wk_store_ops {
 	int (*token_consume)(struct wk_store *, const char *, time_t);
 	int (*token_allow)(struct wk_store *, const char *, time_t, char *,
 	    size_t);
+	int (*token_list_unused)(struct wk_store *, struct wk_token_row **,
+	    size_t *);
 
 	int (*audit_append)(struct wk_store *, struct wk_audit_event *, size_t);
 	int (*audit_query)(struct wk_store *, const struct wk_audit_filter *,
@@ -177,6 +179,13 @@ void wk_store_base_cleanup(struct wk_store *st);
 /* Backends. */
 int wk_store_sqlite_open(const char *path,
     const uint8_t master_key[WK_MASTER_KEY_LEN], struct wk_store **out);
+/* PostgreSQL (postgres/): refuses a schema that is not exactly current. */
+int wk_store_pg_open(const char *uri,
+    const uint8_t master_key[WK_MASTER_KEY_LEN], struct wk_store **out);
+int wk_store_pg_check(const char *uri, char *why, size_t whysz);
+int wk_store_pg_uri_check(const char *uri, char *why, size_t whysz);
+int wk_store_pg_migrate(const char *uri, int *from, int *to, char *why,
+    size_t whysz);
 
 /*
  * Secret sealing: AES-256-GCM under the master key, with a fresh random

@@ -19,6 +19,7 @@
 #include "server/auth/auth.h"
 #include "server/metrics/metrics.h"
 #include "server/routes/routes.h"
+#include "store/store.h"
 
 #define VERSION_IAM "2010-05-08"
 #define VERSION_STS "2011-06-15"
@@ -47,6 +48,18 @@ internal_error(enum wk_protocol proto, struct wk_api_resp *resp)
 		    "exception or failure.");
 		break;
 	}
+}
+
+/*
+ * The database was unreachable during this request (PostgreSQL restarting)
+ * and the request failed: 503 ServiceUnavailable, which AWS clients
+ * retry, whatever the handler made of the store's error.
+ */
+static void
+unavailable_error(struct wk_api_resp *resp)
+{
+	wk_api_error(resp, 503, "ServiceUnavailable", "The service is "
+	    "unavailable. Please try again later.");
 }
 
 static uint64_t
@@ -375,6 +388,7 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 		proto = query_proto(service, &known);
 	}
 
+	(void)wk_store_unavailable_take();
 	r = wk_auth_request(srv->store, req, wk_wall_now(), &caller, &info,
 	    &aerr);
 	if (r != 0) {
@@ -417,6 +431,8 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 		resp.status = 400;
 
  reply:
+	if (wk_store_unavailable_take() && resp.error_code[0] != '\0')
+		unavailable_error(&resp);
 	if ((r = wk_api_render(proto, act != NULL ? act->name : NULL, rid,
 	    &resp, &body, &ctype, &headers)) != 0) {
 		wk_log(WK_LOG_ERROR, "api_render", "request_id=%s error=%s",

@@ -265,6 +265,8 @@ int wk_sq_instance_delete(struct wk_store *, const char *);
 int wk_sq_token_create(struct wk_store *, const char *, time_t, const char *);
 int wk_sq_token_consume(struct wk_store *, const char *, time_t);
 int wk_sq_token_allow(struct wk_store *, const char *, time_t, char *, size_t);
+int wk_sq_token_list_unused(struct wk_store *, struct wk_token_row **,
+    size_t *);
 
 /* sqlite_audit.c */
 int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t);

@@ -87,6 +87,7 @@ static const struct wk_store_ops sqlite_ops = {
 	.token_create = wk_sq_token_create,
 	.token_consume = wk_sq_token_consume,
 	.token_allow = wk_sq_token_allow,
+	.token_list_unused = wk_sq_token_list_unused,
 	.audit_append = wk_sq_audit_append,
 	.audit_query = wk_sq_audit_query,
 };

@@ -3,6 +3,7 @@
  * Consumption is one UPDATE ... WHERE used = 0, so two concurrent
  * enrollments with the same token cannot both win.
  */
+#include "common/alloc.h"
 #include "common/err.h"
 #include "store/sqlite/sqlite_int.h"
 #include "store/store.h"
@@ -92,4 +93,45 @@ wk_sq_token_consume(struct wk_store *st, const char *token_hash_hex,
 	    "ti", token_hash_hex, (int64_t)now)) != 0)
 		return r;
 	return expired > 0 ? WK_ERR_EXPIRED : WK_ERR_NOTFOUND;
+}
+
+static const char SQL_TOKEN_LIST[] =
+    "SELECT hash, expires, address_allow FROM tokens WHERE used = 0"
+    " ORDER BY hash";
+
+int
+wk_sq_token_list_unused(struct wk_store *st, struct wk_token_row **out,
+    size_t *n)
+{
+	struct wk_sqlite *s = wk_sq(st);
+	struct wk_token_row *v = NULL;
+	sqlite3_stmt *stmt = NULL;
+	size_t cap = 0, cnt = 0;
+	int r;
+
+	if (out == NULL || n == NULL)
+		return WK_ERR_INVAL;
+	*out = NULL;
+	*n = 0;
+	if ((r = wk_sq_prepare(s, SQL_TOKEN_LIST, &stmt)) != 0)
+		goto out;
+	while ((r = wk_sq_step(s, stmt, "token_list")) == 1) {
+		if ((r = wk_sq_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0 ||
+		    (r = wk_sq_col_copy(s, stmt, 0, v[cnt].hash,
+		    sizeof(v[cnt].hash))) != 0 ||
+		    (r = wk_sq_col_copy(s, stmt, 2, v[cnt].address_allow,
+		    sizeof(v[cnt].address_allow))) != 0)
+			break;
+		v[cnt].expires = (time_t)sqlite3_column_int64(stmt, 1);
+		cnt++;
+	}
+	if (r != 0)
+		goto out;
+	*out = v;
+	*n = cnt;
+	v = NULL;
+ out:
+	wk_sq_done(stmt);
+	wk_free(v);
+	return r;
 }

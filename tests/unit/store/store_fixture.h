@@ -1,5 +1,9 @@
 /*
- * store_fixture.h - a fresh store in a mkdtemp directory for each test.
+ * store_fixture.h - a fresh store for each test, on either backend: a
+ * SQLite file in a mkdtemp directory, or a fresh schema (search_path) on
+ * the test binary's one PostgreSQL cluster (pg_cluster.h). fx_run runs a
+ * table of tests on SQLite, then the same (or a given subset) on
+ * PostgreSQL: operations x backends.
  */
 #ifndef WK_TEST_STORE_FIXTURE_H
 #define WK_TEST_STORE_FIXTURE_H
@@ -14,17 +18,65 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "pg_cluster.h"
 
 #include "common/err.h"
 #include "common/log.h"
 #include "store/store.h"
 
+/* The backend fx_setup opens: false SQLite, true PostgreSQL. */
+static bool fx_pg;
+static struct pgc fx_cluster;
+static unsigned fx_seq;
+
 struct fx {
 	char dir[64];
-	char path[128];
+	char path[512];
+	char schema[32];
 	uint8_t key[WK_MASTER_KEY_LEN];
 	struct wk_store *st;
 };
+
+/* Runs one parameterless statement on the cluster; 0 or -1. */
+static inline int
+fx_pg_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(fx_cluster.uri);
+	PGresult *res;
+	int r = -1;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		res = PQexec(c, sql);
+		r = PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+		if (r != 0)
+			fprintf(stderr, "fx_pg_exec: %s", PQerrorMessage(c));
+		PQclear(res);
+	}
+	PQfinish(c);
+	return r;
+}
+
+/* A fresh schema and a store on it (migrated as `wicketd migrate`). */
+static inline int
+fx_pg_setup(struct fx *f)
+{
+	char sql[96];
+	int from, to;
+
+	snprintf(f->schema, sizeof(f->schema), "t%d_%u", (int)getpid(),
+	    ++fx_seq);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
+	if (fx_pg_exec(sql) != 0)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s&options=-csearch_path%%3D%s",
+	    fx_cluster.uri, f->schema);
+	if (wk_store_migrate(f->path, &from, &to, NULL, 0) != 0)
+		return -1;
+	return wk_store_open(f->path, f->key, &f->st) == 0 ? 0 : -1;
+}
 
 static inline int
 fx_setup(void **state)
@@ -35,6 +87,16 @@ fx_setup(void **state)
 	if (f == NULL)
 		return -1;
 	wk_log_set_level(WK_LOG_NONE);
+	if (fx_pg) {
+		for (i = 0; i < sizeof(f->key); i++)
+			f->key[i] = (uint8_t)(i * 7 + 1);
+		if (fx_pg_setup(f) != 0) {
+			free(f);
+			return -1;
+		}
+		*state = f;
+		return 0;
+	}
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wk-store-test-XXXXXX");
 	if (mkdtemp(f->dir) == NULL) {
 		free(f);
@@ -64,8 +126,15 @@ static inline int
 fx_teardown(void **state)
 {
 	struct fx *f = *state;
+	char sql[96];
 
 	wk_store_close(f->st);
+	if (fx_pg) {
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
+		(void)fx_pg_exec(sql);
+		free(f);
+		return 0;
+	}
 	fx_unlink(f->dir, "wicket.db");
 	fx_unlink(f->dir, "wicket.db-wal");
 	fx_unlink(f->dir, "wicket.db-shm");
@@ -82,6 +151,42 @@ fx_reopen(struct fx *f)
 	f->st = NULL;
 	assert_int_equal(wk_store_open(f->path, f->key, &f->st), 0);
 }
+
+/*
+ * Runs tests[n] on SQLite, then pg_tests[npg] (often the same table) on
+ * a PostgreSQL cluster started for the purpose. The number of failures.
+ */
+static inline int
+fx_run(const char *name, const struct CMUnitTest *tests, size_t n,
+    const struct CMUnitTest *pg_tests, size_t npg)
+{
+	char gname[128];
+	int fails;
+
+	fx_pg = false;
+	snprintf(gname, sizeof(gname), "%s/sqlite", name);
+	fails = n > 0 ? _cmocka_run_group_tests(gname, tests, n, NULL, NULL) :
+	    0;
+	if (pg_tests == NULL || npg == 0)
+		return fails;
+	if (pgc_start(&fx_cluster) != 0) {
+		pgc_stop(&fx_cluster);
+		fprintf(stderr, "%s: no PostgreSQL here (root, postgres user "
+		    "and /usr/lib/postgresql/*/bin needed): PostgreSQL runs "
+		    "skipped\n", name);
+		return fails + (pgc_required() ? 1 : 0);
+	}
+	fx_pg = true;
+	snprintf(gname, sizeof(gname), "%s/postgres", name);
+	fails += _cmocka_run_group_tests(gname, pg_tests, npg, NULL, NULL);
+	fx_pg = false;
+	pgc_stop(&fx_cluster);
+	return fails;
+}
+
+#define FX_RUN_BOTH(name, tests) \
+	fx_run(name, tests, sizeof(tests) / sizeof(tests[0]), tests, \
+	    sizeof(tests) / sizeof(tests[0]))
 
 static inline void
 fx_user(struct wk_user *u, const char *name, const char *path)

@@ -1,7 +1,8 @@
 /*
  * test_sqlite.c - the registry half of the store (instances, tokens,
  * audit), secrets at rest, durability, schema and fault injection, against
- * a fresh SQLite database per test.
+ * a fresh SQLite database per test; instances, tokens and audit on
+ * PostgreSQL too.
  */
 #include "store_fixture.h"
 
@@ -606,5 +607,17 @@ main(void)
 		    fx_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* the registry half runs on both backends; the rest looks inside
+	 * the SQLite file (test_pg_outage.c covers PostgreSQL's own) */
+	const struct CMUnitTest both[] = {
+		cmocka_unit_test_setup_teardown(test_instances, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_audit, fx_setup,
+		    fx_teardown),
+	};
+
+	return fx_run("registry", tests, sizeof(tests) / sizeof(tests[0]),
+	    both, sizeof(both) / sizeof(both[0]));
 }

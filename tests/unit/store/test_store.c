@@ -1,7 +1,7 @@
 /*
  * test_store.c - the store's IAM half (users, keys, managed and inline
  * policies, groups, login profiles, effective policies, generation),
- * against a fresh SQLite database per test.
+ * against a fresh store per test on each backend (SQLite, PostgreSQL).
  */
 #include "store_fixture.h"
 
@@ -20,8 +20,12 @@ test_open_bad_args(void **state)
 	assert_null(st);
 	assert_int_equal(wk_store_open("", key, &st), WK_ERR_INVAL);
 	assert_int_equal(wk_store_open("/x.db", NULL, &st), WK_ERR_INVAL);
-	assert_int_equal(wk_store_open("postgres://db/wicket", key, &st),
-	    WK_ERR_INVAL);
+	/* a password on the command line is refused before any connection */
+	assert_int_equal(wk_store_open("postgres://u:secret@db/wicket", key,
+	    &st), WK_ERR_INVAL);
+	assert_int_equal(wk_store_open("postgresql:///w?password=x", key,
+	    &st), WK_ERR_INVAL);
+	assert_null(st);
 	assert_int_not_equal(wk_store_open("/nonexistent-dir/x/y.db", key,
 	    &st), 0);
 	assert_null(st);
@@ -846,5 +850,5 @@ main(void)
 		    fx_setup, fx_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return FX_RUN_BOTH("store", tests);
 }

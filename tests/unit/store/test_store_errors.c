@@ -6,6 +6,41 @@
 #include "store_fixture.h"
 
 #include "common/alloc.h"
+#include "store/store_int.h"
+
+/* A backend that implements nothing but close. */
+static void
+bare_close(struct wk_store *st)
+{
+	wk_store_base_cleanup(st);
+	free(st);
+}
+
+static const struct wk_store_ops bare_ops = {
+	.name = "bare",
+	.serialized = true,
+	.close = bare_close,
+};
+
+/* An operation a backend lacks answers UNSUPPORTED, never crashes. */
+static void
+test_missing_op(void **state)
+{
+	uint8_t key[WK_MASTER_KEY_LEN] = { 0 };
+	struct wk_store *st = calloc(1, sizeof(*st));
+	struct wk_user u;
+	uint64_t g;
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(wk_store_base_init(st, &bare_ops, key), 0);
+	assert_int_equal(wk_store_user_get(st, "alice", &u),
+	    WK_ERR_UNSUPPORTED);
+	assert_int_equal(wk_store_policy_generation(st, &g),
+	    WK_ERR_UNSUPPORTED);
+	assert_int_equal(wk_store_error_count(st), 0);
+	wk_store_close(st);
+}
 
 static void
 test_error_count(void **state)
@@ -41,9 +76,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_missing_op),
+		cmocka_unit_test_setup_teardown(test_error_count, fx_setup,
+		    fx_teardown),
+	};
+	const struct CMUnitTest pg_tests[] = {
 		cmocka_unit_test_setup_teardown(test_error_count, fx_setup,
 		    fx_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return fx_run("store_errors", tests, sizeof(tests) / sizeof(tests[0]),
+	    pg_tests, sizeof(pg_tests) / sizeof(pg_tests[0]));
 }
