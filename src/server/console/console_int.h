@@ -289,6 +289,9 @@ size_t wk_console_terms_end_user(const char *user_id);
 #define WK_RECORDING_ID_LEN 36
 #define WK_RECORDINGS_LIST_MAX 10000	/* files looked at per listing */
 #define WK_RECORDING_SWEEP_MS (3600ull * 1000)
+/* Served at most (a recording is within --recording-max-bytes, at most
+ * WK_RECORDING_MAX_BYTES_MAX). */
+#define WK_RECORDING_READ_MAX ((size_t)WK_RECORDING_MAX_BYTES_MAX)
 
 struct wk_recording;
 struct wk_recording_meta {

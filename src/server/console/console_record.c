@@ -39,6 +39,10 @@
 /* Room kept for the final marker: a recording ends within its bound. */
 #define FINAL_RESERVE 512
 #define HEADER_MAX 4096
+/* One event: a chunk of output (console_term.c reads 32 KiB at most) as
+ * UTF-8 (a bad byte becomes 3) and then as a JSON string (6 per byte). */
+#define TEXT_MAX_BYTES (256u * 1024)
+#define LINE_MAX_BYTES (6u * TEXT_MAX_BYTES + 128)
 
 struct wk_recording {
 	int fd;
@@ -359,8 +363,8 @@ wk_recording_open(const char *data_dir, const struct wk_recording_meta *m,
 	memcpy(rec->id, m->id, sizeof(rec->id));
 	rec->max_bytes = max_bytes;
 	rec->t0_ms = now_ms;
-	wk_buf_init(&rec->line, 0);
-	wk_buf_init(&rec->text, 0);
+	wk_buf_init(&rec->line, LINE_MAX_BYTES);
+	wk_buf_init(&rec->text, TEXT_MAX_BYTES);
 	rec->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (rec->fd < 0) {

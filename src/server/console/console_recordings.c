@@ -31,9 +31,6 @@
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
-/* A recording is at most --recording-max-bytes; one written under a
- * larger bound earlier is still served up to this. */
-#define READ_MAX (1024ull * 1024 * 1024)
 
 int
 wk_recordings_api_list(const struct wk_api_req *req, struct wk_api_resp *resp,
@@ -99,7 +96,8 @@ wk_recordings_api_get(const struct wk_api_req *req, struct wk_api_resp *resp,
 		    "the RequestId of the terminal's audit event)");
 	r = wk_recording_info_get(req->srv->cfg.data_dir, id, &info);
 	if (r == 0)
-		r = wk_recording_read(req->srv->cfg.data_dir, id, READ_MAX,
+		r = wk_recording_read(req->srv->cfg.data_dir, id,
+		    WK_RECORDING_READ_MAX,
 		    text);
 	if (r == WK_ERR_NOTFOUND)
 		return wk_api_error(resp, 404, "ResourceNotFoundException",
@@ -236,7 +234,7 @@ get_recording(const struct wk_api_req *req, struct wk_api_resp *resp)
 	json_t *v;
 	int r;
 
-	wk_buf_init(&text, 0);
+	wk_buf_init(&text, WK_RECORDING_READ_MAX + 1);
 	json_object_foreach(req->json, key, v) {
 		if (strcmp(key, "RecordingId") == 0 && json_is_string(v))
 			id = json_string_value(v);

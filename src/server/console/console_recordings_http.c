@@ -123,7 +123,7 @@ wk_console_recording(struct wk_server *srv, struct wk_http_conn *c,
 
 	memset(&resp, 0, sizeof(resp));
 	wk_buf_init(&resp.xml, 0);
-	wk_buf_init(&text, 0);
+	wk_buf_init(&text, WK_RECORDING_READ_MAX + 1);
 	wk_buf_init(&h, 4096);
 	if (!as_user(srv, c, req, &caller, &areq, rid))
 		goto out;
