@@ -17,6 +17,10 @@ const vendor = [
 	[join(nm, '@xterm/xterm/lib/xterm.js'), 'xterm.js'],
 	[join(nm, '@xterm/xterm/css/xterm.css'), 'xterm.css'],
 	[join(nm, '@xterm/addon-fit/lib/addon-fit.js'), 'addon-fit.js'],
+	[join(nm, 'asciinema-player/dist/bundle/asciinema-player.min.js'),
+	    'asciinema-player.min.js'],
+	[join(nm, 'asciinema-player/dist/bundle/asciinema-player.css'),
+	    'asciinema-player.css'],
 ];
 for (const [from, to] of vendor)
 	copyFileSync(from, join(dest, to));

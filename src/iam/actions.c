@@ -33,7 +33,9 @@
  *    boundaries (CreateUser takes none), so the key never has a value.
  *  - ec2:DescribeInstances is not resource-level on AWS, and wicketd
  *    decides it once on "*" as AWS does: only ec2:Region.
- *  - wicket:SingleUse on SendSSHPublicKey is wicket's own key.
+ *  - wicket:SingleUse and wicket:SessionRecorded on SendSSHPublicKey are
+ *    wicket's own keys (SessionRecorded: true only for a console terminal
+ *    that wicketd records, docs/recordings.md).
  *
  * A key ending in '/' names a family (aws:RequestTag/KEY). Keys compare
  * ASCII case-insensitively, as IAM compares condition key names.
@@ -129,10 +131,13 @@ const struct wk_action_keys wk_action_keys_table[] = {
 	ROW("ec2:DescribeInstances", "ec2:Region", NONE, WK_RES_NONE),
 	/* ---- EC2 Instance Connect ---- */
 	ROW("ec2-instance-connect:SendSSHPublicKey", "aws:ResourceTag/ "
-	    "ec2:ResourceTag/ ec2:osuser wicket:SingleUse", NONE,
+	    "ec2:ResourceTag/ ec2:osuser wicket:SingleUse "
+	    "wicket:SessionRecorded", NONE,
 	    WK_RES_INSTANCE),
 	/* ---- wicket's own ---- */
+	ROW("wicket:GetSessionRecording", NONE, NONE, WK_RES_NONE),
 	ROW("wicket:ListAuditEvents", NONE, NONE, WK_RES_NONE),
+	ROW("wicket:ListSessionRecordings", NONE, NONE, WK_RES_NONE),
 	{ NULL, NULL, NULL, WK_RES_NONE },
 };
 

@@ -247,6 +247,18 @@ static const char serve_help[] =
 "                          Without it, a push may ask for it\n"
 "                          (\"SingleUse\": true) and a policy may require\n"
 "                          it (Bool wicket:SingleUse)\n"
+"      --record-sessions   record every browser terminal (asciicast v2,\n"
+"                          output only) under DIR/recordings; a policy may\n"
+"                          require it (Bool wicket:SessionRecorded). See\n"
+"                          docs/recordings.md\n"
+"      --recording-max-bytes N\n"
+"                          bound of one recording (default 33554432): at\n"
+"                          the bound the recording ends with a marker and\n"
+"                          the session ends too (4096..1073741824)\n"
+"      --recording-retention DAYS\n"
+"                          recordings are removed DAYS after their last\n"
+"                          write (default 30; 0: kept forever), swept at\n"
+"                          start and hourly\n"
 "  -h, --help              show this help\n";
 
 static const char token_help[] =
@@ -866,6 +878,9 @@ cmd_serve(int argc, char **argv)
 		{ "trusted-proxy", required_argument, NULL, 'X' },
 		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "single-use", no_argument, NULL, 'O' },
+		{ "record-sessions", no_argument, NULL, 'R' },
+		{ "recording-max-bytes", required_argument, NULL, 'G' },
+		{ "recording-retention", required_argument, NULL, 'D' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
 		{ "agent-admit-rate", required_argument, NULL, 'R' },
 		{ "tls-cert", required_argument, NULL, 'C' },
@@ -887,6 +902,9 @@ cmd_serve(int argc, char **argv)
 	unsigned header_ms = 0, body_ms = 0;
 	unsigned admit_rate = WK_HUB_ADMIT_RATE;
 	bool single_use = false, explicit_max = false, insecure_http = false;
+	bool record_sessions = false;
+	unsigned rec_max = (unsigned)WK_RECORDING_MAX_BYTES_DEFAULT;
+	unsigned rec_days = WK_RECORDING_RETENTION_DAYS_DEFAULT;
 	struct wk_rate throttle_key = { WK_THROTTLE_KEY_RATE,
 		WK_THROTTLE_KEY_BURST };
 	struct wk_rate throttle_account = { 0, 0 };
@@ -953,6 +971,20 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'M': metrics_addr = optarg; break;
 		case 'O': single_use = true; break;
+		case 'R': record_sessions = true; break;
+		case 'G':
+			if (parse_uint(optarg, WK_RECORDING_MIN_BYTES,
+			    WK_RECORDING_MAX_BYTES_MAX, &rec_max) != 0)
+				return usage_error("serve", "--recording-max-"
+				    "bytes must be 4096..1073741824, not '%s'",
+				    optarg);
+			break;
+		case 'D':
+			if (parse_uint(optarg, 0, 36500, &rec_days) != 0)
+				return usage_error("serve", "--recording-"
+				    "retention must be 0..36500 days (0: kept "
+				    "forever), not '%s'", optarg);
+			break;
 		case 'A':
 			if (wk_addr_allow_parse(optarg,
 			    &srv.cfg.agent_address_allow, why,
@@ -1006,6 +1038,9 @@ cmd_serve(int argc, char **argv)
 	srv.cfg.agent_offline_seconds = 70;
 	srv.cfg.agent_admit_rate = admit_rate;
 	srv.cfg.single_use = single_use;
+	srv.cfg.record_sessions = record_sessions;
+	srv.cfg.recording_max_bytes = rec_max;
+	srv.cfg.recording_retention_days = rec_days;
 	srv.cfg.header_timeout_ms = header_ms;
 	srv.cfg.body_timeout_ms = body_ms;
 	srv.cfg.max_connections_per_ip = per_ip;
@@ -1039,7 +1074,8 @@ cmd_serve(int argc, char **argv)
 	    (r = wk_authz_cache_new(&srv.authz)) != 0 ||
 	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0 ||
 	    (r = wk_signing_watch_start(&srv)) != 0 ||
-	    (r = wk_last_used_start(&srv)) != 0) {
+	    (r = wk_last_used_start(&srv)) != 0 ||
+	    (r = wk_console_recordings_start(&srv)) != 0) {
 		fprintf(stderr, "wicketd serve: start-up failed: %s\n",
 		    wk_strerror(r));
 		goto out;
@@ -1073,6 +1109,7 @@ cmd_serve(int argc, char **argv)
 	/* Console sessions, terminals and the password-check pool (joined)
 	 * go before the loop they watch fds on. */
 	wk_console_reset();
+	wk_console_recordings_stop();
 	wk_metrics_listener_free(metrics);
 	wk_metrics_on_scrape(NULL, NULL);
 	wk_last_used_stop();	/* the keys' last use, written */

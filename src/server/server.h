@@ -32,6 +32,11 @@ struct wk_server_config {
 	uint64_t body_timeout_ms;	/* headers in -> body in */
 	unsigned max_connections_per_ip;	/* per IPv4 address / IPv6 /64 */
 	bool single_use;		/* every key record single-use (#Once=1) */
+	/* --record-sessions: every browser terminal recorded (asciicast v2
+	 * under DATA/recordings, console/console_record.c) */
+	bool record_sessions;
+	uint64_t recording_max_bytes;	/* per recording; 0 = the default */
+	unsigned recording_retention_days;	/* 0 = kept forever */
 	/* --agent-address-allow: addresses any host may register */
 	struct wk_addr_allow agent_address_allow;
 	/* --trusted-proxy: reverse proxies whose X-Forwarded-For/-Proto

@@ -39,6 +39,7 @@
 			$('who').textContent = '';
 			$('signout').hidden = true;
 			show('signin');
+			document.dispatchEvent(new CustomEvent('wk-signed-out'));
 		}
 	}
 
@@ -51,6 +52,8 @@
 	}
 
 	async function loadInstances() {
+		/* recordings.js lists the recorded sessions alongside */
+		document.dispatchEvent(new CustomEvent('wk-instances'));
 		const r = await api('GET', '/console/api/instances');
 		const rows = $('instance-rows');
 		rows.textContent = '';

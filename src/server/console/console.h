@@ -13,6 +13,12 @@
  *   POST /console/api/logout    (X-Wicket-CSRF)
  *   GET  /console/api/instances {"instances": [...]}
  *   GET  /console/ws?instance=i-...&user=ubuntu   WebSocket terminal
+ *   GET  /console/api/recordings            recorded terminals
+ *   GET  /console/api/recording?id=ID       one, asciicast v2
+ *
+ * Recorded terminals (wicketd serve --record-sessions, docs/recordings.md)
+ * are also served by the JSON API: WicketService.ListSessionRecordings
+ * and GetSessionRecording.
  */
 #ifndef WK_SERVER_CONSOLE_H
 #define WK_SERVER_CONSOLE_H
@@ -20,6 +26,29 @@
 #include "server/http/http.h"
 
 struct wk_server;
+struct wk_api_action;
+
+/* wicketd serve --recording-max-bytes, --recording-retention */
+#define WK_RECORDING_MIN_BYTES 4096
+#define WK_RECORDING_MAX_BYTES_MAX (1024u * 1024 * 1024)
+#define WK_RECORDING_MAX_BYTES_DEFAULT (32u * 1024 * 1024)
+#define WK_RECORDING_RETENTION_DAYS_DEFAULT 30
+
+#define WK_ACTION_LIST_RECORDINGS "wicket:ListSessionRecordings"
+#define WK_ACTION_GET_RECORDING "wicket:GetSessionRecording"
+/* WicketService.ListSessionRecordings / GetSessionRecording (JSON) */
+extern const struct wk_api_action wk_wicket_list_session_recordings;
+extern const struct wk_api_action wk_wicket_get_session_recording;
+
+/*
+ * Sweeps the recordings past --recording-retention now, then every
+ * WK_RECORDING_SWEEP_MS on srv's loop (no-op when retention is 0).
+ * _stop cancels the timer.
+ */
+int wk_console_recordings_start(struct wk_server *srv);
+void wk_console_recordings_stop(void);
+/* One sweep now; returns how many were removed (tests, start). */
+size_t wk_console_recordings_sweep(struct wk_server *srv);
 
 /*
  * The directory the assets are served from. NULL restores the default:
@@ -52,6 +81,10 @@ void wk_console_logout(struct wk_server *srv, struct wk_http_conn *c,
 void wk_console_instances(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req);
 void wk_console_ws(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req);
+void wk_console_recordings(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req);
+void wk_console_recording(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req);
 
 #endif

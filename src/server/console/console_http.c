@@ -15,7 +15,10 @@ const char wk_console_sec_headers[] =
     "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
     "Referrer-Policy: same-origin\r\n"
-    "Content-Security-Policy: default-src 'self'; connect-src 'self'; "
+    /* wasm-unsafe-eval: asciinema-player's terminal is WebAssembly;
+     * it allows compiling WebAssembly only, not eval() */
+    "Content-Security-Policy: default-src 'self'; "
+    "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; "
     "img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n";
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "store/store.h"
@@ -278,5 +279,94 @@ size_t wk_console_terms_end_user(const char *user_id);
  * the console is no port scanner for whoever registers an address. */
 #define WK_CONSOLE_CONNECT_FAILED "Cannot connect to %s. The details are " \
 	"in wicketd's log (request %s)."
+
+/* ---- recordings of browser terminals (console_record*.c) ----
+ * DATA/recordings/ID.cast (directory 0700, files 0600), asciicast v2,
+ * output only; ID is the terminal's request id, the RequestId of its
+ * push's audit event. docs/recordings.md. */
+#define WK_RECORDING_DIR "recordings"
+#define WK_RECORDING_EXT ".cast"
+#define WK_RECORDING_ID_LEN 36
+#define WK_RECORDINGS_LIST_MAX 10000	/* files looked at per listing */
+#define WK_RECORDING_SWEEP_MS (3600ull * 1000)
+/* Served at most (a recording is within --recording-max-bytes, at most
+ * WK_RECORDING_MAX_BYTES_MAX). */
+#define WK_RECORDING_READ_MAX ((size_t)WK_RECORDING_MAX_BYTES_MAX)
+
+struct wk_recording;
+struct wk_recording_meta {
+	const char *id, *caller_arn, *user, *instance_id, *os_user;
+	const char *source_ip;
+	unsigned cols, rows;
+	int64_t start_s;		/* wall clock */
+};
+/* A recording id: a lower-case UUID (8-4-4-4-12 hex); nothing else is
+ * ever a file name. */
+bool wk_recording_id_ok(const char *id);
+/* DATA/recordings; DATA/recordings/ID.cast (WK_ERR_INVAL: a bad id). */
+int wk_recording_dir(const char *data_dir, char *out, size_t outsz);
+int wk_recording_path(const char *data_dir, const char *id, char *out,
+    size_t outsz);
+/*
+ * Creates the recording m->id (O_EXCL, 0600; the directory 0700 when
+ * missing) and writes its header; events are timed from now_ms
+ * (monotonic). max_bytes bounds the whole file (>= WK_RECORDING_MIN_BYTES).
+ */
+int wk_recording_open(const char *data_dir, const struct wk_recording_meta *m,
+    uint64_t max_bytes, uint64_t now_ms, struct wk_recording **out);
+/*
+ * Appends output (any bytes: turned into valid UTF-8, a sequence cut
+ * between chunks joined again) / a resize. WK_ERR_LIMIT when the event
+ * would cross the bound: it is not written, the final marker is, and
+ * the recording takes nothing more (the caller ends the session);
+ * WK_ERR_IO when the write failed (likewise stopped). rec NULL: no-op.
+ */
+int wk_recording_output(struct wk_recording *rec, uint64_t now_ms,
+    const void *p, size_t len);
+int wk_recording_resize(struct wk_recording *rec, uint64_t now_ms,
+    unsigned cols, unsigned rows);
+bool wk_recording_stopped(const struct wk_recording *rec);
+uint64_t wk_recording_bytes(const struct wk_recording *rec);
+/* fsyncs, closes and frees (NULL-safe). */
+int wk_recording_close(struct wk_recording *rec, uint64_t now_ms);
+/* The UTF-8 repair behind _output (exposed for the unit tests). */
+int wk_recording_utf8(uint8_t carry[static 4], size_t *ncarry,
+    const uint8_t *p, size_t len, bool flush, struct wk_buf *out);
+
+/* What a recording's header says, and its size. */
+struct wk_recording_info {
+	char id[WK_RECORDING_ID_LEN + 1];
+	int64_t start_s;
+	unsigned cols, rows;
+	uint64_t size;
+	char caller_arn[256], user[65], instance_id[40], os_user[40];
+	char source_ip[64];
+};
+/* WK_ERR_INVAL (bad id), WK_ERR_NOTFOUND (no file, or no header yet). */
+int wk_recording_info_get(const char *data_dir, const char *id,
+    struct wk_recording_info *info);
+/* Every recording, newest first (*out: wk_free). */
+int wk_recordings_list(const char *data_dir, struct wk_recording_info **out,
+    size_t *n);
+/* The file's text into out; WK_ERR_TOOBIG over max bytes. */
+int wk_recording_read(const char *data_dir, const char *id, size_t max,
+    struct wk_buf *out);
+/* Removes the recordings last written before now - days (0: none), but
+ * the ids in keep (terminals still open). */
+int wk_recordings_sweep(const char *data_dir, unsigned days, time_t now,
+    const char *const *keep, size_t nkeep, size_t *removed);
+/* The ids of the recordings being written now (console_term.c); *out
+ * holds pointers valid until the loop runs again (wk_free the array). */
+int wk_console_terms_recording_ids(const char ***out, size_t *n);
+
+/* Listing and fetching, authorized (console_recordings.c), shared by
+ * the JSON API and the console's routes: 0, or an error set in resp. */
+struct wk_api_req;
+struct wk_api_resp;
+int wk_recordings_api_list(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *instance_id,
+    struct wk_recording_info **out, size_t *n);
+int wk_recordings_api_get(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *id, struct wk_buf *text);
 
 #endif

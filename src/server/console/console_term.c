@@ -100,6 +100,8 @@ struct term {
 	struct wk_timer *auth_retry;	/* waiting to try the key again */
 	bool destroy;			/* tear down once it returns */
 	char request_id[37];
+	char caller_arn[2048];		/* as struct wk_user's arn */
+	struct wk_recording *rec;	/* --record-sessions: from OPEN on */
 };
 
 static struct term *terms;
@@ -174,6 +176,11 @@ term_end(struct term *t, const char *error_text)
 static void
 ssh_teardown(struct term *t)
 {
+	/* the session is over: its recording is durable from here */
+	if (t->rec != NULL) {
+		(void)wk_recording_close(t->rec, wk_mono_ms());
+		t->rec = NULL;
+	}
 	wk_loop_unwatch(t->srv->loop, t->ssh_watch);
 	t->ssh_watch = NULL;
 	if (t->ch != NULL) {
@@ -519,11 +526,73 @@ check_host_key(struct term *t)
 	return ok;
 }
 
+/*
+ * --record-sessions: the recording starts with the shell. Failing to
+ * record refuses the session (the push was authorized as recorded).
+ */
+static bool
+record_start(struct term *t)
+{
+	struct wk_recording_meta m = {
+		.id = t->request_id, .caller_arn = t->caller_arn,
+		.user = t->a.user, .instance_id = t->a.instance_id,
+		.os_user = t->a.os_user, .source_ip = t->a.source_ip,
+		.cols = t->a.cols, .rows = t->a.rows,
+		.start_s = (int64_t)wk_wall_now(),
+	};
+	uint64_t max = t->srv->cfg.recording_max_bytes != 0 ?
+	    t->srv->cfg.recording_max_bytes : WK_RECORDING_MAX_BYTES_DEFAULT;
+	int r;
+
+	if (!t->srv->cfg.record_sessions)
+		return true;
+	if ((r = wk_recording_open(t->srv->cfg.data_dir, &m, max,
+	    wk_mono_ms(), &t->rec)) != 0) {
+		wk_log(WK_LOG_ERROR, "console_term", "request_id=%s "
+		    "outcome=failed reason=recording error=%s", t->request_id,
+		    wk_strerror(r));
+		failf(t, "wicketd cannot record this session (sessions are "
+		    "recorded here), so it is not opened. The details are in "
+		    "wicketd's log (request %s).", t->request_id);
+		return false;
+	}
+	return true;
+}
+
+/* Records output before the browser sees it: what cannot be recorded is
+ * not shown, and the session ends (the bound, or a write failure). */
+static bool
+record_output(struct term *t, const void *p, size_t len)
+{
+	int r;
+
+	if (t->rec == NULL)
+		return true;
+	if ((r = wk_recording_output(t->rec, wk_mono_ms(), p, len)) == 0)
+		return true;
+	wk_log(WK_LOG_INFO, "console_term", "request_id=%s outcome=ended "
+	    "reason=%s", t->request_id, r == WK_ERR_LIMIT ? "recording_limit" :
+	    "recording_failed");
+	if (r == WK_ERR_LIMIT)
+		failf(t, "\r\nThis session's recording reached its size limit "
+		    "(%llu bytes): the session ends, as sessions here are "
+		    "recorded whole.", (unsigned long long)(t->srv->cfg.
+		    recording_max_bytes != 0 ? t->srv->cfg.recording_max_bytes :
+		    WK_RECORDING_MAX_BYTES_DEFAULT));
+	else
+		failf(t, "\r\nwicketd could not write this session's "
+		    "recording: the session ends (request %s).",
+		    t->request_id);
+	return false;
+}
+
 static void
 connected(struct term *t)
 {
 	char who[128];
 
+	if (!record_start(t))
+		return;
 	wk_loop_timer_cancel(t->srv->loop, t->deadline);
 	t->deadline = NULL;
 	snprintf(who, sizeof(who), "%s@%s", t->a.os_user, t->a.instance_id);
@@ -725,6 +794,8 @@ pump_ssh(struct term *t)
 		}
 		if (n <= 0)
 			break;
+		if (!record_output(t, buf, (size_t)n))
+			return;
 		ws_queue(t, WK_TERM_OUT_DATA, buf, (size_t)n);
 	}
 	for (i = 0; i < READS_PER_EVENT && !t->paused && !ws_backlogged(t);
@@ -732,6 +803,8 @@ pump_ssh(struct term *t)
 		n = ssh_channel_read_nonblocking(t->ch, buf, sizeof(buf), 1);
 		if (n <= 0)
 			break;
+		if (!record_output(t, buf, (size_t)n))
+			return;
 		ws_queue(t, WK_TERM_OUT_DATA, buf, (size_t)n);
 	}
 	if (ws_backlogged(t))
@@ -897,6 +970,10 @@ begin(struct term *t)
 	req.via = "console";
 	pa.instance_id = t->a.instance_id;
 	pa.os_user = t->a.os_user;
+	/* wicket:SessionRecorded: true only when this terminal will be */
+	pa.recorded = t->srv->cfg.record_sessions;
+	snprintf(t->caller_arn, sizeof(t->caller_arn), "%s",
+	    caller.user.arn);
 	/* the API's limit, per user (SendSSHPublicKey's is per access key;
 	 * the console has none); refused and audited like the API's */
 	if (wk_console_push_throttle_key(caller.user.id, tkey,
@@ -1041,6 +1118,12 @@ ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg
 	case WK_TERM_MSG_RESIZE:
 		t->a.cols = m.cols;
 		t->a.rows = m.rows;
+		if (t->st == T_OPEN && t->rec != NULL &&
+		    wk_recording_resize(t->rec, wk_mono_ms(), m.cols,
+		    m.rows) != 0) {
+			(void)record_output(t, "", 0);	/* ends it */
+			return;
+		}
 		if (t->st == T_OPEN) {
 			t->resize_pending = true;
 			if (ssh_channel_change_pty_size(t->ch, (int)m.cols,
@@ -1171,5 +1254,26 @@ wk_console_term_upgrade(struct wk_server *srv, struct wk_http_conn *c,
 		upgrade_abandoned(t);
 		return r;
 	}
+	return 0;
+}
+
+int
+wk_console_terms_recording_ids(const char ***out, size_t *n)
+{
+	const struct term *t;
+	const char **v;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (nterms == 0)
+		return 0;
+	if ((v = wk_calloc(nterms, sizeof(*v))) == NULL)
+		return WK_ERR_NOMEM;
+	for (t = terms; t != NULL && k < nterms; t = t->next)
+		if (t->rec != NULL)
+			v[k++] = t->request_id;
+	*out = v;
+	*n = k;
 	return 0;
 }

@@ -53,6 +53,9 @@ struct wk_push_args {
 	size_t key_len;
 	const char *az;		/* optional AvailabilityZone */
 	bool single_use;	/* "SingleUse": true (a wicket extension) */
+	/* the session this key opens is recorded (the console with
+	 * --record-sessions): wicket:SessionRecorded, false otherwise */
+	bool recorded;
 };
 
 /* What the caller may want to know afterwards. */

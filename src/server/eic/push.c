@@ -196,7 +196,9 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 	    sizeof(arn))) != 0 ||
 	    (r = wk_ec2_instance_ctx(a->os_user, &ctx)) != 0 ||
 	    (r = wk_ctx_add(ctx, "wicket:SingleUse",
-	    push_single_use(req, a) ? "true" : "false")) != 0) {
+	    push_single_use(req, a) ? "true" : "false")) != 0 ||
+	    (r = wk_ctx_add(ctx, "wicket:SessionRecorded",
+	    a->recorded ? "true" : "false")) != 0) {
 		r = wk_push_service_error(resp, r);
 		goto out;
 	}

@@ -5,6 +5,7 @@
  */
 #include "server/api/api.h"
 #include "server/audit/audit.h"
+#include "server/console/console.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
 #include "server/routes/routes.h"
@@ -13,5 +14,7 @@ const struct wk_api_action *const wk_json_actions[] = {
 	&wk_ec2ic_send_ssh_public_key,
 	&wk_wicket_describe_instances,
 	&wk_wicket_list_audit_events,
+	&wk_wicket_list_session_recordings,
+	&wk_wicket_get_session_recording,
 	NULL,
 };

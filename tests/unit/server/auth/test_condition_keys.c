@@ -247,10 +247,12 @@ static const struct spec specs[] = {
 	{ "ec2:DescribeInstances", "DescribeInstances", { "*" },
 	    { "InstanceId.1", INST }, { NULL }, NULL },
 	{ WK_EC2IC_ACTION, "SendSSHPublicKey", { INST_ARN }, { NULL },
-	    { "ec2:osuser", "root", "wicket:SingleUse", "false" },
-	    PUSH_JSON },
+	    { "ec2:osuser", "root", "wicket:SingleUse", "false",
+	    "wicket:SessionRecorded", "false" }, PUSH_JSON },
 	{ "wicket:ListAuditEvents", "ListAuditEvents", { "*" }, { NULL },
 	    { NULL }, "{}" },
+	{ "wicket:ListSessionRecordings", "ListSessionRecordings", { "*" },
+	    { NULL }, { NULL }, "{}" },
 };
 
 /* eve's policies: an Allow of everything with one Deny on one key, or an
@@ -274,6 +276,7 @@ static const char *const policies[] = {
 	DENY_IF("StringEquals", "ec2:Region", "\"us-east-1\""),
 	DENY_IF("StringEquals", "ec2:InstanceID", "\"" INST "\""),
 	DENY_IF("StringEquals", "wicket:SingleUse", "\"false\""),
+	DENY_IF("Bool", "wicket:SessionRecorded", "\"false\""),
 	DENY_IF("StringEquals", "aws:PrincipalTag/dept", "\"eng\""),
 	ALLOW_IF("ForAllValues:StringEquals", "aws:TagKeys", "[\"nickname\"]"),
 	ALLOW_IF("StringEquals", "aws:username", "\"eve\""),
