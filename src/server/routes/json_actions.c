@@ -7,11 +7,13 @@
 #include "server/audit/audit.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
+#include "server/hub/agent_hub.h"
 #include "server/routes/routes.h"
 
 const struct wk_api_action *const wk_json_actions[] = {
 	&wk_ec2ic_send_ssh_public_key,
 	&wk_wicket_describe_instances,
 	&wk_wicket_list_audit_events,
+	&wk_wicket_revoke_sessions,
 	NULL,
 };
