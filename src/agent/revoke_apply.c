@@ -47,6 +47,8 @@ struct wk_agent_revoker {
 	size_t seen_next;
 	struct ending ending[ENDING_MAX];
 	size_t nending;
+	struct ending refused[ENDING_MAX];	/* logged once (a ring) */
+	size_t refused_next;
 };
 
 int
@@ -169,6 +171,14 @@ end_session(struct wk_agent_revoker *r, const struct wk_agent_rev *rv,
 		return;
 	rc = wk_agent_proc_signal(r->proc, s->pid, s->pid_start, SIGTERM);
 	if (rc == WK_ERR_DENIED) {
+		for (size_t i = 0; i < ENDING_MAX; i++)
+			if (r->refused[i].pid == s->pid &&
+			    strcmp(r->refused[i].pid_start, s->pid_start) == 0)
+				return;	/* said already */
+		r->refused[r->refused_next].pid = s->pid;
+		memcpy(r->refused[r->refused_next].pid_start, s->pid_start,
+		    sizeof(s->pid_start));
+		r->refused_next = (r->refused_next + 1) % ENDING_MAX;
 		wk_log(WK_LOG_WARN, "session_not_signalled", "session=%s "
 		    "pid=%ld revocation=%llu reason=\"pid_start mismatch: "
 		    "not the process the registry named\"", s->session_id,
