@@ -598,6 +598,13 @@ wk_store_revocation_list(struct wk_store *st, int64_t after_id,
 }
 
 int
+wk_store_revocation_by_request(struct wk_store *st, const char *by_request_id,
+    struct wk_revocation **out, size_t *n)
+{
+	WK_STORE_CALL_OPT(st, revocation_by_request, by_request_id, out, n);
+}
+
+int
 wk_store_revocation_max_id(struct wk_store *st, int64_t *out)
 {
 	WK_STORE_CALL_OPT(st, revocation_max_id, out);

@@ -368,6 +368,10 @@ int wk_store_revocation_add(struct wk_store *st, struct wk_revocation *rev);
 int wk_store_revocation_list(struct wk_store *st, int64_t after_id,
     const char *instance_id, time_t now, size_t max,
     struct wk_revocation **out, size_t *n);
+/* Those issued by the API call `by_request_id` (its audit event's
+ * RequestId), oldest first, at most 100. */
+int wk_store_revocation_by_request(struct wk_store *st,
+    const char *by_request_id, struct wk_revocation **out, size_t *n);
 /* The highest id (0 when none). */
 int wk_store_revocation_max_id(struct wk_store *st, int64_t *out);
 void wk_store_revocations_free(struct wk_revocation *v, size_t n);

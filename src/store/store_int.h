@@ -165,6 +165,8 @@ struct wk_store_ops {
 	int (*revocation_list)(struct wk_store *, int64_t, const char *,
 	    time_t, size_t, struct wk_revocation **, size_t *);
 	int (*revocation_max_id)(struct wk_store *, int64_t *);
+	int (*revocation_by_request)(struct wk_store *, const char *,
+	    struct wk_revocation **, size_t *);
 	int (*audit_key_requests)(struct wk_store *, const char *,
 	    const char *, int64_t, size_t, char ***, size_t *);
 };

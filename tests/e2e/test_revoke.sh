@@ -206,6 +206,14 @@ check "the denied attempt is audited" bash -c "jq -e '.Events[] |
 check "the revocations are audited with who asked" bash -c "jq -e '[.Events[] |
     select(.EventName == \"wicket:RevokeSessions\" and .Decision == \"Allow\")]
     | length >= 3' >/dev/null <<<'$audit'"
+check "the audit shows the caller revocation's selector" bash -c "jq -e '
+    [.Events[].Revocations[]? | select(.CallerArn == \"$alice_arn\"
+    and .Reason == \"RevokeSessions\")] | length == 1' >/dev/null <<<'$audit'"
+check "the audit shows the key's revocation: the IAM action and the pushes it matched" \
+    bash -c "jq -e '[.Events[] | select(.AccessKeyId != \"$AKID_alice\") |
+    .Revocations[]? | select(.AccessKeyId == \"$AKID_alice\" and
+    .Reason == \"UpdateAccessKey\" and (.RequestIds | index(\"$r1\")))]
+    | length == 1' >/dev/null <<<'$audit'"
 
 log "away: the agent misses the revoke and catches up on reconnect"
 r7=$(push carol "$T/k7.pub")

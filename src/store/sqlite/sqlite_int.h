@@ -271,6 +271,8 @@ int wk_sq_revocation_add(struct wk_store *, struct wk_revocation *);
 int wk_sq_revocation_list(struct wk_store *, int64_t, const char *, time_t,
     size_t, struct wk_revocation **, size_t *);
 int wk_sq_revocation_max_id(struct wk_store *, int64_t *);
+int wk_sq_revocation_by_request(struct wk_store *, const char *,
+    struct wk_revocation **, size_t *);
 int wk_sq_audit_key_requests(struct wk_store *, const char *, const char *,
     int64_t, size_t, char ***, size_t *);
 

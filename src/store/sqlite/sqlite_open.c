@@ -92,6 +92,7 @@ static const struct wk_store_ops sqlite_ops = {
 	.revocation_add = wk_sq_revocation_add,
 	.revocation_list = wk_sq_revocation_list,
 	.revocation_max_id = wk_sq_revocation_max_id,
+	.revocation_by_request = wk_sq_revocation_by_request,
 	.audit_key_requests = wk_sq_audit_key_requests,
 };
 

@@ -90,6 +90,58 @@ rev_row(struct wk_sqlite *s, sqlite3_stmt *stmt, struct wk_revocation *v)
 	return 0;
 }
 
+static int
+rev_rows(struct wk_sqlite *s, sqlite3_stmt *stmt, struct wk_revocation **out,
+    size_t *n)
+{
+	struct wk_revocation *v = NULL;
+	size_t cap = 0, cnt = 0;
+	int r;
+
+	while ((r = wk_sq_step(s, stmt, "revocation_list")) == 1) {
+		if ((r = wk_sq_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0)
+			break;
+		r = rev_row(s, stmt, &v[cnt]);
+		cnt++;	/* freed below even when half-filled */
+		if (r != 0)
+			break;
+	}
+	wk_sq_done(stmt);
+	if (r != 0) {
+		wk_store_revocations_free(v, cnt);
+		return r;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static const char SQL_REV_BY_REQUEST[] =
+    "SELECT " REV_COLS " FROM revocations WHERE by_request_id = ?1"
+    " ORDER BY id LIMIT 100";
+
+int
+wk_sq_revocation_by_request(struct wk_store *st, const char *by_request_id,
+    struct wk_revocation **out, size_t *n)
+{
+	struct wk_sqlite *s = wk_sq(st);
+	sqlite3_stmt *stmt = NULL;
+	int r;
+
+	if (out == NULL || n == NULL)
+		return WK_ERR_INVAL;
+	*out = NULL;
+	*n = 0;
+	if ((r = wk_store_check_str(by_request_id, 63)) != 0)
+		return r;
+	if ((r = wk_sq_prepare(s, SQL_REV_BY_REQUEST, &stmt)) != 0 ||
+	    (r = wk_sq_bind(s, stmt, "t", by_request_id)) != 0) {
+		wk_sq_done(stmt);
+		return r;
+	}
+	return rev_rows(s, stmt, out, n);
+}
+
 int
 wk_sq_revocation_list(struct wk_store *st, int64_t after_id,
     const char *instance_id, time_t now, size_t max,

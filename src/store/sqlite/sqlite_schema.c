@@ -198,6 +198,7 @@ static const char MIGRATION_6[] =
 "  reason TEXT NOT NULL"
 ");"
 "CREATE INDEX revocations_keep ON revocations(keep_until, id);"
+"CREATE INDEX revocations_by ON revocations(by_request_id);"
 "CREATE INDEX audit_key ON audit(access_key_id, id);"
 "CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations"
 "  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;"
