@@ -74,6 +74,16 @@ test_add_list(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].id, 3);
 	wk_store_revocations_free(v, n);
+	/* by the API call that issued them */
+	assert_int_equal(wk_store_revocation_by_request(f->st, "req-1002", &v,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].id, 3);
+	wk_store_revocations_free(v, n);
+	assert_int_equal(wk_store_revocation_by_request(f->st, "nope", &v,
+	    &n), 0);
+	assert_int_equal(n, 0);
+	wk_store_revocations_free(v, n);
 	/* bad input */
 	assert_int_equal(wk_store_revocation_list(f->st, 0, NULL, 0, 0, &v,
 	    &n), WK_ERR_INVAL);
