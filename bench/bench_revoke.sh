@@ -35,10 +35,10 @@ agent_connected h 1
 sshd_start h "$ADDR" "$SSH_PORT" "$T/agent-h" "$T/agent-h.sock"
 known_hosts_for h "$ADDR" "$SSH_PORT" >"$T/known_hosts"
 ssh-keygen -q -t ed25519 -N '' -f "$T/k" </dev/null
-mkdir -p -m 700 "$T/agent-h/sessions"
+mkdir -p "$T/agent-h/sessions" && chmod 700 "$T/agent-h/sessions"
 lpid=$(cat "$T/sshd-h/sshd.pid")
 : >"$T/ms"
-for run in $(seq 1 "$RUNS"); do
+for _ in $(seq 1 "$RUNS"); do
 	req=$(aws_as admin ec2-instance-connect send-ssh-public-key \
 	    --instance-id "$instance" --instance-os-user ubuntu \
 	    --ssh-public-key "file://$T/k.pub" | jq -r .RequestId)
@@ -46,7 +46,7 @@ for run in $(seq 1 "$RUNS"); do
 	ssh_login ubuntu "$ADDR" "$SSH_PORT" "$T/k" "$T/known_hosts" \
 	    'echo started; exec sleep 300' </dev/null >"$T/sess.out" 2>/dev/null &
 	sshpid=$!
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -q started "$T/sess.out" && break
 		sleep 0.05
 	done

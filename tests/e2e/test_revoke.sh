@@ -75,14 +75,14 @@ gone() {	# gone PID: the process ended (10 s)
 # background; sets SSH_PID_<NAME> and SESS_PID_<NAME> (the sshd process
 # serving it) and registers it as pam_wicket would (see the header)
 open_session() {
-	local name=$1 key=$2 caller=$3 req=$4 before after pid i start
+	local name=$1 key=$2 caller=$3 req=$4 before after pid start
 	before=$(pgrep -P "$(cat "$T/sshd-h/sshd.pid")" | sort || true)
 	ssh_login ubuntu "$ADDR" "$SSH_PORT" "$key" "$T/known_hosts" \
 	    'echo started; exec sleep 300' </dev/null >"$T/sess-$name.out" \
 	    2>>"$T/ssh.err" &
 	eval "SSH_PID_$name=$!"
 	PIDS+=("$!")
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -q started "$T/sess-$name.out" && break
 		sleep 0.1
 	done
@@ -92,7 +92,7 @@ open_session() {
 	[ -n "$pid" ] || return 1
 	eval "SESS_PID_$name=$pid"
 	start=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)
-	mkdir -p -m 700 "$T/agent-h/sessions"
+	mkdir -p "$T/agent-h/sessions" && chmod 700 "$T/agent-h/sessions"
 	jq -n --arg sid "s-$(printf '%016x' "$pid")" --argjson pid "$pid" \
 	    --arg start "$start" --arg caller "$caller" --arg req "$req" \
 	    --arg inst "$instance" --argjson now "$(date +%s)" \

@@ -130,7 +130,7 @@ check "control: the real wicketd's revocation is taken" \
 check "control: the helper no longer prints k1" lacks "$(helper)" "$k1"
 
 log "pidreuse: a registry entry whose pid is another process now"
-mkdir -p -m 700 "$T/agent-h/sessions"
+mkdir -p "$T/agent-h/sessions" && chmod 700 "$T/agent-h/sessions"
 register() {	# register NAME PID PID_START CALLER
 	jq -n --arg sid "s-$(printf '%016x' "$2")" --argjson pid "$2" \
 	    --arg start "$3" --arg caller "$4" --arg inst "$instance" \
@@ -152,8 +152,7 @@ sleep 1	# the sessions opened before the revoke (whole seconds)
 wicket_as admin revoke --caller "$victim" >/dev/null
 check "the agent took the revocation" wait_log event=revocation_received 2
 gone() {
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done

@@ -5,6 +5,7 @@
  * key store, the session registry reader, and the pid_start check before
  * any signal.
  */
+#define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <ftw.h>
 
 #include "agent/agent.h"
 #include "common/err.h"
@@ -226,15 +228,22 @@ setup(void **state)
 }
 
 static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	wk_signkey_free(f->key);
 	wk_buf_cleanup(&f->pub);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
 	return 0;
 }
 
