@@ -11,6 +11,7 @@
 #               and nothing changes (carol's key and session stay)
 #   away        the agent is stopped while wicketd restarts and the revoke
 #               happens; when it reconnects it drops the record
+#   instance    --instance --os-user: only that OS user's keys and sessions
 #
 # Sessions: the session registry (STATE/sessions/*.json) is written by the
 # agent when pam_wicket reports a login (issue 12 item 1, another branch).
@@ -229,5 +230,17 @@ check "the helper no longer prints k7" lacks "$(helper)" "$(b64 k7)"
 out=$(login "$T/k7" 'echo in-k7') || true
 check "login with k7 is refused" lacks "$out" in-k7
 check "carol's session still survives" kill -0 "$SESS_PID_carol"
+
+log "instance: by host and OS user"
+ssh-keygen -q -t ed25519 -N '' -f "$T/k8" </dev/null
+push carol "$T/k8.pub" >/dev/null
+n=$(grep -c event=revocation_received "$T/agent-h.log")
+wicket_as admin revoke --instance "$instance" --os-user root >/dev/null
+check "the agent took the revocation for root" wait_received $((n + 1))
+check "ubuntu's key is not root's: still printed" contains "$(helper)" "$(b64 k8)"
+check "ubuntu's session is not root's: still open" kill -0 "$SESS_PID_carol"
+wicket_as admin revoke --instance "$instance" --os-user ubuntu >/dev/null
+check "the revocation for ubuntu ends carol's session" gone "$SESS_PID_carol"
+check "  ... and withdraws k8" lacks "$(helper)" "$(b64 k8)"
 
 finish
