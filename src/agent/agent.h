@@ -98,6 +98,112 @@ size_t wk_keystore_count(const struct wk_keystore *ks);
 /* Earliest expiry held, or 0 when empty. */
 time_t wk_keystore_next_expiry(const struct wk_keystore *ks);
 
+/*
+ * Drops every record (consumed or not) for which match(record, arg) is
+ * true; each is parsed with wk_keyrec_parse first (one that does not parse
+ * is dropped too: it could not be checked). Returns how many were dropped.
+ */
+struct wk_keyrec;
+size_t wk_keystore_drop_matching(struct wk_keystore *ks,
+    bool (*match)(const struct wk_keyrec *rec, void *arg), void *arg);
+
+/*
+ * ---- revoke.c, revoke_apply.c, revoke_sessions.c: revocations from
+ * wicketd (docs/revocation.md, docs/protocols.md "Revocations") ----
+ */
+#define WK_AGENT_REV_MAX_IDS 1000
+#define WK_AGENT_REV_GRACE_MS 2000	/* SIGTERM, then SIGKILL */
+
+/* One revocation as the poll reply carries it, checked. */
+struct wk_agent_rev {
+	uint64_t id;
+	int64_t at;		/* pushes issued at or before it */
+	int64_t keep_until;
+	char caller[512];	/* "" = any */
+	char instance[33];	/* "" = any */
+	char os_user[33];	/* "" = any */
+	bool by_ids;		/* request_ids given: only those pushes */
+	char (*ids)[64];
+	size_t nids;
+	uint64_t received_ms;	/* wk_mono_ms when taken */
+};
+
+/*
+ * Parses one member of "revocations" strictly: an object with exactly the
+ * documented members and types (id >= 1, 0 <= at <= keep_until, caller
+ * printable without spaces, instance "i-" + hex, os_user a user name,
+ * request_ids an array of at most WK_AGENT_REV_MAX_IDS request ids), and
+ * at least one of caller, instance, request_ids. WK_ERR_INVAL with the
+ * reason in *why otherwise (*out then holds nothing to free).
+ */
+int wk_agent_rev_parse(const json_t *o, struct wk_agent_rev *out,
+    const char **why);
+void wk_agent_rev_cleanup(struct wk_agent_rev *rv);
+/* Does it withdraw this record (issued at or before `at` unless by ids)? */
+bool wk_agent_rev_match_record(const struct wk_agent_rev *rv,
+    const struct wk_keyrec *rec);
+
+/* A login in the session registry (docs/revocation.md; STATE/sessions/). */
+struct wk_agent_regentry {
+	char session_id[40];
+	long pid;
+	char pid_start[32];
+	char os_user[33];
+	char request_id[64];
+	char caller_arn[512];
+	char instance_id[33];
+	int64_t opened_at;
+};
+/*
+ * Does it end this session? The selector as for records; the time rule:
+ * by ids, none; else the push's issue time when known (issued_known),
+ * else the session's opened_at, at or before `at`.
+ */
+bool wk_agent_rev_match_session(const struct wk_agent_rev *rv,
+    const struct wk_agent_regentry *s, bool issued_known, int64_t issued);
+
+/*
+ * revoke_sessions.c: the registry's entries (files that do not parse are
+ * skipped and logged). A private reader of the format in
+ * /work/notes/sessions-contract.md until sessions.h is merged.
+ */
+int wk_agent_registry_list(const char *state_dir,
+    struct wk_agent_regentry **out, size_t *n);
+/*
+ * The start time (field 22 of /proc/PID/stat) of pid, under `proc`
+ * ("/proc" normally): 0, or WK_ERR_NOTFOUND when there is no such process.
+ */
+int wk_agent_proc_start(const char *proc, long pid, char *out, size_t outsz);
+/*
+ * Signals pid only if it is still the process the registry named (its
+ * start time equals pid_start): 0 when signalled, WK_ERR_DENIED on a
+ * mismatch (a reused pid: never signalled), WK_ERR_NOTFOUND when gone.
+ */
+int wk_agent_proc_signal(const char *proc, long pid, const char *pid_start,
+    int sig);
+
+/* revoke_apply.c: the agent's revocation state. */
+struct wk_agent_revoker;
+int wk_agent_revoker_new(const char *state_dir, const char *instance_id,
+    struct wk_agent_revoker **out);
+void wk_agent_revoker_free(struct wk_agent_revoker *r);
+/* The last revocation id applied: the poll's `revoked` parameter. */
+uint64_t wk_agent_revoker_cursor(const struct wk_agent_revoker *r);
+/*
+ * Takes a poll reply (after its records were added to ks): notes the
+ * records' issue times, applies each new well-formed revocation to ks and
+ * to the session registry, and advances the cursor to
+ * "revocation_cursor". Malformed revocations are refused and logged.
+ */
+void wk_agent_revoker_take(struct wk_agent_revoker *r, const json_t *reply,
+    struct wk_keystore *ks, time_t now);
+/* Housekeeping: SIGKILL after the grace, recent revocations re-applied to
+ * records and sessions (logins that were in flight), old ones forgotten. */
+void wk_agent_revoker_tick(struct wk_agent_revoker *r, struct wk_keystore *ks,
+    time_t now);
+/* For tests: signal processes under this /proc (default "/proc"). */
+void wk_agent_revoker_set_proc(struct wk_agent_revoker *r, const char *proc);
+
 /* ---- sockreq.c: the socket request parser and reply writer ---- */
 enum wk_sock_verb {
 	WK_SOCK_LOOKUP = 1,

@@ -293,3 +293,25 @@ wk_keystore_next_expiry(const struct wk_keystore *ks)
 		return 0;
 	return (time_t)ks->ents[idx].expires;
 }
+
+size_t
+wk_keystore_drop_matching(struct wk_keystore *ks,
+    bool (*match)(const struct wk_keyrec *rec, void *arg), void *arg)
+{
+	struct wk_keyrec rec;
+	struct wk_span signed_part;
+	uint8_t sig[WK_ED25519_SIG_LEN];
+	size_t i = 0, dropped = 0;
+
+	while (i < ks->n) {
+		if (wk_keyrec_parse(wk_span_from_mem(ks->ents[i].text,
+		    ks->ents[i].len), &rec, &signed_part, sig) != 0 ||
+		    match(&rec, arg)) {
+			ent_drop(ks, i);
+			dropped++;
+		} else {
+			i++;
+		}
+	}
+	return dropped;
+}

@@ -59,6 +59,7 @@ struct run_ctx {
 	uint64_t refusal_seen[REFUSAL_RING];	/* logged once (hashes) */
 	size_t refusal_next;
 	bool single_use;		/* reported on every poll */
+	struct wk_agent_revoker *rv;	/* revocations (revoke_apply.c) */
 };
 
 static const char run_usage[] =
@@ -67,7 +68,10 @@ static const char run_usage[] =
 "\n"
 "Runs the agent: registers this host's address and sshd host keys with\n"
 "wicketd, long-polls it for pushed key records, keeps them in memory until\n"
-"they expire, and answers wicket-authorized-keys on a Unix socket. Keeps\n"
+"they expire, and answers wicket-authorized-keys on a Unix socket. Applies\n"
+"revocations (docs/revocation.md): drops the records they name and ends\n"
+"the sessions those keys opened (DIR/sessions/), SIGTERM then SIGKILL\n"
+"after 2 s, only a process whose start time is the one registered. Keeps\n"
 "DIR/trust current when wicketd announces new signing keys (a new key\n"
 "only with a rotation statement signed by a pinned key). SIGTERM or\n"
 "SIGINT stop it cleanly.\n"
@@ -128,9 +132,10 @@ req_start(struct run_ctx *c, enum req_kind kind)
 		if ((r = wk_uri_encode(&enc, wk_span_from_cstr(c->epoch),
 		    true)) != 0 ||
 		    (r = wk_buf_appendf(&url, "%s/agent/v1/poll?epoch=%s"
-		    "&cursor=%llu%s", c->st.server, wk_buf_cstr(&enc),
-		    (unsigned long long)c->cursor,
-		    c->single_use ? "&single_use=1" : "")) != 0)
+		    "&cursor=%llu%s&revoked=%llu", c->st.server,
+		    wk_buf_cstr(&enc), (unsigned long long)c->cursor,
+		    c->single_use ? "&single_use=1" : "",
+		    (unsigned long long)wk_agent_revoker_cursor(c->rv))) != 0)
 			goto out;
 	}
 	if ((r = wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth),
@@ -386,6 +391,7 @@ take_poll(struct run_ctx *c)
 	if (added > 0)
 		wk_log(WK_LOG_INFO, "records_received", "count=%zu held=%zu",
 		    added, wk_keystore_count(c->ks));
+	wk_agent_revoker_take(c->rv, root, c->ks, now);
 	take_signing_keys(c, root);
 	json_decref(root);
 	return 0;
@@ -525,6 +531,7 @@ loop(struct run_ctx *c)
 		now = wk_mono_ms();
 		if (now >= next_house) {
 			wk_keystore_purge(c->ks, wk_wall_now());
+			wk_agent_revoker_tick(c->rv, c->ks, wk_wall_now());
 			check_single_use(c);
 			next_house = now + HOUSEKEEPING_MS;
 		}
@@ -648,6 +655,7 @@ wk_agent_cmd_run(int argc, char **argv)
 	if (wk_buf_appendf(&c.auth, "Authorization: Wicket-Agent %s:%s",
 	    c.st.instance_id, c.st.agent_secret) != 0 ||
 	    wk_keystore_new(KEYSTORE_MAX, &c.ks) != 0 ||
+	    wk_agent_revoker_new(c.dir, c.st.instance_id, &c.rv) != 0 ||
 	    (c.multi = curl_multi_init()) == NULL) {
 		fprintf(stderr, "wicket-agent: out of memory\n");
 		goto out;
@@ -692,6 +700,7 @@ wk_agent_cmd_run(int argc, char **argv)
 	if (c.sigfd >= 0)
 		close(c.sigfd);
 	wk_keystore_free(c.ks);
+	wk_agent_revoker_free(c.rv);
 	json_decref(c.host_keys);
 	wk_buf_cleanup_secret(&c.auth);
 	wk_agent_state_cleanup(&c.st);

@@ -882,7 +882,7 @@ cmd_serve(int argc, char **argv)
 		{ "recording-max-bytes", required_argument, NULL, 'G' },
 		{ "recording-retention", required_argument, NULL, 'D' },
 		{ "agent-address-allow", required_argument, NULL, 'A' },
-		{ "agent-admit-rate", required_argument, NULL, 'R' },
+		{ "agent-admit-rate", required_argument, NULL, 'N' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-chain", required_argument, NULL, 'S' },
@@ -992,7 +992,7 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve",
 				    "--agent-address-allow: %s", why);
 			break;
-		case 'R':
+		case 'N':
 			if (parse_uint(optarg, 0, 1000000, &admit_rate) != 0)
 				return usage_error("serve", "--agent-admit-rate "
 				    "must be 0..1000000, not '%s'", optarg);

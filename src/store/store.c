@@ -596,6 +596,63 @@ wk_store_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
 	WK_STORE_CALL(st, audit_query, f, out, n);
 }
 
+/* An operation a backend may lack: WK_ERR_UNAVAIL, logged, not a crash. */
+#define WK_STORE_CALL_OPT(st, op, ...) do {				\
+	if ((st) != NULL && (st)->ops->op == NULL) {			\
+		wk_log(WK_LOG_ERROR, "store_unsupported", "backend=%s "	\
+		    "op=" #op, (st)->ops->name);			\
+		return WK_ERR_UNAVAIL;					\
+	}								\
+	WK_STORE_CALL(st, op, __VA_ARGS__);				\
+} while (0)
+
+int
+wk_store_revocation_add(struct wk_store *st, struct wk_revocation *rev)
+{
+	WK_STORE_CALL_OPT(st, revocation_add, rev);
+}
+
+int
+wk_store_revocation_list(struct wk_store *st, int64_t after_id,
+    const char *instance_id, time_t now, size_t max,
+    struct wk_revocation **out, size_t *n)
+{
+	WK_STORE_CALL_OPT(st, revocation_list, after_id, instance_id, now, max,
+	    out, n);
+}
+
+int
+wk_store_revocation_by_request(struct wk_store *st, const char *by_request_id,
+    struct wk_revocation **out, size_t *n)
+{
+	WK_STORE_CALL_OPT(st, revocation_by_request, by_request_id, out, n);
+}
+
+int
+wk_store_revocation_max_id(struct wk_store *st, int64_t *out)
+{
+	WK_STORE_CALL_OPT(st, revocation_max_id, out);
+}
+
+int
+wk_store_audit_key_requests(struct wk_store *st, const char *akid,
+    const char *action, int64_t since_ms, size_t max, char ***out,
+    size_t *n)
+{
+	WK_STORE_CALL_OPT(st, audit_key_requests, akid, action, since_ms, max,
+	    out, n);
+}
+
+void
+wk_store_revocations_free(struct wk_revocation *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		wk_free(v[i].request_ids);
+	wk_free(v);
+}
+
 /* ---- release functions ---- */
 
 void

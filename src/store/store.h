@@ -376,6 +376,53 @@ struct wk_audit_filter {
 int wk_store_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
     struct wk_audit_event **out, size_t *n);
 
+/* ---- revocations (docs/revocation.md): append-only, read by id ---- */
+#define WK_REVOKE_MAX_REQUEST_IDS 1000
+struct wk_revocation {
+	int64_t id;		/* assigned by the store, increasing */
+	int64_t time_ms;	/* when it was issued */
+	int64_t at;		/* applies to pushes issued at or before (s) */
+	int64_t keep_until;	/* delivered to agents until then (s) */
+	/* the selector ("" = not part of it) */
+	char caller_arn[2048];
+	char access_key_id[33];
+	char instance_id[33];
+	char os_user[64];
+	/* the push RequestIds it covers, comma-separated, heap ("" none; only
+	 * when the selector named them or an access key resolved to them) */
+	char *request_ids;
+	bool by_request_ids;	/* request_ids is part of the selector */
+	/* who asked, and why */
+	char by_arn[2048];
+	char by_access_key_id[33];
+	char by_request_id[64];
+	char reason[64];	/* "RevokeSessions", "DeleteAccessKey", ... */
+};
+/* Appends it and sets rev->id. */
+int wk_store_revocation_add(struct wk_store *st, struct wk_revocation *rev);
+/*
+ * Up to max (1..1000) revocations with id > after_id and keep_until > now,
+ * oldest first; instance_id non-NULL: only those without an instance or
+ * for that one.
+ */
+int wk_store_revocation_list(struct wk_store *st, int64_t after_id,
+    const char *instance_id, time_t now, size_t max,
+    struct wk_revocation **out, size_t *n);
+/* Those issued by the API call `by_request_id` (its audit event's
+ * RequestId), oldest first, at most 100. */
+int wk_store_revocation_by_request(struct wk_store *st,
+    const char *by_request_id, struct wk_revocation **out, size_t *n);
+/* The highest id (0 when none). */
+int wk_store_revocation_max_id(struct wk_store *st, int64_t *out);
+void wk_store_revocations_free(struct wk_revocation *v, size_t n);
+/*
+ * The RequestIds of the key pushes (Allow events of `action`) signed with
+ * access key `akid` since since_ms, newest first, at most max (1..1000).
+ */
+int wk_store_audit_key_requests(struct wk_store *st, const char *akid,
+    const char *action, int64_t since_ms, size_t max, char ***out,
+    size_t *n);
+
 void wk_store_free(void *p);	/* frees any array returned above */
 void wk_store_strv_free(char **v, size_t n);
 

@@ -160,6 +160,17 @@ struct wk_store_ops {
 	int (*audit_append)(struct wk_store *, struct wk_audit_event *, size_t);
 	int (*audit_query)(struct wk_store *, const struct wk_audit_filter *,
 	    struct wk_audit_event **, size_t *);
+
+	/* revocations: a backend without them leaves these NULL (the front
+	 * answers WK_ERR_UNAVAIL) */
+	int (*revocation_add)(struct wk_store *, struct wk_revocation *);
+	int (*revocation_list)(struct wk_store *, int64_t, const char *,
+	    time_t, size_t, struct wk_revocation **, size_t *);
+	int (*revocation_max_id)(struct wk_store *, int64_t *);
+	int (*revocation_by_request)(struct wk_store *, const char *,
+	    struct wk_revocation **, size_t *);
+	int (*audit_key_requests)(struct wk_store *, const char *,
+	    const char *, int64_t, size_t, char ***, size_t *);
 };
 
 /* The first member of every backend's store object. */

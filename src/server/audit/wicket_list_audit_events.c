@@ -113,6 +113,59 @@ event_json(const struct wk_audit_event *ev)
 	    "ErrorCode", ev->error_code, "Via", ev->via);
 }
 
+/*
+ * A wicket:RevokeSessions event that was allowed: what it revoked (the
+ * selector, the RequestIds it resolved to, the reason), from the
+ * revocations it stored under the event's RequestId (docs/revocation.md).
+ */
+static int
+add_revocations(struct wk_store *st, const struct wk_audit_event *ev,
+    json_t *o)
+{
+	struct wk_revocation *v = NULL;
+	json_t *arr, *one, *ids;
+	const char *p, *comma;
+	size_t n = 0, i;
+	int r = WK_ERR_NOMEM;
+
+	if (strcmp(ev->action, "wicket:RevokeSessions") != 0 ||
+	    strcmp(ev->decision, WK_AUDIT_ALLOW) != 0 ||
+	    ev->request_id[0] == '\0')
+		return 0;
+	if (wk_store_revocation_by_request(st, ev->request_id, &v, &n) != 0)
+		return 0;	/* the event stands without its detail */
+	if ((arr = json_array()) == NULL ||
+	    json_object_set_new(o, "Revocations", arr) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		one = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}",
+		    "RevocationId", (json_int_t)v[i].id, "RevokedAt",
+		    (json_int_t)v[i].at, "Reason", v[i].reason,
+		    "CallerArn", v[i].caller_arn, "AccessKeyId",
+		    v[i].access_key_id, "InstanceId", v[i].instance_id,
+		    "OsUser", v[i].os_user);
+		if (one == NULL || json_array_append_new(arr, one) != 0)
+			goto out;
+		if (!v[i].by_request_ids)
+			continue;
+		if ((ids = json_array()) == NULL ||
+		    json_object_set_new(one, "RequestIds", ids) != 0)
+			goto out;
+		for (p = v[i].request_ids; p != NULL && *p != '\0';
+		    p = comma != NULL ? comma + 1 : NULL) {
+			comma = strchr(p, ',');
+			if (json_array_append_new(ids, json_stringn(p,
+			    comma != NULL ? (size_t)(comma - p) :
+			    strlen(p))) != 0)
+				goto out;
+		}
+	}
+	r = 0;
+ out:
+	wk_store_revocations_free(v, n);
+	return r;
+}
+
 static int
 wicket_list_audit_events(const struct wk_api_req *req,
     struct wk_api_resp *resp)
@@ -138,7 +191,8 @@ wicket_list_audit_events(const struct wk_api_req *req,
 		goto out;
 	for (i = 0; i < shown; i++) {
 		if ((o = event_json(&evs[i])) == NULL ||
-		    json_array_append_new(arr, o) != 0)
+		    json_array_append_new(arr, o) != 0 ||
+		    add_revocations(req->srv->store, &evs[i], o) != 0)
 			goto out;
 	}
 	if ((resp->json = json_pack("{s:o}", "Events", arr)) == NULL) {

@@ -382,7 +382,8 @@ wk_hub_reply(struct wk_agent_hub *h, const struct wk_hub_agent *a,
 	    (json_int_t)newest, "records", records);	/* "o" steals */
 	if (root == NULL)
 		goto out;
-	if ((r = wk_hub_announce(h->srv, root)) != 0)
+	if ((r = wk_hub_announce(h->srv, root)) != 0 ||
+	    (r = wk_hub_revocations_reply(h, a, now, root)) != 0)
 		goto out;
 	r = WK_ERR_NOMEM;
 	if (json_dump_callback(root, hub_dump_cb, out, JSON_COMPACT) != 0)
@@ -478,6 +479,7 @@ wk_agent_hub_new(struct wk_server *srv, struct wk_agent_hub **out)
 	memcpy(h->epoch, hex.p, WK_HUB_EPOCH_LEN);
 	h->epoch[WK_HUB_EPOCH_LEN] = '\0';
 	hub_arm_sweep(h);
+	wk_hub_revocations_init(h);
 	*out = h;
 	h = NULL;
  out:
@@ -503,6 +505,12 @@ hub_answer(struct wk_agent_hub *h, struct wk_hub_agent *a, time_t now)
 	else
 		wk_agent_error(c, 500, "InternalError", "reply failed");
 	wk_buf_cleanup(&body);
+}
+
+void
+wk_hub_answer(struct wk_agent_hub *h, struct wk_hub_agent *a, time_t now)
+{
+	hub_answer(h, a, now);
 }
 
 void
@@ -623,11 +631,13 @@ poll_closed(void *arg)
 /*
  * Reads epoch, cursor and single_use (the host's capability, reported on
  * every poll so that installing pam_wicket later takes effect without
- * re-enrolling); unknown parameters are ignored.
+ * re-enrolling), and revoked (the last revocation the agent applied;
+ * present only from agents that apply them); unknown parameters are
+ * ignored.
  */
 static int
 poll_parse_query(struct wk_span q, char epoch[static WK_HUB_EPOCH_LEN + 1],
-    uint64_t *cursor, bool *single_use)
+    uint64_t *cursor, bool *single_use, bool *rev_aware, uint64_t *rev)
 {
 	struct wk_span pair, name, value;
 	struct wk_buf dec;
@@ -636,6 +646,8 @@ poll_parse_query(struct wk_span q, char epoch[static WK_HUB_EPOCH_LEN + 1],
 	epoch[0] = '\0';
 	*cursor = 0;
 	*single_use = false;
+	*rev_aware = false;
+	*rev = 0;
 	if (q.len > POLL_QUERY_MAX)
 		return WK_ERR_TOOBIG;
 	wk_buf_init(&dec, POLL_QUERY_MAX);
@@ -657,6 +669,11 @@ poll_parse_query(struct wk_span q, char epoch[static WK_HUB_EPOCH_LEN + 1],
 			epoch[dec.len] = '\0';
 		} else if (wk_span_eq_cstr(name, "single_use")) {
 			*single_use = wk_span_eq_cstr(wk_buf_span(&dec), "1");
+		} else if (wk_span_eq_cstr(name, "revoked")) {
+			if ((r = wk_span_to_u64(wk_buf_span(&dec),
+			    UINT64_MAX / 2, rev)) != 0)
+				goto out;
+			*rev_aware = true;
 		} else if (wk_span_eq_cstr(name, "cursor") && dec.len > 0) {
 			if ((r = wk_span_to_u64(wk_buf_span(&dec), UINT64_MAX / 2,
 			    cursor)) != 0)
@@ -676,9 +693,9 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	struct wk_instance inst;
 	struct wk_hub_agent *a;
 	char epoch[WK_HUB_EPOCH_LEN + 1];
-	uint64_t cursor, timeout_ms;
+	uint64_t cursor, timeout_ms, rev;
 	unsigned wait_s;
-	bool single_use;
+	bool single_use, rev_aware;
 	time_t now = wk_wall_now();
 	int r;
 
@@ -692,7 +709,8 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 		    "invalid agent credential");
 		return;
 	}
-	if (poll_parse_query(req->query, epoch, &cursor, &single_use) != 0) {
+	if (poll_parse_query(req->query, epoch, &cursor, &single_use,
+	    &rev_aware, &rev) != 0) {
 		wk_agent_error(c, 400, "InvalidRequest", "bad poll parameters");
 		goto out;
 	}
@@ -726,12 +744,16 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	a->single_use = single_use;
 	a->held = c;
 	a->held_cursor = cursor;
+	a->rev_aware = rev_aware;
+	/* an id from the future (another database): it applied nothing */
+	a->held_rev = rev <= h->rev_max ? rev : 0;
 	/*
 	 * Another boot's epoch (or none): answered at once, so a reconnecting
 	 * agent learns the new epoch and the signing keys now and knows it is
 	 * connected, not 25 s later.
 	 */
-	if (wk_hub_has_newer(a, cursor, now) || strcmp(epoch, h->epoch) != 0) {
+	if (wk_hub_has_newer(a, cursor, now) || wk_hub_rev_pending(h, a) ||
+	    strcmp(epoch, h->epoch) != 0) {
 		hub_answer(h, a, now);
 		goto out;
 	}

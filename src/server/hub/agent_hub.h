@@ -11,8 +11,10 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "server/api/api.h"
 #include "server/http/http.h"
 #include "server/hub/signing_keys.h"
+#include "store/store.h"
 
 struct wk_server;
 struct wk_agent_hub;
@@ -40,6 +42,46 @@ bool wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id);
 /* For the metrics: agents online now and long-polls held (h may be NULL). */
 void wk_agent_hub_counts(struct wk_agent_hub *h, size_t *online,
     size_t *held);
+
+/*
+ * ---- revocations.c: revoking pushed keys and the sessions they opened
+ * (docs/revocation.md) ----
+ * What to revoke: one of caller_arn, access_key_id, request_id,
+ * instance_id (os_user only with instance_id); `reason` names what asked
+ * ("RevokeSessions", or the IAM action whose effect it is).
+ */
+struct wk_revoke_selector {
+	const char *caller_arn;
+	const char *access_key_id;
+	const char *request_id;
+	const char *instance_id;
+	const char *os_user;
+	const char *reason;
+};
+#define WK_REVOKE_ACTION "wicket:RevokeSessions"
+#define WK_REVOKE_KEEP_SECONDS (7 * 86400)	/* kept for agents away */
+#define WK_REVOKE_KEY_LOOKBACK_SECONDS (7 * 86400)
+/*
+ * Stores the revocation (applies to pushes issued at or before now),
+ * writes the audit event wicket:RevokeSessions as req's caller, and
+ * answers the held polls of the agents it concerns. An access key resolves
+ * to the RequestIds of its pushes in the audit (WK_REVOKE_KEY_LOOKBACK_SECONDS,
+ * newest WK_REVOKE_MAX_REQUEST_IDS). *out (may be NULL) receives the stored
+ * revocation; release it with wk_revoke_cleanup. WK_ERR_INVAL for a
+ * selector that is not exactly one of the four.
+ */
+int wk_revoke_issue(const struct wk_api_req *req,
+    const struct wk_revoke_selector *sel, struct wk_revocation *out);
+void wk_revoke_cleanup(struct wk_revocation *rev);
+/* The hooks of IAM's actions: revoke every push of the user `user_arn`
+ * (DeleteUser, a policy detached...) or of one access key. Failures are
+ * logged; the IAM action has already happened. */
+void wk_revoke_user(const struct wk_api_req *req, const char *user_arn,
+    const char *reason);
+void wk_revoke_access_key(const struct wk_api_req *req, const char *akid,
+    const char *reason);
+/* The JSON action WicketService.RevokeSessions (wicket_revoke_sessions.c) */
+extern const struct wk_api_action wk_wicket_revoke_sessions;
 
 /* Route handlers (POST /agent/v1/enroll, POST /agent/v1/update,
  * GET /agent/v1/poll). */

@@ -49,6 +49,10 @@ struct wk_hub_agent {
 	time_t last_touch;		/* last_seen last written to the store */
 	uint32_t nrecs;
 	bool single_use;		/* its last poll: sshd consumes them */
+	/* revocations.c: the held poll carried `revoked=N` (its agent applies
+	 * revocations) and N, the last revocation id it applied */
+	bool rev_aware;
+	uint64_t held_rev;
 	char id[20];			/* "i-" + 17 hex */
 };
 
@@ -87,6 +91,8 @@ struct wk_agent_hub {
 	uint64_t seq;			/* last sequence number handed out */
 	size_t nrecords;		/* records queued, all instances */
 	struct wk_timer *sweep;
+	uint64_t rev_max;		/* newest revocation id (revocations.c) */
+	time_t rev_retry_at;		/* after a failed read: no early answer */
 	char epoch[WK_HUB_EPOCH_LEN + 1];
 };
 
@@ -133,6 +139,27 @@ int wk_hub_rotation(const struct wk_server *srv, json_t **out);
  * key (docs/protocols.md, "Signing-key rotation").
  */
 int wk_hub_announce(const struct wk_server *srv, json_t *reply);
+
+/* ---- revocations on the poll (revocations.c, docs/revocation.md) ---- */
+#define WK_HUB_REVS_PER_REPLY 32
+#define WK_HUB_REV_IDS_PER_REPLY 2000
+/* Loads rev_max from the store (0 and a log line when it cannot). */
+void wk_hub_revocations_init(struct wk_agent_hub *h);
+/* True when the held poll's agent has revocations to take. */
+bool wk_hub_rev_pending(const struct wk_agent_hub *h,
+    const struct wk_hub_agent *a);
+/*
+ * Sets "revocations" (those newer than a->held_rev for a's instance, at
+ * most WK_HUB_REVS_PER_REPLY) and "revocation_cursor" on a poll reply,
+ * for agents that asked (rev_aware); nothing otherwise.
+ */
+int wk_hub_revocations_reply(struct wk_agent_hub *h,
+    const struct wk_hub_agent *a, time_t now, json_t *reply);
+/* Answers the held polls a new revocation concerns (instance_id NULL:
+ * every agent that applies revocations). */
+void wk_hub_revocations_wake(struct wk_agent_hub *h, const char *instance_id);
+/* agent_hub.c: answers a's held poll now. */
+void wk_hub_answer(struct wk_agent_hub *h, struct wk_hub_agent *a, time_t now);
 
 /* ---- enroll/update bodies (agent_enroll.c) ---- */
 struct wk_agent_reg {

@@ -64,6 +64,9 @@ detach(const struct wk_api_req *req, struct wk_api_resp *resp, bool group)
 		snprintf(msg, sizeof(msg), "Policy %s %s", arn, policy_nf);
 		r = wk_iam_store_err(resp, r,
 		    &(struct wk_iam_errmsg){ .notfound = msg });
+	} else {
+		wk_iam_revoke_owner(req, group, name, group ?
+		    "DetachGroupPolicy" : "DetachUserPolicy");
 	}
 	return r;
 }

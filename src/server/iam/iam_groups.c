@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/rand.h"
+#include "server/hub/agent_hub.h"
 #include "server/iam/iam_int.h"
 
 static int
@@ -175,6 +176,8 @@ membership(const struct wk_api_req *req, struct wk_api_resp *resp, bool add)
 		r = wk_iam_store_err(resp, r, &(struct wk_iam_errmsg){
 		    .notfound = msg,
 		    .limit = "Cannot exceed quota for GroupsPerUser: 10" });
+	else if (!add)
+		wk_revoke_user(req, u.arn, "RemoveUserFromGroup");
 	return r;
 }
 

@@ -139,6 +139,9 @@ delete_policy(const struct wk_api_req *req, struct wk_api_resp *resp,
 	    pname) : wk_store_user_policy_delete(req->srv->store, name, pname);
 	if (r != 0)
 		r = inline_nf(resp, r, group, pname);
+	else
+		wk_iam_revoke_owner(req, group, name, group ?
+		    "DeleteGroupPolicy" : "DeleteUserPolicy");
 	return r;
 }
 

@@ -252,4 +252,12 @@ extern const struct wk_api_action wk_iam_list_users;
 extern const struct wk_api_action wk_iam_update_user;
 extern const struct wk_api_action wk_iam_delete_user;
 
+/*
+ * iam_revoke.c: revokes the pushes of user `name`, or of every member of
+ * group `name` (docs/revocation.md); `reason` is the IAM action. Failures
+ * are logged: the IAM change itself has happened.
+ */
+void wk_iam_revoke_owner(const struct wk_api_req *req, bool group,
+    const char *name, const char *reason);
+
 #endif

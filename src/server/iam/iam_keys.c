@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/rand.h"
 #include "server/auth/auth.h"
+#include "server/hub/agent_hub.h"
 #include "server/iam/iam_int.h"
 
 #define SECRET_RAW_LEN 30	/* base64: 40 characters, as AWS's */
@@ -156,6 +157,8 @@ update_access_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 		    "The Access Key with id %s cannot be found.", id);
 		r = wk_iam_store_err(resp, r,
 		    &(struct wk_iam_errmsg){ .notfound = msg });
+	} else if (!active) {
+		wk_revoke_access_key(req, id, "UpdateAccessKey");
 	}
 	return r;
 }
@@ -179,6 +182,8 @@ delete_access_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 		    "The Access Key with id %s cannot be found.", id);
 		r = wk_iam_store_err(resp, r,
 		    &(struct wk_iam_errmsg){ .notfound = msg });
+	} else {
+		wk_revoke_access_key(req, id, "DeleteAccessKey");
 	}
 	return r;
 }

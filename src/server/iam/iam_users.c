@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/rand.h"
 #include "server/console/console.h"
+#include "server/hub/agent_hub.h"
 #include "server/iam/iam_int.h"
 
 static int
@@ -222,6 +223,7 @@ delete_user(const struct wk_api_req *req, struct wk_api_resp *resp)
 		    user_conflict(req, u.name) : NULL });
 	} else {
 		wk_console_end_user(u.id);
+		wk_revoke_user(req, u.arn, "DeleteUser");
 	}
 	return r;
 }

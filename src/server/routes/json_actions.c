@@ -8,6 +8,7 @@
 #include "server/console/console.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
+#include "server/hub/agent_hub.h"
 #include "server/routes/routes.h"
 
 const struct wk_api_action *const wk_json_actions[] = {
@@ -16,5 +17,6 @@ const struct wk_api_action *const wk_json_actions[] = {
 	&wk_wicket_list_audit_events,
 	&wk_wicket_list_session_recordings,
 	&wk_wicket_get_session_recording,
+	&wk_wicket_revoke_sessions,
 	NULL,
 };

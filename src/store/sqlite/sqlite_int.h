@@ -16,7 +16,7 @@
 
 #define WK_SQ_CACHE_SLOTS	512
 #define WK_SQ_BUSY_TIMEOUT_MS	5000
-#define WK_SQ_SCHEMA_VERSION	3
+#define WK_SQ_SCHEMA_VERSION	6
 
 struct wk_sq_cache_ent {
 	const char *sql;	/* key: address of static text */
@@ -267,6 +267,16 @@ int wk_sq_token_consume(struct wk_store *, const char *, time_t);
 int wk_sq_token_allow(struct wk_store *, const char *, time_t, char *, size_t);
 int wk_sq_token_list_unused(struct wk_store *, struct wk_token_row **,
     size_t *);
+
+/* sqlite_revocations.c */
+int wk_sq_revocation_add(struct wk_store *, struct wk_revocation *);
+int wk_sq_revocation_list(struct wk_store *, int64_t, const char *, time_t,
+    size_t, struct wk_revocation **, size_t *);
+int wk_sq_revocation_max_id(struct wk_store *, int64_t *);
+int wk_sq_revocation_by_request(struct wk_store *, const char *,
+    struct wk_revocation **, size_t *);
+int wk_sq_audit_key_requests(struct wk_store *, const char *, const char *,
+    int64_t, size_t, char ***, size_t *);
 
 /* sqlite_audit.c */
 int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t);

@@ -90,6 +90,11 @@ static const struct wk_store_ops sqlite_ops = {
 	.token_list_unused = wk_sq_token_list_unused,
 	.audit_append = wk_sq_audit_append,
 	.audit_query = wk_sq_audit_query,
+	.revocation_add = wk_sq_revocation_add,
+	.revocation_list = wk_sq_revocation_list,
+	.revocation_max_id = wk_sq_revocation_max_id,
+	.revocation_by_request = wk_sq_revocation_by_request,
+	.audit_key_requests = wk_sq_audit_key_requests,
 };
 
 /* Runs a pragma that answers one text row and checks the answer. */

@@ -175,10 +175,41 @@ static const char MIGRATION_3[] =
 "UPDATE instances SET dns_name = address"
 "  WHERE address GLOB '*[A-Za-z]*' AND address NOT GLOB '*:*';";
 
+/*
+ * Revocations (docs/revocation.md): append-only like the audit log, whose
+ * RevokeSessions event they detail (by_request_id joins them); agents read
+ * them by id. Numbered 6 by the lead (4 and 5 are other branches').
+ */
+static const char MIGRATION_6[] =
+"CREATE TABLE revocations ("
+"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+"  time_ms INTEGER NOT NULL,"
+"  at INTEGER NOT NULL,"
+"  keep_until INTEGER NOT NULL,"
+"  caller_arn TEXT NOT NULL,"
+"  access_key_id TEXT NOT NULL,"
+"  instance_id TEXT NOT NULL,"
+"  os_user TEXT NOT NULL,"
+"  request_ids TEXT NOT NULL,"
+"  by_request_ids INTEGER NOT NULL,"
+"  by_arn TEXT NOT NULL,"
+"  by_access_key_id TEXT NOT NULL,"
+"  by_request_id TEXT NOT NULL,"
+"  reason TEXT NOT NULL"
+");"
+"CREATE INDEX revocations_keep ON revocations(keep_until, id);"
+"CREATE INDEX revocations_by ON revocations(by_request_id);"
+"CREATE INDEX audit_key ON audit(access_key_id, id);"
+"CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations"
+"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;"
+"CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations"
+"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;";
+
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
 	{ 3, MIGRATION_3 },
+	{ 6, MIGRATION_6 },
 };
 const size_t wk_sq_nmigrations =
     sizeof(wk_sq_migrations) / sizeof(wk_sq_migrations[0]);

@@ -164,7 +164,7 @@ handle(int fd)
 	poll_no = atomic_fetch_add(&W.polls, 1);
 	if (poll_no == 0) {
 		/* First poll: one record for ubuntu, current key only. */
-		assert_non_null(strstr(req, "epoch=&cursor=0 "));
+		assert_non_null(strstr(req, "epoch=&cursor=0&revoked=0 "));
 		now = wk_wall_now();
 		memset(&kr, 0, sizeof(kr));
 		kr.issued = now;
@@ -194,7 +194,7 @@ handle(int fd)
 		goto out;
 	}
 	/* Later polls: the epoch/cursor came back; announce the next key. */
-	assert_non_null(strstr(req, "epoch=boot-1&cursor=1 "));
+	assert_non_null(strstr(req, "epoch=boot-1&cursor=1&revoked=0 "));
 	if (poll_no > 1)
 		usleep(100000);	/* a short "held" poll */
 	keys_json(&keys, true);

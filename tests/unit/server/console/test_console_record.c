@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utime.h>
+#include <ftw.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -37,13 +38,17 @@ setup(void **state)
 }
 
 static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int
 teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
