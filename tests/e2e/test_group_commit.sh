@@ -100,12 +100,12 @@ exec 7>"$T/lock.in"
 echo "BEGIN IMMEDIATE; SELECT 'locked';" >&7
 for _ in $(seq 1 50); do grep -q locked "$T/lock.out" && break; sleep 0.1; done
 check "the write lock is held" grep -q locked "$T/lock.out"
-out=$(sdk_run eic_burst.mjs admin 6 "$inst" ubuntu "$T/k2.pub")
+out=$(sdk_run eic_burst.mjs admin 4 "$inst" ubuntu "$T/k2.pub")
 echo "ROLLBACK;" >&7
 exec 7>&-
 wait "$LOCK_PID" 2>/dev/null || true
-check "6 of 6 answered ServiceException" test \
-    "$(jq -r 'select(.name == "ServiceException") | .status' <<<"$out" | grep -cx 500)" = 6
+check "4 of 4 answered ServiceException" test \
+    "$(jq -r 'select(.name == "ServiceException") | .status' <<<"$out" | grep -cx 500)" = 4
 check "none answered Success" test "$(jq -r 'select(.ok) | 1' <<<"$out" | wc -l)" = 0
 check "wicketd logged the failed batch" grep -q "outcome=batch_failed" "$T/wicketd.log"
 check "the failed calls' key never reached the agent" not_served "$(fp "$T/k2.pub")"
