@@ -11,7 +11,9 @@
 # and each closed-loop figure as a fraction of fsync/s and of SigV4
 # chains/s. Environment: WK_BIN (default: the release preset, built
 # first), BENCH_RUNS (3), BENCH_SECONDS (5 per point), BENCH_USERS (100),
-# BENCH_RATE (1000).
+# BENCH_RATE (1000), BENCH_CONNS ("1 4 16 64 200"), BENCH_OS_USERS (512),
+# BENCH_WICKETD_ARGS (more wicketd serve options), BENCH_PERF (a file:
+# `perf record -g` of wicketd during the last closed-loop point).
 #
 # wicketd keeps at most 64 unexpired keys per instance and OS user; with
 # the default 60 s TTL one instance could take only ~1 push/s per OS user.
@@ -32,6 +34,9 @@ RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_SECONDS:-5}
 USERS=${BENCH_USERS:-100}
 RATE=${BENCH_RATE:-1000}
+CONNS=${BENCH_CONNS:-1 4 16 64 200}
+OS_USERS=${BENCH_OS_USERS:-512}
+WICKETD_ARGS=${BENCH_WICKETD_ARGS:-}
 
 echo "machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -r)"
 echo "build: $WK_BIN"
@@ -44,7 +49,7 @@ ensure_ak_user
 wicketd_init "$DATA" --account-id 123456789012 --region us-east-1 >/dev/null
 add_admin_profile
 "$WK_BIN/wicketd" serve --data "$DATA" --listen "127.0.0.1:$PORT" \
-    --key-ttl 2 >>"$T/wicketd.log" 2>&1 &
+    --key-ttl 2 $WICKETD_ARGS >>"$T/wicketd.log" 2>&1 &
 WICKETD_PID=$!
 PIDS+=("$WICKETD_PID")
 wait_tcp 127.0.0.1 "$PORT"
@@ -64,7 +69,7 @@ load() {
 	AWS_ACCESS_KEY_ID=$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$DATA/credentials") \
 	AWS_SECRET_ACCESS_KEY=$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$DATA/credentials") \
 	    "$WK_BIN/bench_load" --endpoint "$ENDPOINT" --instance "$instance" \
-	    --keys-file "$T/load-keys" --users "$USERS" --duration "$SECS" "$@"
+	    --keys-file "$T/load-keys" --users "$USERS" --os-users "$OS_USERS" --duration "$SECS" "$@"
 }
 field() {	# field NAME LINE: the value of NAME=... in LINE
 	sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"
@@ -76,13 +81,20 @@ for run in $(seq 1 "$RUNS"); do
 	echo "$lim"
 	fs=$(sed -n 's/^limits: fsync\/s=//p' <<<"$lim")
 	hm=$(sed -n 's/^limits: sigv4_chains\/s=//p' <<<"$lim")
-	for c in 1 4 16 64 200; do
+	for c in $CONNS; do
+		if [ -n "${BENCH_PERF:-}" ] && [ "$c" = "${CONNS##* }" ]; then
+			# wicketd's profile during the last closed-loop point
+			perf record -q -g -p "$WICKETD_PID" -o "$BENCH_PERF" \
+			    -- sleep "$SECS" >/dev/null 2>&1 &
+			perf_pid=$!
+		fi
 		out=$(load --connections "$c")
 		echo "$out"
+		[ -z "${perf_pid:-}" ] || { wait "$perf_pid" || true; perf_pid=; }
 		rps=$(field 'req\/s' "$(head -n 1 <<<"$out")")
 		awk -v r="$rps" -v f="$fs" -v h="$hm" -v c="$c" 'BEGIN {
 		    printf "fraction: conns=%d req/s=%s of_fsync=%.3f of_sigv4_chains=%.4f\n",
 		        c, r, r / f, r / h }'
 	done
-	load --connections 200 --rate "$RATE"
+	[ "$RATE" = 0 ] || load --connections 200 --rate "$RATE"
 done

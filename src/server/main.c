@@ -20,6 +20,7 @@
 #include "common/time.h"
 #include "crypto/signkey.h"
 #include "server/hub/agent_hub.h"
+#include "server/audit/audit.h"
 #include "server/auth/auth.h"
 #include "server/console/console.h"
 #include "server/http/http.h"
@@ -214,6 +215,16 @@ static const char serve_help[] =
 "                          ahead, and agents honour it (docs/agent.md,\n"
 "                          \"Reconnecting\"). Connected agents' polls are\n"
 "                          never limited\n"
+"      --audit-batch-max N\n"
+"                          group commit: at most N audit events (key\n"
+"                          pushes) share one transaction and one fsync\n"
+"                          (default 512, 1..4096); each caller is answered\n"
+"                          once the batch holding its event is on disk\n"
+"      --audit-batch-wait-ms MS\n"
+"                          how long a batch stays open after its first\n"
+"                          event (default 0: until the end of the event\n"
+"                          loop's turn, so the pushes read together commit\n"
+"                          together; 0..1000). docs/audit.md\n"
 "      --metrics-listen ADDR:PORT\n"
 "                          serve GET /metrics (Prometheus text format) on\n"
 "                          a listener of its own, plain HTTP (counts, no\n"
@@ -889,6 +900,8 @@ cmd_serve(int argc, char **argv)
 		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "throttle-key", required_argument, NULL, 'T' },
 		{ "throttle-account", required_argument, NULL, 'U' },
+		{ "audit-batch-max", required_argument, NULL, 'G' },
+		{ "audit-batch-wait-ms", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -901,6 +914,8 @@ cmd_serve(int argc, char **argv)
 	unsigned ttl = 60, maxconn = MAXCONN_DEFAULT, per_ip = 0;
 	unsigned header_ms = 0, body_ms = 0;
 	unsigned admit_rate = WK_HUB_ADMIT_RATE;
+	unsigned batch_max = WK_AUDIT_BATCH_MAX_DEFAULT;
+	unsigned batch_wait = WK_AUDIT_BATCH_WAIT_DEFAULT_MS;
 	bool single_use = false, explicit_max = false, insecure_http = false;
 	bool record_sessions = false;
 	unsigned rec_max = (unsigned)WK_RECORDING_MAX_BYTES_DEFAULT;
@@ -1008,6 +1023,20 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve", "--throttle-%s: %s",
 				    ch == 'T' ? "key" : "account", why);
 			break;
+		case 'G':
+			if (parse_uint(optarg, 1, WK_AUDIT_BATCH_MAX,
+			    &batch_max) != 0)
+				return usage_error("serve", "--audit-batch-max "
+				    "must be 1..%d, not '%s'",
+				    WK_AUDIT_BATCH_MAX, optarg);
+			break;
+		case 'W':
+			if (parse_uint(optarg, 0, WK_AUDIT_BATCH_WAIT_MAX_MS,
+			    &batch_wait) != 0)
+				return usage_error("serve",
+				    "--audit-batch-wait-ms must be 0..%d, not "
+				    "'%s'", WK_AUDIT_BATCH_WAIT_MAX_MS, optarg);
+			break;
 		case 'h': fputs(serve_help, stdout); return 0;
 		default: return usage_error("serve", "bad option");
 		}
@@ -1075,7 +1104,8 @@ cmd_serve(int argc, char **argv)
 	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0 ||
 	    (r = wk_signing_watch_start(&srv)) != 0 ||
 	    (r = wk_last_used_start(&srv)) != 0 ||
-	    (r = wk_console_recordings_start(&srv)) != 0) {
+	    (r = wk_console_recordings_start(&srv)) != 0 ||
+	    (r = wk_audit_batch_start(&srv, batch_max, batch_wait)) != 0) {
 		fprintf(stderr, "wicketd serve: start-up failed: %s\n",
 		    wk_strerror(r));
 		goto out;
@@ -1110,6 +1140,9 @@ cmd_serve(int argc, char **argv)
 	 * go before the loop they watch fds on. */
 	wk_console_reset();
 	wk_console_recordings_stop();
+	/* queued audit events written, their callers' answers dropped
+	 * (the listener is gone); before the hub their records go to */
+	wk_audit_batch_stop();
 	wk_metrics_listener_free(metrics);
 	wk_metrics_on_scrape(NULL, NULL);
 	wk_last_used_stop();	/* the keys' last use, written */

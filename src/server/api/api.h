@@ -61,7 +61,32 @@ struct wk_api_req {
 	const char *via;		/* "api" or "console" (for audit) */
 	const struct wk_params *params;	/* Query protocols, else NULL */
 	json_t *json;			/* JSON protocol (object), else NULL */
+	/*
+	 * Set by the dispatcher when the handler may answer later (NULL: it
+	 * must answer before it returns; unit tests, the console): see
+	 * WK_API_LATER.
+	 */
+	struct wk_api_call *call;
 };
+
+/*
+ * An answer given later (group commit: the caller is answered once its
+ * audit event is on disk). A handler that has req->call returns
+ * WK_API_LATER; from then on req, resp and everything they point to stay
+ * valid until the handler fills resp (as it would have before returning)
+ * and calls wk_api_answer_later(req) exactly once, from the event loop.
+ * Meanwhile the HTTP request is suspended (wk_http_suspend); if the
+ * client goes away, the answer is rendered and dropped.
+ */
+#define WK_API_LATER 1
+struct wk_api_call {
+	void (*answer)(struct wk_api_call *call);	/* the dispatcher's */
+};
+static inline void
+wk_api_answer_later(const struct wk_api_req *req)
+{
+	req->call->answer(req->call);
+}
 
 struct wk_api_resp {
 	unsigned status;		/* 200 unless an error is set */
@@ -110,7 +135,8 @@ struct wk_api_action {
 	const char *target_prefix;
 	size_t body_max;	/* bytes */
 	/* Returns 0 on success, or negative after setting an error (or
-	 * WK_ERR_NOMEM/STORE: the dispatcher answers InternalFailure/ServiceFailure). */
+	 * WK_ERR_NOMEM/STORE: the dispatcher answers InternalFailure/ServiceFailure),
+	 * or WK_API_LATER (only when req->call is set; see above). */
 	int (*handle)(const struct wk_api_req *req, struct wk_api_resp *resp);
 };
 

@@ -74,11 +74,23 @@ log_safe(char *dst, size_t dstsz, const char *src)
 	}
 }
 
+void
+wk_audit_log_written(const struct wk_audit_event *ev)
+{
+	char inst[sizeof(ev->instance_id)], user[sizeof(ev->os_user)];
+
+	log_safe(inst, sizeof(inst), ev->instance_id);
+	log_safe(user, sizeof(user), ev->os_user);
+	wk_log_auth(WK_LOG_INFO, "audit", "request_id=%s action=%s caller=%s "
+	    "instance=%s user=%s decision=%s error=%s", ev->request_id,
+	    ev->action, ev->caller_arn, inst, user, ev->decision,
+	    ev->error_code);
+}
+
 int
 wk_audit_write(const struct wk_api_req *req, const struct wk_audit_info *info)
 {
 	struct wk_audit_event ev;
-	char inst[sizeof(ev.instance_id)], user[sizeof(ev.os_user)];
 	uint64_t t0 = wk_metrics_now_us();
 	int r;
 
@@ -92,10 +104,6 @@ wk_audit_write(const struct wk_api_req *req, const struct wk_audit_info *info)
 		    "error=%s", ev.request_id, wk_strerror(r));
 		return r;
 	}
-	log_safe(inst, sizeof(inst), ev.instance_id);
-	log_safe(user, sizeof(user), ev.os_user);
-	wk_log_auth(WK_LOG_INFO, "audit", "request_id=%s action=%s caller=%s "
-	    "instance=%s user=%s decision=%s error=%s", ev.request_id,
-	    ev.action, ev.caller_arn, inst, user, ev.decision, ev.error_code);
+	wk_audit_log_written(&ev);
 	return 0;
 }

@@ -6,6 +6,8 @@
 #ifndef WK_SERVER_AUDIT_H
 #define WK_SERVER_AUDIT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "server/api/api.h"
@@ -40,6 +42,44 @@ void wk_audit_build(const struct wk_api_req *req,
  */
 int wk_audit_write(const struct wk_api_req *req,
     const struct wk_audit_info *info);
+
+/* The auth log line of an event that is now durable. */
+void wk_audit_log_written(const struct wk_audit_event *ev);
+
+/*
+ * ---- group commit (audit_batch.c) ----
+ * Concurrent calls share one transaction and one fsync: wk_audit_queue
+ * adds an event to the open batch, which closes when it holds max_events
+ * or wait_ms after its first event (0: at the end of the event-loop turn
+ * that queued it); done(arg, result) then runs from the loop once the
+ * batch is durable (result 0) or failed (the store's error; none of the
+ * batch was written). done NULL: the event rides along, nobody waits
+ * (a throttled call, answered at once). Event-loop thread only.
+ */
+#define WK_AUDIT_BATCH_MAX 4096		/* = the store's batch ceiling */
+#define WK_AUDIT_BATCH_MAX_DEFAULT 512
+#define WK_AUDIT_BATCH_WAIT_MAX_MS 1000
+#define WK_AUDIT_BATCH_WAIT_DEFAULT_MS 0
+int wk_audit_batch_start(struct wk_server *srv, unsigned max_events,
+    unsigned wait_ms);
+/* Commits what is queued (its waiters hear it) and stops batching. */
+void wk_audit_batch_stop(void);
+/* Commits the open batch now (tests; shutdown). */
+void wk_audit_batch_flush(void);
+bool wk_audit_batch_on(void);
+/* 0, or WK_ERR_INVAL when batching is off (write with wk_audit_write),
+ * WK_ERR_NOMEM: done will not run. */
+int wk_audit_queue(const struct wk_api_req *req,
+    const struct wk_audit_info *info, void (*done)(void *arg, int result),
+    void *arg);
+
+struct wk_audit_batch_stats {
+	uint64_t batches, events;		/* committed */
+	uint64_t failed_batches, failed_events;
+	size_t largest;				/* events in one batch */
+	size_t pending;				/* queued now */
+};
+void wk_audit_batch_stats(struct wk_audit_batch_stats *out);
 
 /* WicketListAuditEvents (wicket_list_audit_events.c) */
 extern const struct wk_api_action wk_wicket_list_audit_events;

@@ -4,17 +4,22 @@
  * (ec2-instance-connect 2018-04-02):
  *
  *   throttle -> validate -> key -> authorize -> registry -> zone -> agent online
- *   -> sign record -> audit (durable) -> push -> {"RequestId", "Success",
- *   "WicketInstance"} (push_reply.c)
+ *   -> sign record -> audit (durable, group commit) -> push -> {"RequestId",
+ *   "Success", "WicketInstance"} (push_reply.c)
  *
- * Every call, allowed or refused, writes one audit event before the reply.
- * A refused call never reaches the agent hub. Past the JSON members, the
- * work is push.c's (shared with the browser console).
+ * Every call, allowed or refused, writes one audit event before the reply;
+ * from the API (wicketd serve) the event joins the open group-commit batch
+ * (audit_batch.c) and the request waits, suspended, until that batch is on
+ * disk. A throttled call is the exception: answered at once, its event
+ * rides the next batch. A refused call never reaches the agent hub. Past
+ * the JSON members, the work is push.c's (shared with the browser
+ * console, which writes its events synchronously).
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -122,11 +127,88 @@ check_members(const json_t *obj, struct wk_api_resp *resp)
 	return 0;
 }
 
+/*
+ * ---- group commit (WK_API_LATER) ----
+ * A push waits, suspended, until the batch holding its audit event is
+ * durable; only then is the record handed to the hub and the caller
+ * answered. A failed commit answers ServiceException and delivers nothing.
+ */
+struct push_job {
+	const struct wk_api_req *req;
+	struct wk_api_resp *resp;
+	struct wk_push_args a;		/* borrowed from req->json */
+	struct wk_push_result res;
+	struct wk_push_state st;
+	int r;				/* the decision: 0 = allowed */
+};
+
+static void
+push_job_free(struct push_job *j)
+{
+	if (j->res.have_instance)
+		wk_instance_cleanup(&j->res.inst);
+	wk_push_state_cleanup(&j->st);
+	wk_free(j);
+}
+
+/* The batch holding the job's event is durable (result 0) or failed. */
+static void
+push_job_done(void *arg, int result)
+{
+	struct push_job *j = arg;
+	const struct wk_api_req *req = j->req;
+	struct wk_api_resp *resp = j->resp;
+	int r;
+
+	if (result != 0) {
+		/* no unaudited answer, and nothing reaches the agent */
+		resp->error_code[0] = '\0';
+		wk_push_service_error(resp, result);
+	} else if (j->r == 0 &&
+	    wk_push_deliver(req, resp, &j->a, &j->res, &j->st) == 0 &&
+	    (r = wk_push_reply(req->request_id, j->res.have_instance ?
+	    &j->res.inst : NULL, &resp->json)) != 0) {
+		wk_push_service_error(resp, r);
+	}
+	push_job_free(j);
+	wk_api_answer_later(req);	/* frees req and resp */
+}
+
+/*
+ * Decides, queues the event and returns WK_API_LATER; or, when the event
+ * cannot be queued (batching off), does it all now as wk_push_key would.
+ * r_early: an error already set in resp before the push core (bad members).
+ */
+static int
+push_later(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, int r_early)
+{
+	struct push_job *j;
+	int r;
+
+	if ((j = wk_calloc(1, sizeof(*j))) == NULL)
+		return wk_push_service_error(resp, WK_ERR_NOMEM);
+	j->req = req;
+	j->resp = resp;
+	j->a = *a;
+	wk_push_state_init(&j->st);
+	j->res.want_instance = true;
+	j->r = r_early != 0 ? r_early :
+	    wk_push_decide(req, resp, a, &j->res, &j->st);
+	r = wk_push_audit_queue(req, a, j->res.fp, j->r != 0 ?
+	    resp->error_code : "", push_job_done, j);
+	if (r == 0)
+		return WK_API_LATER;
+	push_job_free(j);
+	return wk_push_service_error(resp, r);
+}
+
 static int
 send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 {
 	struct wk_push_result res;
 	struct wk_push_args a;
+	bool later = req->call != NULL && wk_audit_batch_on();
 	int r, ar;
 
 	/* the model's error shapes have "Message" */
@@ -139,8 +221,15 @@ send_ssh_public_key(const struct wk_api_req *req, struct wk_api_resp *resp)
 	    wk_mono_ms())) {
 		wk_metrics_throttled(WK_MT_KEY_RATE);
 		r = wk_throttle_error(resp, WK_PROTO_JSON);
+		/* answered at once: its event rides the next batch and
+		 * forces no fsync of its own */
+		if (later && wk_push_audit_queue(req, &a, NULL,
+		    resp->error_code, NULL, NULL) == 0)
+			return r;
 	} else {
 		r = check_members(req->json, resp);
+		if (later)
+			return push_later(req, resp, &a, r);
 	}
 	if (r != 0) {
 		/* refused before the push core: audited here */

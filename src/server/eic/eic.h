@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "crypto/sshkey.h"
 #include "iam/policy.h"
 #include "server/api/api.h"
@@ -87,6 +88,34 @@ int wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
  * (error_code "" = allowed). Returns 0 or the store's error. */
 int wk_push_audit(const struct wk_api_req *req, const struct wk_push_args *a,
     const char *fp, const char *error_code);
+/* The same event queued for the group commit (wk_audit_queue: done runs
+ * once it is durable or failed; WK_ERR_INVAL when batching is off). */
+int wk_push_audit_queue(const struct wk_api_req *req,
+    const struct wk_push_args *a, const char *fp, const char *error_code,
+    void (*done)(void *arg, int result), void *arg);
+
+/*
+ * wk_push_key in its two halves, for a caller that answers after a group
+ * commit (ec2ic_send_ssh_public_key.c): _decide does everything before
+ * the audit event (validate, authorize, registry, sign the record into
+ * st; counts the key against the OS user's limit when allowed) and
+ * returns 0 or a negative error with resp's error set; once the event of
+ * an allowed push is durable, _deliver hands the record to the hub (0, or
+ * ServiceException set and a second event recording the failure).
+ */
+struct wk_push_state {
+	struct wk_buf pubkey;
+	struct wk_buf rec_text;		/* the signed record */
+	time_t expires;
+};
+void wk_push_state_init(struct wk_push_state *st);
+void wk_push_state_cleanup(struct wk_push_state *st);
+int wk_push_decide(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, struct wk_push_result *res,
+    struct wk_push_state *st);
+int wk_push_deliver(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, const struct wk_push_result *res,
+    struct wk_push_state *st);
 
 /*
  * push_limit.c: an agent holds at most WK_SOCK_MAX_RECORDS live records per

@@ -297,31 +297,107 @@ wk_push_audit(const struct wk_api_req *req, const struct wk_push_args *a,
 }
 
 int
+wk_push_audit_queue(const struct wk_api_req *req, const struct wk_push_args *a,
+    const char *fp, const char *error_code,
+    void (*done)(void *arg, int result), void *arg)
+{
+	struct wk_audit_info ai = {
+		.action = WK_EC2IC_ACTION,
+		.instance_id = a->instance_id,
+		.os_user = a->os_user,
+		.key_fingerprint = fp != NULL && fp[0] != '\0' ? fp : NULL,
+		.error_code = error_code,
+	};
+
+	return wk_audit_queue(req, &ai, done, arg);
+}
+
+void
+wk_push_state_init(struct wk_push_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	wk_buf_init(&st->pubkey, WK_SSHKEY_MAX_LINE);
+	wk_buf_init(&st->rec_text, WK_KEYREC_MAX_LEN);
+}
+
+void
+wk_push_state_cleanup(struct wk_push_state *st)
+{
+	wk_buf_cleanup(&st->pubkey);
+	wk_buf_cleanup(&st->rec_text);
+}
+
+int
+wk_push_decide(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, struct wk_push_result *res,
+    struct wk_push_state *st)
+{
+	int r;
+
+	res->fp[0] = '\0';
+	res->authz_ran = false;
+	res->have_instance = false;
+	if (req->caller == NULL)
+		return wk_api_error(resp, 403, "AuthException",
+		    "Not authorized for this request");
+	r = decide(req, resp, a, &st->pubkey, res, &st->rec_text,
+	    &st->expires);
+	if (r != 0 && resp->error_code[0] == '\0')
+		r = wk_push_service_error(resp, r);
+	/* counted from the decision on, so pushes decided while this one
+	 * waits for its commit see it (a failed commit or delivery leaves
+	 * the count until the key would have expired: on the safe side) */
+	if (r == 0)
+		wk_push_limit_note(a->instance_id, a->os_user, st->expires,
+		    req->now);
+	return r;
+}
+
+int
+wk_push_deliver(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_push_args *a, const struct wk_push_result *res,
+    struct wk_push_state *st)
+{
+	int r;
+
+	if ((r = wk_agent_hub_push(req->srv->hub, a->instance_id,
+	    wk_buf_span(&st->rec_text), st->expires)) != 0) {
+		wk_push_service_error(resp, r);
+		/* the second event records the failure; with group commit it
+		 * rides the next batch (the caller hears a failure anyway) */
+		if (wk_push_audit_queue(req, a, res->fp, resp->error_code,
+		    NULL, NULL) == WK_ERR_INVAL)
+			(void)wk_push_audit(req, a, res->fp, resp->error_code);
+		return r;
+	}
+	wk_log(WK_LOG_INFO, "push", "request_id=%s instance=%s user=%s "
+	    "fingerprint=%s via=%s single_use=%s from_bound=%s outcome=pushed",
+	    req->request_id, a->instance_id, a->os_user, res->fp,
+	    req->via != NULL ? req->via : "api",
+	    push_single_use(req, a) ? "yes" : "no",
+	    res->detail.source_ip_bound ? "yes" : "no");
+	return 0;
+}
+
+int
 wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
     const struct wk_push_args *a, struct wk_push_result *res)
 {
 	struct wk_push_result local;
-	struct wk_buf pubkey, rec_text;
-	time_t expires = 0;
+	struct wk_push_state st;
 	int r, ar;
 
 	if (res == NULL) {
 		memset(&local, 0, sizeof(local));
 		res = &local;
 	}
-	res->fp[0] = '\0';
-	res->authz_ran = false;
-	res->have_instance = false;
-	wk_buf_init(&pubkey, WK_SSHKEY_MAX_LINE);
-	wk_buf_init(&rec_text, WK_KEYREC_MAX_LEN);
+	wk_push_state_init(&st);
 	if (req->caller == NULL) {
 		r = wk_api_error(resp, 403, "AuthException",
 		    "Not authorized for this request");
 		goto out;
 	}
-	r = decide(req, resp, a, &pubkey, res, &rec_text, &expires);
-	if (r != 0 && resp->error_code[0] == '\0')
-		r = wk_push_service_error(resp, r);
+	r = wk_push_decide(req, resp, a, res, &st);
 	/* the audit event is durable before anyone hears the answer */
 	if ((ar = wk_push_audit(req, a, res->fp, r != 0 ? resp->error_code :
 	    "")) != 0) {
@@ -329,25 +405,11 @@ wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
 		r = wk_push_service_error(resp, ar);
 		goto out;
 	}
-	if (r != 0)
-		goto out;
-	if ((r = wk_agent_hub_push(req->srv->hub, a->instance_id,
-	    wk_buf_span(&rec_text), expires)) != 0) {
-		wk_push_service_error(resp, r);
-		(void)wk_push_audit(req, a, res->fp, resp->error_code);
-		goto out;
-	}
-	wk_push_limit_note(a->instance_id, a->os_user, expires, req->now);
-	wk_log(WK_LOG_INFO, "push", "request_id=%s instance=%s user=%s "
-	    "fingerprint=%s via=%s single_use=%s from_bound=%s outcome=pushed",
-	    req->request_id, a->instance_id, a->os_user, res->fp,
-	    req->via != NULL ? req->via : "api",
-	    push_single_use(req, a) ? "yes" : "no",
-	    res->detail.source_ip_bound ? "yes" : "no");
+	if (r == 0)
+		r = wk_push_deliver(req, resp, a, res, &st);
  out:
 	if (res == &local && local.have_instance)
 		wk_instance_cleanup(&local.inst);
-	wk_buf_cleanup(&pubkey);
-	wk_buf_cleanup(&rec_text);
+	wk_push_state_cleanup(&st);
 	return r;
 }

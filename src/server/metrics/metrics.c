@@ -122,7 +122,7 @@ wk_metrics_audit_write(bool ok, uint64_t commit_us, unsigned batch)
 {
 	size_t i = 0;
 
-	wk_metrics_state.audit_writes[ok ? 1 : 0]++;
+	wk_metrics_state.audit_writes[ok ? 1 : 0] += batch;
 	if (!ok)
 		return;
 	hist_observe(&wk_metrics_state.audit_commit, commit_us);

@@ -44,8 +44,8 @@ void wk_metrics_request(const char *action, unsigned status,
     uint64_t duration_us);
 /* A policy decision by wk_api_authorize. */
 void wk_metrics_decision(bool allow);
-/* An audit event written (ok) or not; commit_us: its write and commit;
- * batch: events in the commit (1 while each event commits alone). */
+/* A commit of `batch` audit events, written (ok) or not; commit_us: the
+ * batch's write and commit (group commit: audit_batch.c). */
 void wk_metrics_audit_write(bool ok, uint64_t commit_us, unsigned batch);
 void wk_metrics_throttled(enum wk_metrics_throttle which);
 void wk_metrics_gauge_set(enum wk_metrics_gauge g, uint64_t value);

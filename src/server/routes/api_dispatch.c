@@ -348,122 +348,194 @@ scope_and_decode(struct wk_server *srv, const struct wk_http_request *req,
 	return wk_auth_error_set(resp, *proto, &aerr);
 }
 
+/*
+ * One API request from its arrival to its answer. On the heap so that a
+ * handler may answer later (WK_API_LATER: the group commit of its audit
+ * event); `base` first, so the answer callback finds the rest.
+ */
+struct api_call {
+	struct wk_api_call base;
+	struct wk_server *srv;
+	struct wk_http_conn *c;		/* NULL once the client went away */
+	uint64_t t0;
+	struct wk_api_resp resp;
+	struct wk_params params;
+	struct wk_caller caller;
+	struct wk_api_req areq;
+	const struct wk_api_action *act;
+	enum wk_protocol proto;
+	json_t *json;
+	bool authed;
+	char rid[37];
+	char source_ip[WK_HTTP_IP_TEXT_MAX + 16];
+	char action_name[WK_API_ACTION_MAX + 1];
+};
+
+/* Renders the answer, sends it (unless the client left) and frees k. */
+static void
+reply(struct api_call *k)
+{
+	struct wk_buf body, headers;
+	const char *ctype = "text/xml";
+	int r;
+
+	wk_buf_init(&body, WK_API_XML_MAX + 4096);
+	wk_buf_init(&headers, 4096);
+	if ((r = wk_api_render(k->proto, k->act != NULL ? k->act->name : NULL,
+	    k->rid, &k->resp, &body, &ctype, &headers)) != 0) {
+		wk_log(WK_LOG_ERROR, "api_render", "request_id=%s error=%s",
+		    k->rid, wk_strerror(r));
+		wk_buf_reset(&body);
+		wk_buf_reset(&headers);
+		memset(&k->resp.error_code, 0, sizeof(k->resp.error_code));
+		internal_error(k->proto, &k->resp);
+		wk_buf_appendf(&headers, "x-amzn-RequestId: %s\r\n", k->rid);
+		if (k->proto == WK_PROTO_JSON)
+			wk_buf_append_str(&body, "{\"__type\":\"InternalFailure\""
+			    ",\"message\":\"internal error\"}");
+	}
+	if (k->resp.error_code[0] == '\0')
+		k->resp.status = 200;
+	if (k->c != NULL)
+		wk_http_respond(k->c, k->resp.status, ctype,
+		    wk_buf_span(&body), wk_buf_cstr(&headers));
+	wk_metrics_request(k->action_name, k->resp.status, mono_us() - k->t0);
+	wk_log(WK_LOG_INFO, "api", "request_id=%s caller=%s action=%s "
+	    "status=%u error=%s source_ip=%s duration_us=%llu%s", k->rid,
+	    k->authed ? k->caller.user.arn : "-", k->action_name,
+	    k->resp.status, k->resp.error_code[0] != '\0' ?
+	    k->resp.error_code : "-", k->source_ip[0] != '\0' ?
+	    k->source_ip : "-", (unsigned long long)(mono_us() - k->t0),
+	    k->c == NULL ? " client=gone" : "");
+	wk_explicit_bzero(&k->caller, sizeof(k->caller));
+	wk_params_free(&k->params);
+	json_decref(k->json);
+	json_decref(k->resp.json);
+	wk_buf_cleanup(&k->resp.xml);
+	wk_buf_cleanup(&body);
+	wk_buf_cleanup(&headers);
+	wk_free(k);
+}
+
+/* The handler's deferred answer (WK_API_LATER). */
+static void
+answer_later(struct wk_api_call *call)
+{
+	struct api_call *k = (struct api_call *)call;
+
+	if (k->resp.error_code[0] != '\0' && k->resp.status < 400)
+		k->resp.status = 400;
+	reply(k);
+}
+
+/* The client went away while its answer was pending. */
+static void
+client_gone(void *arg)
+{
+	struct api_call *k = arg;
+
+	k->c = NULL;
+}
+
+/* Bounds a held API request: the group commit answers in milliseconds. */
+#define WK_API_LATER_TIMEOUT_MS 60000
+
 void
 wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
 {
-	uint64_t t0 = mono_us();
-	struct wk_api_resp resp;
-	struct wk_params params = { NULL, 0 };
+	struct api_call *k;
 	struct wk_auth_info info;
 	struct wk_auth_error aerr;
-	struct wk_caller caller;
-	struct wk_api_req areq;
-	struct wk_buf body, headers;
-	const struct wk_api_action *act = NULL;
-	const char *ctype = "text/xml";
-	enum wk_protocol proto;
 	struct wk_span target;
-	char rid[37], service[32], action_name[WK_API_ACTION_MAX + 1] = "-";
-	json_t *json = NULL;
-	bool authed = false;
+	char service[32];
 	int r;
 
-	memset(&resp, 0, sizeof(resp));
-	memset(&caller, 0, sizeof(caller));
-	wk_buf_init(&resp.xml, WK_API_XML_MAX);
-	wk_buf_init(&body, WK_API_XML_MAX + 4096);
-	wk_buf_init(&headers, 4096);
-	if (wk_random_uuid(rid) != 0)
-		snprintf(rid, sizeof(rid), "00000000-0000-4000-8000-%012llx",
-		    (unsigned long long)t0);
+	if ((k = wk_calloc(1, sizeof(*k))) == NULL) {
+		wk_http_respond(c, 503, "text/plain; charset=utf-8",
+		    wk_span_from_cstr("out of memory\n"), NULL);
+		return;
+	}
+	k->base.answer = answer_later;
+	k->srv = srv;
+	k->c = c;
+	k->t0 = mono_us();
+	snprintf(k->action_name, sizeof(k->action_name), "-");
+	snprintf(k->source_ip, sizeof(k->source_ip), "%s",
+	    req->source_ip != NULL ? req->source_ip : "");
+	wk_buf_init(&k->resp.xml, WK_API_XML_MAX);
+	if (wk_random_uuid(k->rid) != 0)
+		snprintf(k->rid, sizeof(k->rid),
+		    "00000000-0000-4000-8000-%012llx",
+		    (unsigned long long)k->t0);
 
 	target = wk_http_header(req, "X-Amz-Target");
 	if (target.p != NULL) {
-		proto = WK_PROTO_JSON;
+		k->proto = WK_PROTO_JSON;
 	} else {
 		bool known;
 
 		wk_auth_peek_service(req, service, sizeof(service));
-		proto = query_proto(service, &known);
+		k->proto = query_proto(service, &known);
 	}
 
 	(void)wk_store_unavailable_take();
-	r = wk_auth_request(srv->store, req, wk_wall_now(), &caller, &info,
+	r = wk_auth_request(srv->store, req, wk_wall_now(), &k->caller, &info,
 	    &aerr);
 	if (r != 0) {
-		wk_auth_error_set(&resp, proto, &aerr);
+		wk_auth_error_set(&k->resp, k->proto, &aerr);
 		goto reply;
 	}
-	authed = true;
-	r = scope_and_decode(srv, req, target, &info, &proto, &resp, &act,
-	    &json, &params, action_name, sizeof(action_name));
-	memset(&areq, 0, sizeof(areq));
-	areq.srv = srv;
-	areq.caller = &caller;
-	areq.request_id = rid;
-	areq.source_ip = req->source_ip;
-	areq.secure = req->secure;
-	areq.now = wk_wall_now();
-	areq.via = "api";
+	k->authed = true;
+	r = scope_and_decode(srv, req, target, &info, &k->proto, &k->resp,
+	    &k->act, &k->json, &k->params, k->action_name,
+	    sizeof(k->action_name));
+	k->areq.srv = srv;
+	k->areq.caller = &k->caller;
+	k->areq.request_id = k->rid;
+	k->areq.source_ip = k->source_ip[0] != '\0' ? k->source_ip : NULL;
+	k->areq.secure = req->secure;
+	k->areq.now = wk_wall_now();
+	k->areq.via = "api";
 	if (r != 0) {
-		act = NULL;
+		k->act = NULL;
 		/* A known caller's refused key push is audited like any other,
 		 * even when it never reached the action (bad JSON, unknown
 		 * operation, body over the cap). */
-		if (proto == WK_PROTO_JSON && audit_early_refusal(&areq,
-		    target, &resp) != 0)
-			internal_error(proto, &resp);
+		if (k->proto == WK_PROTO_JSON && audit_early_refusal(&k->areq,
+		    target, &k->resp) != 0)
+			internal_error(k->proto, &k->resp);
 		goto reply;
 	}
 
-	areq.params = proto == WK_PROTO_JSON ? NULL : &params;
-	areq.json = json;
-	wk_api_set_current(&areq, proto);
-	r = act->handle(&areq, &resp);
-	wk_api_set_current(NULL, proto);
-	if (r != 0 && resp.error_code[0] == '\0') {
+	k->areq.params = k->proto == WK_PROTO_JSON ? NULL : &k->params;
+	k->areq.json = k->json;
+	k->areq.call = &k->base;
+	wk_api_set_current(&k->areq, k->proto);
+	r = k->act->handle(&k->areq, &k->resp);
+	wk_api_set_current(NULL, k->proto);
+	if (r == WK_API_LATER) {
+		/* answered by answer_later once the handler's work is done
+		 * (never from inside the handler) */
+		if (wk_http_suspend(c, WK_API_LATER_TIMEOUT_MS, NULL,
+		    client_gone, k) != 0) {
+			/* cannot hold it: this client hears a failure now,
+			 * the handler still finishes with k */
+			k->c = NULL;
+			wk_http_respond(c, 503, "text/plain; charset=utf-8",
+			    wk_span_from_cstr("out of memory\n"), NULL);
+		}
+		return;
+	}
+	if (r != 0 && k->resp.error_code[0] == '\0') {
 		wk_log(WK_LOG_ERROR, "api_handler", "request_id=%s action=%s "
-		    "error=%s", rid, act->name, wk_strerror(r));
-		internal_error(proto, &resp);
+		    "error=%s", k->rid, k->act->name, wk_strerror(r));
+		internal_error(k->proto, &k->resp);
 	}
-	if (resp.error_code[0] != '\0' && resp.status < 400)
-		resp.status = 400;
-
+	if (k->resp.error_code[0] != '\0' && k->resp.status < 400)
+		k->resp.status = 400;
  reply:
-	if (wk_store_unavailable_take() && resp.error_code[0] != '\0')
-		unavailable_error(&resp);
-	if ((r = wk_api_render(proto, act != NULL ? act->name : NULL, rid,
-	    &resp, &body, &ctype, &headers)) != 0) {
-		wk_log(WK_LOG_ERROR, "api_render", "request_id=%s error=%s",
-		    rid, wk_strerror(r));
-		wk_buf_reset(&body);
-		wk_buf_reset(&headers);
-		memset(&resp.error_code, 0, sizeof(resp.error_code));
-		internal_error(proto, &resp);
-		wk_buf_appendf(&headers, "x-amzn-RequestId: %s\r\n", rid);
-		if (proto == WK_PROTO_JSON)
-			wk_buf_append_str(&body, "{\"__type\":\"InternalFailure\""
-			    ",\"message\":\"internal error\"}");
-	}
-	if (resp.error_code[0] == '\0')
-		resp.status = 200;
-	wk_http_respond(c, resp.status, ctype, wk_buf_span(&body),
-	    wk_buf_cstr(&headers));
-	wk_metrics_request(action_name, resp.status, mono_us() - t0);
-	/* a server-side failure is an error: repeats collapse (log.h) */
-	wk_log(resp.status >= 500 ? WK_LOG_ERROR : WK_LOG_INFO, "api",
-	    "request_id=%s caller=%s action=%s status=%u error=%s "
-	    "source_ip=%s duration_us=%llu", rid,
-	    authed ? caller.user.arn : "-", action_name, resp.status,
-	    resp.error_code[0] != '\0' ? resp.error_code : "-",
-	    req->source_ip != NULL ? req->source_ip : "-",
-	    (unsigned long long)(mono_us() - t0));
-	wk_explicit_bzero(&caller, sizeof(caller));
-	wk_params_free(&params);
-	json_decref(json);
-	json_decref(resp.json);
-	wk_buf_cleanup(&resp.xml);
-	wk_buf_cleanup(&body);
-	wk_buf_cleanup(&headers);
+	if (wk_store_unavailable_take() && k->resp.error_code[0] != '\0')
+		unavailable_error(&k->resp);
+	reply(k);
 }

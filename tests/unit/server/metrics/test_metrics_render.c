@@ -211,7 +211,7 @@ test_other_metrics(void **state)
 	assert_int_equal(ran, 1);
 	assert_sample(t, "wicket_policy_decisions_total{decision=\"allow\"}", "1");
 	assert_sample(t, "wicket_policy_decisions_total{decision=\"deny\"}", "2");
-	assert_sample(t, "wicket_audit_writes_total{result=\"ok\"}", "2");
+	assert_sample(t, "wicket_audit_writes_total{result=\"ok\"}", "4");
 	assert_sample(t, "wicket_audit_writes_total{result=\"error\"}", "1");
 	assert_sample(t, "wicket_audit_commit_duration_seconds_count", "2");
 	assert_sample(t, "wicket_audit_commit_duration_seconds_bucket"
