@@ -158,6 +158,12 @@ struct wk_store_ops {
 	int (*audit_append)(struct wk_store *, struct wk_audit_event *, size_t);
 	int (*audit_query)(struct wk_store *, const struct wk_audit_filter *,
 	    struct wk_audit_event **, size_t *);
+
+	/* migration 4; NULL in a backend without it (WK_ERR_UNAVAIL) */
+	int (*session_report)(struct wk_store *, struct wk_audit_event *, bool,
+	    const struct wk_session *);
+	int (*session_list)(struct wk_store *, const struct wk_session_filter *,
+	    struct wk_session **, size_t *);
 };
 
 /* The first member of every backend's store object. */

@@ -16,7 +16,7 @@
 
 #define WK_SQ_CACHE_SLOTS	512
 #define WK_SQ_BUSY_TIMEOUT_MS	5000
-#define WK_SQ_SCHEMA_VERSION	3
+#define WK_SQ_SCHEMA_VERSION	4
 
 struct wk_sq_cache_ent {
 	const char *sql;	/* key: address of static text */
@@ -270,5 +270,14 @@ int wk_sq_token_allow(struct wk_store *, const char *, time_t, char *, size_t);
 int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t);
 int wk_sq_audit_query(struct wk_store *, const struct wk_audit_filter *,
     struct wk_audit_event **, size_t *);
+/* the audit append without its checks, for sqlite_sessions.c */
+int wk_sq_audit_insert(struct wk_sqlite *, struct wk_audit_event *);
+int wk_sq_audit_check(const struct wk_audit_event *);
+
+/* sqlite_sessions.c */
+int wk_sq_session_report(struct wk_store *, struct wk_audit_event *, bool,
+    const struct wk_session *);
+int wk_sq_session_list(struct wk_store *, const struct wk_session_filter *,
+    struct wk_session **, size_t *);
 
 #endif

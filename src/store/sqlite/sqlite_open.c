@@ -89,6 +89,8 @@ static const struct wk_store_ops sqlite_ops = {
 	.token_allow = wk_sq_token_allow,
 	.audit_append = wk_sq_audit_append,
 	.audit_query = wk_sq_audit_query,
+	.session_report = wk_sq_session_report,
+	.session_list = wk_sq_session_list,
 };
 
 /* Runs a pragma that answers one text row and checks the answer. */
