@@ -133,6 +133,7 @@ const struct wk_action_keys wk_action_keys_table[] = {
 	    WK_RES_INSTANCE),
 	/* ---- wicket's own ---- */
 	ROW("wicket:ListAuditEvents", NONE, NONE, WK_RES_NONE),
+	ROW("wicket:ListSessions", NONE, NONE, WK_RES_NONE),
 	{ NULL, NULL, NULL, WK_RES_NONE },
 };
 

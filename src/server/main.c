@@ -126,6 +126,7 @@ static const char serve_help[] =
 "  POST /agent/v1/enroll  host enrollment with a join token\n"
 "  POST /agent/v1/update  host re-registration\n"
 "  GET  /agent/v1/poll    the agents' long-poll for key records\n"
+"  POST /agent/v1/sessions  logins and logouts reported by the agents\n"
 "  GET  /healthz          \"ok\"\n"
 "\n"
 "Options:\n"

@@ -43,5 +43,7 @@ int wk_audit_write(const struct wk_api_req *req,
 
 /* WicketListAuditEvents (wicket_list_audit_events.c) */
 extern const struct wk_api_action wk_wicket_list_audit_events;
+/* WicketListSessions (wicket_list_sessions.c) */
+extern const struct wk_api_action wk_wicket_list_sessions;
 
 #endif

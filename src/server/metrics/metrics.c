@@ -25,7 +25,7 @@ const char *const wk_metrics_actions[] = {
 	"ListAttachedUserPolicies", "ListAuditEvents",
 	"ListEntitiesForPolicy", "ListGroupPolicies", "ListGroups",
 	"ListGroupsForUser", "ListPolicies", "ListPolicyVersions",
-	"ListUserPolicies", "ListUserTags", "ListUsers", "PutGroupPolicy",
+	"ListSessions", "ListUserPolicies", "ListUserTags", "ListUsers", "PutGroupPolicy",
 	"PutUserPolicy", "RemoveUserFromGroup", "SendSSHPublicKey",
 	"SetDefaultPolicyVersion", "SimulateCustomPolicy",
 	"SimulatePrincipalPolicy", "TagUser", "UntagUser", "UpdateAccessKey",

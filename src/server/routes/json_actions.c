@@ -13,5 +13,6 @@ const struct wk_api_action *const wk_json_actions[] = {
 	&wk_ec2ic_send_ssh_public_key,
 	&wk_wicket_describe_instances,
 	&wk_wicket_list_audit_events,
+	&wk_wicket_list_sessions,
 	NULL,
 };
