@@ -194,9 +194,12 @@ backoff(struct run_ctx *c, long key, const char *what)
 static void
 succeeded(struct run_ctx *c)
 {
-	if (!c->online)
+	if (!c->online) {
 		wk_log(WK_LOG_INFO, "wicketd_connected",
 		    "server=%s instance=%s", c->st.server, c->st.instance_id);
+		c->rep_retry_at_ms = 0;	/* queued reports go now */
+		c->rep_attempt = 0;
+	}
 	c->online = true;
 	c->attempt = 0;
 	c->fail_key = 0;
@@ -506,10 +509,11 @@ report_backoff(struct run_ctx *c)
 {
 	uint64_t delay = BACKOFF_MIN_MS;
 
-	if (c->rep_attempt < 6)
+	/* short: a reconnected channel (succeeded) also resets it */
+	if (c->rep_attempt < 4)
 		delay <<= c->rep_attempt;
 	else
-		delay = BACKOFF_MAX_MS / 2;
+		delay = 8 * BACKOFF_MIN_MS;
 	c->rep_attempt++;
 	c->rep_retry_at_ms = wk_mono_ms() + delay;
 }

@@ -345,7 +345,7 @@ answer_session_open(struct wk_agent_sock *s, struct sock_client *c,
 	}
 	if (wk_keystore_find(s->ks, req->user, req->fingerprint,
 	    wk_wall_now(), &rec) != 0) {
-		wk_log(WK_LOG_DEBUG, "session_not_wicket", "user=%s "
+		wk_log(WK_LOG_INFO, "session_not_wicket", "user=%s "
 		    "fingerprint=%s pid=%ld", req->user, req->fingerprint,
 		    req->pid);
 		return wk_buf_append_str(&c->out, "OK none\n");
