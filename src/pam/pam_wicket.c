@@ -32,6 +32,15 @@
  * whose name no key can be pushed for pass. Failures go to syslog
  * (authpriv).
  *
+ * Session reports (docs/sessions.md): after consuming, for every key it
+ * sends "SESSION-OPEN 1 <user> <fp> <pid> <tty> <rhost>\n" (pid: this
+ * process, sshd's per-connection monitor; tty/rhost: PAM_TTY, PAM_RHOST),
+ * and at close "SESSION-CLOSE 1 <user> <pid>\n"; the agent records the
+ * login when a pushed record has that key. A failed report is logged,
+ * never a reason to refuse. With the "noconsume" argument (what
+ * install-sshd writes without --single-use, as "session optional") it only
+ * reports: no CONSUME, and a missing SSH_AUTH_INFO_0 passes.
+ *
  * Built as a tiny module: libpam, our common code and the libsodium
  * SHA-256; never libcrypto.
  */
