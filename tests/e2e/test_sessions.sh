@@ -147,6 +147,40 @@ check "wicket sessions --instance --os-user --caller filter to it" \
     contains "$(wicket_as admin sessions --instance "$instance" --os-user ubuntu --caller "$admin_arn")" "$sid"
 check "wicket sessions --os-user root: not it" \
     lacks "$(wicket_as admin sessions --os-user root)" "$sid"
+# console_sessions USER PASSWORD: the instances page's JSON for USER
+console_sessions() {
+	local jar="$T/jar-$1" csrf
+	rm -f "$jar"
+	csrf=$(curl -s -c "$jar" -b "$jar" "$ENDPOINT/console/api/session" | jq -r .csrf)
+	csrf=$(curl -s -c "$jar" -b "$jar" -H "Origin: $ENDPOINT" \
+	    -H "X-Wicket-CSRF: $csrf" -H 'Content-Type: application/json' \
+	    --data "{\"user\":\"$1\",\"password\":\"$2\"}" \
+	    "$ENDPOINT/console/api/login" | jq -r .csrf)
+	curl -s -c "$jar" -b "$jar" -H "X-Wicket-CSRF: $csrf" \
+	    "$ENDPOINT/console/api/instances"
+}
+PASSWORD='Corr3ct-Horse-Battery'
+aws_as admin iam create-login-profile --user-name admin --password "$PASSWORD" \
+    --no-password-reset-required >/dev/null
+aws_as admin iam create-user --user-name viewer >/dev/null
+aws_as admin iam create-login-profile --user-name viewer --password "$PASSWORD" \
+    --no-password-reset-required >/dev/null
+printf '%s' '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}]}' >"$T/viewer.json"
+aws_as admin iam put-user-policy --user-name viewer --policy-name v \
+    --policy-document "file://$T/viewer.json"
+console_sessions admin "$PASSWORD" >"$T/console-admin.json"
+check "the console shows the open session to admin" \
+    jq -e --arg s "$sid" '.sessions[] | select(.sessionId == $s and .osUser == "ubuntu")' "$T/console-admin.json"
+console_sessions viewer "$PASSWORD" >"$T/console-viewer.json"
+check "... and none to a user without wicket:ListSessions" \
+    jq -e '.instances and .sessions == null' "$T/console-viewer.json"
+out=$(AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+    aws_as admin iam create-access-key --user-name viewer)
+add_profile viewer "$(jq -r .AccessKey.AccessKeyId <<<"$out")" \
+    "$(jq -r .AccessKey.SecretAccessKey <<<"$out")"
+out=$(wicket_as viewer sessions 2>&1) && rc=0 || rc=$?
+check "wicket sessions without wicket:ListSessions: AccessDenied" \
+    bash -c "[ $rc -ne 0 ] && grep -q AccessDenied <<<'$out'"
 kill "$s1" 2>/dev/null || true
 wait "$s1" 2>/dev/null || true
 check "Logout reaches the audit" until_ok 10 has_events "$sid" Logout 1
