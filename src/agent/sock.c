@@ -365,8 +365,9 @@ answer_session_open(struct wk_agent_sock *s, struct sock_client *c,
 	snprintf(ses.caller_arn, sizeof(ses.caller_arn), "%s", rec.caller_arn);
 	snprintf(ses.instance_id, sizeof(ses.instance_id), "%s",
 	    s->instance_id);
-	snprintf(ses.tty, sizeof(ses.tty), "%s", strncmp(req->tty, "/dev/",
-	    5) == 0 ? req->tty + 5 : req->tty);
+	/* "/dev/pts/3" -> "pts/3"; sshd's "ssh" (no terminal) -> "" */
+	if (strncmp(req->tty, "/dev/", 5) == 0)
+		snprintf(ses.tty, sizeof(ses.tty), "%s", req->tty + 5);
 	snprintf(ses.source, sizeof(ses.source), "%s", req->rhost);
 	ses.opened_at = now_ms / 1000;
 	if ((r = wk_agent_session_write(s->state_dir, &ses)) != 0 ||
