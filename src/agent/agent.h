@@ -92,6 +92,14 @@ size_t wk_keystore_lookup_lease(struct wk_keystore *ks, const char *user,
  */
 size_t wk_keystore_consume(struct wk_keystore *ks, const char *user,
     const char *fingerprint);
+/*
+ * The newest unexpired record of `user` for the key with `fingerprint`,
+ * consumed or not (a login's session report: which push it came from).
+ * WK_ERR_NOTFOUND when none.
+ */
+struct wk_keyrec;
+int wk_keystore_find(const struct wk_keystore *ks, const char *user,
+    const char *fingerprint, time_t now, struct wk_keyrec *out);
 /* Drops every record with expires <= now; returns how many. */
 size_t wk_keystore_purge(struct wk_keystore *ks, time_t now);
 size_t wk_keystore_count(const struct wk_keystore *ks);
@@ -208,6 +216,8 @@ void wk_agent_revoker_set_proc(struct wk_agent_revoker *r, const char *proc);
 enum wk_sock_verb {
 	WK_SOCK_LOOKUP = 1,
 	WK_SOCK_CONSUME = 2,
+	WK_SOCK_SESSION_OPEN = 3,
+	WK_SOCK_SESSION_CLOSE = 4,
 };
 
 struct wk_sock_req {
@@ -215,6 +225,10 @@ struct wk_sock_req {
 	char user[WK_SOCK_MAX_USER + 1];
 	char fingerprint[WK_SSHKEY_FP_LEN];	/* CONSUME; LOOKUP: "" or */
 	char conn[WK_SOCK_MAX_CONN + 1];	/* LOOKUP with a lease, else "" */
+	/* SESSION-OPEN / SESSION-CLOSE */
+	long pid;
+	char tty[WK_SOCK_MAX_FIELD + 1];	/* "" for "-" */
+	char rhost[WK_SOCK_MAX_FIELD + 1];	/* "" for "-" */
 };
 
 /*
@@ -260,6 +274,13 @@ void wk_agent_sock_handle(struct wk_agent_sock *s, const struct pollfd *fds,
 int wk_agent_sock_timeout_ms(const struct wk_agent_sock *s);
 /* One poll(2) round of at most timeout_ms, then handle (tests, tools). */
 int wk_agent_sock_step(struct wk_agent_sock *s, int timeout_ms);
+/*
+ * Lets the socket take SESSION-OPEN/CLOSE (docs/sessions.md): the state
+ * directory (registry, queue) and this host's instance id; both must
+ * outlive the socket. Without it they are answered "ERR unsupported".
+ */
+void wk_agent_sock_set_sessions(struct wk_agent_sock *s, const char *state_dir,
+    const char *instance_id);
 /* Resolves --socket-group (NULL: the group of wicket-ak, if it exists). */
 int wk_agent_sock_group(const char *name, gid_t *out);
 

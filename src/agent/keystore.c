@@ -315,3 +315,27 @@ wk_keystore_drop_matching(struct wk_keystore *ks,
 	}
 	return dropped;
 }
+
+int
+wk_keystore_find(const struct wk_keystore *ks, const char *user,
+    const char *fingerprint, time_t now, struct wk_keyrec *out)
+{
+	struct wk_span signed_part;
+	uint8_t sig[WK_ED25519_SIG_LEN];
+	const struct wk_keystore_ent *best = NULL;
+	size_t i;
+
+	for (i = 0; i < ks->n; i++) {
+		const struct wk_keystore_ent *e = &ks->ents[i];
+
+		if (e->expires <= (int64_t)now || strcmp(e->user, user) != 0 ||
+		    strcmp(e->fingerprint, fingerprint) != 0)
+			continue;
+		if (best == NULL || e->seq > best->seq)
+			best = e;
+	}
+	if (best == NULL)
+		return WK_ERR_NOTFOUND;
+	return wk_keyrec_parse(wk_span_from_mem(best->text, best->len), out,
+	    &signed_part, sig);
+}

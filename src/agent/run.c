@@ -7,6 +7,7 @@
  */
 #include "agent/agent.h"
 #include "agent/backoff.h"
+#include "agent/sessions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,9 @@
 #define KEYSTORE_MAX 4096
 #define EPOCH_MAX 128
 #define REFUSAL_RING 32
+#define REAP_MS 2000			/* sessions whose process is gone */
+#define REPORT_TIMEOUT_MS 30000L
+#define REPORT_BATCH 64			/* events per report */
 
 enum req_kind { REQ_NONE, REQ_UPDATE, REQ_POLL };
 
@@ -60,6 +64,15 @@ struct run_ctx {
 	size_t refusal_next;
 	bool single_use;		/* reported on every poll */
 	struct wk_agent_revoker *rv;	/* revocations (revoke_apply.c) */
+	/* the session reports (sessions.h): one POST at a time */
+	CURL *rep_easy;
+	struct curl_slist *rep_hdrs;
+	struct wk_agent_reply rep_reply;
+	char **rep_names;		/* the queue files it carries */
+	size_t rep_n;
+	unsigned rep_attempt;
+	uint64_t rep_retry_at_ms;
+	uint64_t reap_at_ms;
 };
 
 static const char run_usage[] =
@@ -83,6 +96,11 @@ static const char run_usage[] =
 "exponential backoff (a random delay up to a cap doubling from 0.5 s, or\n"
 "1 s for refused connections, to 30 s). A 503 with Retry-After: N (wicketd\n"
 "admitting new long-polls at its own pace) waits N s plus up to 1 s.\n"
+"\n"
+"Logins through a pushed key (pam_wicket in sshd's session stack) are kept\n"
+"in DIR/sessions/ while open and reported to wicketd as Login and Logout;\n"
+"reports wait in DIR/session-queue/ (on disk) while wicketd is away\n"
+"(docs/sessions.md).\n"
 "\n"
 "Every connection verifies wicketd with the trust kept at enrollment (the\n"
 "join token's pin, the CA file, or the system store; docs/agent-tls.md):\n"
@@ -194,10 +212,13 @@ backoff(struct run_ctx *c, long key, const char *what,
 static void
 succeeded(struct run_ctx *c)
 {
-	if (!c->online)
+	if (!c->online) {
 		wk_log(WK_LOG_INFO, "wicketd_connected",
 		    "server=%s instance=%s failures=%u", c->st.server,
 		    c->st.instance_id, c->bo.failures);
+		c->rep_retry_at_ms = 0;	/* queued reports go now */
+		c->rep_attempt = 0;
+	}
 	c->online = true;
 	wk_backoff_reset(&c->bo);
 	c->fail_key = 0;
@@ -506,6 +527,104 @@ check_single_use(struct run_ctx *c)
 		req_finish(c);	/* records are cursor-based: nothing lost */
 }
 
+static void
+report_finish(struct run_ctx *c)
+{
+	if (c->rep_easy != NULL) {
+		curl_multi_remove_handle(c->multi, c->rep_easy);
+		wk_agent_easy_free(c->rep_easy, c->rep_hdrs);
+	}
+	c->rep_easy = NULL;
+	c->rep_hdrs = NULL;
+	wk_buf_cleanup(&c->rep_reply.body);
+	wk_agent_queue_names_free(c->rep_names, c->rep_n);
+	c->rep_names = NULL;
+	c->rep_n = 0;
+}
+
+static void
+report_backoff(struct run_ctx *c)
+{
+	uint64_t delay = WK_BACKOFF_BASE_MS;
+
+	/* short: a reconnected channel (succeeded) also resets it */
+	if (c->rep_attempt < 4)
+		delay <<= c->rep_attempt;
+	else
+		delay = 8 * WK_BACKOFF_BASE_MS;
+	c->rep_attempt++;
+	c->rep_retry_at_ms = wk_mono_ms() + delay;
+}
+
+/*
+ * Sends the oldest queued session reports (sessions.h) when none is in
+ * flight; they leave the queue only when wicketd answered 200.
+ */
+static void
+report_start(struct run_ctx *c)
+{
+	struct wk_buf url;
+	char *body = NULL;
+	int r;
+
+	if (c->rep_easy != NULL || wk_mono_ms() < c->rep_retry_at_ms)
+		return;
+	if ((r = wk_agent_queue_peek(c->dir, REPORT_BATCH, &body,
+	    &c->rep_names, &c->rep_n)) != 0 || c->rep_n == 0) {
+		if (r != 0)
+			report_backoff(c);
+		wk_free(body);
+		return;
+	}
+	wk_buf_init(&url, 4096);
+	if (wk_buf_appendf(&url, "%s/agent/v1/sessions", c->st.server) != 0 ||
+	    wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth), body,
+	    REPORT_TIMEOUT_MS, &c->st.tls, &c->rep_reply, &c->rep_easy,
+	    &c->rep_hdrs) != 0 ||
+	    curl_multi_add_handle(c->multi, c->rep_easy) != CURLM_OK) {
+		report_finish(c);
+		report_backoff(c);
+	}
+	wk_buf_cleanup(&url);
+	wk_free(body);
+}
+
+static void
+report_done(struct run_ctx *c, CURLcode cc)
+{
+	long status = 0;
+	char msg[512];
+
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c->rep_easy, CURLINFO_RESPONSE_CODE, &status);
+	c->rep_reply.status = status;
+	if (status == 200) {
+		if (wk_agent_queue_drop(c->dir, c->rep_names, c->rep_n) != 0)
+			wk_log(WK_LOG_ERROR, "session_queue_drop_failed",
+			    "dir=%s", c->dir);
+		wk_log(WK_LOG_INFO, "sessions_reported", "events=%zu",
+		    c->rep_n);
+		c->rep_attempt = 0;
+		c->rep_retry_at_ms = 0;
+	} else if (status == 400) {
+		/* wicketd will never take these: keep the queue moving */
+		wk_agent_reply_error(&c->rep_reply, msg, sizeof(msg));
+		wk_log(WK_LOG_ERROR, "sessions_report_refused", "events=%zu "
+		    "reason=\"%s\" action=dropped", c->rep_n, msg);
+		(void)wk_agent_queue_drop(c->dir, c->rep_names, c->rep_n);
+	} else {
+		if (status != 0)
+			wk_agent_reply_error(&c->rep_reply, msg, sizeof(msg));
+		else
+			snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(cc));
+		wk_log(c->rep_attempt == 0 ? WK_LOG_WARN : WK_LOG_DEBUG,
+		    "sessions_report_deferred", "events=%zu reason=\"%s\" "
+		    "action=kept_queued", c->rep_n, msg);
+		report_backoff(c);
+	}
+	report_finish(c);
+}
+
 static int
 min_timeout(int a, int b)
 {
@@ -535,6 +654,11 @@ loop(struct run_ctx *c)
 			check_single_use(c);
 			next_house = now + HOUSEKEEPING_MS;
 		}
+		if (now >= c->reap_at_ms) {
+			(void)wk_agent_sessions_reap(c->dir);
+			c->reap_at_ms = now + REAP_MS;
+		}
+		report_start(c);
 		if (now >= c->hostkey_check_ms)
 			check_host_keys(c);
 		if (c->kind == REQ_NONE && now >= c->retry_at_ms &&
@@ -547,6 +671,9 @@ loop(struct run_ctx *c)
 		if (c->kind == REQ_NONE && c->retry_at_ms > now)
 			timeout = min_timeout(timeout,
 			    (int)(c->retry_at_ms - now));
+		if (c->rep_easy == NULL && c->rep_retry_at_ms > now)
+			timeout = min_timeout(timeout,
+			    (int)(c->rep_retry_at_ms - now));
 		pfds[0].fd = c->sigfd;
 		pfds[0].events = POLLIN;
 		n = 1 + wk_agent_sock_pollfds(c->sock, pfds + 1,
@@ -580,6 +707,9 @@ loop(struct run_ctx *c)
 		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
 			if (m->msg == CURLMSG_DONE && m->easy_handle == c->easy)
 				req_done(c, m->data.result);
+			else if (m->msg == CURLMSG_DONE &&
+			    m->easy_handle == c->rep_easy)
+				report_done(c, m->data.result);
 		}
 	}
 }
@@ -609,6 +739,7 @@ wk_agent_cmd_run(int argc, char **argv)
 	c.sigfd = -1;
 	wk_buf_init(&c.auth, 512);
 	wk_buf_init(&c.reply.body, 0);
+	wk_buf_init(&c.rep_reply.body, 0);
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -676,6 +807,7 @@ wk_agent_cmd_run(int argc, char **argv)
 		    "socket)" : "");
 		goto out;
 	}
+	wk_agent_sock_set_sessions(c.sock, c.dir, c.st.instance_id);
 	c.need_update = true;
 	check_host_keys(&c);
 	if (c.host_keys == NULL) {
@@ -694,6 +826,7 @@ wk_agent_cmd_run(int argc, char **argv)
 	rc = loop(&c);
  out:
 	req_finish(&c);
+	report_finish(&c);
 	wk_agent_sock_close(c.sock);
 	if (c.multi != NULL)
 		curl_multi_cleanup(c.multi);

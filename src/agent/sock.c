@@ -17,10 +17,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agent/sessions.h"
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "crypto/keyrec.h"
 
 #define SOCK_MAX_CLIENTS 32
 
@@ -39,8 +41,18 @@ struct wk_agent_sock {
 	int lfd;
 	char *path;
 	struct wk_keystore *ks;
+	const char *state_dir;		/* sessions: NULL until set */
+	const char *instance_id;
 	struct sock_client clients[SOCK_MAX_CLIENTS];
 };
+
+void
+wk_agent_sock_set_sessions(struct wk_agent_sock *s, const char *state_dir,
+    const char *instance_id)
+{
+	s->state_dir = state_dir;
+	s->instance_id = instance_id;
+}
 
 size_t
 wk_agent_sock_maxfds(void)
@@ -310,6 +322,101 @@ answer_consume(struct wk_agent_sock *s, struct sock_client *c,
 	return wk_buf_append_str(&c->out, "OK\n");
 }
 
+/*
+ * pam_wicket opened a session: when a held record has the key that logged
+ * in, register the session and queue its Login (both durable before OK).
+ */
+static int
+answer_session_open(struct wk_agent_sock *s, struct sock_client *c,
+    const struct wk_sock_req *req, const char **why)
+{
+	struct wk_agent_session ses;
+	struct wk_keyrec rec;
+	int64_t now_ms = wk_wall_ms();
+	int r;
+
+	if (!c->root) {
+		*why = "denied";
+		return WK_ERR_DENIED;
+	}
+	if (s->state_dir == NULL) {
+		*why = "unsupported";
+		return WK_ERR_INVAL;
+	}
+	if (wk_keystore_find(s->ks, req->user, req->fingerprint,
+	    wk_wall_now(), &rec) != 0) {
+		wk_log(WK_LOG_INFO, "session_not_wicket", "user=%s "
+		    "fingerprint=%s pid=%ld", req->user, req->fingerprint,
+		    req->pid);
+		return wk_buf_append_str(&c->out, "OK none\n");
+	}
+	memset(&ses, 0, sizeof(ses));
+	if ((r = wk_agent_session_new_id('s', ses.session_id)) != 0 ||
+	    (r = wk_agent_pid_start(req->pid, ses.pid_start,
+	    sizeof(ses.pid_start))) != 0) {
+		*why = "pid";
+		return r;
+	}
+	ses.pid = req->pid;
+	snprintf(ses.os_user, sizeof(ses.os_user), "%s", req->user);
+	snprintf(ses.fingerprint, sizeof(ses.fingerprint), "%s",
+	    req->fingerprint);
+	snprintf(ses.request_id, sizeof(ses.request_id), "%s", rec.request_id);
+	snprintf(ses.caller_arn, sizeof(ses.caller_arn), "%s", rec.caller_arn);
+	snprintf(ses.instance_id, sizeof(ses.instance_id), "%s",
+	    s->instance_id);
+	/* "/dev/pts/3" -> "pts/3"; sshd's "ssh" (no terminal) -> "" */
+	if (strncmp(req->tty, "/dev/", 5) == 0)
+		snprintf(ses.tty, sizeof(ses.tty), "%s", req->tty + 5);
+	snprintf(ses.source, sizeof(ses.source), "%s", req->rhost);
+	ses.opened_at = now_ms / 1000;
+	if ((r = wk_agent_session_write(s->state_dir, &ses)) != 0 ||
+	    (r = wk_agent_queue_add(s->state_dir, &ses, true, now_ms)) != 0) {
+		(void)wk_agent_session_remove(s->state_dir, ses.session_id);
+		wk_log(WK_LOG_ERROR, "session_open_failed", "user=%s pid=%ld "
+		    "error=%s", req->user, req->pid, wk_strerror(r));
+		*why = "state";
+		return r;
+	}
+	wk_log(WK_LOG_INFO, "session_open", "session=%s user=%s pid=%ld "
+	    "request_id=%s tty=%s source=%s", ses.session_id, ses.os_user,
+	    ses.pid, ses.request_id, ses.tty, ses.source);
+	return wk_buf_appendf(&c->out, "OK %s\n", ses.session_id);
+}
+
+/* pam_wicket closed a session: queue the Logout of pid's sessions. */
+static int
+answer_session_close(struct wk_agent_sock *s, struct sock_client *c,
+    const struct wk_sock_req *req, const char **why)
+{
+	struct wk_agent_session *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (!c->root) {
+		*why = "denied";
+		return WK_ERR_DENIED;
+	}
+	if (s->state_dir == NULL) {
+		*why = "unsupported";
+		return WK_ERR_INVAL;
+	}
+	if ((r = wk_agent_sessions_list(s->state_dir, &v, &n)) != 0) {
+		*why = "state";
+		return r;
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		if (v[i].pid != req->pid || strcmp(v[i].os_user,
+		    req->user) != 0)
+			continue;
+		if ((r = wk_agent_session_end(s->state_dir, &v[i],
+		    "logout")) != 0)
+			*why = "state";
+	}
+	wk_agent_sessions_free(v, n);
+	return r != 0 ? r : wk_buf_append_str(&c->out, "OK\n");
+}
+
 static void
 client_answer(struct wk_agent_sock *s, struct sock_client *c)
 {
@@ -322,6 +429,10 @@ client_answer(struct wk_agent_sock *s, struct sock_client *c)
 	r = wk_agent_parse_req(wk_span_from_mem(c->in, c->inlen), &req, &why);
 	if (r == 0 && req.verb == WK_SOCK_CONSUME) {
 		r = answer_consume(s, c, &req, &why);
+	} else if (r == 0 && req.verb == WK_SOCK_SESSION_OPEN) {
+		r = answer_session_open(s, c, &req, &why);
+	} else if (r == 0 && req.verb == WK_SOCK_SESSION_CLOSE) {
+		r = answer_session_close(s, c, &req, &why);
 	} else if (r == 0) {
 		if (req.conn[0] != '\0')
 			n = wk_keystore_lookup_lease(s->ks, req.user,

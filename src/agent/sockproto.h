@@ -20,6 +20,16 @@
  *   A login with the key succeeded (pam_wicket, in the session stack):
  *   the agent stops serving that user's single-use records for the key.
  *
+ *   request:  "SESSION-OPEN 1 <os-user> SHA256:<43 base64> <pid> <tty> <rhost>\n"
+ *   reply:    "OK <session-id>\n", "OK none\n" (no held record has that
+ *             key: not a wicket login, nothing recorded) or "ERR <reason>\n"
+ *   request:  "SESSION-CLOSE 1 <os-user> <pid>\n"
+ *   reply:    "OK\n" (also when no session of that pid is open) or "ERR ..."
+ *   pam_wicket's session hooks (docs/sessions.md), uid 0 only like
+ *   CONSUME: <pid> is the process that opened the PAM session (sshd's
+ *   monitor), <tty> and <rhost> are PAM_TTY and PAM_RHOST, "-" for none,
+ *   [0-9A-Za-z.:/%_-]{1,63}.
+ *
  * One request per connection; the agent closes after its reply.
  */
 #ifndef WK_AGENT_SOCKPROTO_H
@@ -36,6 +46,7 @@
 #define WK_SOCK_TIMEOUT_MS 500		/* per connection, each way */
 #define WK_SOCK_MAX_USER 32
 #define WK_SOCK_MAX_CONN 128		/* "sshd-<pid>" */
+#define WK_SOCK_MAX_FIELD 63		/* SESSION-OPEN tty, rhost */
 /*
  * A single-use record handed to one connection stays its own this long
  * (or until consumed); the same connection is handed it again only while
@@ -127,6 +138,25 @@ wk_sock_conn_ok(const uint8_t *p, size_t len)
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '.' || c == ':' ||
 		    c == '%' || c == '_' || c == ',' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* A SESSION-OPEN tty or rhost: [0-9A-Za-z.:/%_-]{1,63} ("-": none). */
+static inline bool
+wk_sock_field_ok(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > WK_SOCK_MAX_FIELD)
+		return false;
+	for (i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+		    c == '/' || c == '%' || c == '_' || c == '-'))
 			return false;
 	}
 	return true;

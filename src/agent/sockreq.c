@@ -9,6 +9,87 @@
 
 #include "common/err.h"
 
+/* A pid: 1 to 4194304 (the kernel's pid_max ceiling), digits only. */
+static bool
+pid_ok(struct wk_span v, long *out)
+{
+	long pid = 0;
+	size_t i;
+
+	if (v.len == 0 || v.len > 7 || v.p[0] == '0')
+		return false;
+	for (i = 0; i < v.len; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return false;
+		pid = pid * 10 + (v.p[i] - '0');
+	}
+	if (pid > 4194304)
+		return false;
+	*out = pid;
+	return true;
+}
+
+/* A tty or rhost field; "-" is none (""). */
+static bool
+field_copy(struct wk_span v, char out[static WK_SOCK_MAX_FIELD + 1])
+{
+	if (!wk_sock_field_ok(v.p, v.len))
+		return false;
+	if (wk_span_eq_cstr(v, "-")) {
+		out[0] = '\0';
+		return true;
+	}
+	memcpy(out, v.p, v.len);
+	out[v.len] = '\0';
+	return true;
+}
+
+/*
+ * After "SESSION-OPEN 1 ": "<user> <fp> <pid> <tty> <rhost>";
+ * after "SESSION-CLOSE 1 ": "<user> <pid>".
+ */
+static int
+parse_session(struct wk_span rest, struct wk_sock_req *out, const char **why)
+{
+	struct wk_span user, fp, pid, tty, rhost;
+
+	if (!wk_span_split(rest, ' ', &user, &rest))
+		return WK_ERR_INVAL;
+	if (!wk_sock_user_ok(user.p, user.len)) {
+		*why = "user";
+		return WK_ERR_INVAL;
+	}
+	memcpy(out->user, user.p, user.len);
+	out->user[user.len] = '\0';
+	if (out->verb == WK_SOCK_SESSION_CLOSE) {
+		if (!pid_ok(rest, &out->pid)) {
+			*why = "pid";
+			return WK_ERR_INVAL;
+		}
+		return 0;
+	}
+	if (!wk_span_split(rest, ' ', &fp, &rest) ||
+	    !wk_span_split(rest, ' ', &pid, &rest) ||
+	    !wk_span_split(rest, ' ', &tty, &rhost))
+		return WK_ERR_INVAL;
+	if (!wk_sock_fingerprint_ok(fp.p, fp.len) ||
+	    fp.len >= sizeof(out->fingerprint)) {
+		*why = "fingerprint";
+		return WK_ERR_INVAL;
+	}
+	memcpy(out->fingerprint, fp.p, fp.len);
+	out->fingerprint[fp.len] = '\0';
+	if (!pid_ok(pid, &out->pid)) {
+		*why = "pid";
+		return WK_ERR_INVAL;
+	}
+	if (!field_copy(tty, out->tty) || !field_copy(rhost, out->rhost)) {
+		*why = "tty-or-rhost";
+		return WK_ERR_INVAL;
+	}
+	return 0;
+}
+
 int
 wk_agent_parse_req(struct wk_span line, struct wk_sock_req *out,
     const char **why)
@@ -37,12 +118,22 @@ wk_agent_parse_req(struct wk_span line, struct wk_sock_req *out,
 		out->verb = WK_SOCK_LOOKUP;
 	else if (wk_span_eq_cstr(verb, "CONSUME"))
 		out->verb = WK_SOCK_CONSUME;
+	else if (wk_span_eq_cstr(verb, "SESSION-OPEN"))
+		out->verb = WK_SOCK_SESSION_OPEN;
+	else if (wk_span_eq_cstr(verb, "SESSION-CLOSE"))
+		out->verb = WK_SOCK_SESSION_CLOSE;
 	else
 		return WK_ERR_INVAL;
 	if (!wk_span_split(rest, ' ', &version, &name))
 		goto out;
 	if (!wk_span_eq_cstr(version, "1")) {
 		*why = "version";
+		goto out;
+	}
+	if (out->verb == WK_SOCK_SESSION_OPEN ||
+	    out->verb == WK_SOCK_SESSION_CLOSE) {
+		if ((r = parse_session(name, out, why)) == 0)
+			*why = NULL;
 		goto out;
 	}
 	if (out->verb == WK_SOCK_CONSUME &&

@@ -87,13 +87,17 @@ static const char install_usage[] =
 "  --sshd-test-config FILE check with `sshd -t -f FILE` (tests)\n"
 "  --no-useradd            fail instead of creating USER\n"
 "  --no-reload             do not reload sshd\n"
-"  --single-use            for single-use keys: the drop-in also sets\n"
-"                          ExposeAuthInfo yes and UsePAM yes, and\n"
+"                          The drop-in sets ExposeAuthInfo yes and UsePAM\n"
+"                          yes, and \"session optional pam_wicket.so\n"
+"                          socket=PATH noconsume\" goes first in the PAM\n"
+"                          service file's session stack: logins with a\n"
+"                          pushed key are reported (docs/sessions.md)\n"
+"  --single-use            for single-use keys: the PAM line is\n"
 "                          \"session requisite pam_wicket.so socket=PATH\"\n"
-"                          goes first in the PAM service file's session\n"
-"                          stack, and DIR/" WK_AGENT_SINGLE_USE_FILE " tells the agent\n"
+"                          (it consumes the key; no session if it cannot)\n"
+"                          and DIR/" WK_AGENT_SINGLE_USE_FILE " tells the agent\n"
 "                          (and wicketd) this host consumes them; without\n"
-"                          it, both are taken out again\n"
+"                          it, the marker is taken out again\n"
 "  --pam-file FILE         default " PAM_DEFAULT_FILE "\n"
 "  --pam-module PATH       default " PAM_DEFAULT_MODULE "\n";
 
@@ -105,7 +109,7 @@ static const char uninstall_usage[] =
 "Removes DIR/" DROPIN_NAME " (only when wicket wrote it), puts back a\n"
 "backed-up " BACKUP_NAME ", removes STATE/" WK_AGENT_SINGLE_USE_FILE " (wicketd\n"
 "then refuses single-use keys for this host) and the pam_wicket line\n"
-"install-sshd --single-use added to FILE (default " PAM_DEFAULT_FILE "),\n"
+"install-sshd added to FILE (default " PAM_DEFAULT_FILE "),\n"
 "checks with `sshd -t` and reloads sshd.\n"
 "The user wicket-ak is left in place.\n";
 
@@ -206,27 +210,19 @@ dropin_text(const struct sshd_opts *o, struct wk_buf *out)
 	    "AuthorizedKeysCommandUser %s\n",
 	    helper, o->state, o->socket, o->user)) != 0)
 		return r;
-	if (o->single_use)
-		return wk_buf_appendf(out,
-		    "#\n"
-		    "# Single-use keys: pam_wicket.so, in the PAM session\n"
-		    "# stack, tells the agent which key logged in\n"
-		    "# (SSH_AUTH_INFO_0).\n"
-		    "ExposeAuthInfo yes\n"
-		    "UsePAM yes\n");
+	/*
+	 * pam_wicket in the session stack reports every login made with a
+	 * pushed key (docs/sessions.md) and, with --single-use, consumes
+	 * the key: both need the key that logged in (SSH_AUTH_INFO_0).
+	 */
 	return wk_buf_appendf(out,
 	    "#\n"
-	    "# Single-use keys (wicketd serve --single-use, wicket ssh\n"
-	    "# --single-use) are consumed by the first login only when sshd\n"
-	    "# runs the PAM session stack with the key that logged in:\n"
-	    "#   ExposeAuthInfo yes\n"
-	    "#   UsePAM yes\n"
-	    "# and %s holds, first in its session stack,\n"
-	    "#   session requisite %s socket=%s\n"
-	    "# `wicket-agent install-sshd --single-use` sets up all three\n"
-	    "# (and the marker without which wicketd refuses single-use keys\n"
-	    "# for this host).\n",
-	    o->pam_file, o->pam_module, o->socket);
+	    "# Logins (docs/sessions.md)%s: pam_wicket.so, in the PAM session\n"
+	    "# stack (%s), tells the agent which key logged in\n"
+	    "# (SSH_AUTH_INFO_0).\n"
+	    "ExposeAuthInfo yes\n"
+	    "UsePAM yes\n", o->single_use ? " and single-use keys" : "",
+	    o->pam_file);
 }
 
 /*
@@ -552,6 +548,14 @@ pam_install(const struct sshd_opts *o)
 	wk_buf_init(&block, 4096);
 	wk_buf_init(&next, DROPIN_MAX);
 	if ((r = read_small(o->pam_file, &cur)) != 0) {
+		if (r == WK_ERR_NOTFOUND && !o->single_use) {
+			/* an sshd without PAM: logins are not reported */
+			printf("no %s: pam_wicket not added; logins on this "
+			    "host are not reported (docs/sessions.md)\n",
+			    o->pam_file);
+			r = 0;
+			goto out;
+		}
 		fprintf(stderr, "wicket-agent: cannot read %s\n", o->pam_file);
 		goto out;
 	}
@@ -560,9 +564,15 @@ pam_install(const struct sshd_opts *o)
 	 * the key that logged in (fail closed), and nothing after it runs;
 	 * "optional" would make that refusal meaningless.
 	 */
+	/*
+	 * Without --single-use it only reports logins: "optional" and
+	 * "noconsume", so a login is never refused for its report.
+	 */
 	if ((r = pam_strip(&cur, &stripped, &found)) != 0 ||
-	    (r = wk_buf_appendf(&block, PAM_MARK "\nsession requisite %s "
-	    "socket=%s\n", o->pam_module, o->socket)) != 0 ||
+	    (r = (o->single_use ? wk_buf_appendf(&block, PAM_MARK
+	    "\nsession requisite %s socket=%s\n", o->pam_module,
+	    o->socket) : wk_buf_appendf(&block, PAM_MARK "\nsession optional "
+	    "%s socket=%s noconsume\n", o->pam_module, o->socket))) != 0 ||
 	    (r = pam_insert(&stripped, wk_buf_cstr(&block), &next)) != 0)
 		goto out;
 	if (wk_span_eq(wk_buf_span(&cur), wk_buf_span(&next))) {
@@ -626,7 +636,8 @@ pam_and_marker(const struct sshd_opts *o)
 		return pam_install(o) != 0 ? WK_ERR_IO : marker_write(o);
 	if (marker_remove(o) != 0)
 		return WK_ERR_IO;
-	return pam_uninstall(o);
+	/* the report-only line (noconsume) replaces a requisite one */
+	return pam_install(o);
 }
 
 static int

@@ -32,6 +32,7 @@ struct wk_cli_cmd {
 extern const struct wk_cli_cmd wk_cli_cmd_ssh;		/* cmd_ssh.c */
 extern const struct wk_cli_cmd wk_cli_cmd_sftp;		/* cmd_ssh.c */
 extern const struct wk_cli_cmd wk_cli_cmd_audit;	/* cmd_audit.c */
+extern const struct wk_cli_cmd wk_cli_cmd_sessions;	/* cmd_sessions.c */
 extern const struct wk_cli_cmd wk_cli_cmd_policy;	/* cmd_policy.c */
 extern const struct wk_cli_cmd wk_cli_cmd_revoke;	/* cmd_revoke.c */
 

@@ -25,6 +25,7 @@ static const char audit_usage[] =
 "\n"
 "SYNOPSIS\n"
 "     wicket audit [--instance-id i-XXXXXXXX] [--caller ARN]\n"
+"                  [--request-id ID | --session s-XXXXXXXXXXXXXXXX]\n"
 "                  [--since TIME] [--until TIME] [--max-items N]\n"
 "                  [--output text|json] [--profile P] [--region R]\n"
 "                  [--endpoint-url URL] [--ca-bundle FILE]\n"
@@ -43,6 +44,14 @@ static const char audit_usage[] =
 "OPTIONS\n"
 "     --instance-id ID   only events for this instance\n"
 "     --caller ARN       only events by this caller (IAM user ARN)\n"
+"     --request-id ID    one push's story: the push (SendSSHPublicKey) and\n"
+"                        the logins (Login, Logout) made with its key\n"
+"     --session ID       one login's story: the push that delivered the\n"
+"                        key, the Login and the Logout (wicket sessions\n"
+"                        prints session ids). Both print oldest first, one\n"
+"                        line each: time, event, caller, instance, OS user,\n"
+"                        source, session, tty, sshd pid, duration, request\n"
+"                        id\n"
 "     --since TIME       only events at or after TIME\n"
 "     --until TIME       only events before TIME\n"
 "                        TIME is epoch seconds (1714564800), ISO 8601\n"
@@ -67,6 +76,8 @@ struct audit_opts {
 	struct wk_aws_opts aws;
 	const char *instance_id;
 	const char *caller;
+	const char *request_id;
+	const char *session;
 	bool have_since, have_until, json, help;
 	time_t since, until;
 	uint64_t max_items;
@@ -94,6 +105,12 @@ parse_opts(int argc, char **argv, struct audit_opts *o)
 		    &v)) != 0 || (m = wk_cli_longopt(argc, argv, &i,
 		    "--caller-arn", &v)) != 0)
 			o->caller = v;
+		else if ((m = wk_cli_longopt(argc, argv, &i, "--request-id",
+		    &v)) != 0)
+			o->request_id = v;
+		else if ((m = wk_cli_longopt(argc, argv, &i, "--session",
+		    &v)) != 0)
+			o->session = v;
 		else if ((m = wk_cli_longopt(argc, argv, &i, "--since",
 		    &v)) != 0) {
 			if (m > 0 && wk_cli_parse_time(v, wk_wall_now(),
@@ -149,6 +166,10 @@ parse_opts(int argc, char **argv, struct audit_opts *o)
 			wk_cli_errx("option '%s' needs a value", arg);
 			return WK_ERR_INVAL;
 		}
+	}
+	if (o->request_id != NULL && o->session != NULL) {
+		wk_cli_errx("--request-id and --session are exclusive");
+		return WK_ERR_INVAL;
 	}
 	if (o->have_since && o->have_until && o->until < o->since) {
 		wk_cli_errx("--until is before --since");
@@ -251,42 +272,50 @@ static const char *const columns[NCOLS] = {
 	"SourceIp", "KeyFingerprint", "ErrorCode", "RequestId",
 };
 
+/* A push's or a login's story, oldest first (--request-id, --session). */
+#define NSTORY 11
+static const char *const story_columns[NSTORY] = {
+	"EventTime", "EventName", "CallerArn", "InstanceId", "OsUser",
+	"SourceIp", "SessionId", "Tty", "SshdPid", "DurationSeconds",
+	"RequestId",
+};
+
 static int
-print_text(json_t *events)
+print_text_cols(json_t *events, const char *const *cols, size_t ncols)
 {
 	struct wk_buf *cells = NULL, line;
-	size_t n = json_array_size(events), i, c, width[NCOLS] = { 0 };
+	size_t n = json_array_size(events), i, c, width[NSTORY] = { 0 };
 	int r = 0;
 
 	wk_buf_init(&line, 1024 * 1024);
 	if (n == 0)
 		goto out;
-	if ((cells = wk_calloc(n * NCOLS, sizeof(*cells))) == NULL) {
+	if ((cells = wk_calloc(n * ncols, sizeof(*cells))) == NULL) {
 		r = WK_ERR_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < n * NCOLS; i++)
+	for (i = 0; i < n * ncols; i++)
 		wk_buf_init(&cells[i], 64 * 1024);
 	for (i = 0; i < n; i++) {
 		json_t *ev = json_array_get(events, i);
 
-		for (c = 0; c < NCOLS; c++) {
-			if ((r = field_text(ev, columns[c],
-			    &cells[i * NCOLS + c])) != 0)
+		for (c = 0; c < ncols; c++) {
+			if ((r = field_text(ev, cols[c],
+			    &cells[i * ncols + c])) != 0)
 				goto out;
-			if (cells[i * NCOLS + c].len > width[c])
-				width[c] = cells[i * NCOLS + c].len;
+			if (cells[i * ncols + c].len > width[c])
+				width[c] = cells[i * ncols + c].len;
 		}
 	}
 	for (i = 0; i < n; i++) {
 		wk_buf_reset(&line);
-		for (c = 0; c < NCOLS; c++) {
-			const struct wk_buf *cell = &cells[i * NCOLS + c];
+		for (c = 0; c < ncols; c++) {
+			const struct wk_buf *cell = &cells[i * ncols + c];
 
 			if ((r = wk_buf_append_span(&line,
 			    wk_buf_span(cell))) != 0)
 				goto out;
-			if (c + 1 == NCOLS)
+			if (c + 1 == ncols)
 				break;
 			if ((r = wk_buf_appendf(&line, "%*s",
 			    (int)(width[c] - cell->len + 2), "")) != 0)
@@ -296,12 +325,18 @@ print_text(json_t *events)
 	}
  out:
 	if (cells != NULL) {
-		for (i = 0; i < n * NCOLS; i++)
+		for (i = 0; i < n * ncols; i++)
 			wk_buf_cleanup(&cells[i]);
 		wk_free(cells);
 	}
 	wk_buf_cleanup(&line);
 	return r;
+}
+
+static int
+print_text(json_t *events)
+{
+	return print_text_cols(events, columns, NCOLS);
 }
 
 static json_t *
@@ -315,6 +350,10 @@ build_request(const struct audit_opts *o, uint64_t page, const char *token)
 	    json_string(o->instance_id)) != 0) ||
 	    (o->caller != NULL && json_object_set_new(req, "CallerArn",
 	    json_string(o->caller)) != 0) ||
+	    (o->request_id != NULL && json_object_set_new(req, "RequestId",
+	    json_string(o->request_id)) != 0) ||
+	    (o->session != NULL && json_object_set_new(req, "SessionId",
+	    json_string(o->session)) != 0) ||
 	    (o->have_since && json_object_set_new(req, "StartTime",
 	    json_integer((json_int_t)o->since)) != 0) ||
 	    (o->have_until && json_object_set_new(req, "EndTime",
@@ -329,42 +368,22 @@ build_request(const struct audit_opts *o, uint64_t page, const char *token)
 	return req;
 }
 
+/*
+ * Reads up to o->max_items events into `all`, following NextToken; the
+ * last NextToken (more remain) in *token. 0, or 1 after printing why.
+ */
 static int
-cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
+fetch(struct wk_aws_client *client, const char *endpoint,
+    const struct audit_opts *opts, json_t *all, char **token_out)
 {
-	struct audit_opts o;
-	struct wk_aws_config cfg;
-	struct wk_aws_client *client = NULL;
+	struct audit_opts o = *opts;
 	struct wk_aws_error err;
-	struct wk_buf msg;
-	json_t *all = NULL, *req = NULL, *reply = NULL, *sorted = NULL;
-	json_t *events, *ev, *tok, *doc = NULL;
-	char *token = NULL, *dump;
+	json_t *req = NULL, *reply = NULL, *events, *ev, *tok;
+	char *token = NULL;
 	uint64_t got = 0, pages = 0, page;
 	size_t i, npage;
-	int r, status = WK_CLI_EXIT_ERR;
+	int r;
 
-	memset(&cfg, 0, sizeof(cfg));
-	wk_buf_init(&msg, 4096);
-	if (parse_opts(argc, argv, &o) != 0)
-		goto out;
-	if (o.help) {
-		fputs(self->usage, stdout);
-		status = 0;
-		goto out;
-	}
-	if ((r = wk_aws_config_resolve(&o.aws, WK_AWS_SVC_EC2, &cfg,
-	    &msg)) != 0) {
-		wk_cli_errx("%s", wk_buf_cstr(&msg));
-		goto out;
-	}
-	if ((r = wk_aws_client_new(&cfg, &client)) != 0) {
-		wk_cli_errx("cannot use endpoint '%s': %s", cfg.endpoint_url,
-		    wk_strerror(r));
-		goto out;
-	}
-	if ((all = json_array()) == NULL)
-		goto nomem;
 	while (got < o.max_items && pages++ < MAX_PAGES) {
 		page = o.max_items - got;
 		if (page > PAGE_SIZE)
@@ -375,7 +394,7 @@ cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
 		    "WicketService.ListAuditEvents", req, &reply,
 		    &err)) != 0) {
 			wk_aws_error_print(stderr, &err, "ListAuditEvents",
-			    cfg.endpoint_url);
+			    endpoint);
 			goto out;
 		}
 		json_decref(req);
@@ -407,6 +426,95 @@ cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
 		if (token == NULL || npage == 0)
 			break;
 	}
+	*token_out = token;
+	return 0;
+ nomem:
+	wk_cli_errx("out of memory");
+ out:
+	json_decref(req);
+	json_decref(reply);
+	wk_free(token);
+	return 1;
+}
+
+/*
+ * --session: the Login and Logout came back; the push that delivered the
+ * key has their RequestId and no SessionId.
+ */
+static int
+add_push(struct wk_aws_client *client, const char *endpoint,
+    const struct audit_opts *opts, json_t *all)
+{
+	struct audit_opts o = *opts;
+	json_t *pushes, *ev;
+	const char *rid = NULL;
+	char *token = NULL;
+	size_t i;
+	int r;
+
+	json_array_foreach(all, i, ev) {
+		rid = json_string_value(json_object_get(ev, "RequestId"));
+		if (rid != NULL && rid[0] != '\0')
+			break;
+		rid = NULL;
+	}
+	if (rid == NULL)
+		return 0;
+	o.session = NULL;
+	o.request_id = rid;
+	o.max_items = 100;
+	if ((pushes = json_array()) == NULL)
+		return 1;
+	r = fetch(client, endpoint, &o, pushes, &token);
+	wk_free(token);
+	json_array_foreach(pushes, i, ev) {
+		if (r == 0 && json_object_get(ev, "SessionId") == NULL &&
+		    json_array_append(all, ev) != 0)
+			r = 1;
+	}
+	json_decref(pushes);
+	return r;
+}
+
+static int
+cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
+{
+	struct audit_opts o;
+	struct wk_aws_config cfg;
+	struct wk_aws_client *client = NULL;
+	struct wk_buf msg;
+	json_t *all = NULL, *req = NULL, *reply = NULL, *sorted = NULL;
+	json_t *doc = NULL, *story = NULL;
+	char *token = NULL, *dump;
+	size_t i;
+	int r, status = WK_CLI_EXIT_ERR;
+
+	memset(&cfg, 0, sizeof(cfg));
+	wk_buf_init(&msg, 4096);
+	if (parse_opts(argc, argv, &o) != 0)
+		goto out;
+	if (o.help) {
+		fputs(self->usage, stdout);
+		status = 0;
+		goto out;
+	}
+	if ((r = wk_aws_config_resolve(&o.aws, WK_AWS_SVC_EC2, &cfg,
+	    &msg)) != 0) {
+		wk_cli_errx("%s", wk_buf_cstr(&msg));
+		goto out;
+	}
+	if ((r = wk_aws_client_new(&cfg, &client)) != 0) {
+		wk_cli_errx("cannot use endpoint '%s': %s", cfg.endpoint_url,
+		    wk_strerror(r));
+		goto out;
+	}
+	if ((all = json_array()) == NULL)
+		goto nomem;
+	if ((r = fetch(client, cfg.endpoint_url, &o, all, &token)) != 0)
+		goto out;
+	if (o.session != NULL && (r = add_push(client, cfg.endpoint_url, &o,
+	    all)) != 0)
+		goto out;
 	if ((r = sort_events(all, &sorted)) != 0)
 		goto nomem;
 	if (o.json) {
@@ -419,6 +527,16 @@ cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
 			goto nomem;
 		printf("%s\n", dump);
 		free(dump);	/* jansson's allocator */
+	} else if (o.request_id != NULL || o.session != NULL) {
+		/* a story reads oldest first */
+		if ((story = json_array()) == NULL)
+			goto nomem;
+		for (i = json_array_size(sorted); i > 0; i--)
+			if (json_array_append(story, json_array_get(sorted,
+			    i - 1)) != 0)
+				goto nomem;
+		if ((r = print_text_cols(story, story_columns, NSTORY)) != 0)
+			goto nomem;
 	} else if ((r = print_text(sorted)) != 0) {
 		goto nomem;
 	}
@@ -427,6 +545,7 @@ cmd_audit_exec(const struct wk_cli_cmd *self, int argc, char **argv)
  nomem:
 	wk_cli_errx("out of memory");
  out:
+	json_decref(story);
 	json_decref(doc);
 	json_decref(sorted);
 	json_decref(all);

@@ -12,6 +12,7 @@ static const struct wk_cli_cmd *const commands[] = {
 	&wk_cli_cmd_ssh,
 	&wk_cli_cmd_sftp,
 	&wk_cli_cmd_audit,
+	&wk_cli_cmd_sessions,
 	&wk_cli_cmd_policy,
 	&wk_cli_cmd_revoke,
 	NULL,

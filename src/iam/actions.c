@@ -139,6 +139,7 @@ const struct wk_action_keys wk_action_keys_table[] = {
 	ROW("wicket:ListAuditEvents", NONE, NONE, WK_RES_NONE),
 	ROW("wicket:ListSessionRecordings", NONE, NONE, WK_RES_NONE),
 	ROW("wicket:RevokeSessions", NONE, NONE, WK_RES_NONE),
+	ROW("wicket:ListSessions", NONE, NONE, WK_RES_NONE),
 	{ NULL, NULL, NULL, WK_RES_NONE },
 };
 

@@ -32,6 +32,15 @@
  * whose name no key can be pushed for pass. Failures go to syslog
  * (authpriv).
  *
+ * Session reports (docs/sessions.md): after consuming, for every key it
+ * sends "SESSION-OPEN 1 <user> <fp> <pid> <tty> <rhost>\n" (pid: this
+ * process, sshd's per-connection monitor; tty/rhost: PAM_TTY, PAM_RHOST),
+ * and at close "SESSION-CLOSE 1 <user> <pid>\n"; the agent records the
+ * login when a pushed record has that key. A failed report is logged,
+ * never a reason to refuse. With the "noconsume" argument (what
+ * install-sshd writes without --single-use, as "session optional") it only
+ * reports: no CONSUME, and a missing SSH_AUTH_INFO_0 passes.
+ *
  * Built as a tiny module: libpam, our common code and the libsodium
  * SHA-256; never libcrypto.
  */
@@ -71,6 +80,7 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 struct pw_args {
 	const char *socket;
 	bool debug;
+	bool consume;		/* "noconsume": report only, consume nothing */
 };
 
 static int
@@ -81,9 +91,12 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv,
 
 	a->socket = WK_AGENT_DEFAULT_SOCKET;
 	a->debug = false;
+	a->consume = true;
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "socket=", 7) == 0) {
 			a->socket = argv[i] + 7;
+		} else if (strcmp(argv[i], "noconsume") == 0) {
+			a->consume = false;
 		} else if (strcmp(argv[i], "debug") == 0) {
 			a->debug = true;
 		} else {
@@ -131,23 +144,21 @@ wait_fd(int fd, short events, uint64_t deadline_ms)
 }
 
 /*
- * One CONSUME exchange within the deadline. *reply gets the agent's
- * reply line (without "\n"), for the log.
+ * One request line (agent/sockproto.h) and its reply within the deadline.
+ * *reply gets the agent's reply line (without "\n"); 0 when it starts
+ * with "OK".
  */
 static int
-send_consume(const char *path, const char *user, const char *fp,
-    uint64_t deadline_ms, char *reply, size_t replysz)
+send_line(const char *path, const char *req, uint64_t deadline_ms,
+    char *reply, size_t replysz)
 {
 	struct sockaddr_un sa;
-	char req[WK_SOCK_MAX_REQUEST + 1];
-	size_t off = 0, got = 0;
+	size_t off = 0, got = 0, len = strlen(req);
 	ssize_t n;
-	int fd = -1, len, r;
+	int fd = -1, r;
 
 	reply[0] = '\0';
-	len = snprintf(req, sizeof(req), "CONSUME %d %s %s\n",
-	    WK_SOCK_VERSION, user, fp);
-	if (len < 0 || (size_t)len > WK_SOCK_MAX_REQUEST)
+	if (len > WK_SOCK_MAX_REQUEST)
 		return WK_ERR_TOOBIG;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -160,10 +171,10 @@ send_consume(const char *path, const char *user, const char *fp,
 		r = WK_ERR_IO;
 		goto out;
 	}
-	while (off < (size_t)len) {
+	while (off < len) {
 		if ((r = wait_fd(fd, POLLOUT, deadline_ms)) != 0)
 			goto out;
-		n = send(fd, req + off, (size_t)len - off, MSG_NOSIGNAL);
+		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0) {
@@ -199,7 +210,8 @@ send_consume(const char *path, const char *user, const char *fp,
 		goto out;
 	}
 	reply[got - 1] = '\0';
-	r = strcmp(reply, "OK") == 0 ? 0 : WK_ERR_DENIED;
+	r = strncmp(reply, "OK", 2) == 0 && (reply[2] == '\0' ||
+	    reply[2] == ' ') ? 0 : WK_ERR_DENIED;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -234,6 +246,68 @@ line_fingerprint(struct wk_span line, char fp[static WK_SSHKEY_FP_LEN])
 	return r;
 }
 
+/* One CONSUME exchange: 0 on "OK". */
+static int
+send_consume(const char *path, const char *user, const char *fp,
+    uint64_t deadline_ms, char *reply, size_t replysz)
+{
+	char req[WK_SOCK_MAX_REQUEST + 1];
+	int len;
+
+	len = snprintf(req, sizeof(req), "CONSUME %d %s %s\n",
+	    WK_SOCK_VERSION, user, fp);
+	if (len < 0 || (size_t)len > WK_SOCK_MAX_REQUEST)
+		return WK_ERR_TOOBIG;
+	return send_line(path, req, deadline_ms, reply, replysz);
+}
+
+/* PAM_TTY / PAM_RHOST as a SESSION-OPEN field ("-" when none or odd). */
+static const char *
+pam_field(pam_handle_t *pamh, int item)
+{
+	const void *v = NULL;
+	const char *s;
+
+	if (pam_get_item(pamh, item, &v) != PAM_SUCCESS || v == NULL)
+		return "-";
+	s = v;
+	if (!wk_sock_field_ok((const uint8_t *)s, strlen(s)))
+		return "-";
+	return s;
+}
+
+/*
+ * Reports the session open (docs/sessions.md) for the key that logged in:
+ * the agent records it when a pushed record has that key. The pid is this
+ * process, sshd's per-connection monitor, which lives as long as the
+ * login. A report that fails is logged, never a reason to refuse: the
+ * key's consumption (above) is what single-use needs.
+ */
+static void
+report_open(pam_handle_t *pamh, const struct pw_args *a, const char *user,
+    const char *fp, uint64_t deadline_ms)
+{
+	char req[WK_SOCK_MAX_REQUEST + 1], reply[64];
+	int len, r;
+
+	len = snprintf(req, sizeof(req), "SESSION-OPEN %d %s %s %ld %s %s\n",
+	    WK_SOCK_VERSION, user, fp, (long)getpid(),
+	    pam_field(pamh, PAM_TTY), pam_field(pamh, PAM_RHOST));
+	if (len < 0 || (size_t)len > WK_SOCK_MAX_REQUEST)
+		r = WK_ERR_TOOBIG;
+	else
+		r = send_line(a->socket, req, deadline_ms, reply,
+		    sizeof(reply));
+	if (r != 0)
+		pam_syslog(pamh, LOG_ERR, "user=%s fingerprint=%s socket=%s: "
+		    "session report failed (%s%s%s); the login is not in "
+		    "wicket's audit", user, fp, a->socket, wk_strerror(r),
+		    reply[0] != '\0' ? ": " : "", reply);
+	else if (a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "user=%s fingerprint=%s pid=%ld "
+		    "session: %s", user, fp, (long)getpid(), reply);
+}
+
 int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
     const char **argv)
@@ -256,7 +330,14 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 			pam_syslog(pamh, LOG_DEBUG, "no wicket user");
 		return PAM_SUCCESS;
 	}
-	if ((env = pam_getenv(pamh, "SSH_AUTH_INFO_0")) == NULL) {
+	if ((env = pam_getenv(pamh, "SSH_AUTH_INFO_0")) == NULL &&
+	    !a.consume) {
+		pam_syslog(pamh, LOG_ERR, "user=%s: SSH_AUTH_INFO_0 not set "
+		    "(sshd needs ExposeAuthInfo yes): session not reported",
+		    user);
+		return PAM_SUCCESS;
+	}
+	if (env == NULL) {
 		pam_syslog(pamh, LOG_ERR, "user=%s: SSH_AUTH_INFO_0 not set "
 		    "(sshd needs ExposeAuthInfo yes and UsePAM yes): cannot "
 		    "consume the key that logged in; session refused", user);
@@ -282,8 +363,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 			    "unreadable publickey line" : "too many keys");
 			return PAM_SESSION_ERR;
 		}
-		r = send_consume(a.socket, user, fp, deadline_ms, reply,
-		    sizeof(reply));
+		r = a.consume ? send_consume(a.socket, user, fp, deadline_ms,
+		    reply, sizeof(reply)) : 0;
 		if (r != 0) {
 			pam_syslog(pamh, LOG_ERR, "user=%s fingerprint=%s "
 			    "socket=%s: consume failed (%s%s%s); session "
@@ -292,20 +373,49 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 			    reply[0] != '\0' ? ": " : "", reply);
 			return PAM_SESSION_ERR;
 		}
-		if (a.debug)
+		if (a.debug && a.consume)
 			pam_syslog(pamh, LOG_DEBUG, "user=%s fingerprint=%s "
 			    "consumed", user, fp);
+		report_open(pamh, &a, user, fp,
+		    wk_mono_ms() + WK_SOCK_TIMEOUT_MS);
 	}
 	return PAM_SUCCESS;
 }
 
+/*
+ * The login ended: the agent queues the Logout of the session this
+ * process (the same monitor that opened it) registered, if any. Never
+ * fails the close; a report that cannot be sent is left to the agent,
+ * which ends sessions whose process is gone by itself.
+ */
 int
 pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
     const char **argv)
 {
-	(void)pamh;
+	struct pw_args a;
+	const char *user = NULL, *env;
+	char req[WK_SOCK_MAX_REQUEST + 1], reply[64];
+	int len, r;
+
 	(void)flags;
-	(void)argc;
-	(void)argv;
+	if (parse_args(pamh, argc, argv, &a) != 0)
+		return PAM_SUCCESS;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
+	    !wk_sock_user_ok((const uint8_t *)user, strlen(user)))
+		return PAM_SUCCESS;
+	/* only logins with a key can have been recorded */
+	if ((env = pam_getenv(pamh, "SSH_AUTH_INFO_0")) == NULL ||
+	    strstr(env, "publickey ") == NULL)
+		return PAM_SUCCESS;
+	len = snprintf(req, sizeof(req), "SESSION-CLOSE %d %s %ld\n",
+	    WK_SOCK_VERSION, user, (long)getpid());
+	if (len < 0 || (size_t)len > WK_SOCK_MAX_REQUEST)
+		return PAM_SUCCESS;
+	r = send_line(a.socket, req, wk_mono_ms() + WK_SOCK_TIMEOUT_MS, reply,
+	    sizeof(reply));
+	if (r != 0)
+		pam_syslog(pamh, LOG_WARNING, "user=%s pid=%ld: session close "
+		    "report failed (%s); the agent ends it when the process "
+		    "is gone", user, (long)getpid(), wk_strerror(r));
 	return PAM_SUCCESS;
 }

@@ -145,6 +145,7 @@ static const char serve_help[] =
 "  POST /agent/v1/enroll  host enrollment with a join token\n"
 "  POST /agent/v1/update  host re-registration\n"
 "  GET  /agent/v1/poll    the agents' long-poll for key records\n"
+"  POST /agent/v1/sessions  logins and logouts reported by the agents\n"
 "  GET  /healthz          \"ok\"\n"
 "\n"
 "Options:\n"
@@ -900,7 +901,7 @@ cmd_serve(int argc, char **argv)
 		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "throttle-key", required_argument, NULL, 'T' },
 		{ "throttle-account", required_argument, NULL, 'U' },
-		{ "audit-batch-max", required_argument, NULL, 'G' },
+		{ "audit-batch-max", required_argument, NULL, 'J' },
 		{ "audit-batch-wait-ms", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1023,7 +1024,7 @@ cmd_serve(int argc, char **argv)
 				return usage_error("serve", "--throttle-%s: %s",
 				    ch == 'T' ? "key" : "account", why);
 			break;
-		case 'G':
+		case 'J':
 			if (parse_uint(optarg, 1, WK_AUDIT_BATCH_MAX,
 			    &batch_max) != 0)
 				return usage_error("serve", "--audit-batch-max "

@@ -653,6 +653,28 @@ wk_store_revocations_free(struct wk_revocation *v, size_t n)
 	wk_free(v);
 }
 
+int
+wk_store_session_report(struct wk_store *st, struct wk_audit_event *ev,
+    bool open, const struct wk_session *s)
+{
+	if (st != NULL && st->ops->session_report == NULL)
+		return WK_ERR_UNAVAIL;
+	WK_STORE_CALL(st, session_report, ev, open, s);
+}
+
+int
+wk_store_session_list(struct wk_store *st, const struct wk_session_filter *f,
+    struct wk_session **out, size_t *n)
+{
+	if (out != NULL && n != NULL) {
+		*out = NULL;
+		*n = 0;
+	}
+	if (st != NULL && st->ops->session_list == NULL)
+		return WK_ERR_UNAVAIL;
+	WK_STORE_CALL(st, session_list, f, out, n);
+}
+
 /* ---- release functions ---- */
 
 void

@@ -355,7 +355,13 @@ struct wk_audit_event {
 	char key_fingerprint[64];
 	char decision[16];	/* "Allow" or "Deny" */
 	char error_code[64];	/* "" on success */
-	char via[16];		/* "api" or "console" */
+	char via[16];		/* "api", "console" or "agent" */
+	/* Login/Logout (migration 4); "" and 0 for every other event */
+	char session_id[24];	/* "s-" + 16 hex: the join key */
+	char event_id[40];	/* the agent's id for the report (dedup) */
+	char tty[64];
+	int64_t sshd_pid;
+	int64_t duration_ms;	/* Logout: how long the session lasted */
 };
 int wk_store_audit_append(struct wk_store *st, struct wk_audit_event *ev);
 /*
@@ -371,6 +377,8 @@ struct wk_audit_filter {
 	int64_t until_ms;		/* 0: no bound */
 	int64_t before_id;		/* 0: newest; pagination cursor */
 	size_t max_items;		/* 0: 100 */
+	const char *request_id;		/* NULL: any */
+	const char *session_id;		/* NULL: any */
 };
 /* Newest first. */
 int wk_store_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
@@ -422,6 +430,38 @@ void wk_store_revocations_free(struct wk_revocation *v, size_t n);
 int wk_store_audit_key_requests(struct wk_store *st, const char *akid,
     const char *action, int64_t since_ms, size_t max, char ***out,
     size_t *n);
+/* ---- login sessions (migration 4): open sessions, fed by agents ---- */
+struct wk_session {
+	char session_id[24];
+	char instance_id[33];
+	char os_user[64];
+	char key_fingerprint[64];
+	char request_id[64];	/* the push that delivered the key */
+	char caller_arn[2048];
+	char source_ip[64];
+	char tty[64];
+	int64_t sshd_pid;
+	int64_t opened_ms;
+};
+/*
+ * One agent report, atomically: appends `ev` (a Login or Logout) to the
+ * audit log and, for a Login (`open`), records `s` as open, for a Logout
+ * removes the open session ev->session_id of ev->instance_id. An event
+ * whose (instance_id, event_id) is already in the log changes nothing and
+ * returns WK_ERR_EXISTS (a re-sent report). A backend without the op
+ * returns WK_ERR_UNAVAIL.
+ */
+int wk_store_session_report(struct wk_store *st, struct wk_audit_event *ev,
+    bool open, const struct wk_session *s);
+struct wk_session_filter {
+	const char *instance_id;	/* NULL: any */
+	const char *caller_arn;		/* NULL: any */
+	const char *os_user;		/* NULL: any */
+	size_t max_items;		/* 0: 100 */
+};
+/* Open sessions, newest first. WK_ERR_UNAVAIL without the op. */
+int wk_store_session_list(struct wk_store *st,
+    const struct wk_session_filter *f, struct wk_session **out, size_t *n);
 
 void wk_store_free(void *p);	/* frees any array returned above */
 void wk_store_strv_free(char **v, size_t n);

@@ -171,6 +171,11 @@ struct wk_store_ops {
 	    struct wk_revocation **, size_t *);
 	int (*audit_key_requests)(struct wk_store *, const char *,
 	    const char *, int64_t, size_t, char ***, size_t *);
+	/* migration 4; NULL in a backend without it (WK_ERR_UNAVAIL) */
+	int (*session_report)(struct wk_store *, struct wk_audit_event *, bool,
+	    const struct wk_session *);
+	int (*session_list)(struct wk_store *, const struct wk_session_filter *,
+	    struct wk_session **, size_t *);
 };
 
 /* The first member of every backend's store object. */

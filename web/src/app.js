@@ -64,6 +64,7 @@
 			    'Cannot list the instances.';
 			return;
 		}
+		showSessions(r.body.sessions);
 		const list = r.body.instances || [];
 		$('no-instances').hidden = list.length > 0;
 		for (const i of list) {
@@ -81,6 +82,23 @@
 			b.className = 'connect';
 			b.addEventListener('click', () => chooseInstance(i));
 			cell(tr, '').appendChild(b);
+			rows.appendChild(tr);
+		}
+	}
+
+	/* open sessions: null when the caller may not list them */
+	function showSessions(list) {
+		const rows = $('session-rows');
+		rows.textContent = '';
+		$('sessions').hidden = !Array.isArray(list);
+		if (!Array.isArray(list)) return;
+		$('no-sessions').hidden = list.length > 0;
+		for (const s of list) {
+			const tr = document.createElement('tr');
+			tr.dataset.session = s.sessionId;
+			for (const v of [s.sessionId, s.instanceId, s.osUser,
+			    s.callerArn, s.source, s.tty, s.openedAt])
+				cell(tr, v || '-');
 			rows.appendChild(tr);
 		}
 	}

@@ -83,5 +83,7 @@ void wk_audit_batch_stats(struct wk_audit_batch_stats *out);
 
 /* WicketListAuditEvents (wicket_list_audit_events.c) */
 extern const struct wk_api_action wk_wicket_list_audit_events;
+/* WicketListSessions (wicket_list_sessions.c) */
+extern const struct wk_api_action wk_wicket_list_sessions;
 
 #endif

@@ -2,7 +2,9 @@
  * wicket_list_audit_events.c - WicketService.ListAuditEvents (JSON): the
  * audit log, newest first, filtered and paginated.
  *   {"InstanceId", "CallerArn", "StartTime", "EndTime" (epoch seconds),
- *    "MaxResults" (1..1000, default 50), "NextToken"} ->
+ *    "MaxResults" (1..1000, default 50), "NextToken", "RequestId" (a
+ *    push's story: the push, its logins and logouts), "SessionId" (one
+ *    login: Login and Logout)} ->
  *   {"Events": [...], "NextToken"}
  * Authorized as wicket:ListAuditEvents on "*".
  */
@@ -57,7 +59,19 @@ parse_filter(const json_t *obj, struct wk_api_resp *resp,
 	memset(f, 0, sizeof(*f));
 	*max = LIST_DEFAULT;
 	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
-		if (strcmp(key, "InstanceId") == 0 ||
+		if (strcmp(key, "RequestId") == 0 ||
+		    strcmp(key, "SessionId") == 0) {
+			if (!json_is_string(v) || json_string_length(v) == 0 ||
+			    json_string_length(v) > 63)
+				return bad(resp, key, "must be a non-empty "
+				    "string of at most 63 characters");
+			if (key[0] == 'R')
+				f->request_id = json_string_value(v);
+			else if (json_string_length(v) > 23)
+				return bad(resp, key, "is not a session id");
+			else
+				f->session_id = json_string_value(v);
+		} else if (strcmp(key, "InstanceId") == 0 ||
 		    strcmp(key, "CallerArn") == 0) {
 			if (!json_is_string(v) || json_string_length(v) == 0 ||
 			    json_string_length(v) > 2048)
@@ -101,9 +115,10 @@ static json_t *
 event_json(const struct wk_audit_event *ev)
 {
 	char when[21];
+	json_t *o;
 
 	wk_time_iso8601((time_t)(ev->time_ms / 1000), when);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
 	    "s:s, s:s}",
 	    "EventTime", when, "RequestId", ev->request_id,
 	    "EventName", ev->action, "CallerArn", ev->caller_arn,
@@ -111,6 +126,22 @@ event_json(const struct wk_audit_event *ev)
 	    "InstanceId", ev->instance_id, "OsUser", ev->os_user,
 	    "KeyFingerprint", ev->key_fingerprint, "Decision", ev->decision,
 	    "ErrorCode", ev->error_code, "Via", ev->via);
+	/* a login's own fields (Login, Logout) */
+	if (o != NULL && ev->session_id[0] != '\0' &&
+	    (json_object_set_new(o, "SessionId",
+	    json_string(ev->session_id)) != 0 ||
+	    json_object_set_new(o, "EventTimeMs",
+	    json_integer((json_int_t)ev->time_ms)) != 0 ||
+	    json_object_set_new(o, "Tty", json_string(ev->tty)) != 0 ||
+	    json_object_set_new(o, "SshdPid",
+	    json_integer((json_int_t)ev->sshd_pid)) != 0 ||
+	    (strcmp(ev->action, "wicket:Logout") == 0 &&
+	    json_object_set_new(o, "DurationSeconds",
+	    json_real((double)ev->duration_ms / 1000.0)) != 0))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*

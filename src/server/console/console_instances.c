@@ -120,6 +120,54 @@ name_tag(const struct wk_tag *tags, size_t ntags)
 	return "";
 }
 
+/*
+ * The open sessions (docs/sessions.md) for a caller allowed
+ * wicket:ListSessions: an array, or JSON null when not allowed (the page
+ * then shows no sessions section). NULL on failure.
+ */
+static json_t *
+open_sessions(const struct wk_api_req *areq)
+{
+	struct wk_api_resp resp;
+	struct wk_session_filter f;
+	struct wk_session *ss = NULL;
+	char when[21];
+	size_t n = 0, i;
+	json_t *arr = NULL, *o;
+	int r;
+
+	memset(&resp, 0, sizeof(resp));
+	wk_buf_init(&resp.xml, 0);
+	r = wk_api_authorize(areq, &resp, "wicket:ListSessions", "*", NULL,
+	    NULL, NULL);
+	json_decref(resp.json);
+	wk_buf_cleanup(&resp.xml);
+	if (r == WK_ERR_DENIED)
+		return json_null();
+	memset(&f, 0, sizeof(f));
+	f.max_items = 200;
+	if (r != 0 || wk_store_session_list(areq->srv->store, &f, &ss,
+	    &n) != 0 || (arr = json_array()) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		wk_time_iso8601((time_t)(ss[i].opened_ms / 1000), when);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		    "sessionId", ss[i].session_id,
+		    "instanceId", ss[i].instance_id,
+		    "osUser", ss[i].os_user, "callerArn", ss[i].caller_arn,
+		    "source", ss[i].source_ip, "tty", ss[i].tty,
+		    "openedAt", when);
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			goto fail;
+	}
+	wk_store_free(ss);
+	return arr;
+ fail:
+	json_decref(arr);
+	wk_store_free(ss);
+	return NULL;
+}
+
 void
 wk_console_instances(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
@@ -185,7 +233,12 @@ wk_console_instances(struct wk_server *srv, struct wk_http_conn *c,
 			goto out;
 		}
 	}
-	wk_console_json(c, 200, json_pack("{s:o}", "instances", arr), NULL);
+	if ((o = open_sessions(&areq)) == NULL) {
+		wk_log(WK_LOG_ERROR, "console_sessions", "user=%s", s->user);
+		o = json_null();	/* the instances still show */
+	}
+	wk_console_json(c, 200, json_pack("{s:o, s:o}", "instances", arr,
+	    "sessions", o), NULL);
 	arr = NULL;
  out:
 	json_decref(arr);

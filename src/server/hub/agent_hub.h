@@ -91,5 +91,8 @@ void wk_agent_update_handle(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req);
 void wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req);
+/* POST /agent/v1/sessions: logins reported by the agent (agent_sessions.c) */
+void wk_agent_sessions_handle(struct wk_server *srv, struct wk_http_conn *c,
+    const struct wk_http_request *req);
 
 #endif

@@ -26,7 +26,7 @@ const char *const wk_metrics_actions[] = {
 	"ListAttachedUserPolicies", "ListAuditEvents",
 	"ListEntitiesForPolicy", "ListGroupPolicies", "ListGroups",
 	"ListGroupsForUser", "ListPolicies", "ListPolicyVersions",
-	"ListSessionRecordings",
+	"ListSessionRecordings", "ListSessions",
 	"ListUserPolicies", "ListUserTags", "ListUsers", "PutGroupPolicy",
 	"PutUserPolicy", "RemoveUserFromGroup", "RevokeSessions",
 	"SendSSHPublicKey",

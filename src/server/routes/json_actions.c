@@ -18,5 +18,6 @@ const struct wk_api_action *const wk_json_actions[] = {
 	&wk_wicket_list_session_recordings,
 	&wk_wicket_get_session_recording,
 	&wk_wicket_revoke_sessions,
+	&wk_wicket_list_sessions,
 	NULL,
 };

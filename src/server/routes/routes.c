@@ -32,6 +32,8 @@ const struct wk_http_route wk_routes[] = {
 	    .body_max = AGENT_BODY_MAX, .handle = wk_agent_update_handle },
 	{ .method = "GET", .path = "/agent/v1/poll",
 	    .body_max = AGENT_BODY_MAX, .handle = wk_agent_poll_handle },
+	{ .method = "POST", .path = "/agent/v1/sessions",
+	    .body_max = AGENT_BODY_MAX, .handle = wk_agent_sessions_handle },
 	{ .method = "GET", .path = "/healthz", .body_max = 0,
 	    .handle = healthz },
 	/* the browser console (console.h); the prefix route comes last */

@@ -282,5 +282,14 @@ int wk_sq_audit_key_requests(struct wk_store *, const char *, const char *,
 int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t);
 int wk_sq_audit_query(struct wk_store *, const struct wk_audit_filter *,
     struct wk_audit_event **, size_t *);
+/* the audit append without its checks, for sqlite_sessions.c */
+int wk_sq_audit_insert(struct wk_sqlite *, struct wk_audit_event *);
+int wk_sq_audit_check(const struct wk_audit_event *);
+
+/* sqlite_sessions.c */
+int wk_sq_session_report(struct wk_store *, struct wk_audit_event *, bool,
+    const struct wk_session *);
+int wk_sq_session_list(struct wk_store *, const struct wk_session_filter *,
+    struct wk_session **, size_t *);
 
 #endif

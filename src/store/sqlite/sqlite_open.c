@@ -95,6 +95,8 @@ static const struct wk_store_ops sqlite_ops = {
 	.revocation_max_id = wk_sq_revocation_max_id,
 	.revocation_by_request = wk_sq_revocation_by_request,
 	.audit_key_requests = wk_sq_audit_key_requests,
+	.session_report = wk_sq_session_report,
+	.session_list = wk_sq_session_list,
 };
 
 /* Runs a pragma that answers one text row and checks the answer. */

@@ -176,6 +176,38 @@ static const char MIGRATION_3[] =
 "  WHERE address GLOB '*[A-Za-z]*' AND address NOT GLOB '*:*';";
 
 /*
+ * Logins on the hosts (docs/sessions.md): the agents report Login and
+ * Logout, kept in the audit log with the session id (the join key), the
+ * agent's event id (a re-sent report is recognised, never appended twice),
+ * the tty, sshd's pid and, for Logout, the duration; and the sessions open
+ * now, one row each, removed by their Logout.
+ */
+static const char MIGRATION_4[] =
+"ALTER TABLE audit ADD COLUMN session_id TEXT NOT NULL DEFAULT '';"
+"ALTER TABLE audit ADD COLUMN event_id TEXT NOT NULL DEFAULT '';"
+"ALTER TABLE audit ADD COLUMN tty TEXT NOT NULL DEFAULT '';"
+"ALTER TABLE audit ADD COLUMN sshd_pid INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE audit ADD COLUMN duration_ms INTEGER NOT NULL DEFAULT 0;"
+"CREATE INDEX audit_request ON audit(request_id, id);"
+"CREATE INDEX audit_session ON audit(session_id, id);"
+"CREATE UNIQUE INDEX audit_event ON audit(instance_id, event_id)"
+"  WHERE event_id != '';"
+"CREATE TABLE sessions ("
+"  instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
+"  session_id TEXT NOT NULL,"
+"  os_user TEXT NOT NULL,"
+"  key_fingerprint TEXT NOT NULL,"
+"  request_id TEXT NOT NULL,"
+"  caller_arn TEXT NOT NULL,"
+"  source_ip TEXT NOT NULL,"
+"  tty TEXT NOT NULL,"
+"  sshd_pid INTEGER NOT NULL,"
+"  opened_ms INTEGER NOT NULL,"
+"  PRIMARY KEY (instance_id, session_id)"
+") WITHOUT ROWID;"
+"CREATE INDEX sessions_opened ON sessions(opened_ms);";
+
+/*
  * Revocations (docs/revocation.md): append-only like the audit log, whose
  * RevokeSessions event they detail (by_request_id joins them); agents read
  * them by id. Numbered 6 by the lead (4 and 5 are other branches').
@@ -209,6 +241,7 @@ const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
 	{ 3, MIGRATION_3 },
+	{ 4, MIGRATION_4 },
 	{ 6, MIGRATION_6 },
 };
 const size_t wk_sq_nmigrations =

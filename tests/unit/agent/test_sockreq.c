@@ -158,6 +158,59 @@ test_consume(void **state)
 }
 
 static void
+test_session(void **state)
+{
+	static const char *const bad[] = {
+		"SESSION-OPEN 1 ubuntu " FP " 123 pts/1\n",
+		"SESSION-OPEN 1 ubuntu " FP " 0 pts/1 -\n",
+		"SESSION-OPEN 1 ubuntu " FP " 0123 pts/1 -\n",
+		"SESSION-OPEN 1 ubuntu " FP " 4194305 pts/1 -\n",
+		"SESSION-OPEN 1 ubuntu " FP " -1 pts/1 -\n",
+		"SESSION-OPEN 1 ubuntu " FP " 12a pts/1 -\n",
+		"SESSION-OPEN 1 ubuntu " FP " 123 pts/1 a b\n",
+		"SESSION-OPEN 1 ubuntu " FP " 123 pts/1  \n",
+		"SESSION-OPEN 1 ubuntu " FP " 123 p\"t -\n",
+		"SESSION-OPEN 1 ubuntu " FP " 123 pts/1 "
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+		"SESSION-OPEN 1 ubuntu SHA256:abc 123 pts/1 -\n",
+		"SESSION-OPEN 1 b/d " FP " 123 pts/1 -\n",
+		"SESSION-OPEN 2 ubuntu " FP " 123 pts/1 -\n",
+		"SESSION-CLOSE 1 ubuntu\n", "SESSION-CLOSE 1 ubuntu 12 x\n",
+		"SESSION-CLOSE 1 ubuntu 0\n", "SESSION-CLOSE 1 ubuntu x\n",
+		"SESSION-CLOSE 1 ubuntu 12\r\n",
+	};
+	struct wk_sock_req req;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "SESSION-OPEN 1 ubuntu " FP " 4242 /dev/pts/3 203.0.113.9\n"),
+	    &req, &why), 0);
+	assert_int_equal(req.verb, WK_SOCK_SESSION_OPEN);
+	assert_string_equal(req.user, "ubuntu");
+	assert_string_equal(req.fingerprint, FP);
+	assert_int_equal(req.pid, 4242);
+	assert_string_equal(req.tty, "/dev/pts/3");
+	assert_string_equal(req.rhost, "203.0.113.9");
+	assert_null(why);
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "SESSION-OPEN 1 ubuntu " FP " 1 - ::1\n"), &req, &why), 0);
+	assert_string_equal(req.tty, "");
+	assert_string_equal(req.rhost, "::1");
+	assert_int_equal(wk_agent_parse_req(wk_span_from_cstr(
+	    "SESSION-CLOSE 1 ubuntu 4194304\n"), &req, &why), 0);
+	assert_int_equal(req.verb, WK_SOCK_SESSION_CLOSE);
+	assert_int_equal(req.pid, 4194304);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_not_equal(wk_agent_parse_req(wk_span_from_cstr(
+		    bad[i]), &req, &why), 0);
+		assert_int_equal(req.verb, 0);
+		assert_int_equal(req.pid, 0);
+	}
+}
+
+static void
 test_reply(void **state)
 {
 	struct wk_buf out;
@@ -191,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_version_and_length),
 		cmocka_unit_test(test_consume),
+		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_reply),
 	};
 

@@ -141,6 +141,9 @@ install(const char *cmd, const char *state_dir)
 		argv[argc++] = (char *)(uintptr_t)HELPER;
 		argv[argc++] = (char *)(uintptr_t)"--state";
 		argv[argc++] = (char *)(uintptr_t)state_dir;
+		/* never the machine's /etc/pam.d/sshd: one that is absent */
+		argv[argc++] = (char *)(uintptr_t)"--pam-file";
+		argv[argc++] = (char *)(uintptr_t)"/nonexistent/pam.d/sshd";
 		argv[argc] = NULL;
 		return wk_agent_cmd_install_sshd(argc, argv);
 	}
@@ -297,11 +300,50 @@ test_single_use_pam_line(void **state)
 	assert_false(wk_agent_single_use_enforced(base));
 	assert_int_not_equal(access(marker, F_OK), 0);
 	assert_int_not_equal(access(dropin, F_OK), 0);
-	/* Without --single-use the drop-in only mentions it in comments. */
+	/*
+	 * Without --single-use: the drop-in still exposes the key and the
+	 * PAM line only reports logins (optional, noconsume).
+	 */
 	assert_int_equal(install("install-sshd", "/var/lib/wicket"), 0);
-	assert_null(strstr(get(dropin), "\nExposeAuthInfo yes"));
-	assert_non_null(strstr(get(dropin), "#   ExposeAuthInfo yes\n"));
+	assert_non_null(strstr(get(dropin), "\nExposeAuthInfo yes\n"
+	    "UsePAM yes\n"));
 	assert_int_equal(install("uninstall-sshd", NULL), 0);
+	argc = 0;
+	argv[argc++] = (char *)(uintptr_t)"install-sshd";
+	argv[argc++] = (char *)(uintptr_t)"--sshd-config-dir";
+	argv[argc++] = cfgdir;
+	argv[argc++] = (char *)(uintptr_t)"--sshd-test-config";
+	argv[argc++] = cfg;
+	argv[argc++] = (char *)(uintptr_t)"--no-reload";
+	argv[argc++] = (char *)(uintptr_t)"--user";
+	argv[argc++] = (char *)(uintptr_t)"nobody";
+	argv[argc++] = (char *)(uintptr_t)"--no-useradd";
+	argv[argc++] = (char *)(uintptr_t)"--helper";
+	argv[argc++] = (char *)(uintptr_t)HELPER;
+	argv[argc++] = (char *)(uintptr_t)"--socket";
+	argv[argc++] = (char *)(uintptr_t)"/run/w/agent.sock";
+	argv[argc++] = (char *)(uintptr_t)"--state";
+	argv[argc++] = base;
+	argv[argc++] = (char *)(uintptr_t)"--pam-file";
+	argv[argc++] = pam;
+	argv[argc] = NULL;
+	assert_int_equal(wk_agent_cmd_install_sshd(argc, argv), 0);
+	assert_non_null(strstr(get(pam), "\nsession optional pam_wicket.so "
+	    "socket=/run/w/agent.sock noconsume\nsession required "
+	    "pam_permit.so\n"));
+	assert_false(wk_agent_single_use_enforced(base));
+	argc = 0;
+	argv[argc++] = (char *)(uintptr_t)"uninstall-sshd";
+	argv[argc++] = (char *)(uintptr_t)"--sshd-config-dir";
+	argv[argc++] = cfgdir;
+	argv[argc++] = (char *)(uintptr_t)"--sshd-test-config";
+	argv[argc++] = cfg;
+	argv[argc++] = (char *)(uintptr_t)"--no-reload";
+	argv[argc++] = (char *)(uintptr_t)"--pam-file";
+	argv[argc++] = pam;
+	argv[argc] = NULL;
+	assert_int_equal(wk_agent_cmd_uninstall_sshd(argc, argv), 0);
+	assert_string_equal(get(pam), orig);
 	unlink(pam);
 }
 

@@ -482,6 +482,14 @@ test_dns_name_migration(void **state)
 	    "DELETE FROM schema_version WHERE version >= 3;"
 	    /* what the later migrations made (6: revocations) */
 	    "DROP TABLE revocations; DROP INDEX audit_key;"
+	    /* back to version 2: undo 4 too */
+	    "DROP TABLE sessions; DROP INDEX audit_request;"
+	    "DROP INDEX audit_session; DROP INDEX audit_event;"
+	    "ALTER TABLE audit DROP COLUMN session_id;"
+	    "ALTER TABLE audit DROP COLUMN event_id;"
+	    "ALTER TABLE audit DROP COLUMN tty;"
+	    "ALTER TABLE audit DROP COLUMN sshd_pid;"
+	    "ALTER TABLE audit DROP COLUMN duration_ms;"
 	    "ALTER TABLE instances DROP COLUMN dns_name;"
 	    "UPDATE instances SET address = 'web-9.example';"
 	    "INSERT INTO instances (id, hostname, address, ssh_port,"
@@ -585,6 +593,71 @@ test_alloc_failures(void **state)
 	assert_string_equal(k.secret, "s");
 }
 
+/* Agent reports: Login opens, a re-sent report changes nothing, Logout closes. */
+static void
+test_sessions(void **state)
+{
+	struct fx *f = *state;
+	struct wk_instance in;
+	struct wk_audit_event ev;
+	struct wk_audit_filter af;
+	struct wk_audit_event *evs = NULL;
+	struct wk_session ses, *list = NULL;
+	struct wk_session_filter sf;
+	size_t n = 0;
+
+	memset(&in, 0, sizeof(in));
+	snprintf(in.id, sizeof(in.id), "i-0123456789abcdef0");
+	snprintf(in.hostname, sizeof(in.hostname), "h");
+	snprintf(in.address, sizeof(in.address), "127.0.0.1");
+	in.ssh_port = 22;
+	assert_int_equal(wk_store_instance_create(f->st, &in), 0);
+	memset(&ev, 0, sizeof(ev));
+	memset(&ses, 0, sizeof(ses));
+	ev.time_ms = 5000;
+	snprintf(ev.action, sizeof(ev.action), "wicket:Login");
+	snprintf(ev.instance_id, sizeof(ev.instance_id), "%s", in.id);
+	snprintf(ev.request_id, sizeof(ev.request_id), "req-1");
+	snprintf(ev.session_id, sizeof(ev.session_id), "s-0011223344556677");
+	snprintf(ev.event_id, sizeof(ev.event_id), "e-1");
+	snprintf(ev.os_user, sizeof(ev.os_user), "ubuntu");
+	snprintf(ses.session_id, sizeof(ses.session_id), "%s", ev.session_id);
+	snprintf(ses.instance_id, sizeof(ses.instance_id), "%s", in.id);
+	snprintf(ses.os_user, sizeof(ses.os_user), "ubuntu");
+	snprintf(ses.caller_arn, sizeof(ses.caller_arn), "arn:x");
+	ses.opened_ms = 5000;
+	ses.sshd_pid = 42;
+	assert_int_equal(wk_store_session_report(f->st, &ev, true, &ses), 0);
+	assert_int_equal(wk_store_session_report(f->st, &ev, true, &ses),
+	    WK_ERR_EXISTS);
+	memset(&sf, 0, sizeof(sf));
+	sf.caller_arn = "arn:x";
+	assert_int_equal(wk_store_session_list(f->st, &sf, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].session_id, "s-0011223344556677");
+	assert_int_equal(list[0].sshd_pid, 42);
+	wk_store_free(list);
+	snprintf(ev.action, sizeof(ev.action), "wicket:Logout");
+	snprintf(ev.event_id, sizeof(ev.event_id), "e-2");
+	ev.duration_ms = 1234;
+	assert_int_equal(wk_store_session_report(f->st, &ev, false, NULL), 0);
+	assert_int_equal(wk_store_session_list(f->st, NULL, &list, &n), 0);
+	assert_int_equal(n, 0);
+	wk_store_free(list);
+	memset(&af, 0, sizeof(af));
+	af.session_id = "s-0011223344556677";
+	assert_int_equal(wk_store_audit_query(f->st, &af, &evs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(evs[0].action, "wicket:Logout");
+	assert_int_equal(evs[0].duration_ms, 1234);
+	wk_store_free(evs);
+	memset(&af, 0, sizeof(af));
+	af.request_id = "req-1";
+	assert_int_equal(wk_store_audit_query(f->st, &af, &evs, &n), 0);
+	assert_int_equal(n, 2);
+	wk_store_free(evs);
+}
+
 int
 main(void)
 {
@@ -592,6 +665,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dns_name_migration,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_instances, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, fx_setup,
 		    fx_teardown),

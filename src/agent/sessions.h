@@ -1,0 +1,97 @@
+/*
+ * sessions.h - the agent's logins (docs/sessions.md): the local session
+ * registry (one file per open login, the contract with revocation) and
+ * the durable queue of Login/Logout reports for wicketd.
+ *
+ * Registry: STATE/sessions/<session_id>.json (directory 0700), written
+ * atomically when pam_wicket reports a session open, removed when it
+ * reports it closed or when the agent finds the process gone (at start
+ * and every few seconds). Members, all always present:
+ *   session_id ("s-" + 16 hex), pid, pid_start (field 22 of
+ *   /proc/PID/stat, decimal string), os_user, fingerprint, request_id,
+ *   caller_arn, instance_id, tty ("pts/3" or ""), source ("" when none),
+ *   opened_at (epoch seconds).
+ *
+ * pid is the process that called pam_open_session: with UsePAM, sshd
+ * opens the PAM session in the per-connection privileged monitor
+ * ("sshd: user [priv]", root), which lives exactly as long as the
+ * connection and also calls pam_close_session when it ends. Killing it
+ * ends the login (its unprivileged child and the user's shell lose their
+ * connection); it is never a process the user controls. pid_start tells a
+ * reused pid apart.
+ *
+ * Queue: STATE/session-queue/<20-digit sequence>.json, one report each,
+ * written with fsync (file and directory) before pam_wicket hears OK,
+ * sent to wicketd oldest first and removed only after wicketd answered
+ * 200 (it recognises a re-sent event id, so each event is stored once).
+ */
+#ifndef WK_AGENT_SESSIONS_H
+#define WK_AGENT_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WK_AGENT_SESSIONS_DIR "sessions"
+#define WK_AGENT_QUEUE_DIR "session-queue"
+#define WK_AGENT_SESSION_ID_LEN 18	/* "s-" + 16 hex */
+#define WK_AGENT_MAX_SESSIONS 4096	/* registry files read, at most */
+
+struct wk_agent_session {
+	char session_id[WK_AGENT_SESSION_ID_LEN + 1];
+	long pid;
+	char pid_start[24];
+	char os_user[33];
+	char fingerprint[64];
+	char request_id[64];
+	char caller_arn[512];
+	char instance_id[20];
+	char tty[64];
+	char source[64];
+	int64_t opened_at;
+};
+
+/*
+ * Every well-formed registry file, in no particular order (malformed
+ * files are skipped). An absent directory is an empty list.
+ */
+int wk_agent_sessions_list(const char *state_dir,
+    struct wk_agent_session **out, size_t *n);
+void wk_agent_sessions_free(struct wk_agent_session *s, size_t n);
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks) as text. */
+int wk_agent_pid_start(long pid, char *out, size_t outsz);
+/* True when pid runs and started at pid_start (not a reused pid). */
+bool wk_agent_session_alive(const struct wk_agent_session *s);
+/* Writes (atomically) or removes one registry file. */
+int wk_agent_session_write(const char *state_dir,
+    const struct wk_agent_session *s);
+int wk_agent_session_remove(const char *state_dir, const char *session_id);
+/* Queues s's Logout (now) and removes its registry file. */
+int wk_agent_session_end(const char *state_dir,
+    const struct wk_agent_session *s, const char *why);
+/* Ends every registered session whose process is gone; how many. */
+size_t wk_agent_sessions_reap(const char *state_dir);
+/* A new random "s-..." (or "e-..." with prefix 'e') id. */
+int wk_agent_session_new_id(char prefix, char out[static 19]);
+
+/* ---- the queue (session_queue.c) ---- */
+/*
+ * Appends a Login (closed_ms 0) or Logout report for s, durably, with a
+ * fresh event id. Reports keep the order they were queued in.
+ */
+int wk_agent_queue_add(const char *state_dir, const struct wk_agent_session *s,
+    bool login, int64_t time_ms);
+/*
+ * The oldest reports (at most max) as the body wicketd takes
+ * ({"events": [...]}, a new string to free with wk_free) and how many;
+ * *names gets their file names (free with wk_agent_queue_names_free).
+ * *n == 0: nothing queued. A file that cannot be read is dropped (logged).
+ */
+int wk_agent_queue_peek(const char *state_dir, size_t max, char **body,
+    char ***names, size_t *n);
+/* Removes the reports wicketd accepted. */
+int wk_agent_queue_drop(const char *state_dir, char **names, size_t n);
+void wk_agent_queue_names_free(char **names, size_t n);
+
+#endif
