@@ -50,6 +50,7 @@
 #define BACKOFF_MAX_MS 30000
 #define POLL_TIMEOUT_MS 60000	/* the agent's curl timeout for a poll */
 #define ENROLL_TIMEOUT_MS 30000
+#define CONNECT_TIMEOUT_MS 10000	/* the agent's (channel.c) */
 #define REPLY_MAX (1024 * 1024)
 #define SCAN_MS 20
 #define MAX_AGENTS 200000
@@ -66,6 +67,7 @@ struct agent {
 	bool retried;		/* the one silent retry of a dead reuse */
 	uint32_t attempt;
 	uint64_t due_ms;	/* IDLE: retry at; active: the deadline */
+	uint64_t req_end_ms;	/* the request's whole deadline */
 	char *out;		/* the request, while it is being sent */
 	size_t outlen, outoff;
 	struct wk_buf in;
@@ -328,6 +330,9 @@ agent_connect(struct swarm *s, struct agent *a)
 		return -1;
 	}
 	a->state = A_CONNECTING;
+	a->due_ms = now_ms() + CONNECT_TIMEOUT_MS;
+	if (a->due_ms > a->req_end_ms)
+		a->due_ms = a->req_end_ms;
 	return 0;
 }
 
@@ -400,8 +405,7 @@ agent_send(struct swarm *s, struct agent *a)
 	wk_free(a->out);
 	a->out = NULL;
 	a->state = A_READING;
-	a->due_ms = now_ms() + (a->kind == K_POLL ? POLL_TIMEOUT_MS :
-	    ENROLL_TIMEOUT_MS);
+	a->due_ms = a->req_end_ms;
 	set_events(s, a, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
 }
 
@@ -411,6 +415,10 @@ agent_start(struct swarm *s, struct agent *a)
 {
 	a->got_bytes = false;
 	wk_buf_reset(&a->in);
+	/* as libcurl's CURLOPT_TIMEOUT_MS: the whole request */
+	a->req_end_ms = now_ms() + (a->kind == K_POLL ? POLL_TIMEOUT_MS :
+	    ENROLL_TIMEOUT_MS);
+	a->due_ms = a->req_end_ms;
 	if (agent_build(s, a, hostkey_line) != 0) {
 		agent_backoff(s, a);
 		return;
@@ -585,8 +593,10 @@ agent_io(struct swarm *s, struct agent *a, uint32_t ev)
 			agent_fail(s, a, false);
 			return;
 		}
-		if (ev & EPOLLOUT)
+		if (ev & EPOLLOUT) {
+			a->due_ms = a->req_end_ms;
 			agent_send(s, a);
+		}
 		return;
 	}
 	if (a->state == A_SENDING && (ev & EPOLLOUT)) {
@@ -709,7 +719,7 @@ all_held(struct swarm *s, void *arg)
 
 	if (now < g->next_check)
 		return false;
-	g->next_check = now + 250;
+	g->next_check = now + 1000;
 	if (count_waiting(s) < s->n)
 		return false;
 	return g->metrics == NULL || metrics_held(g->metrics) >= (long)s->n;
@@ -939,7 +949,7 @@ watch(struct swarm *s, uint64_t secs, const char *metrics)
 
 	fails0 = s->failures;
 	while (now_ms() < end) {
-		run(s, 200, NULL, NULL);
+		run(s, 1000, NULL, NULL);	/* one scrape a second */
 		held = metrics_held(metrics);
 		if (first_fail == 0 && s->failures > fails0)
 			first_fail = now_ms();
