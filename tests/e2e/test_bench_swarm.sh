@@ -49,8 +49,10 @@ check "all held (wicketd's gauge)" contains "$out" "waiting=$N held=$N "
 check "every agent got its record" contains "$out" "pushes=$N delivered=$N refused=0"
 check "identities file is 0600" [ "$(stat -c %a "$T/ids")" = 600 ]
 check "$N identities kept" [ "$(wc -l <"$T/ids")" -eq "$N" ]
-check "$N instances registered" [ "$(sqlite3 "$DATA/wicket.db" 'select count(*) from instances' 2>/dev/null || echo "$N")" -eq "$N" ]
-check "from many source addresses" [ "$(grep -c 'outcome=allow instance=' "$T/wicketd.log")" -eq "$N" ] 
+if command -v sqlite3 >/dev/null; then
+	check "$N instances registered" [ "$(sqlite3 "$DATA/wicket.db" 'select count(*) from instances')" -eq "$N" ]
+fi
+check "$N enrollments allowed" [ "$(grep -c 'outcome=allow instance=' "$T/wicketd.log")" -eq "$N" ]
 check "10 source addresses seen" [ "$(grep -o 'source_ip=127\.100\.[0-9.]*' "$T/wicketd.log" | sort -u | wc -l)" -eq 10 ]
 
 log "a second run reuses the identities; all come back after a restart"
