@@ -394,14 +394,11 @@ wk_hub_reply(struct wk_agent_hub *h, const struct wk_hub_agent *a,
 	return r;
 }
 
-bool
-wk_hub_online_at(struct wk_agent_hub *h, const char *id, time_t now)
+static bool
+slot_online(struct wk_agent_hub *h, const struct wk_hub_agent *a, time_t now)
 {
-	struct wk_hub_agent *a;
 	time_t window;
 
-	if ((a = wk_hub_find(h, id)) == NULL)
-		return false;
 	if (a->held != NULL)
 		return true;
 	if (a->last_poll == 0)
@@ -409,6 +406,16 @@ wk_hub_online_at(struct wk_agent_hub *h, const char *id, time_t now)
 	window = (time_t)(h->srv != NULL ? h->srv->cfg.agent_offline_seconds :
 	    70);
 	return now - a->last_poll <= window;
+}
+
+bool
+wk_hub_online_at(struct wk_agent_hub *h, const char *id, time_t now)
+{
+	struct wk_hub_agent *a;
+
+	if ((a = wk_hub_find(h, id)) == NULL)
+		return false;
+	return slot_online(h, a, now);
 }
 
 void
@@ -427,7 +434,7 @@ wk_hub_sweep(struct wk_agent_hub *h, time_t now)
 		}
 		wk_hub_prune(h, a, 0, now);
 		if (a->held == NULL && a->head == NULL &&
-		    !wk_hub_online_at(h, a->id, now)) {
+		    !slot_online(h, a, now)) {
 			/* removal may shift another slot into i: look again */
 			wk_hub_remove(h, a);
 			continue;
@@ -604,7 +611,7 @@ wk_agent_hub_counts(struct wk_agent_hub *h, size_t *online, size_t *held)
 		if ((a = h->slots[i]) == NULL)
 			continue;
 		*held += a->held != NULL;
-		*online += wk_hub_online_at(h, a->id, now);
+		*online += slot_online(h, a, now);	/* no second lookup */
 	}
 }
 
@@ -626,6 +633,27 @@ poll_closed(void *arg)
 
 	a->held = NULL;
 	a->last_poll = wk_wall_now();
+}
+
+/*
+ * A held poll's heartbeat is due on the next HEARTBEAT_ALIGN_MS boundary
+ * of the monotonic clock after `timeout_ms`: the polls whose heartbeats
+ * fall in one window are answered by one timer run, so libmicrohttpd
+ * resumes them in one MHD_run. Each MHD_run that resumes anything walks
+ * every suspended connection (resume_suspended_connections), so resuming
+ * heartbeats one by one cost O(held polls) each: at 15,000 agents that
+ * walk was half of wicketd's CPU. A heartbeat comes at most
+ * HEARTBEAT_ALIGN_MS late; a push still answers its poll at once.
+ */
+#define HEARTBEAT_ALIGN_MS 500
+
+static uint64_t
+poll_timeout_aligned(uint64_t timeout_ms, uint64_t now_ms)
+{
+	uint64_t due = now_ms + timeout_ms;
+
+	return timeout_ms + (HEARTBEAT_ALIGN_MS - due % HEARTBEAT_ALIGN_MS) %
+	    HEARTBEAT_ALIGN_MS;
 }
 
 /*
@@ -760,6 +788,7 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	timeout_ms = (uint64_t)srv->cfg.agent_poll_seconds * 1000;
 	if (timeout_ms == 0)
 		timeout_ms = 25000;
+	timeout_ms = poll_timeout_aligned(timeout_ms, wk_mono_ms());
 	if (wk_http_suspend(c, timeout_ms, poll_timeout, poll_closed, a) != 0)
 		hub_answer(h, a, now);	/* cannot hold: a heartbeat now */
  out:
