@@ -146,6 +146,14 @@ wk_pg_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
 	*n = 0;
 	if (f == NULL)
 		f = &nofilter;
+	/*
+	 * The login columns (SQLite's migration 4) are not in this schema
+	 * yet: a filter on them must not be ignored (every event would
+	 * match), so it is refused.
+	 */
+	if ((f->request_id != NULL && *f->request_id != '\0') ||
+	    (f->session_id != NULL && *f->session_id != '\0'))
+		return WK_ERR_UNSUPPORTED;
 	if ((r = wk_store_check_opt(f->instance_id, 32)) != 0 ||
 	    (r = wk_store_check_opt(f->caller_arn, 2047)) != 0)
 		return r;
