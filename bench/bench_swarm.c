@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/backoff.h"
 #include "bench_util.h"
 #include "cli/aws_client.h"
 #include "common/alloc.h"
@@ -41,13 +42,11 @@
 #include "store/store.h"
 
 /*
- * The agent's reconnection policy, mirrored from src/agent/run.c
- * (backoff()): after a failure, full jitter over [0, min(500 ms << attempt,
- * 30 s)], attempt reset by a success. When the agent's backoff moves to
- * src/agent/backoff.c, call that instead of this copy.
+ * The agent's reconnection policy is the agent's own code
+ * (src/agent/backoff.c): a connection refused or closed before any reply
+ * retried fast in the first seconds of an outage, full jitter after;
+ * wicketd's Retry-After honoured; a success resets it.
  */
-#define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
 #define POLL_TIMEOUT_MS 60000	/* the agent's curl timeout for a poll */
 #define ENROLL_TIMEOUT_MS 30000
 #define CONNECT_TIMEOUT_MS 10000	/* the agent's (channel.c) */
@@ -65,7 +64,8 @@ struct agent {
 	bool reused;		/* the request went on a kept-alive socket */
 	bool got_bytes;		/* some of its reply arrived */
 	bool retried;		/* the one silent retry of a dead reuse */
-	uint32_t attempt;
+	struct wk_backoff bo;	/* the agent's reconnection state */
+	unsigned retry_after_s;	/* of the reply being read */
 	uint64_t due_ms;	/* IDLE: retry at; active: the deadline */
 	uint64_t req_end_ms;	/* the request's whole deadline */
 	char *out;		/* the request, while it is being sent */
@@ -118,8 +118,8 @@ usage(FILE *f)
 "    ephemeral ports nor wicketd's per-address cap run out), at --ramp\n"
 "    connections/s, and long-polls GET /agent/v1/poll?epoch=E&cursor=C\n"
 "    as wicket-agent run does: the next poll at once after an answer, on\n"
-"    the same kept-alive connection; after a failure, the agent's backoff\n"
-"    (full jitter over 0.5 s << attempt, at most 30 s); a kept-alive\n"
+"    the same kept-alive connection; after a failure, the agent's own\n"
+"    backoff (src/agent/backoff.c, Retry-After honoured); a kept-alive\n"
 "    connection that died before any reply byte is retried once at once\n"
 "    (as libcurl does). The identities' initial /agent/v1/update is not\n"
 "    sent (the enrollment registered the same address and keys).\n"
@@ -218,10 +218,15 @@ proc_cpu_s(long pid)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
+	/* after "(comm) ": state and ten fields, then utime and stime */
+	if ((p = strrchr(buf, ')')) == NULL)
 		return -1;
+	for (int i = 0; i < 12; i++) {
+		if ((p = strchr(p + 1, ' ')) == NULL)
+			return -1;
+	}
+	ut = strtoul(p + 1, &p, 10);
+	st = strtoul(p, NULL, 10);
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -258,7 +263,8 @@ metrics_held(const char *url)
 
 /* ---- one agent's connection ---- */
 
-static void agent_fail(struct swarm *s, struct agent *a, bool quiet_retry);
+static void agent_fail(struct swarm *s, struct agent *a, bool quiet_retry,
+    enum wk_backoff_kind kind);
 
 static void
 agent_close(struct swarm *s, struct agent *a)
@@ -272,19 +278,16 @@ agent_close(struct swarm *s, struct agent *a)
 }
 
 static void
-agent_backoff(struct swarm *s, struct agent *a)
+agent_backoff(struct swarm *s, struct agent *a, enum wk_backoff_kind kind,
+    unsigned retry_after_s)
 {
-	uint64_t cap = BACKOFF_MIN_MS;
+	uint64_t now = now_ms();
+	uint64_t delay = retry_after_s > 0 ?
+	    wk_backoff_retry_after(&a->bo, retry_after_s, now, rnd32()) :
+	    wk_backoff_next(&a->bo, kind, now, rnd32());
 
-	if (a->attempt < 16)
-		cap <<= a->attempt;
-	else
-		cap = BACKOFF_MAX_MS;
-	if (cap > BACKOFF_MAX_MS)
-		cap = BACKOFF_MAX_MS;
-	a->attempt++;
 	a->state = A_IDLE;
-	a->due_ms = now_ms() + rnd32() % (cap + 1);	/* full jitter */
+	a->due_ms = now + delay;
 	s->failures++;
 }
 
@@ -397,7 +400,7 @@ agent_send(struct swarm *s, struct agent *a)
 			return;
 		}
 		if (w <= 0) {
-			agent_fail(s, a, true);
+			agent_fail(s, a, true, WK_BACKOFF_REFUSED);
 			return;
 		}
 		a->outoff += (size_t)w;
@@ -420,7 +423,7 @@ agent_start(struct swarm *s, struct agent *a)
 	    ENROLL_TIMEOUT_MS);
 	a->due_ms = a->req_end_ms;
 	if (agent_build(s, a, hostkey_line) != 0) {
-		agent_backoff(s, a);
+		agent_backoff(s, a, WK_BACKOFF_REFUSED, 0);
 		return;
 	}
 	if (a->fd >= 0) {
@@ -429,11 +432,12 @@ agent_start(struct swarm *s, struct agent *a)
 		return;
 	}
 	if (agent_connect(s, a) != 0)
-		agent_backoff(s, a);
+		agent_backoff(s, a, WK_BACKOFF_REFUSED, 0);
 }
 
 static void
-agent_fail(struct swarm *s, struct agent *a, bool quiet_retry)
+agent_fail(struct swarm *s, struct agent *a, bool quiet_retry,
+    enum wk_backoff_kind kind)
 {
 	bool retry = quiet_retry && a->reused && !a->got_bytes && !a->retried;
 
@@ -447,7 +451,8 @@ agent_fail(struct swarm *s, struct agent *a, bool quiet_retry)
 		agent_start(s, a);
 		return;
 	}
-	agent_backoff(s, a);
+	/* as the agent: refused or closed before any reply, or anything else */
+	agent_backoff(s, a, a->got_bytes ? WK_BACKOFF_ERROR : kind, 0);
 }
 
 static void
@@ -481,7 +486,7 @@ take_poll(struct swarm *s, struct agent *a, json_t *root)
 	if (epoch == NULL || strlen(epoch) >= sizeof(a->epoch) ||
 	    !json_is_integer(cur)) {
 		agent_close(s, a);
-		agent_backoff(s, a);
+		agent_backoff(s, a, WK_BACKOFF_ERROR, 0);
 		return;
 	}
 	memcpy(a->epoch, epoch, strlen(epoch) + 1);
@@ -497,7 +502,7 @@ take_poll(struct swarm *s, struct agent *a, json_t *root)
 			a->want = NULL;
 		}
 	}
-	a->attempt = 0;
+	wk_backoff_reset(&a->bo);
 }
 
 /* A whole reply is in a->in: status, then the body. */
@@ -520,7 +525,8 @@ agent_reply(struct swarm *s, struct agent *a, unsigned status,
 		}
 		s->errors_http++;
 		agent_close(s, a);
-		agent_backoff(s, a);
+		agent_backoff(s, a, WK_BACKOFF_ERROR,
+		    status == 503 ? a->retry_after_s : 0);
 		return;
 	}
 	if (a->kind == K_ENROLL)
@@ -545,12 +551,16 @@ agent_parse(struct swarm *s, struct agent *a)
 	unsigned status = 0;
 	bool have_len = false, keep = true;
 
+	a->retry_after_s = 0;
+
 	if (a->in.len < 12 || (end = memmem(p, a->in.len, "\r\n\r\n", 4)) ==
 	    NULL)
 		return;
 	hlen = (size_t)(end - p) + 4;
-	if (sscanf(p, "HTTP/1.%*c %u", &status) != 1) {
-		agent_fail(s, a, false);
+	if (strncmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' ||
+	    p[9] < '1' || p[9] > '5' ||
+	    (status = (unsigned)strtoul(p + 9, NULL, 10)) == 0) {
+		agent_fail(s, a, false, WK_BACKOFF_REFUSED);
 		return;
 	}
 	for (h = memchr(p, '\n', hlen); h != NULL && h + 1 < end; h = line_end) {
@@ -564,6 +574,10 @@ agent_parse(struct swarm *s, struct agent *a)
 		} else if (strncasecmp(h, "Connection:", 11) == 0 &&
 		    strncasecmp(h + 11 + strspn(h + 11, " "), "close", 5) == 0) {
 			keep = false;
+		} else if (strncasecmp(h, "Retry-After:", 12) == 0) {
+			unsigned long ra = strtoul(h + 12, NULL, 10);
+
+			a->retry_after_s = ra > 300 ? 300 : (unsigned)ra;
 		} else if (strncasecmp(h, "Transfer-Encoding:", 18) == 0) {
 			fprintf(stderr, "bench_swarm: chunked replies are not "
 			    "supported\n");
@@ -571,7 +585,7 @@ agent_parse(struct swarm *s, struct agent *a)
 		}
 	}
 	if (!have_len || clen > REPLY_MAX) {
-		agent_fail(s, a, false);
+		agent_fail(s, a, false, WK_BACKOFF_REFUSED);
 		return;
 	}
 	if (a->in.len < hlen + clen)
@@ -590,7 +604,7 @@ agent_io(struct swarm *s, struct agent *a, uint32_t ev)
 	if (a->state == A_CONNECTING) {
 		if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
 		    err != 0) {
-			agent_fail(s, a, false);
+			agent_fail(s, a, false, WK_BACKOFF_REFUSED);
 			return;
 		}
 		if (ev & EPOLLOUT) {
@@ -611,11 +625,11 @@ agent_io(struct swarm *s, struct agent *a, uint32_t ev)
 			a->got_bytes = true;
 			if (a->in.len + (size_t)n > REPLY_MAX + 65536 ||
 			    wk_buf_append(&a->in, buf, (size_t)n) != 0) {
-				agent_fail(s, a, false);
+				agent_fail(s, a, false, WK_BACKOFF_REFUSED);
 				return;
 			}
 			if (a->state != A_READING) {	/* unasked bytes */
-				agent_fail(s, a, false);
+				agent_fail(s, a, false, WK_BACKOFF_REFUSED);
 				return;
 			}
 			agent_parse(s, a);
@@ -626,7 +640,7 @@ agent_io(struct swarm *s, struct agent *a, uint32_t ev)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		/* closed or reset */
-		agent_fail(s, a, true);
+		agent_fail(s, a, true, WK_BACKOFF_REFUSED);
 		return;
 	}
 }
@@ -653,7 +667,7 @@ scan(struct swarm *s, uint64_t now, uint64_t *allow)
 		} else if ((a->state == A_READING || a->state == A_SENDING ||
 		    a->state == A_CONNECTING) && a->due_ms != 0 &&
 		    a->due_ms <= now) {
-			agent_fail(s, a, false);	/* the agent's timeout */
+			agent_fail(s, a, false, WK_BACKOFF_ERROR);	/* the agent's timeout */
 		}
 	}
 }
@@ -739,12 +753,23 @@ require_loopback(const char *url, struct sockaddr_in *sa, char *host,
     size_t hostsz)
 {
 	char ip[16];
-	unsigned port;
-	int n = 0;
+	const char *h = url + 7, *colon;
+	char *end = NULL;
+	unsigned long port = 0;
+	size_t iplen;
 
-	if (sscanf(url, "http://%15[0-9.]:%u%n", ip, &port, &n) != 2 ||
-	    (url[n] != '\0' && strcmp(url + n, "/") != 0) || port == 0 ||
-	    port > 65535 || inet_pton(AF_INET, ip, &sa->sin_addr) != 1) {
+	colon = strncmp(url, "http://", 7) == 0 ? strchr(h, ':') : NULL;
+	iplen = colon != NULL ? (size_t)(colon - h) : 0;
+	if (iplen > 0 && iplen < sizeof(ip) && strspn(h, "0123456789.") ==
+	    iplen) {
+		memcpy(ip, h, iplen);
+		ip[iplen] = '\0';
+		if (colon[1] >= '0' && colon[1] <= '9')
+			port = strtoul(colon + 1, &end, 10);
+	}
+	if (port == 0 || end == NULL || (*end != '\0' &&
+	    strcmp(end, "/") != 0) || port > 65535 ||
+	    inet_pton(AF_INET, ip, &sa->sin_addr) != 1) {
 		fprintf(stderr, "bench_swarm: --endpoint must be "
 		    "http://IPv4:PORT, not '%s'\n", url);
 		return 2;
@@ -756,7 +781,7 @@ require_loopback(const char *url, struct sockaddr_in *sa, char *host,
 	}
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
-	snprintf(host, hostsz, "%s:%u", ip, port);
+	snprintf(host, hostsz, "%s:%lu", ip, port);
 	return 0;
 }
 
@@ -770,9 +795,13 @@ load_ids(struct swarm *s, const char *path)
 	if ((f = fopen(path, "r")) == NULL)
 		return 0;
 	while (k < s->n && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%31s %79s", id, sec) != 2 ||
-		    strlen(id) != 19 || strlen(sec) != 64)
+		/* "ID SECRET\n": 19 + 1 + 64 characters */
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) != 19 + 1 + 64 || line[19] != ' ')
 			continue;
+		memcpy(id, line, 19);
+		id[19] = '\0';
+		memcpy(sec, line + 20, 65);
 		memcpy(s->a[k].id, id, 20);
 		memcpy(s->a[k].secret, sec, 65);
 		s->a[k].kind = K_POLL;
