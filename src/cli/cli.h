@@ -49,6 +49,15 @@ void wk_cli_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int wk_cli_longopt(int argc, char **argv, int *i, const char *name,
     const char **value);
 
+/*
+ * The options of every command that calls wicketd: --profile, --region,
+ * --endpoint-url, --ca-bundle into *aws and, when json is not NULL,
+ * --output text|json. Returns as wk_cli_longopt (1 taken, 0 not one of
+ * them, -1 value missing), or 2 for a bad --output, already reported.
+ */
+int wk_cli_common_opt(int argc, char **argv, int *i, struct wk_aws_opts *aws,
+    bool *json);
+
 /* Appends s quoted for a POSIX shell (only when it needs quoting). */
 int wk_cli_shell_quote(struct wk_buf *out, const char *s);
 

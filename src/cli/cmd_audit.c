@@ -136,27 +136,10 @@ parse_opts(int argc, char **argv, struct audit_opts *o)
 				return WK_ERR_INVAL;
 			}
 			o->max_items = n;
-		} else if ((m = wk_cli_longopt(argc, argv, &i, "--output",
-		    &v)) != 0) {
-			if (m > 0 && strcmp(v, "json") == 0)
-				o->json = true;
-			else if (m > 0 && strcmp(v, "text") != 0) {
-				wk_cli_errx("bad --output '%s' (text or json)",
-				    v);
-				return WK_ERR_INVAL;
-			}
-		} else if ((m = wk_cli_longopt(argc, argv, &i, "--profile",
-		    &v)) != 0)
-			o->aws.profile = v;
-		else if ((m = wk_cli_longopt(argc, argv, &i, "--region",
-		    &v)) != 0)
-			o->aws.region = v;
-		else if ((m = wk_cli_longopt(argc, argv, &i, "--endpoint-url",
-		    &v)) != 0)
-			o->aws.endpoint_url = v;
-		else if ((m = wk_cli_longopt(argc, argv, &i, "--ca-bundle",
-		    &v)) != 0)
-			o->aws.ca_bundle = v;
+		} else if ((m = wk_cli_common_opt(argc, argv, &i, &o->aws,
+		    &o->json)) == 2) {
+			return WK_ERR_INVAL;
+		}
 		if (m == 0) {
 			wk_cli_errx("unknown argument '%s' (try 'wicket audit "
 			    "--help')", arg);

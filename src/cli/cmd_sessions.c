@@ -76,27 +76,9 @@ parse_opts(int argc, char **argv, struct sessions_opts *o)
 		else if ((m = wk_cli_longopt(argc, argv, &i, "--os-user",
 		    &v)) != 0)
 			o->os_user = v;
-		else if ((m = wk_cli_longopt(argc, argv, &i, "--output",
-		    &v)) != 0) {
-			if (m > 0 && strcmp(v, "json") == 0)
-				o->json = true;
-			else if (m > 0 && strcmp(v, "text") != 0) {
-				wk_cli_errx("bad --output '%s' (text or json)",
-				    v);
-				return WK_ERR_INVAL;
-			}
-		} else if ((m = wk_cli_longopt(argc, argv, &i, "--profile",
-		    &v)) != 0)
-			o->aws.profile = v;
-		else if ((m = wk_cli_longopt(argc, argv, &i, "--region",
-		    &v)) != 0)
-			o->aws.region = v;
-		else if ((m = wk_cli_longopt(argc, argv, &i, "--endpoint-url",
-		    &v)) != 0)
-			o->aws.endpoint_url = v;
-		else if ((m = wk_cli_longopt(argc, argv, &i, "--ca-bundle",
-		    &v)) != 0)
-			o->aws.ca_bundle = v;
+		else if ((m = wk_cli_common_opt(argc, argv, &i, &o->aws,
+		    &o->json)) == 2)
+			return WK_ERR_INVAL;
 		if (m == 0) {
 			wk_cli_errx("unknown argument '%s' (try 'wicket "
 			    "sessions --help')", arg);

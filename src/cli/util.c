@@ -177,3 +177,35 @@ wk_cli_parse_time(const char *s, time_t now, time_t *out)
 	}
 	return wk_time_parse(sp, out) == 0 ? 0 : WK_ERR_INVAL;
 }
+
+int
+wk_cli_common_opt(int argc, char **argv, int *i, struct wk_aws_opts *aws,
+    bool *json)
+{
+	const char *v = NULL;
+	int m;
+
+	if ((m = wk_cli_longopt(argc, argv, i, "--profile", &v)) > 0)
+		aws->profile = v;
+	else if (m == 0 && (m = wk_cli_longopt(argc, argv, i, "--region",
+	    &v)) > 0)
+		aws->region = v;
+	else if (m == 0 && (m = wk_cli_longopt(argc, argv, i,
+	    "--endpoint-url", &v)) > 0)
+		aws->endpoint_url = v;
+	else if (m == 0 && (m = wk_cli_longopt(argc, argv, i, "--ca-bundle",
+	    &v)) > 0)
+		aws->ca_bundle = v;
+	else if (m == 0 && json != NULL && (m = wk_cli_longopt(argc, argv, i,
+	    "--output", &v)) > 0) {
+		if (strcmp(v, "json") == 0)
+			*json = true;
+		else if (strcmp(v, "text") == 0)
+			*json = false;
+		else {
+			wk_cli_errx("bad --output '%s' (text or json)", v);
+			return 2;
+		}
+	}
+	return m;
+}
