@@ -400,8 +400,10 @@ reply(struct api_call *k)
 		wk_http_respond(k->c, k->resp.status, ctype,
 		    wk_buf_span(&body), wk_buf_cstr(&headers));
 	wk_metrics_request(k->action_name, k->resp.status, mono_us() - k->t0);
-	wk_log(WK_LOG_INFO, "api", "request_id=%s caller=%s action=%s "
-	    "status=%u error=%s source_ip=%s duration_us=%llu%s", k->rid,
+	/* a server-side failure is an error: repeats collapse (log.h) */
+	wk_log(k->resp.status >= 500 ? WK_LOG_ERROR : WK_LOG_INFO, "api",
+	    "request_id=%s caller=%s action=%s status=%u error=%s "
+	    "source_ip=%s duration_us=%llu%s", k->rid,
 	    k->authed ? k->caller.user.arn : "-", k->action_name,
 	    k->resp.status, k->resp.error_code[0] != '\0' ?
 	    k->resp.error_code : "-", k->source_ip[0] != '\0' ?
