@@ -25,7 +25,7 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 why_set(char *why, size_t whysz, const char *fmt, ...)
 {
 	va_list ap;
