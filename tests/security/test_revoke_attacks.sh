@@ -37,6 +37,17 @@ helper() {
 	    --socket "$T/agent-h.sock" ubuntu || true
 }
 
+# helper_prints KEY: the helper prints KEY within a few tries (its budget is
+# 500 ms; a sanitized agent on a loaded machine can miss it once)
+helper_prints() {
+	local i
+	for i in 1 2 3 4 5; do
+		contains "$(helper)" "$1" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 wait_log() {	# wait_log PATTERN COUNT: the agent's log (10 s)
 	local i
 	for i in $(seq 1 100); do
@@ -64,7 +75,7 @@ r1=$(aws_as admin ec2-instance-connect send-ssh-public-key \
     --instance-id "$instance" --instance-os-user ubuntu \
     --ssh-public-key "file://$T/k1.pub" | jq -r .RequestId)
 k1=$(cut -d' ' -f2 "$T/k1.pub")
-check "the helper prints k1" contains "$(helper)" "$k1"
+check "the helper prints k1" helper_prints "$k1"
 mkdir -p "$T/certs"
 mk_self "$T/certs" evil 127.0.0.1
 now=$(date +%s)
@@ -110,7 +121,7 @@ check "  ... saying pin mismatch" grep -q 'event=server_refused.*pin mismatch' \
 check "no request reached the impostor" test ! -s "$T/evil.log"
 check "the agent applied no revocation" \
     bash -c "! grep -q event=revocation_received '$T/agent-h.log'"
-check "the helper still prints k1" contains "$(helper)" "$k1"
+check "the helper still prints k1" helper_prints "$k1"
 kill "$EVIL_PID"
 wait "$EVIL_PID" 2>/dev/null || true
 wicketd_start "$DATA" "$PORT"
@@ -123,7 +134,7 @@ agent_connected h 2
 r1=$(aws_as admin ec2-instance-connect send-ssh-public-key \
     --instance-id "$instance" --instance-os-user ubuntu \
     --ssh-public-key "file://$T/k1.pub" | jq -r .RequestId)
-check "control: pushed again, the helper prints k1" contains "$(helper)" "$k1"
+check "control: pushed again, the helper prints k1" helper_prints "$k1"
 wicket_as admin revoke --request-id "$r1" >/dev/null
 check "control: the real wicketd's revocation is taken" \
     wait_log event=revocation_received 1
