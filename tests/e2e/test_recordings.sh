@@ -150,9 +150,11 @@ check "the header names the caller, instance and OS user" \
         .header.wicket.instance_id == $h and .header.wicket.os_user == "ubuntu" and
         (.header.wicket.caller_arn | endswith(":user/alice"))' "$T/cast.json"
 other=$(ls "$DATA/recordings" | grep -v "^$ID.cast$" | head -1)
+# The event that would cross the bound is not written: how close to it the
+# file ends depends on how much output one read brought (more when slow).
 check "the bounded recording: within --recording-max-bytes, ends with its marker" \
     bash -c "python3 '$T/cast.py' '$DATA/recordings/$other' '' $MAX >'$T/big.json' &&
-        jq -e '.size > 60000 and (.codes | index(\"m\")) != null and
+        jq -e '.size > $MAX / 2 and (.codes | index(\"m\")) != null and
             (.last[2] | contains(\"size limit\"))' '$T/big.json'"
 
 log "the JSON API"
