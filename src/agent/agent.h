@@ -151,32 +151,16 @@ void wk_agent_rev_cleanup(struct wk_agent_rev *rv);
 bool wk_agent_rev_match_record(const struct wk_agent_rev *rv,
     const struct wk_keyrec *rec);
 
-/* A login in the session registry (docs/revocation.md; STATE/sessions/). */
-struct wk_agent_regentry {
-	char session_id[40];
-	long pid;
-	char pid_start[32];
-	char os_user[33];
-	char request_id[64];
-	char caller_arn[512];
-	char instance_id[33];
-	int64_t opened_at;
-};
+/* A login in the session registry (sessions.h, STATE/sessions/). */
+struct wk_agent_session;
 /*
  * Does it end this session? The selector as for records; the time rule:
  * by ids, none; else the push's issue time when known (issued_known),
  * else the session's opened_at, at or before `at`.
  */
 bool wk_agent_rev_match_session(const struct wk_agent_rev *rv,
-    const struct wk_agent_regentry *s, bool issued_known, int64_t issued);
+    const struct wk_agent_session *s, bool issued_known, int64_t issued);
 
-/*
- * revoke_sessions.c: the registry's entries (files that do not parse are
- * skipped and logged). A private reader of the format in
- * /work/notes/sessions-contract.md until sessions.h is merged.
- */
-int wk_agent_registry_list(const char *state_dir,
-    struct wk_agent_regentry **out, size_t *n);
 /*
  * The start time (field 22 of /proc/PID/stat) of pid, under `proc`
  * ("/proc" normally): 0, or WK_ERR_NOTFOUND when there is no such process.

@@ -10,6 +10,7 @@
  * server bug can never widen a revocation into "everything".
  */
 #include "agent/agent.h"
+#include "agent/sessions.h"
 
 #include <string.h>
 
@@ -211,7 +212,7 @@ wk_agent_rev_match_record(const struct wk_agent_rev *rv,
 
 bool
 wk_agent_rev_match_session(const struct wk_agent_rev *rv,
-    const struct wk_agent_regentry *s, bool issued_known, int64_t issued)
+    const struct wk_agent_session *s, bool issued_known, int64_t issued)
 {
 	if (!selects(rv, s->caller_arn, s->instance_id, s->os_user,
 	    s->request_id))

@@ -8,6 +8,7 @@
  * still the one the registry named).
  */
 #include "agent/agent.h"
+#include "agent/sessions.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -162,7 +163,7 @@ already_ending(const struct wk_agent_revoker *r, long pid,
 
 static void
 end_session(struct wk_agent_revoker *r, const struct wk_agent_rev *rv,
-    const struct wk_agent_regentry *s)
+    const struct wk_agent_session *s)
 {
 	struct ending *e;
 	int rc;
@@ -203,12 +204,12 @@ end_session(struct wk_agent_revoker *r, const struct wk_agent_rev *rv,
 static void
 apply_sessions(struct wk_agent_revoker *r, size_t from, size_t to)
 {
-	struct wk_agent_regentry *v = NULL;
+	struct wk_agent_session *v = NULL;
 	size_t n = 0, i, j;
 	int64_t issued = 0;
 	bool known;
 
-	if (from >= to || wk_agent_registry_list(r->state_dir, &v, &n) != 0)
+	if (from >= to || wk_agent_sessions_list(r->state_dir, &v, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
 		known = issued_of(r, v[i].request_id, &issued);
@@ -220,7 +221,7 @@ apply_sessions(struct wk_agent_revoker *r, size_t from, size_t to)
 			}
 		}
 	}
-	wk_free(v);
+	wk_agent_sessions_free(v, n);
 }
 
 static void

@@ -39,35 +39,10 @@ wk_agent_session_new_id(char prefix, char out[static 19])
 int
 wk_agent_pid_start(long pid, char *out, size_t outsz)
 {
-	char path[64], buf[1024], *p, *tok, *save = NULL;
-	ssize_t got;
-	int fd, field;
-
 	out[0] = '\0';
 	if (pid <= 0)
 		return WK_ERR_INVAL;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return WK_ERR_NOTFOUND;
-	got = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (got <= 0)
-		return WK_ERR_NOTFOUND;
-	buf[got] = '\0';
-	/* "pid (comm) state ...": comm may hold spaces and parentheses */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return WK_ERR_INVAL;
-	field = 2;
-	for (tok = strtok_r(p + 1, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		if (++field == 22) {
-			if (strlen(tok) >= outsz)
-				return WK_ERR_TOOBIG;
-			memcpy(out, tok, strlen(tok) + 1);
-			return 0;
-		}
-	}
-	return WK_ERR_INVAL;
+	return wk_agent_proc_start("/proc", pid, out, outsz);
 }
 
 bool

@@ -22,6 +22,7 @@
 #include <ftw.h>
 
 #include "agent/agent.h"
+#include "agent/sessions.h"
 #include "common/err.h"
 #include "common/time.h"
 #include "crypto/keyrec.h"
@@ -153,7 +154,7 @@ test_match(void **state)
 {
 	struct wk_agent_rev rv;
 	struct wk_keyrec r;
-	struct wk_agent_regentry s;
+	struct wk_agent_session s;
 
 	(void)state;
 	assert_int_equal(parse("{\"id\":1,\"at\":100,\"keep_until\":200,"
@@ -358,7 +359,7 @@ static void
 test_registry_and_signal(void **state)
 {
 	struct fx *f = *state;
-	struct wk_agent_regentry *v = NULL;
+	struct wk_agent_session *v = NULL;
 	char path[256], text[1024], start[32];
 	size_t n;
 	pid_t child;
@@ -366,7 +367,7 @@ test_registry_and_signal(void **state)
 
 	snprintf(path, sizeof(path), "%s/sessions", f->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_int_equal(wk_agent_registry_list(f->dir, &v, &n), 0);
+	assert_int_equal(wk_agent_sessions_list(f->dir, &v, &n), 0);
 	assert_int_equal(n, 0);
 	free(v);
 
@@ -392,7 +393,7 @@ test_registry_and_signal(void **state)
 	write_file(path, "{\"session_id\": 7}");	/* skipped */
 	snprintf(path, sizeof(path), "%s/sessions/.tmp-s-3.json", f->dir);
 	write_file(path, text);				/* not an entry */
-	assert_int_equal(wk_agent_registry_list(f->dir, &v, &n), 0);
+	assert_int_equal(wk_agent_sessions_list(f->dir, &v, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].pid, child);
 	assert_string_equal(v[0].caller_arn, ALICE);
