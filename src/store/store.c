@@ -596,20 +596,10 @@ wk_store_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
 	WK_STORE_CALL(st, audit_query, f, out, n);
 }
 
-/* An operation a backend may lack: WK_ERR_UNAVAIL, logged, not a crash. */
-#define WK_STORE_CALL_OPT(st, op, ...) do {				\
-	if ((st) != NULL && (st)->ops->op == NULL) {			\
-		wk_log(WK_LOG_ERROR, "store_unsupported", "backend=%s "	\
-		    "op=" #op, (st)->ops->name);			\
-		return WK_ERR_UNAVAIL;					\
-	}								\
-	WK_STORE_CALL(st, op, __VA_ARGS__);				\
-} while (0)
-
 int
 wk_store_revocation_add(struct wk_store *st, struct wk_revocation *rev)
 {
-	WK_STORE_CALL_OPT(st, revocation_add, rev);
+	WK_STORE_CALL(st, revocation_add, rev);
 }
 
 int
@@ -617,7 +607,7 @@ wk_store_revocation_list(struct wk_store *st, int64_t after_id,
     const char *instance_id, time_t now, size_t max,
     struct wk_revocation **out, size_t *n)
 {
-	WK_STORE_CALL_OPT(st, revocation_list, after_id, instance_id, now, max,
+	WK_STORE_CALL(st, revocation_list, after_id, instance_id, now, max,
 	    out, n);
 }
 
@@ -625,13 +615,13 @@ int
 wk_store_revocation_by_request(struct wk_store *st, const char *by_request_id,
     struct wk_revocation **out, size_t *n)
 {
-	WK_STORE_CALL_OPT(st, revocation_by_request, by_request_id, out, n);
+	WK_STORE_CALL(st, revocation_by_request, by_request_id, out, n);
 }
 
 int
 wk_store_revocation_max_id(struct wk_store *st, int64_t *out)
 {
-	WK_STORE_CALL_OPT(st, revocation_max_id, out);
+	WK_STORE_CALL(st, revocation_max_id, out);
 }
 
 int
@@ -639,7 +629,7 @@ wk_store_audit_key_requests(struct wk_store *st, const char *akid,
     const char *action, int64_t since_ms, size_t max, char ***out,
     size_t *n)
 {
-	WK_STORE_CALL_OPT(st, audit_key_requests, akid, action, since_ms, max,
+	WK_STORE_CALL(st, audit_key_requests, akid, action, since_ms, max,
 	    out, n);
 }
 
@@ -657,8 +647,6 @@ int
 wk_store_session_report(struct wk_store *st, struct wk_audit_event *ev,
     bool open, const struct wk_session *s)
 {
-	if (st != NULL && st->ops->session_report == NULL)
-		return WK_ERR_UNAVAIL;
 	WK_STORE_CALL(st, session_report, ev, open, s);
 }
 
@@ -670,8 +658,6 @@ wk_store_session_list(struct wk_store *st, const struct wk_session_filter *f,
 		*out = NULL;
 		*n = 0;
 	}
-	if (st != NULL && st->ops->session_list == NULL)
-		return WK_ERR_UNAVAIL;
 	WK_STORE_CALL(st, session_list, f, out, n);
 }
 

@@ -449,7 +449,7 @@ struct wk_session {
  * removes the open session ev->session_id of ev->instance_id. An event
  * whose (instance_id, event_id) is already in the log changes nothing and
  * returns WK_ERR_EXISTS (a re-sent report). A backend without the op
- * returns WK_ERR_UNAVAIL.
+ * returns WK_ERR_UNSUPPORTED.
  */
 int wk_store_session_report(struct wk_store *st, struct wk_audit_event *ev,
     bool open, const struct wk_session *s);
@@ -459,7 +459,7 @@ struct wk_session_filter {
 	const char *os_user;		/* NULL: any */
 	size_t max_items;		/* 0: 100 */
 };
-/* Open sessions, newest first. WK_ERR_UNAVAIL without the op. */
+/* Open sessions, newest first. WK_ERR_UNSUPPORTED without the op. */
 int wk_store_session_list(struct wk_store *st,
     const struct wk_session_filter *f, struct wk_session **out, size_t *n);
 

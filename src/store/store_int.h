@@ -162,7 +162,7 @@ struct wk_store_ops {
 	    struct wk_audit_event **, size_t *);
 
 	/* revocations: a backend without them leaves these NULL (the front
-	 * answers WK_ERR_UNAVAIL) */
+	 * answers WK_ERR_UNSUPPORTED) */
 	int (*revocation_add)(struct wk_store *, struct wk_revocation *);
 	int (*revocation_list)(struct wk_store *, int64_t, const char *,
 	    time_t, size_t, struct wk_revocation **, size_t *);
@@ -171,7 +171,7 @@ struct wk_store_ops {
 	    struct wk_revocation **, size_t *);
 	int (*audit_key_requests)(struct wk_store *, const char *,
 	    const char *, int64_t, size_t, char ***, size_t *);
-	/* migration 4; NULL in a backend without it (WK_ERR_UNAVAIL) */
+	/* migration 4; NULL in a backend without it (WK_ERR_UNSUPPORTED) */
 	int (*session_report)(struct wk_store *, struct wk_audit_event *, bool,
 	    const struct wk_session *);
 	int (*session_list)(struct wk_store *, const struct wk_session_filter *,

@@ -96,7 +96,7 @@ wicket_list_sessions(const struct wk_api_req *req, struct wk_api_resp *resp)
 		return r;
 	if (f.max_items > 0 && (r = wk_store_session_list(req->srv->store, &f,
 	    &ss, &n)) != 0) {
-		if (r == WK_ERR_UNAVAIL)
+		if (r == WK_ERR_UNSUPPORTED)
 			return wk_api_error(resp, 501, "UnsupportedOperation",
 			    "this store backend keeps no sessions");
 		goto out;

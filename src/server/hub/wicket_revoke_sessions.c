@@ -165,7 +165,7 @@ wicket_revoke_sessions(const struct wk_api_req *req,
 	if ((r = parse(req->json, resp, &sel)) != 0)
 		return r;
 	if ((r = wk_revoke_issue(req, &sel, &rev)) != 0) {
-		if (r == WK_ERR_UNAVAIL)
+		if (r == WK_ERR_UNSUPPORTED)
 			return wk_api_error(resp, 503, "ServiceUnavailable",
 			    "This store does not keep revocations");
 		return r;

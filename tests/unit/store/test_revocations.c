@@ -2,7 +2,7 @@
  * Tests for src/store/sqlite/sqlite_revocations.c: revocations append,
  * are listed by id for one instance (or all) while kept, cannot be
  * changed or deleted, and an access key resolves to its allowed pushes;
- * a backend without the operations answers WK_ERR_UNAVAIL (store.c).
+ * a backend without the operations answers WK_ERR_UNSUPPORTED (store.c).
  */
 #include "store_fixture.h"
 #include "store/store_int.h"
@@ -170,11 +170,11 @@ test_backend_without(void **state)
 	ops.audit_key_requests = NULL;
 	f->st->ops = &ops;
 	mkrev(&r, 1000, ALICE, "", NULL);
-	assert_int_equal(wk_store_revocation_add(f->st, &r), WK_ERR_UNAVAIL);
+	assert_int_equal(wk_store_revocation_add(f->st, &r), WK_ERR_UNSUPPORTED);
 	assert_int_equal(wk_store_revocation_list(f->st, 0, NULL, 0, 1, &v,
-	    &n), WK_ERR_UNAVAIL);
+	    &n), WK_ERR_UNSUPPORTED);
 	assert_int_equal(wk_store_revocation_max_id(f->st, &max),
-	    WK_ERR_UNAVAIL);
+	    WK_ERR_UNSUPPORTED);
 	f->st->ops = saved;
 }
 
