@@ -3,14 +3,16 @@
 # runs under valgrind's callgrind with instrumentation off while it starts
 # and the load users are created, then bench_load runs a closed loop with
 # instrumentation on; the instructions wicketd executed in that window,
-# divided by the pushes answered, are its CPU per push. Instruction counts
-# do not depend on what else the machine runs, so builds can be compared
-# on a shared, loaded machine where req/s cannot.
+# divided by the calls answered (each a push; bench_load's line shows any
+# that failed), are its CPU per push. Instruction counts do not depend
+# on what else the machine runs, so builds can be compared on a shared,
+# loaded machine where req/s cannot.
 #
 # Environment: WK_BIN (default: the release preset, built first),
 # BENCH_SECONDS (20), BENCH_CONNS (16), BENCH_USERS (100), BENCH_OS_USERS
 # (512), BENCH_CALLGRIND_OUT (the callgrind file to keep; default: in the
 # temporary dir, removed). Prints "callgrind: pushes=N Ir=M Ir/push=K".
+# User space only: the kernel's share (syscalls, fsync) is not counted.
 # Read the profile with callgrind_annotate --inclusive=yes FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,9 +67,13 @@ callgrind_control -i on "$WICKETD_PID" >/dev/null
 out=$(load --connections "$CONNS" --duration "$SECS")
 callgrind_control -i off "$WICKETD_PID" >/dev/null
 echo "$out"
-kill "$WICKETD_PID"
+kill "$WICKETD_PID" 2>/dev/null || true
 wait "$WICKETD_PID" 2>/dev/null || true
-pushes=$(sed -n 's/.* Success=\([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
-ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$OUT" | head -n 1)
+for _ in $(seq 1 100); do	# callgrind writes its file as wicketd exits
+	grep -q '^totals:' "$OUT" 2>/dev/null && break
+	sleep 0.1
+done
+pushes=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
+ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$OUT" | head -n 1 || true)
 awk -v p="$pushes" -v i="$ir" 'BEGIN {
     printf "callgrind: pushes=%d Ir=%d Ir/push=%.0f\n", p, i, p > 0 ? i / p : 0 }'
