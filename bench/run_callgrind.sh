@@ -11,7 +11,7 @@
 # Environment: WK_BIN (default: the release preset, built first),
 # BENCH_SECONDS (20), BENCH_CONNS (16), BENCH_USERS (100), BENCH_OS_USERS
 # (512), BENCH_CALLGRIND_OUT (the callgrind file to keep; default: in the
-# temporary dir, removed). Prints "callgrind: pushes=N Ir=M Ir/push=K".
+# temporary dir, removed). Prints "callgrind: pushes=N Ir=M Ir/push=K" (N: calls answered).
 # User space only: the kernel's share (syscalls, fsync) is not counted.
 # Read the profile with callgrind_annotate --inclusive=yes FILE.
 set -euo pipefail
@@ -76,4 +76,4 @@ done
 pushes=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
 ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$OUT" | head -n 1 || true)
 awk -v p="$pushes" -v i="$ir" 'BEGIN {
-    printf "callgrind: pushes=%d Ir=%d Ir/push=%.0f\n", p, i, p > 0 ? i / p : 0 }'
+    printf "callgrind: pushes=%d Ir=%.0f Ir/push=%.0f\n", p, i, (p > 0 ? i / p : 0) }'
