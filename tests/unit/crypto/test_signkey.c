@@ -109,6 +109,53 @@ test_known_answer(void **state)
 	    WK_ERR_INVAL);
 }
 
+/*
+ * Signing (libsodium) gives RFC 8032's signature for its key, and the same
+ * bytes as OpenSSL's EVP for the same key on another message: records
+ * signed before and after the switch to libsodium verify alike.
+ */
+static void
+test_sign_known_answer(void **state)
+{
+	static const char *rfc_seed =
+	    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+	uint8_t seed[32], want[64], sig[64], evp_sig[64];
+	size_t evp_len = sizeof(evp_sig);
+	char path[PATH_MAX + 32];
+	struct wk_signkey *k = NULL;
+	EVP_PKEY *pkey;
+	EVP_MD_CTX *ctx;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(wk_hex_decode(wk_span_from_cstr(rfc_seed), seed, 32),
+	    0);
+	assert_int_equal(wk_hex_decode(wk_span_from_cstr(rfc_sig), want, 64),
+	    0);
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	assert_non_null(pkey);
+	snprintf(path, sizeof(path), "%s/k.pem", tmpdir);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL,
+	    NULL), 1);
+	fclose(f);
+	assert_int_equal(wk_signkey_load(path, &k), 0);
+	assert_int_equal(wk_signkey_sign(k, WK_SPAN_NULL, sig), 0);
+	assert_memory_equal(sig, want, 64);
+	assert_int_equal(wk_signkey_sign(k, WK_SPAN_LIT("a key record"), sig),
+	    0);
+	assert_non_null(ctx = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey), 1);
+	assert_int_equal(EVP_DigestSign(ctx, evp_sig, &evp_len,
+	    (const uint8_t *)"a key record", 12), 1);
+	assert_int_equal(evp_len, 64);
+	assert_memory_equal(sig, evp_sig, 64);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	wk_signkey_free(k);
+	unlink(path);
+}
+
 static void
 test_generate_sign_verify(void **state)
 {
@@ -234,6 +281,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_answer),
+		cmocka_unit_test(test_sign_known_answer),
 		cmocka_unit_test(test_generate_sign_verify),
 		cmocka_unit_test(test_save_load),
 	};
