@@ -4,7 +4,9 @@
  * settings, managed policies with their versions (same version ids),
  * users with tags, keys, login profiles and inline policies, groups with
  * members and inline policies, attachments, instances with tags, unused
- * join tokens (by hash), and the audit log in order. Used by `wicketd store copy`.
+ * join tokens (by hash), the audit log in order (with the login columns;
+ * the sessions open now come with their Login event) and the revocations
+ * in order (new ids, same order). Used by `wicketd store copy`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -346,13 +348,102 @@ copy_tokens(struct wk_store *src, struct wk_store *dst)
 	return r;
 }
 
-/* Reads the whole log newest first, writes it oldest first in batches. */
+/* The sessions open now, on every instance (each instance's list is
+ * bounded by the store's list ceiling). */
+static int
+open_sessions(struct wk_store *src, struct wk_session **out, size_t *n)
+{
+	struct wk_instance *in = NULL;
+	struct wk_session *all = NULL, *page = NULL, *grown;
+	struct wk_session_filter f;
+	size_t nin = 0, np = 0, cnt = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = wk_store_instance_list(src, &in, &nin)) != 0)
+		return r;
+	for (size_t i = 0; i < nin && r == 0; i++) {
+		memset(&f, 0, sizeof(f));
+		f.instance_id = in[i].id;
+		f.max_items = 1000;
+		if ((r = wk_store_session_list(src, &f, &page, &np)) != 0)
+			break;
+		if (np > 0 && (grown = wk_reallocarray(all, cnt + np,
+		    sizeof(*all))) == NULL)
+			r = WK_ERR_NOMEM;
+		else if (np > 0) {
+			all = grown;
+			memcpy(all + cnt, page, np * sizeof(*page));
+			cnt += np;
+		}
+		wk_store_free(page);
+		page = NULL;
+	}
+	wk_instance_list_free(in, nin);
+	if (r != 0) {
+		wk_free(all);
+		return r;
+	}
+	*out = all;
+	*n = cnt;
+	return 0;
+}
+
+/* The open session a Login event opened, if it is still open. */
+static const struct wk_session *
+opened_by(const struct wk_audit_event *ev, const struct wk_session *open,
+    size_t nopen)
+{
+	if (strcmp(ev->action, "wicket:Login") != 0 || ev->session_id[0] == '\0')
+		return NULL;
+	for (size_t i = 0; i < nopen; i++)
+		if (strcmp(open[i].instance_id, ev->instance_id) == 0 &&
+		    strcmp(open[i].session_id, ev->session_id) == 0)
+			return &open[i];
+	return NULL;
+}
+
+/*
+ * Writes the log oldest first in batches; the Login of a session still
+ * open is written with its session (wk_store_session_report), so the copy
+ * lists the same open sessions and their Logout closes them there.
+ */
+static int
+write_audit(struct wk_store *src, struct wk_store *dst,
+    struct wk_audit_event *all, size_t cnt)
+{
+	struct wk_session *open = NULL;
+	const struct wk_session *ses;
+	size_t nopen = 0, start = 0, i;
+	int r;
+
+	if ((r = open_sessions(src, &open, &nopen)) != 0)
+		return r;
+	for (i = 0; i <= cnt && r == 0; i++) {
+		ses = i < cnt ? opened_by(&all[i], open, nopen) : NULL;
+		if (i < cnt && ses == NULL && i - start < 1000)
+			continue;
+		if (i > start)
+			r = wk_store_audit_append_batch(dst, all + start,
+			    i - start);
+		start = i;
+		if (r == 0 && ses != NULL) {
+			r = wk_store_session_report(dst, &all[i], true, ses);
+			start = i + 1;
+		}
+	}
+	wk_free(open);
+	return r;
+}
+
+/* Reads the whole log newest first, writes it oldest first. */
 static int
 copy_audit(struct wk_store *src, struct wk_store *dst)
 {
 	struct wk_audit_event *all = NULL, *page = NULL, *grown;
 	struct wk_audit_filter f;
-	size_t n = 0, cnt = 0, left;
+	size_t n = 0, cnt = 0;
 	int r = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -380,15 +471,39 @@ copy_audit(struct wk_store *src, struct wk_store *dst)
 		all[i] = all[cnt - 1 - i];
 		all[cnt - 1 - i] = tmp;
 	}
-	for (size_t off = 0; off < cnt && r == 0; off += left) {
-		left = cnt - off;
-		if (left > 1000)
-			left = 1000;
-		r = wk_store_audit_append_batch(dst, all + off, left);
-	}
+	r = write_audit(src, dst, all, cnt);
  out:
 	wk_store_free(page);
 	wk_free(all);
+	return r;
+}
+
+/*
+ * Revocations in id order, expired ones too (they detail the audit log's
+ * RevokeSessions events): "kept after" -1 lists every one.
+ */
+static int
+copy_revocations(struct wk_store *src, struct wk_store *dst)
+{
+	struct wk_revocation *v = NULL;
+	int64_t after = 0;
+	size_t n = 0;
+	int r;
+
+	for (;;) {
+		if ((r = wk_store_revocation_list(src, after, NULL, (time_t)-1,
+		    1000, &v, &n)) != 0 || n == 0)
+			break;
+		for (size_t i = 0; i < n && r == 0; i++) {
+			after = v[i].id;
+			r = wk_store_revocation_add(dst, &v[i]);
+		}
+		wk_store_revocations_free(v, n);
+		v = NULL;
+		if (r != 0)
+			break;
+	}
+	wk_store_revocations_free(v, n);
 	return r;
 }
 
@@ -423,7 +538,9 @@ wk_store_copy_all(struct wk_store *src, struct wk_store *dst, char *why,
 	if ((r = copy_tokens(src, dst)) != 0)
 		FAIL("join tokens", r);
 	if ((r = copy_audit(src, dst)) != 0)
-		FAIL("the audit log", r);
+		FAIL("the audit log and open sessions", r);
+	if ((r = copy_revocations(src, dst)) != 0)
+		FAIL("revocations", r);
  out:
 	return r;
 }

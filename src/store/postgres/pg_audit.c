@@ -11,20 +11,22 @@
 #define AUDIT_COLS \
 	"id, time_ms, request_id, action, caller_arn, access_key_id," \
 	" source_ip, instance_id, os_user, key_fingerprint, decision," \
-	" error_code, via"
+	" error_code, via, session_id, event_id, tty, sshd_pid, duration_ms"
 
 /* Every text field must be NUL-terminated inside its array. */
 #define TERMINATED(f) (strnlen((f), sizeof(f)) < sizeof(f))
 
-static int
-check_event(const struct wk_audit_event *ev)
+int
+wk_pg_audit_check(const struct wk_audit_event *ev)
 {
 	if (!TERMINATED(ev->request_id) || !TERMINATED(ev->action) ||
 	    !TERMINATED(ev->caller_arn) || !TERMINATED(ev->access_key_id) ||
 	    !TERMINATED(ev->source_ip) || !TERMINATED(ev->instance_id) ||
 	    !TERMINATED(ev->os_user) || !TERMINATED(ev->key_fingerprint) ||
 	    !TERMINATED(ev->decision) || !TERMINATED(ev->error_code) ||
-	    !TERMINATED(ev->via))
+	    !TERMINATED(ev->via) || !TERMINATED(ev->session_id) ||
+	    !TERMINATED(ev->event_id) || !TERMINATED(ev->tty) ||
+	    ev->sshd_pid < 0 || ev->duration_ms < 0)
 		return WK_ERR_INVAL;
 	return 0;
 }
@@ -32,19 +34,22 @@ check_event(const struct wk_audit_event *ev)
 static const char SQL_AUDIT_INSERT[] =
     "INSERT INTO audit (time_ms, request_id, action, caller_arn,"
     " access_key_id, source_ip, instance_id, os_user, key_fingerprint,"
-    " decision, error_code, via)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+    " decision, error_code, via, session_id, event_id, tty, sshd_pid,"
+    " duration_ms)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+    " $15, $16, $17) RETURNING id";
 
-static int
-insert_event(struct wk_pg *s, struct wk_audit_event *ev)
+int
+wk_pg_audit_insert(struct wk_pg *s, struct wk_audit_event *ev)
 {
 	int r;
 
 	if ((r = wk_pg_int(s, "audit_append", SQL_AUDIT_INSERT, &ev->id,
-	    "ittttttttttt", (int64_t)ev->time_ms, ev->request_id, ev->action,
-	    ev->caller_arn, ev->access_key_id, ev->source_ip,
+	    "ittttttttttttttii", (int64_t)ev->time_ms, ev->request_id,
+	    ev->action, ev->caller_arn, ev->access_key_id, ev->source_ip,
 	    ev->instance_id, ev->os_user, ev->key_fingerprint, ev->decision,
-	    ev->error_code, ev->via)) != 0)
+	    ev->error_code, ev->via, ev->session_id, ev->event_id, ev->tty,
+	    ev->sshd_pid, ev->duration_ms)) != 0)
 		ev->id = 0;
 	return r;
 }
@@ -61,14 +66,14 @@ wk_pg_audit_append(struct wk_store *st, struct wk_audit_event *evs, size_t n)
 	if (n > WK_STORE_AUDIT_BATCH_MAX)
 		return WK_ERR_TOOBIG;
 	for (i = 0; i < n; i++)
-		if ((r = check_event(&evs[i])) != 0)
+		if ((r = wk_pg_audit_check(&evs[i])) != 0)
 			return r;
 	if (n == 1)
-		return insert_event(s, &evs[0]);	/* autocommit */
+		return wk_pg_audit_insert(s, &evs[0]);	/* autocommit */
 	if ((r = wk_pg_begin(s)) != 0)
 		return r;
 	for (i = 0; i < n; i++)
-		if ((r = insert_event(s, &evs[i])) != 0)
+		if ((r = wk_pg_audit_insert(s, &evs[i])) != 0)
 			break;
 	r = wk_pg_end(s, r);
 	if (r != 0)
@@ -94,6 +99,15 @@ static const char SQL_AUDIT_CALLER[] =
 static const char SQL_AUDIT_BOTH[] =
     "SELECT " AUDIT_COLS " FROM audit WHERE instance_id = $1"
     " AND caller_arn = $2" AUDIT_BOUNDS;
+/* A push's story, and a session's: their own index, other filters on top. */
+#define AUDIT_AND_12 \
+	" AND ($1 IS NULL OR instance_id = $1) AND ($2 IS NULL OR caller_arn = $2)"
+static const char SQL_AUDIT_REQUEST[] =
+    "SELECT " AUDIT_COLS " FROM audit WHERE request_id = $7"
+    " AND ($8 IS NULL OR session_id = $8)" AUDIT_AND_12 AUDIT_BOUNDS;
+static const char SQL_AUDIT_SESSION[] =
+    "SELECT " AUDIT_COLS " FROM audit WHERE session_id = $8"
+    " AND ($7 IS NULL OR request_id = $7)" AUDIT_AND_12 AUDIT_BOUNDS;
 
 static int
 event_row(struct wk_pg *s, struct wk_pg_stmt *stmt, struct wk_audit_event *ev)
@@ -123,8 +137,15 @@ event_row(struct wk_pg *s, struct wk_pg_stmt *stmt, struct wk_audit_event *ev)
 	    sizeof(ev->decision))) != 0 ||
 	    (r = wk_pg_col_copy(s, stmt, 11, ev->error_code,
 	    sizeof(ev->error_code))) != 0 ||
-	    (r = wk_pg_col_copy(s, stmt, 12, ev->via, sizeof(ev->via))) != 0)
+	    (r = wk_pg_col_copy(s, stmt, 12, ev->via, sizeof(ev->via))) != 0 ||
+	    (r = wk_pg_col_copy(s, stmt, 13, ev->session_id,
+	    sizeof(ev->session_id))) != 0 ||
+	    (r = wk_pg_col_copy(s, stmt, 14, ev->event_id,
+	    sizeof(ev->event_id))) != 0 ||
+	    (r = wk_pg_col_copy(s, stmt, 15, ev->tty, sizeof(ev->tty))) != 0)
 		return r;
+	ev->sshd_pid = wk_pg_col_int64(stmt, 16);
+	ev->duration_ms = wk_pg_col_int64(stmt, 17);
 	return 0;
 }
 
@@ -146,21 +167,19 @@ wk_pg_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
 	*n = 0;
 	if (f == NULL)
 		f = &nofilter;
-	/*
-	 * The login columns (SQLite's migration 4) are not in this schema
-	 * yet: a filter on them must not be ignored (every event would
-	 * match), so it is refused.
-	 */
-	if ((f->request_id != NULL && *f->request_id != '\0') ||
-	    (f->session_id != NULL && *f->session_id != '\0'))
-		return WK_ERR_UNSUPPORTED;
 	if ((r = wk_store_check_opt(f->instance_id, 32)) != 0 ||
-	    (r = wk_store_check_opt(f->caller_arn, 2047)) != 0)
+	    (r = wk_store_check_opt(f->caller_arn, 2047)) != 0 ||
+	    (r = wk_store_check_opt(f->request_id, 63)) != 0 ||
+	    (r = wk_store_check_opt(f->session_id, 23)) != 0)
 		return r;
 	if (f->since_ms < 0 || f->until_ms < 0 || f->before_id < 0)
 		return WK_ERR_INVAL;
 	max = wk_store_max_items(f->max_items);
-	if (f->instance_id != NULL && f->caller_arn != NULL)
+	if (f->request_id != NULL)
+		sql = SQL_AUDIT_REQUEST;
+	else if (f->session_id != NULL)
+		sql = SQL_AUDIT_SESSION;
+	else if (f->instance_id != NULL && f->caller_arn != NULL)
 		sql = SQL_AUDIT_BOTH;
 	else if (f->instance_id != NULL)
 		sql = SQL_AUDIT_INSTANCE;
@@ -169,8 +188,10 @@ wk_pg_audit_query(struct wk_store *st, const struct wk_audit_filter *f,
 	else
 		sql = SQL_AUDIT_ANY;
 	if ((r = wk_pg_prepare(s, sql, &stmt)) != 0 ||
-	    (r = wk_pg_bind(s, stmt, "ttiiii", f->instance_id, f->caller_arn,
-	    f->since_ms, f->until_ms, f->before_id, (int64_t)max)) != 0)
+	    (r = wk_pg_bind(s, stmt, f->request_id != NULL ||
+	    f->session_id != NULL ? "ttiiiitt" : "ttiiii", f->instance_id,
+	    f->caller_arn, f->since_ms, f->until_ms, f->before_id,
+	    (int64_t)max, f->request_id, f->session_id)) != 0)
 		goto out;
 	while ((r = wk_pg_step(s, stmt, "audit_query")) == 1) {
 		if ((r = wk_pg_grow((void **)&v, &cap, cnt, sizeof(*v))) != 0 ||

@@ -22,8 +22,8 @@
 #include "store/store_int.h"
 
 #define WK_PG_SLOTS		64
-#define WK_PG_PARAMS_MAX	16
-#define WK_PG_SCHEMA_VERSION	3
+#define WK_PG_PARAMS_MAX	24
+#define WK_PG_SCHEMA_VERSION	6
 
 /* One statement: its static SQL, bound parameters and, once run, the
  * result and the current row. */
@@ -308,6 +308,25 @@ int wk_pg_token_list_unused(struct wk_store *, struct wk_token_row **,
 int wk_pg_audit_append(struct wk_store *, struct wk_audit_event *, size_t);
 int wk_pg_audit_query(struct wk_store *, const struct wk_audit_filter *,
     struct wk_audit_event **, size_t *);
+/* the audit append without its checks, for pg_sessions.c */
+int wk_pg_audit_insert(struct wk_pg *, struct wk_audit_event *);
+int wk_pg_audit_check(const struct wk_audit_event *);
+
+/* pg_revocations.c */
+int wk_pg_revocation_add(struct wk_store *, struct wk_revocation *);
+int wk_pg_revocation_list(struct wk_store *, int64_t, const char *, time_t,
+    size_t, struct wk_revocation **, size_t *);
+int wk_pg_revocation_max_id(struct wk_store *, int64_t *);
+int wk_pg_revocation_by_request(struct wk_store *, const char *,
+    struct wk_revocation **, size_t *);
+int wk_pg_audit_key_requests(struct wk_store *, const char *, const char *,
+    int64_t, size_t, char ***, size_t *);
+
+/* pg_sessions.c */
+int wk_pg_session_report(struct wk_store *, struct wk_audit_event *, bool,
+    const struct wk_session *);
+int wk_pg_session_list(struct wk_store *, const struct wk_session_filter *,
+    struct wk_session **, size_t *);
 
 
 /* pg_conn.c */

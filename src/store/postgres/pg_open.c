@@ -91,6 +91,13 @@ static const struct wk_store_ops pg_ops = {
 	.token_list_unused = wk_pg_token_list_unused,
 	.audit_append = wk_pg_audit_append,
 	.audit_query = wk_pg_audit_query,
+	.revocation_add = wk_pg_revocation_add,
+	.revocation_list = wk_pg_revocation_list,
+	.revocation_max_id = wk_pg_revocation_max_id,
+	.revocation_by_request = wk_pg_revocation_by_request,
+	.audit_key_requests = wk_pg_audit_key_requests,
+	.session_report = wk_pg_session_report,
+	.session_list = wk_pg_session_list,
 };
 
 static void __attribute__((format(printf, 3, 4)))

@@ -182,10 +182,79 @@ static const char MIGRATION_3[] =
 "UPDATE instances SET dns_name = address"
 "  WHERE address ~ '[A-Za-z]' AND address !~ ':';";
 
+/*
+ * Logins on the hosts (docs/sessions.md; SQLite's migration 4): the
+ * Login and Logout reports in the audit log with their session id, event
+ * id (a re-sent report is recognised by the unique index), tty, sshd's pid
+ * and duration; and the sessions open now. Adding columns with a default
+ * fires no row trigger, so the append-only audit log takes them.
+ */
+static const char MIGRATION_4[] =
+"ALTER TABLE audit ADD COLUMN session_id TEXT COLLATE \"C\" NOT NULL"
+"  DEFAULT '';"
+"ALTER TABLE audit ADD COLUMN event_id TEXT COLLATE \"C\" NOT NULL"
+"  DEFAULT '';"
+"ALTER TABLE audit ADD COLUMN tty TEXT COLLATE \"C\" NOT NULL DEFAULT '';"
+"ALTER TABLE audit ADD COLUMN sshd_pid BIGINT NOT NULL DEFAULT 0;"
+"ALTER TABLE audit ADD COLUMN duration_ms BIGINT NOT NULL DEFAULT 0;"
+"CREATE INDEX audit_request ON audit(request_id, id);"
+"CREATE INDEX audit_session ON audit(session_id, id);"
+"CREATE UNIQUE INDEX audit_event ON audit(instance_id, event_id)"
+"  WHERE event_id <> '';"
+"CREATE TABLE sessions ("
+"  instance_id TEXT COLLATE \"C\" NOT NULL"
+"    REFERENCES instances(id) ON DELETE CASCADE,"
+"  session_id TEXT COLLATE \"C\" NOT NULL,"
+"  os_user TEXT COLLATE \"C\" NOT NULL,"
+"  key_fingerprint TEXT COLLATE \"C\" NOT NULL,"
+"  request_id TEXT COLLATE \"C\" NOT NULL,"
+"  caller_arn TEXT COLLATE \"C\" NOT NULL,"
+"  source_ip TEXT COLLATE \"C\" NOT NULL,"
+"  tty TEXT COLLATE \"C\" NOT NULL,"
+"  sshd_pid BIGINT NOT NULL,"
+"  opened_ms BIGINT NOT NULL,"
+"  PRIMARY KEY (instance_id, session_id)"
+");"
+"CREATE INDEX sessions_opened ON sessions(opened_ms);";
+
+/*
+ * Revocations (docs/revocation.md; SQLite's migration 6): append-only like
+ * the audit log. Number 5 is unused on both backends.
+ */
+static const char MIGRATION_6[] =
+"CREATE TABLE revocations ("
+"  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+"  time_ms BIGINT NOT NULL,"
+"  at BIGINT NOT NULL,"
+"  keep_until BIGINT NOT NULL,"
+"  caller_arn TEXT COLLATE \"C\" NOT NULL,"
+"  access_key_id TEXT COLLATE \"C\" NOT NULL,"
+"  instance_id TEXT COLLATE \"C\" NOT NULL,"
+"  os_user TEXT COLLATE \"C\" NOT NULL,"
+"  request_ids TEXT COLLATE \"C\" NOT NULL,"
+"  by_request_ids BIGINT NOT NULL,"
+"  by_arn TEXT COLLATE \"C\" NOT NULL,"
+"  by_access_key_id TEXT COLLATE \"C\" NOT NULL,"
+"  by_request_id TEXT COLLATE \"C\" NOT NULL,"
+"  reason TEXT COLLATE \"C\" NOT NULL"
+");"
+"CREATE INDEX revocations_keep ON revocations(keep_until, id);"
+"CREATE INDEX revocations_by ON revocations(by_request_id);"
+"CREATE INDEX audit_key ON audit(access_key_id, id);"
+"CREATE FUNCTION revocations_append_only() RETURNS trigger"
+"  LANGUAGE plpgsql AS"
+"  $$BEGIN RAISE EXCEPTION 'revocations are append-only'; END$$;"
+"CREATE TRIGGER revocations_no_change BEFORE UPDATE OR DELETE"
+"  ON revocations FOR EACH ROW EXECUTE FUNCTION revocations_append_only();"
+"CREATE TRIGGER revocations_no_truncate BEFORE TRUNCATE ON revocations"
+"  FOR EACH STATEMENT EXECUTE FUNCTION revocations_append_only();";
+
 const struct wk_pg_migration wk_pg_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
 	{ 3, MIGRATION_3 },
+	{ 4, MIGRATION_4 },
+	{ 6, MIGRATION_6 },
 };
 const size_t wk_pg_nmigrations =
     sizeof(wk_pg_migrations) / sizeof(wk_pg_migrations[0]);

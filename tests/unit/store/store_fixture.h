@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "pg_cluster.h"
 
@@ -141,6 +142,43 @@ fx_teardown(void **state)
 	rmdir(f->dir);
 	free(f);
 	return 0;
+}
+
+/*
+ * Runs `sql` on a second connection to the test's own database, past the
+ * store (what an operator with database access could try): 0 when it
+ * succeeded, -1 when the database refused it.
+ */
+static inline int
+fx_raw_exec(struct fx *f, const char *sql)
+{
+	char full[1024];
+	sqlite3 *db = NULL;
+	PGconn *c;
+	PGresult *res;
+	int r = -1;
+
+	if (fx_pg) {
+		snprintf(full, sizeof(full), "SET search_path TO %s; %s",
+		    f->schema, sql);
+		c = PQconnectdb(fx_cluster.uri);
+		if (PQstatus(c) == CONNECTION_OK) {
+			res = PQexec(c, full);
+			r = PQresultStatus(res) == PGRES_COMMAND_OK ||
+			    PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+			PQclear(res);
+		}
+		PQfinish(c);
+		return r;
+	}
+	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		r = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+		    -1;
+	}
+	sqlite3_close(db);
+	return r;
 }
 
 /* Closes and reopens the store (durability checks). */

@@ -1,13 +1,12 @@
 /*
- * Tests for src/store/sqlite/sqlite_revocations.c: revocations append,
+ * Tests for the revocation operations, on SQLite and on PostgreSQL
+ * (sqlite_revocations.c, pg_revocations.c): revocations append,
  * are listed by id for one instance (or all) while kept, cannot be
  * changed or deleted, and an access key resolves to its allowed pushes;
  * a backend without the operations answers WK_ERR_UNSUPPORTED (store.c).
  */
 #include "store_fixture.h"
 #include "store/store_int.h"
-
-#include <sqlite3.h>
 
 #define ALICE "arn:aws:iam::123456789012:user/alice"
 
@@ -92,19 +91,6 @@ test_add_list(void **state)
 	assert_int_equal(wk_store_revocation_add(f->st, &r), WK_ERR_INVAL);
 }
 
-static int
-exec_raw(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	int rc;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
-}
-
 static void
 test_append_only(void **state)
 {
@@ -113,10 +99,11 @@ test_append_only(void **state)
 
 	mkrev(&r, 1000, ALICE, "", NULL);
 	assert_int_equal(wk_store_revocation_add(f->st, &r), 0);
-	assert_int_not_equal(exec_raw(f->path,
-	    "UPDATE revocations SET caller_arn = ''"), SQLITE_OK);
-	assert_int_not_equal(exec_raw(f->path, "DELETE FROM revocations"),
-	    SQLITE_OK);
+	assert_int_equal(fx_raw_exec(f, "SELECT count(*) FROM revocations"),
+	    0);
+	assert_int_not_equal(fx_raw_exec(f,
+	    "UPDATE revocations SET caller_arn = ''"), 0);
+	assert_int_not_equal(fx_raw_exec(f, "DELETE FROM revocations"), 0);
 }
 
 static void
@@ -192,5 +179,5 @@ main(void)
 		    fx_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return FX_RUN_BOTH("revocations", tests);
 }

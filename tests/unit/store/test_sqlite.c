@@ -308,10 +308,10 @@ test_audit_append_only(void **state)
 
 	mkev(&ev, 1, "i-1", "", "Deny");
 	assert_int_equal(wk_store_audit_append(f->st, &ev), 0);
-	assert_int_not_equal(raw_exec(f->path,
-	    "UPDATE audit SET decision = 'Allow'"), SQLITE_OK);
-	assert_int_not_equal(raw_exec(f->path, "DELETE FROM audit"),
-	    SQLITE_OK);
+	assert_int_equal(fx_raw_exec(f, "SELECT count(*) FROM audit"), 0);
+	assert_int_not_equal(fx_raw_exec(f,
+	    "UPDATE audit SET decision = 'Allow'"), 0);
+	assert_int_not_equal(fx_raw_exec(f, "DELETE FROM audit"), 0);
 	assert_int_equal(wk_store_audit_query(f->st, NULL, &v, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].decision, "Deny");
@@ -689,6 +689,10 @@ main(void)
 	const struct CMUnitTest both[] = {
 		cmocka_unit_test_setup_teardown(test_instances, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_append_only,
+		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_audit, fx_setup,

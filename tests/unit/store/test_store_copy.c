@@ -3,7 +3,8 @@
  * SQLite store filled with every kind of entity into a fresh PostgreSQL
  * store: the copy answers the store's reads the same (policy version ids
  * with gaps, sealed secrets, login profiles, effective policies, group
- * members, instances and tags, join tokens, the audit log in order), and
+ * members, instances and tags, join tokens, the audit log in order with
+ * its login columns, the sessions still open, revocations), and
  * a second copy into it is refused.
  */
 #include "store_fixture.h"
@@ -13,6 +14,35 @@
 
 #define DOC(n) "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":" \
 	"\"Allow\",\"Action\":\"iam:Get" n "\",\"Resource\":\"*\"}]}"
+
+/* An agent's Login (open) or Logout report of session sid. */
+static void
+login(struct fx *src, const char *sid, const char *eid, bool open)
+{
+	struct wk_audit_event ev;
+	struct wk_session ses;
+
+	memset(&ev, 0, sizeof(ev));
+	memset(&ses, 0, sizeof(ses));
+	ev.time_ms = 1700000001000;
+	snprintf(ev.action, sizeof(ev.action), open ? "wicket:Login" :
+	    "wicket:Logout");
+	snprintf(ev.instance_id, sizeof(ev.instance_id), "i-0123456789abcdef0");
+	snprintf(ev.request_id, sizeof(ev.request_id), "r-%s", sid);
+	snprintf(ev.session_id, sizeof(ev.session_id), "%s", sid);
+	snprintf(ev.event_id, sizeof(ev.event_id), "%s", eid);
+	snprintf(ev.tty, sizeof(ev.tty), "pts/3");
+	ev.sshd_pid = 77;
+	ev.duration_ms = open ? 0 : 1234;
+	snprintf(ses.session_id, sizeof(ses.session_id), "%s", sid);
+	snprintf(ses.instance_id, sizeof(ses.instance_id), "%s", ev.instance_id);
+	snprintf(ses.os_user, sizeof(ses.os_user), "ubuntu");
+	snprintf(ses.tty, sizeof(ses.tty), "pts/3");
+	ses.sshd_pid = 77;
+	ses.opened_ms = ev.time_ms;
+	assert_int_equal(wk_store_session_report(src->st, &ev, open,
+	    open ? &ses : NULL), 0);
+}
 
 static void
 fill(struct fx *src)
@@ -92,6 +122,28 @@ fill(struct fx *src)
 		snprintf(ev[i].via, sizeof(ev[i].via), "api");
 	}
 	assert_int_equal(wk_store_audit_append_batch(src->st, ev, 3), 0);
+	login(src, "s-1", "e-1", true);		/* still open */
+	login(src, "s-2", "e-2", true);
+	login(src, "s-2", "e-3", false);	/* closed */
+	{
+		struct wk_revocation rv;
+
+		for (int i = 0; i < 2; i++) {
+			memset(&rv, 0, sizeof(rv));
+			rv.time_ms = 1000000 + i;
+			rv.at = 1000 + i;
+			rv.keep_until = 1100 + i;	/* long expired */
+			snprintf(rv.instance_id, sizeof(rv.instance_id),
+			    "i-0123456789abcdef0");
+			rv.request_ids = (char *)(uintptr_t)(i ? "r1" : "r0");
+			rv.by_request_ids = true;
+			snprintf(rv.by_request_id, sizeof(rv.by_request_id),
+			    "rv-%d", i);
+			snprintf(rv.reason, sizeof(rv.reason), "RevokeSessions");
+			assert_int_equal(wk_store_revocation_add(src->st, &rv),
+			    0);
+		}
+	}
 	assert_int_equal(wk_store_token_create(src->st, "aa11", 1900000000,
 	    "10.0.0.0/8"), 0);
 	assert_int_equal(wk_store_token_create(src->st, "bb22", 1600000000,
@@ -206,10 +258,44 @@ test_copy(void **state)
 	wk_store_free(tags);
 
 	assert_int_equal(wk_store_audit_query(dst->st, NULL, &ev, &n), 0);
-	assert_int_equal(n, 3);
-	assert_string_equal(ev[0].request_id, "r2");	/* newest first */
-	assert_string_equal(ev[2].request_id, "r0");
+	assert_int_equal(n, 6);
+	assert_string_equal(ev[0].action, "wicket:Logout");	/* newest */
+	assert_string_equal(ev[0].session_id, "s-2");
+	assert_string_equal(ev[0].event_id, "e-3");
+	assert_string_equal(ev[0].tty, "pts/3");
+	assert_int_equal(ev[0].sshd_pid, 77);
+	assert_int_equal(ev[0].duration_ms, 1234);
+	assert_string_equal(ev[2].session_id, "s-1");
+	assert_string_equal(ev[3].request_id, "r2");
+	assert_string_equal(ev[5].request_id, "r0");
 	wk_store_free(ev);
+	{
+		struct wk_audit_filter af;
+		struct wk_session *ses = NULL;
+		struct wk_revocation *rv = NULL;
+
+		memset(&af, 0, sizeof(af));
+		af.session_id = "s-2";
+		assert_int_equal(wk_store_audit_query(dst->st, &af, &ev, &n),
+		    0);
+		assert_int_equal(n, 2);
+		wk_store_free(ev);
+		/* the open session came along; the closed one did not */
+		assert_int_equal(wk_store_session_list(dst->st, NULL, &ses, &n),
+		    0);
+		assert_int_equal(n, 1);
+		assert_string_equal(ses[0].session_id, "s-1");
+		assert_int_equal(ses[0].sshd_pid, 77);
+		wk_store_free(ses);
+		/* revocations, expired ones too, in order */
+		assert_int_equal(wk_store_revocation_list(dst->st, 0, NULL,
+		    (time_t)-1, 10, &rv, &n), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(rv[0].request_ids, "r0");
+		assert_string_equal(rv[1].by_request_id, "rv-1");
+		assert_int_equal(rv[1].keep_until, 1101);
+		wk_store_revocations_free(rv, n);
+	}
 
 	/* join tokens answer the same: unused, expired, used */
 	{
