@@ -504,8 +504,6 @@ wk_agent_hub_new(struct wk_server *srv, struct wk_agent_hub **out)
 		goto out;
 	memcpy(h->epoch, hex.p, WK_HUB_EPOCH_LEN);
 	h->epoch[WK_HUB_EPOCH_LEN] = '\0';
-	if ((r = wk_hub_replicas_start(h)) != 0)
-		goto out;
 	hub_arm_sweep(h);
 	wk_hub_revocations_init(h);
 	*out = h;
@@ -552,7 +550,8 @@ wk_agent_hub_free(struct wk_agent_hub *h)
 		return;
 	if (h->srv != NULL && h->srv->loop != NULL)
 		wk_loop_timer_cancel(h->srv->loop, h->sweep);
-	wk_hub_replicas_stop(h);
+	if (h->repl != NULL)
+		h->repl->stop(h);
 	now = wk_wall_now();
 	for (i = 0; i < h->cap; i++) {
 		if ((a = h->slots[i]) == NULL)
@@ -575,8 +574,8 @@ wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
 
 	if (h == NULL)
 		return WK_ERR_UNAVAIL;
-	if (h->shared)
-		return wk_hub_replicas_push(h, instance_id, record, expires);
+	if (h->repl != NULL)
+		return h->repl->push(h, instance_id, record, expires);
 	if ((r = wk_hub_get(h, instance_id, &a)) != 0)
 		return r;
 	if ((r = wk_hub_enqueue(h, a, record, expires, now)) != 0)
@@ -621,7 +620,7 @@ wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id)
 		return false;
 	if (wk_hub_online_at(h, instance_id, wk_wall_now()))
 		return true;
-	return h->shared && wk_hub_replicas_online(h, instance_id);
+	return h->repl != NULL && h->repl->online(h, instance_id);
 }
 
 void
@@ -789,8 +788,8 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	    (unsigned long long)cursor, h->epoch, (unsigned long long)h->seq);
 	cursor = wk_hub_effective_cursor(h, epoch, cursor);
 	wk_hub_prune(h, a, cursor, now);
-	if (h->shared)
-		wk_hub_replicas_load(h, a, cursor, now);
+	if (h->repl != NULL)
+		h->repl->load(h, a, cursor, now);
 	/* the registry's last_seen, coarsely: not a write per poll */
 	if (now - a->last_touch >= (h->shared ? WK_HUB_SHARED_TOUCH_S :
 	    LAST_SEEN_EVERY_S)) {

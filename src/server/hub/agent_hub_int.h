@@ -96,6 +96,7 @@ struct wk_agent_hub {
 	time_t rev_retry_at;		/* after a failed read: no early answer */
 	/* hub_replicas.c: PostgreSQL, records in the store, NOTIFY wakes */
 	bool shared;
+	const struct wk_hub_repl_hooks *repl;	/* set with shared */
 	struct wk_store_listener *listener;
 	struct wk_watch *lwatch;
 	struct wk_timer *lretry;
@@ -169,15 +170,22 @@ int wk_hub_revocations_reply(struct wk_agent_hub *h,
  * every agent that applies revocations). */
 void wk_hub_revocations_wake(struct wk_agent_hub *h, const char *instance_id);
 /* ---- replicas (hub_replicas.c, docs/replicas.md) ---- */
+/* What agent_hub.c calls of hub_replicas.c (which calls agent_hub.c):
+ * through these hooks, so the files form no ring. */
+struct wk_hub_repl_hooks {
+	int (*push)(struct wk_agent_hub *, const char *, struct wk_span,
+	    time_t);
+	void (*load)(struct wk_agent_hub *, struct wk_hub_agent *, uint64_t,
+	    time_t);
+	bool (*online)(struct wk_agent_hub *, const char *);
+	void (*stop)(struct wk_agent_hub *);
+};
 /* With replicas, last_seen is how one replica knows another holds an
  * agent's poll: written on an agent's first poll here and then every
  * WK_HUB_SHARED_TOUCH_S (under agent_offline_seconds, 70 by default). */
 #define WK_HUB_SHARED_TOUCH_S 20
 /* Online on another replica: last_seen within agent_offline_seconds. */
 bool wk_hub_replicas_online(struct wk_agent_hub *h, const char *instance_id);
-/* On a store with replica operations: the shared epoch, the LISTEN
- * connection in the loop. 0 and shared = false on SQLite. */
-int wk_hub_replicas_start(struct wk_agent_hub *h);
 void wk_hub_replicas_stop(struct wk_agent_hub *h);
 /* Stores the record (and NOTIFYs every replica); wakes a poll held here. */
 int wk_hub_replicas_push(struct wk_agent_hub *h, const char *instance_id,

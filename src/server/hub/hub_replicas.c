@@ -181,13 +181,20 @@ listen_watch(struct wk_agent_hub *h)
 		    listen_retry, h);
 }
 
+static const struct wk_hub_repl_hooks repl_hooks = {
+	.push = wk_hub_replicas_push,
+	.load = wk_hub_replicas_load,
+	.online = wk_hub_replicas_online,
+	.stop = wk_hub_replicas_stop,
+};
+
 int
-wk_hub_replicas_start(struct wk_agent_hub *h)
+wk_agent_hub_replicas_start(struct wk_agent_hub *h)
 {
 	char epoch[17];
 	int r;
 
-	if (h->srv == NULL || h->srv->store == NULL)
+	if (h == NULL || h->srv == NULL || h->srv->store == NULL)
 		return 0;
 	r = wk_store_hub_epoch(h->srv->store, epoch);
 	if (r == WK_ERR_UNSUPPORTED)
@@ -199,6 +206,7 @@ wk_hub_replicas_start(struct wk_agent_hub *h)
 	}
 	memcpy(h->epoch, epoch, sizeof(h->epoch));
 	h->shared = true;
+	h->repl = &repl_hooks;
 	if (h->srv->loop == NULL)
 		return 0;	/* tests without a loop */
 	if ((r = wk_store_listen(h->srv->store, &h->listener)) != 0) {
