@@ -1103,6 +1103,7 @@ cmd_serve(int argc, char **argv)
 	if ((r = wk_loop_new(&srv.loop)) != 0 ||
 	    (r = wk_authz_cache_new(&srv.authz)) != 0 ||
 	    (r = wk_agent_hub_new(&srv, &srv.hub)) != 0 ||
+	    (r = wk_agent_hub_replicas_start(srv.hub)) != 0 ||
 	    (r = wk_signing_watch_start(&srv)) != 0 ||
 	    (r = wk_last_used_start(&srv)) != 0 ||
 	    (r = wk_console_recordings_start(&srv)) != 0 ||

@@ -661,6 +661,118 @@ wk_store_session_list(struct wk_store *st, const struct wk_session_filter *f,
 	WK_STORE_CALL(st, session_list, f, out, n);
 }
 
+/* ---- replicas (migration 7) ---- */
+#define WK_STORE_REPL_CALL(st, op, ...) do {				\
+	if ((st) != NULL && ((st)->ops->repl == NULL ||			\
+	    (st)->ops->repl->op == NULL))					\
+		return WK_ERR_UNSUPPORTED;				\
+	WK_STORE_REPL_LOCKED(st, op, __VA_ARGS__);			\
+} while (0)
+#define WK_STORE_REPL_LOCKED(st, op, ...) do {				\
+	int r_;								\
+	if ((st) == NULL)						\
+		return WK_ERR_INVAL;					\
+	store_lock(st);							\
+	r_ = (st)->ops->repl->op((st), __VA_ARGS__);			\
+	if (store_failed(r_))						\
+		(st)->errors++;						\
+	if (r_ == WK_ERR_STORE_UNAVAIL)					\
+		unavailable_seen = true;				\
+	store_unlock(st);						\
+	return r_;							\
+} while (0)
+
+int
+wk_store_hub_epoch(struct wk_store *st, char out[static 17])
+{
+	WK_STORE_REPL_CALL(st, hub_epoch, out);
+}
+
+int
+wk_store_hub_record_put(struct wk_store *st, const char *instance_id,
+    const char *record, size_t len, int64_t expires, int64_t *seq)
+{
+	WK_STORE_REPL_CALL(st, hub_record_put, instance_id, record, len,
+	    expires, seq);
+}
+
+int
+wk_store_hub_records_since(struct wk_store *st, const char *instance_id,
+    int64_t after, int64_t now, size_t max, struct wk_store_record **out,
+    size_t *n)
+{
+	if (out != NULL && n != NULL) {
+		*out = NULL;
+		*n = 0;
+	}
+	WK_STORE_REPL_CALL(st, hub_records_since, instance_id, after, now, max,
+	    out, n);
+}
+
+void
+wk_store_records_free(struct wk_store_record *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		wk_freezero(v[i].data, v[i].len + 1);
+	wk_free(v);
+}
+
+int
+wk_store_hub_records_ack(struct wk_store *st, const char *instance_id,
+    int64_t through)
+{
+	WK_STORE_REPL_CALL(st, hub_records_ack, instance_id, through);
+}
+
+int
+wk_store_hub_records_prune(struct wk_store *st, int64_t now)
+{
+	WK_STORE_REPL_CALL(st, hub_records_prune, now);
+}
+
+int
+wk_store_notify(struct wk_store *st, const char *payload)
+{
+	WK_STORE_REPL_CALL(st, notify, payload);
+}
+
+int
+wk_store_listen(struct wk_store *st, struct wk_store_listener **out)
+{
+	*out = NULL;
+	WK_STORE_REPL_CALL(st, listen, out);
+}
+
+int
+wk_store_console_session_put(struct wk_store *st,
+    const struct wk_store_console_session *cs)
+{
+	WK_STORE_REPL_CALL(st, console_session_put, cs);
+}
+
+int
+wk_store_console_session_get(struct wk_store *st, const char *id_hash,
+    struct wk_store_console_session *out)
+{
+	WK_STORE_REPL_CALL(st, console_session_get, id_hash, out);
+}
+
+int
+wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
+    int64_t last_ms)
+{
+	WK_STORE_REPL_CALL(st, console_session_touch, id_hash, last_ms);
+}
+
+int
+wk_store_console_session_delete(struct wk_store *st, const char *id_hash,
+    const char *user_id)
+{
+	WK_STORE_REPL_CALL(st, console_session_delete, id_hash, user_id);
+}
+
 /* ---- release functions ---- */
 
 void

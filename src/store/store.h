@@ -463,6 +463,69 @@ struct wk_session_filter {
 int wk_store_session_list(struct wk_store *st,
     const struct wk_session_filter *f, struct wk_session **out, size_t *n);
 
+/* ---- replicas (migration 7, docs/replicas.md): several wicketd on one
+ * PostgreSQL. SQLite (one process) lacks these: WK_ERR_UNSUPPORTED. ---- */
+/* A pushed record waiting for its agent (seq: the table's, global). */
+struct wk_store_record {
+	int64_t seq;
+	int64_t expires;
+	size_t len;
+	char *data;		/* the record text (NUL-terminated too) */
+};
+/* The service-wide poll epoch (16 hex digits, made by migration 7). */
+int wk_store_hub_epoch(struct wk_store *st, char out[static 17]);
+/* Stores a record for instance_id and notifies every replica
+ * ("r <instance_id>"), in one transaction; *seq is its number. */
+int wk_store_hub_record_put(struct wk_store *st, const char *instance_id,
+    const char *record, size_t len, int64_t expires, int64_t *seq);
+/* The instance's live records with seq > after, oldest first, at most max. */
+int wk_store_hub_records_since(struct wk_store *st, const char *instance_id,
+    int64_t after, int64_t now, size_t max, struct wk_store_record **out,
+    size_t *n);
+void wk_store_records_free(struct wk_store_record *v, size_t n);
+/* Forgets the instance's records with seq <= through (acknowledged). */
+int wk_store_hub_records_ack(struct wk_store *st, const char *instance_id,
+    int64_t through);
+/* Forgets expired records (expires <= now) of every instance. */
+int wk_store_hub_records_prune(struct wk_store *st, int64_t now);
+/* NOTIFY wicket, payload (at most 200 bytes). */
+int wk_store_notify(struct wk_store *st, const char *payload);
+
+/*
+ * The LISTEN side: its own connection (never the store's lock), used by
+ * the event loop only. fd: the socket to watch (-1 while down). read:
+ * takes what arrived and calls cb once per notification payload;
+ * WK_ERR_STORE_UNAVAIL when the connection is lost. reconnect: 0 once
+ * listening again (the caller then catches up: notifications sent in
+ * between are lost).
+ */
+struct wk_store_listener;
+int wk_store_listen(struct wk_store *st, struct wk_store_listener **out);
+int wk_store_listener_fd(const struct wk_store_listener *l);
+int wk_store_listener_read(struct wk_store_listener *l,
+    void (*cb)(void *arg, const char *payload), void *arg);
+int wk_store_listener_reconnect(struct wk_store_listener *l);
+void wk_store_listener_free(struct wk_store_listener *l);	/* NULL-safe */
+
+/* Console sessions shared by the replicas (by SHA-256 of the id). */
+struct wk_store_console_session {
+	char id_hash[65];	/* hex SHA-256 of the session id */
+	char csrf[65];
+	char user[65];
+	char user_id[33];
+	char pw_tag[65];	/* hex */
+	int64_t created_ms, last_ms;	/* wall clock */
+};
+int wk_store_console_session_put(struct wk_store *st,
+    const struct wk_store_console_session *cs);
+int wk_store_console_session_get(struct wk_store *st, const char *id_hash,
+    struct wk_store_console_session *out);
+int wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
+    int64_t last_ms);
+/* user_id NULL: the one session id_hash; else every session of user_id. */
+int wk_store_console_session_delete(struct wk_store *st, const char *id_hash,
+    const char *user_id);
+
 void wk_store_free(void *p);	/* frees any array returned above */
 void wk_store_strv_free(char **v, size_t n);
 

@@ -176,6 +176,27 @@ struct wk_store_ops {
 	    const struct wk_session *);
 	int (*session_list)(struct wk_store *, const struct wk_session_filter *,
 	    struct wk_session **, size_t *);
+	/* replicas (migration 7); NULL in SQLite (WK_ERR_UNSUPPORTED) */
+	const struct wk_store_repl_ops *repl;
+};
+
+struct wk_store_repl_ops {
+	int (*hub_epoch)(struct wk_store *, char *);
+	int (*hub_record_put)(struct wk_store *, const char *, const char *,
+	    size_t, int64_t, int64_t *);
+	int (*hub_records_since)(struct wk_store *, const char *, int64_t,
+	    int64_t, size_t, struct wk_store_record **, size_t *);
+	int (*hub_records_ack)(struct wk_store *, const char *, int64_t);
+	int (*hub_records_prune)(struct wk_store *, int64_t);
+	int (*notify)(struct wk_store *, const char *);
+	int (*listen)(struct wk_store *, struct wk_store_listener **);
+	int (*console_session_put)(struct wk_store *,
+	    const struct wk_store_console_session *);
+	int (*console_session_get)(struct wk_store *, const char *,
+	    struct wk_store_console_session *);
+	int (*console_session_touch)(struct wk_store *, const char *, int64_t);
+	int (*console_session_delete)(struct wk_store *, const char *,
+	    const char *);
 };
 
 /* The first member of every backend's store object. */

@@ -205,10 +205,22 @@ int
 wk_hub_enqueue(struct wk_agent_hub *h, struct wk_hub_agent *a,
     struct wk_span record, time_t expires, time_t now)
 {
-	struct wk_hub_rec *r;
+	if (record.len == 0 || record.len > 8192 || expires <= now)
+		return WK_ERR_INVAL;
+	return wk_hub_enqueue_seq(h, a, record, expires, now, h->seq + 1);
+}
+
+int
+wk_hub_enqueue_seq(struct wk_agent_hub *h, struct wk_hub_agent *a,
+    struct wk_span record, time_t expires, time_t now, uint64_t seq)
+{
+	struct wk_hub_rec *r, **pp;
 
 	if (record.len == 0 || record.len > 8192 || expires <= now)
 		return WK_ERR_INVAL;
+	for (r = a->head; r != NULL; r = r->next)
+		if (r->seq == seq)
+			return 0;	/* already here (a replica's wake-up) */
 	wk_hub_prune(h, a, 0, now);
 	if (h->nrecords >= WK_HUB_MAX_RECORDS) {
 		wk_hub_sweep(h, now);
@@ -218,17 +230,21 @@ wk_hub_enqueue(struct wk_agent_hub *h, struct wk_hub_agent *a,
 	if ((r = wk_malloc(sizeof(*r) + record.len)) == NULL)
 		return WK_ERR_NOMEM;
 	r->next = NULL;
-	r->seq = ++h->seq;
+	r->seq = seq;
+	if (seq > h->seq)
+		h->seq = seq;
 	r->expires = expires;
 	r->len = record.len;
 	memcpy(r->data, record.p, record.len);
 	while (a->nrecs >= WK_HUB_MAX_RECORDS_PER_AGENT)
 		hub_drop_head(h, a);
-	if (a->tail != NULL)
-		a->tail->next = r;
-	else
-		a->head = r;
-	a->tail = r;
+	/* in seq order (the store's may arrive out of order) */
+	for (pp = &a->head; *pp != NULL && (*pp)->seq < seq; pp = &(*pp)->next)
+		;
+	r->next = *pp;
+	*pp = r;
+	if (r->next == NULL)
+		a->tail = r;
 	a->nrecs++;
 	h->nrecords++;
 	return 0;
@@ -252,8 +268,9 @@ wk_hub_effective_cursor(const struct wk_agent_hub *h, const char *epoch,
 {
 	if (epoch == NULL || strcmp(epoch, h->epoch) != 0)
 		return 0;
-	/* a cursor from the future (not ours) acknowledges nothing */
-	if (cursor > h->seq)
+	/* a cursor from the future (not ours) acknowledges nothing; with
+	 * replicas the others hand out numbers too (the table's) */
+	if (!h->shared && cursor > h->seq)
 		return 0;
 	return cursor;
 }
@@ -426,6 +443,8 @@ wk_hub_sweep(struct wk_agent_hub *h, time_t now)
 
 	if (h == NULL)
 		return;
+	if (h->shared)
+		(void)wk_store_hub_records_prune(h->srv->store, (int64_t)now);
 	for (i = 0; i < h->cap;) {
 		a = h->slots[i];
 		if (a == NULL) {
@@ -531,6 +550,8 @@ wk_agent_hub_free(struct wk_agent_hub *h)
 		return;
 	if (h->srv != NULL && h->srv->loop != NULL)
 		wk_loop_timer_cancel(h->srv->loop, h->sweep);
+	if (h->repl != NULL)
+		h->repl->stop(h);
 	now = wk_wall_now();
 	for (i = 0; i < h->cap; i++) {
 		if ((a = h->slots[i]) == NULL)
@@ -553,6 +574,8 @@ wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
 
 	if (h == NULL)
 		return WK_ERR_UNAVAIL;
+	if (h->repl != NULL)
+		return h->repl->push(h, instance_id, record, expires);
 	if ((r = wk_hub_get(h, instance_id, &a)) != 0)
 		return r;
 	if ((r = wk_hub_enqueue(h, a, record, expires, now)) != 0)
@@ -595,7 +618,9 @@ wk_agent_hub_online(struct wk_agent_hub *h, const char *instance_id)
 {
 	if (h == NULL)
 		return false;
-	return wk_hub_online_at(h, instance_id, wk_wall_now());
+	if (wk_hub_online_at(h, instance_id, wk_wall_now()))
+		return true;
+	return h->repl != NULL && h->repl->online(h, instance_id);
 }
 
 void
@@ -763,8 +788,11 @@ wk_agent_poll_handle(struct wk_server *srv, struct wk_http_conn *c,
 	    (unsigned long long)cursor, h->epoch, (unsigned long long)h->seq);
 	cursor = wk_hub_effective_cursor(h, epoch, cursor);
 	wk_hub_prune(h, a, cursor, now);
+	if (h->repl != NULL)
+		h->repl->load(h, a, cursor, now);
 	/* the registry's last_seen, coarsely: not a write per poll */
-	if (now - a->last_touch >= LAST_SEEN_EVERY_S) {
+	if (now - a->last_touch >= (h->shared ? WK_HUB_SHARED_TOUCH_S :
+	    LAST_SEEN_EVERY_S)) {
 		a->last_touch = now;
 		(void)wk_store_instance_touch(srv->store, inst.id, now);
 	}

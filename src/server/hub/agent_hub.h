@@ -28,6 +28,12 @@ struct wk_agent_hub;
 
 int wk_agent_hub_new(struct wk_server *srv, struct wk_agent_hub **out);
 void wk_agent_hub_free(struct wk_agent_hub *h);	/* answers held polls */
+/*
+ * hub_replicas.c: on a store with replica operations (PostgreSQL), the
+ * shared epoch and the LISTEN connection in srv's loop, so the hub serves
+ * as one of several replicas (docs/replicas.md). 0 and nothing on SQLite.
+ */
+int wk_agent_hub_replicas_start(struct wk_agent_hub *h);
 
 /* Queues a signed record for an instance and wakes its poll. */
 int wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,

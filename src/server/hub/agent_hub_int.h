@@ -53,6 +53,7 @@ struct wk_hub_agent {
 	 * revocations) and N, the last revocation id it applied */
 	bool rev_aware;
 	uint64_t held_rev;
+	uint64_t acked;			/* replicas: table rows deleted up to */
 	char id[20];			/* "i-" + 17 hex */
 };
 
@@ -93,6 +94,12 @@ struct wk_agent_hub {
 	struct wk_timer *sweep;
 	uint64_t rev_max;		/* newest revocation id (revocations.c) */
 	time_t rev_retry_at;		/* after a failed read: no early answer */
+	/* hub_replicas.c: PostgreSQL, records in the store, NOTIFY wakes */
+	bool shared;
+	const struct wk_hub_repl_hooks *repl;	/* set with shared */
+	struct wk_store_listener *listener;
+	struct wk_watch *lwatch;
+	struct wk_timer *lretry;
 	char epoch[WK_HUB_EPOCH_LEN + 1];
 };
 
@@ -107,6 +114,10 @@ void wk_hub_remove(struct wk_agent_hub *h, struct wk_hub_agent *a);
 /* Queues a record (copied). Drops the oldest when the queue is full. */
 int wk_hub_enqueue(struct wk_agent_hub *h, struct wk_hub_agent *a,
     struct wk_span record, time_t expires, time_t now);
+/* Queues a record under a given seq (the store's); a seq already queued
+ * is skipped. */
+int wk_hub_enqueue_seq(struct wk_agent_hub *h, struct wk_hub_agent *a,
+    struct wk_span record, time_t expires, time_t now, uint64_t seq);
 /* Drops records that expired (expires <= now) or with seq <= cursor. */
 void wk_hub_prune(struct wk_agent_hub *h, struct wk_hub_agent *a,
     uint64_t cursor, time_t now);
@@ -158,6 +169,31 @@ int wk_hub_revocations_reply(struct wk_agent_hub *h,
 /* Answers the held polls a new revocation concerns (instance_id NULL:
  * every agent that applies revocations). */
 void wk_hub_revocations_wake(struct wk_agent_hub *h, const char *instance_id);
+/* ---- replicas (hub_replicas.c, docs/replicas.md) ---- */
+/* What agent_hub.c calls of hub_replicas.c (which calls agent_hub.c):
+ * through these hooks, so the files form no ring. */
+struct wk_hub_repl_hooks {
+	int (*push)(struct wk_agent_hub *, const char *, struct wk_span,
+	    time_t);
+	void (*load)(struct wk_agent_hub *, struct wk_hub_agent *, uint64_t,
+	    time_t);
+	bool (*online)(struct wk_agent_hub *, const char *);
+	void (*stop)(struct wk_agent_hub *);
+};
+/* With replicas, last_seen is how one replica knows another holds an
+ * agent's poll: written on an agent's first poll here and then every
+ * WK_HUB_SHARED_TOUCH_S (under agent_offline_seconds, 70 by default). */
+#define WK_HUB_SHARED_TOUCH_S 20
+/* Online on another replica: last_seen within agent_offline_seconds. */
+bool wk_hub_replicas_online(struct wk_agent_hub *h, const char *instance_id);
+void wk_hub_replicas_stop(struct wk_agent_hub *h);
+/* Stores the record (and NOTIFYs every replica); wakes a poll held here. */
+int wk_hub_replicas_push(struct wk_agent_hub *h, const char *instance_id,
+    struct wk_span record, time_t expires);
+/* A poll arrived with `cursor`: forgets what it acknowledged and queues
+ * what the table holds after it. Failures are logged (the poll is held). */
+void wk_hub_replicas_load(struct wk_agent_hub *h, struct wk_hub_agent *a,
+    uint64_t cursor, time_t now);
 /* agent_hub.c: answers a's held poll now. */
 void wk_hub_answer(struct wk_agent_hub *h, struct wk_hub_agent *a, time_t now);
 

@@ -158,6 +158,15 @@ wk_revoke_issue(const struct wk_api_req *req,
 		srv->hub->rev_max = (uint64_t)rev.id;
 		wk_hub_revocations_wake(srv->hub, sel->instance_id);
 	}
+	if (srv->hub != NULL && srv->hub->shared) {
+		/* the other replicas' agents (docs/replicas.md) */
+		char payload[64];
+
+		snprintf(payload, sizeof(payload), "v %s",
+		    sel->instance_id != NULL && strlen(sel->instance_id) < 40 ?
+		    sel->instance_id : "*");
+		(void)wk_store_notify(srv->store, payload);
+	}
  out:
 	if (r == 0 && out != NULL) {
 		*out = rev;

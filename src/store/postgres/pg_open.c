@@ -20,6 +20,7 @@ static void pg_close(struct wk_store *st);
 static const struct wk_store_ops pg_ops = {
 	.name = "postgres",
 	.serialized = true,
+	.repl = &wk_pg_repl_ops,	/* replicas: pg_repl.c */
 	.close = pg_close,
 	.meta_get = wk_pg_meta_get,
 	.meta_set = wk_pg_meta_set,

@@ -16,7 +16,7 @@
 
 #define WK_SQ_CACHE_SLOTS	512
 #define WK_SQ_BUSY_TIMEOUT_MS	5000
-#define WK_SQ_SCHEMA_VERSION	6
+#define WK_SQ_SCHEMA_VERSION	7
 
 struct wk_sq_cache_ent {
 	const char *sql;	/* key: address of static text */

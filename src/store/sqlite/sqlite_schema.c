@@ -237,12 +237,41 @@ static const char MIGRATION_6[] =
 "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations"
 "  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;";
 
+/*
+ * Replicas (docs/replicas.md; PostgreSQL's migration 7 is the same): the
+ * tables several wicketd on one PostgreSQL share. One process owns a
+ * SQLite file, so wicketd keeps these in memory there; the tables keep
+ * both schemas alike (and `store copy` simple).
+ */
+static const char MIGRATION_7[] =
+"CREATE TABLE hub_records ("
+"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+"  instance_id TEXT NOT NULL,"
+"  record TEXT NOT NULL,"
+"  expires INTEGER NOT NULL"
+");"
+"CREATE INDEX hub_records_instance ON hub_records(instance_id, seq);"
+"CREATE INDEX hub_records_expires ON hub_records(expires);"
+"INSERT OR IGNORE INTO meta (key, value) VALUES ('hub_epoch',"
+"  lower(hex(randomblob(8))));"
+"CREATE TABLE console_sessions ("
+"  id_hash TEXT PRIMARY KEY,"
+"  csrf TEXT NOT NULL,"
+"  user_name TEXT NOT NULL,"
+"  user_id TEXT NOT NULL,"
+"  pw_tag TEXT NOT NULL,"
+"  created_ms INTEGER NOT NULL,"
+"  last_ms INTEGER NOT NULL"
+");"
+"CREATE INDEX console_sessions_user ON console_sessions(user_id);";
+
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
 	{ 3, MIGRATION_3 },
 	{ 4, MIGRATION_4 },
 	{ 6, MIGRATION_6 },
+	{ 7, MIGRATION_7 },	/* h-replicas */
 };
 const size_t wk_sq_nmigrations =
     sizeof(wk_sq_migrations) / sizeof(wk_sq_migrations[0]);
