@@ -168,32 +168,42 @@ load_tls(const json_t *root, struct wk_agent_tls *t)
 
 /*
  * "servers": every server in the order tried, the first being "server".
- * Absent (states written before it): "server" alone.
+ * Absent (states written before it): "server" alone. When "server" was
+ * edited by hand and is no longer the first, it goes first and the
+ * others follow in their order: "server" is what older agents and older
+ * instructions use, so it wins.
  */
 static int
 load_servers(const json_t *root, struct wk_agent_state *st)
 {
 	const json_t *arr = json_object_get(root, "servers"), *v;
-	size_t i, n = arr == NULL ? 1 : json_array_size(arr);
+	size_t i, n = arr == NULL ? 0 : json_array_size(arr);
 	char *u;
 
 	if (arr != NULL && (!json_is_array(arr) || n == 0 ||
 	    n > WK_FAILOVER_MAX_SERVERS))
 		return WK_ERR_INVAL;
-	if ((st->servers = wk_calloc(n, sizeof(char *))) == NULL)
-		return WK_ERR_NOMEM;
+	if ((st->servers = wk_calloc(n + 1, sizeof(char *))) == NULL ||
+	    wk_agent_check_server_url(st->server, &st->servers[0]) != 0)
+		return WK_ERR_INVAL;
+	st->nservers = 1;
 	for (i = 0; i < n; i++) {
-		v = arr == NULL ? NULL : json_array_get(arr, i);
-		if (v != NULL && (!json_is_string(v) ||
-		    strlen(json_string_value(v)) != json_string_length(v)))
+		v = json_array_get(arr, i);
+		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) != json_string_length(v) ||
+		    wk_agent_check_server_url(json_string_value(v), &u) != 0)
 			return WK_ERR_INVAL;
-		if (wk_agent_check_server_url(v == NULL ? st->server :
-		    json_string_value(v), &u) != 0)
+		if (strcmp(u, st->servers[0]) == 0) {
+			wk_free(u);
+			continue;
+		}
+		if (st->nservers == WK_FAILOVER_MAX_SERVERS) {
+			wk_free(u);
 			return WK_ERR_INVAL;
-		st->servers[i] = u;
-		st->nservers = i + 1;
+		}
+		st->servers[st->nservers++] = u;
 	}
-	return strcmp(st->servers[0], st->server) == 0 ? 0 : WK_ERR_INVAL;
+	return 0;
 }
 
 int
