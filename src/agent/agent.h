@@ -324,7 +324,14 @@ void wk_agent_tls_explain(const struct wk_agent_reply *reply, int curlcode,
 
 /* ---- state.c: the state directory ---- */
 struct wk_agent_state {
-	char *server;		/* base URL, no trailing slash */
+	char *server;		/* base URL, no trailing slash: servers[0] */
+	/*
+	 * Every server of the service, in the order tried (failover.h), the
+	 * first being `server`. "servers" in state.json, optional (states
+	 * written before it: just `server`). All share `tls`.
+	 */
+	char **servers;
+	size_t nservers;
 	/*
 	 * The highest rotation statement number seen verified (rotation.c):
 	 * a statement for a key more than two places behind it is stale.
@@ -344,6 +351,17 @@ struct wk_agent_state {
 };
 
 void wk_agent_state_cleanup(struct wk_agent_state *st);
+/*
+ * servers.c: replaces st's server list with `urls` (1..
+ * WK_FAILOVER_MAX_SERVERS, no duplicates), each checked as --server
+ * (wk_agent_check_server_url) and allowed under st->tls
+ * (wk_agent_tls_url_ok), all with the scheme of the first: a server added
+ * to the list never widens the trust (no http next to https).
+ * WK_ERR_INVAL with the reason in `why`, st unchanged, otherwise.
+ */
+int wk_agent_servers_set(struct wk_agent_state *st, char *const *urls,
+    size_t n, char *why, size_t whysz);
+void wk_agent_servers_free(char **servers, size_t n);
 int wk_agent_state_load(const char *dir, struct wk_agent_state *st);
 int wk_agent_state_save(const char *dir, const struct wk_agent_state *st);
 /* temp file in dir + write + fsync + rename + fsync(dir) */

@@ -10,6 +10,7 @@
  * --address-allow, or wicketd serve --agent-address-allow).
  */
 #include "agent/agent.h"
+#include "agent/failover.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +35,8 @@
 #define STATE_DIR_MODE 0711
 
 static const char enroll_usage[] =
-"usage: wicket-agent enroll --server URL --token TOKEN --state DIR\n"
+"usage: wicket-agent enroll --server URL [--server URL]... --token TOKEN\n"
+"           --state DIR\n"
 "           [--ca-cert-hash sha256:HEX] [--ca-file FILE] [--insecure-http]\n"
 "           [--address ADDR] [--ssh-port PORT] [--hostname NAME]\n"
 "           [--host-key FILE]... [--force]\n"
@@ -53,7 +55,10 @@ static const char enroll_usage[] =
 "trust in DIR/state.json for every later connection (docs/agent-tls.md).\n"
 "Plain http only to a loopback address, unless --insecure-http.\n"
 "\n"
-"  --server URL      wicketd's base URL (http:// or https://)\n"
+"  --server URL      wicketd's base URL (http:// or https://); repeat it\n"
+"                    for the replicas of one service (up to 8, one\n"
+"                    scheme): enroll tries them in order, run moves to\n"
+"                    the next when its server dies (docs/agent.md)\n"
 "  --token TOKEN     the single-use join token (wkjt-...); if omitted,\n"
 "                    read from the environment variable WICKET_JOIN_TOKEN\n"
 "  --state DIR       the state directory (e.g. /var/lib/wicket)\n"
@@ -202,7 +207,9 @@ wk_agent_cmd_enroll(int argc, char **argv)
 	char *keypaths[WK_AGENT_MAX_HOST_KEYS];
 	char default_keys[] = WK_AGENT_DEFAULT_HOST_KEYS;
 	char hostname[256], url[4096], msg[512];
-	const char *server = NULL, *token = NULL, *dir = NULL;
+	char *servers[WK_FAILOVER_MAX_SERVERS];
+	size_t nservers = 0, si;
+	const char *token = NULL, *dir = NULL;
 	const char *address = "", *name = NULL, *pin_arg = NULL;
 	const char *ca_file = NULL, *why;
 	struct wk_join_token jt;
@@ -222,7 +229,14 @@ wk_agent_cmd_enroll(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': server = optarg; break;
+		case 's':
+			if (nservers == WK_FAILOVER_MAX_SERVERS) {
+				fprintf(stderr, "wicket-agent: enroll: at most "
+				    "%d --server\n", WK_FAILOVER_MAX_SERVERS);
+				return 2;
+			}
+			servers[nservers++] = optarg;
+			break;
 		case 't': token = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'a': address = optarg; break;
@@ -259,7 +273,7 @@ wk_agent_cmd_enroll(int argc, char **argv)
 	}
 	if (token == NULL)
 		token = getenv("WICKET_JOIN_TOKEN");
-	if (optind != argc || server == NULL || token == NULL || dir == NULL) {
+	if (optind != argc || nservers == 0 || token == NULL || dir == NULL) {
 		fprintf(stderr, "wicket-agent: enroll: --server, --token and "
 		    "--state are required\n");
 		fputs(enroll_usage, stderr);
@@ -300,15 +314,11 @@ wk_agent_cmd_enroll(int argc, char **argv)
 		fprintf(stderr, "wicket-agent: enroll: --ca-file %s\n", tlsmsg);
 		goto out;
 	}
-	if (wk_agent_check_server_url(server, &st.server) != 0) {
-		fprintf(stderr, "wicket-agent: enroll: --server must be an "
-		    "http:// or https:// URL\n");
+	if ((r = wk_agent_servers_set(&st, servers, nservers, tlsmsg,
+	    sizeof(tlsmsg))) != 0) {
+		fprintf(stderr, "wicket-agent: enroll: --server refused: %s\n",
+		    r == WK_ERR_NOMEM ? "out of memory" : tlsmsg);
 		rc = 2;
-		goto out;
-	}
-	if (wk_agent_tls_url_ok(st.server, &st.tls, tlsmsg,
-	    sizeof(tlsmsg)) != 0) {
-		fprintf(stderr, "wicket-agent: enroll: refused: %s\n", tlsmsg);
 		goto out;
 	}
 	wk_agent_tls_describe(st.server, &st.tls, tlsmsg, sizeof(tlsmsg));
@@ -343,19 +353,28 @@ wk_agent_cmd_enroll(int argc, char **argv)
 	if ((r = wk_agent_register_body(&st, jt.secret, host_keys,
 	    &body)) != 0)
 		goto nomem;
-	snprintf(url, sizeof(url), "%s/agent/v1/enroll", st.server);
-	r = wk_agent_http_sync(url, NULL, body, ENROLL_TIMEOUT_MS, &st.tls,
-	    &reply, tlsmsg, sizeof(tlsmsg));
-	if (r == WK_ERR_AUTH) {
-		fprintf(stderr, "wicket-agent: enroll: refused the server %s: "
-		    "%s; nothing was sent\n", st.server, tlsmsg);
-		goto out;
+	/* the servers in order: the first that answers (not 5xx) enrolls */
+	for (si = 0; si < st.nservers; si++) {
+		snprintf(url, sizeof(url), "%s/agent/v1/enroll",
+		    st.servers[si]);
+		wk_buf_cleanup_secret(&reply.body);
+		r = wk_agent_http_sync(url, NULL, body, ENROLL_TIMEOUT_MS,
+		    &st.tls, &reply, tlsmsg, sizeof(tlsmsg));
+		if (r == WK_ERR_AUTH)
+			fprintf(stderr, "wicket-agent: enroll: refused the "
+			    "server %s: %s; nothing was sent\n",
+			    st.servers[si], tlsmsg);
+		else if (r != 0)
+			fprintf(stderr, "wicket-agent: enroll: cannot reach "
+			    "%s: %s\n", st.servers[si], tlsmsg);
+		else if (reply.status < 500)
+			break;
+		else
+			fprintf(stderr, "wicket-agent: enroll: %s answered "
+			    "HTTP %ld\n", st.servers[si], reply.status);
 	}
-	if (r != 0) {
-		fprintf(stderr, "wicket-agent: enroll: cannot reach %s: %s\n",
-		    st.server, tlsmsg);
+	if (si == st.nservers)
 		goto out;
-	}
 	if (reply.status != 200) {
 		wk_agent_reply_error(&reply, msg, sizeof(msg));
 		fprintf(stderr, "wicket-agent: enroll refused: %s\n", msg);

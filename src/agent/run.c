@@ -7,6 +7,7 @@
  */
 #include "agent/agent.h"
 #include "agent/backoff.h"
+#include "agent/failover.h"
 #include "agent/sessions.h"
 
 #include <errno.h>
@@ -26,7 +27,12 @@
 #include "common/rand.h"
 #include "common/time.h"
 
-#define POLL_TIMEOUT_MS 60000L		/* wicketd holds a poll 25 s */
+/*
+ * wicketd holds a poll 25 s (+ up to 0.5 s): no reply by 40 s means the
+ * server (or the path to it) is gone without a word, and the agent moves
+ * on (failover.h).
+ */
+#define POLL_TIMEOUT_MS 40000L
 #define UPDATE_TIMEOUT_MS 30000L
 #define HOSTKEY_CHECK_MS 60000
 #define HOUSEKEEPING_MS 1000
@@ -53,6 +59,8 @@ struct run_ctx {
 	json_t *host_keys;
 	bool need_update;
 	struct wk_backoff bo;		/* the reconnect policy (backoff.h) */
+	struct wk_failover fo;		/* which server (failover.h) */
+	char peer_ip[64];		/* the address of the last reply */
 	uint64_t retry_at_ms;
 	bool online;
 	long fail_key;			/* what the last logged failure was */
@@ -76,8 +84,8 @@ struct run_ctx {
 };
 
 static const char run_usage[] =
-"usage: wicket-agent run --state DIR [--socket PATH] [--socket-group GROUP]\n"
-"           [--syslog] [--debug] [--insecure-http]\n"
+"usage: wicket-agent run --state DIR [--server URL]... [--socket PATH]\n"
+"           [--socket-group GROUP] [--syslog] [--debug] [--insecure-http]\n"
 "\n"
 "Runs the agent: registers this host's address and sshd host keys with\n"
 "wicketd, long-polls it for pushed key records, keeps them in memory until\n"
@@ -108,7 +116,17 @@ static const char run_usage[] =
 "Plain http only to a loopback address unless enrolled with, or run\n"
 "with, --insecure-http.\n"
 "\n"
+"Several servers (the replicas of one service; docs/agent.md): the agent\n"
+"stays on the one that works; when it dies (refused, reset, timeout, TLS\n"
+"refusal, 5xx) it moves to the next after 0.1-1 s; once every server\n"
+"failed in a row, the backoff above applies. A name with several\n"
+"addresses is tried address by address (libcurl). Every server is\n"
+"verified with the one trust kept at enrollment.\n"
+"\n"
 "  --state DIR           the enrolled state directory\n"
+"  --server URL          the servers to use, in order (repeatable, up to 8,\n"
+"                        one scheme), instead of those in DIR/state.json\n"
+"                        (which this does not change)\n"
 "  --socket PATH         default " WK_AGENT_DEFAULT_SOCKET "\n"
 "                        (its directory is created 0750; socket mode 0660)\n"
 "  --socket-group GROUP  the socket's group; default: the group of user\n"
@@ -117,6 +135,12 @@ static const char run_usage[] =
 "  --debug               log every lookup and poll\n"
 "  --insecure-http       allow a plain http server that is not loopback\n"
 "                        (enrollments made before TLS; clear text)\n";
+
+static const char *
+cur_server(const struct run_ctx *c)
+{
+	return c->st.servers[c->fo.cur];
+}
 
 static void
 req_finish(struct run_ctx *c)
@@ -144,13 +168,13 @@ req_start(struct run_ctx *c, enum req_kind kind)
 		if ((r = wk_agent_register_body(&c->st, NULL, c->host_keys,
 		    &body)) != 0 ||
 		    (r = wk_buf_appendf(&url, "%s/agent/v1/update",
-		    c->st.server)) != 0)
+		    cur_server(c))) != 0)
 			goto out;
 	} else {
 		if ((r = wk_uri_encode(&enc, wk_span_from_cstr(c->epoch),
 		    true)) != 0 ||
 		    (r = wk_buf_appendf(&url, "%s/agent/v1/poll?epoch=%s"
-		    "&cursor=%llu%s&revoked=%llu", c->st.server,
+		    "&cursor=%llu%s&revoked=%llu", cur_server(c),
 		    wk_buf_cstr(&enc), (unsigned long long)c->cursor,
 		    c->single_use ? "&single_use=1" : "",
 		    (unsigned long long)wk_agent_revoker_cursor(c->rv))) != 0)
@@ -178,28 +202,35 @@ req_start(struct run_ctx *c, enum req_kind kind)
 }
 
 /*
- * A failed request: when to try again (backoff.h, the policy), and one
- * log line per outage and reason, not per attempt. retry_after_s > 0:
- * wicketd's 503 said when.
+ * A failed request: which server next (failover.h) and when (backoff.h),
+ * and one log line per outage and reason, not per attempt, plus one per
+ * move to another server. retry_after_s > 0: wicketd's 503 said when.
+ * server_down: the server's failure, not the request's (an HTTP 4xx).
  */
 static void
-backoff(struct run_ctx *c, long key, const char *what,
-    enum wk_backoff_kind kind, uint64_t retry_after_s)
+backoff_srv(struct run_ctx *c, long key, const char *what,
+    enum wk_backoff_kind kind, uint64_t retry_after_s, bool server_down)
 {
 	uint64_t now = wk_mono_ms(), delay;
 	uint32_t rnd = 0;
+	size_t from = c->fo.cur;
+	bool moved;
 
 	(void)wk_random_bytes(&rnd, sizeof(rnd));
-	if (retry_after_s > 0)
-		delay = wk_backoff_retry_after(&c->bo, retry_after_s, now, rnd);
-	else
-		delay = wk_backoff_next(&c->bo, kind, now, rnd);
+	delay = wk_failover_fail(&c->fo, &c->bo, server_down, kind,
+	    retry_after_s, now, rnd, &moved);
 	c->retry_at_ms = now + delay;
 	if (c->online || c->fail_key != key) {
 		wk_log(WK_LOG_WARN, "wicketd_unreachable",
-		    "server=%s reason=\"%s\" retry=%s", c->st.server,
-		    what, retry_after_s > 0 ? "retry_after" : "backoff");
+		    "server=%s reason=\"%s\" retry=%s", c->st.servers[from],
+		    what, moved ? "next_server" : retry_after_s > 0 ?
+		    "retry_after" : "backoff");
 	}
+	if (moved)
+		wk_log(c->online ? WK_LOG_WARN : WK_LOG_DEBUG,
+		    "wicketd_failover", "from=%s to=%s delay_ms=%llu",
+		    c->st.servers[from], cur_server(c),
+		    (unsigned long long)delay);
 	wk_log(WK_LOG_DEBUG, "retry", "delay_ms=%llu failures=%u "
 	    "outage_ms=%llu kind=%s", (unsigned long long)delay,
 	    c->bo.failures, (unsigned long long)(now - c->bo.outage_start_ms),
@@ -210,16 +241,25 @@ backoff(struct run_ctx *c, long key, const char *what,
 }
 
 static void
+backoff(struct run_ctx *c, long key, const char *what,
+    enum wk_backoff_kind kind, uint64_t retry_after_s)
+{
+	backoff_srv(c, key, what, kind, retry_after_s, true);
+}
+
+static void
 succeeded(struct run_ctx *c)
 {
 	if (!c->online) {
 		wk_log(WK_LOG_INFO, "wicketd_connected",
-		    "server=%s instance=%s failures=%u", c->st.server,
+		    "server=%s address=%s instance=%s failures=%u",
+		    cur_server(c), c->peer_ip[0] != '\0' ? c->peer_ip : "-",
 		    c->st.instance_id, c->bo.failures);
 		c->rep_retry_at_ms = 0;	/* queued reports go now */
 		c->rep_attempt = 0;
 	}
 	c->online = true;
+	wk_failover_success(&c->fo);
 	wk_backoff_reset(&c->bo);
 	c->fail_key = 0;
 	c->retry_at_ms = 0;
@@ -439,9 +479,14 @@ req_done(struct run_ctx *c, CURLcode cc)
 	uint64_t ra = 0;
 	long status = 0;
 	bool refused;
+	char *ip = NULL;
 
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+	c->peer_ip[0] = '\0';
+	if (curl_easy_getinfo(c->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+	    ip != NULL)
+		snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", ip);
 	if (cc != CURLE_OK) {
 		wk_agent_tls_explain(&c->reply, (int)cc, msg, sizeof(msg),
 		    &refused);
@@ -454,7 +499,7 @@ req_done(struct run_ctx *c, CURLcode cc)
 		if (refused && (c->online || c->fail_key != -(long)cc))
 			wk_log(WK_LOG_ERROR, "server_refused", "server=%s "
 			    "reason=\"%s\" action=no_request_sent",
-			    c->st.server, msg);
+			    cur_server(c), msg);
 		backoff(c, -(long)cc, msg, !refused && conn_refused(cc) ?
 		    WK_BACKOFF_REFUSED : WK_BACKOFF_ERROR, 0);
 		return;
@@ -467,7 +512,9 @@ req_done(struct run_ctx *c, CURLcode cc)
 			ra = (uint64_t)retry_after;
 		wk_agent_reply_error(&c->reply, msg, sizeof(msg));
 		req_finish(c);
-		backoff(c, status, msg, WK_BACKOFF_ERROR, ra);
+		/* a 4xx: every replica would say the same; stay */
+		backoff_srv(c, status, msg, WK_BACKOFF_ERROR, ra,
+		    status >= 500);
 		return;
 	}
 	if (kind == REQ_UPDATE) {
@@ -577,7 +624,7 @@ report_start(struct run_ctx *c)
 		return;
 	}
 	wk_buf_init(&url, 4096);
-	if (wk_buf_appendf(&url, "%s/agent/v1/sessions", c->st.server) != 0 ||
+	if (wk_buf_appendf(&url, "%s/agent/v1/sessions", cur_server(c)) != 0 ||
 	    wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth), body,
 	    REPORT_TIMEOUT_MS, &c->st.tls, &c->rep_reply, &c->rep_easy,
 	    &c->rep_hdrs) != 0 ||
@@ -719,6 +766,7 @@ wk_agent_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 'd' },
+		{ "server", required_argument, NULL, 'S' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "socket-group", required_argument, NULL, 'g' },
 		{ "syslog", no_argument, NULL, 'l' },
@@ -728,6 +776,8 @@ wk_agent_cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_ctx c;
+	char *servers[WK_FAILOVER_MAX_SERVERS];
+	size_t nservers = 0, i;
 	char tlsmsg[512];
 	bool insecure_http = false;
 	const char *sockpath = WK_AGENT_DEFAULT_SOCKET, *group = NULL;
@@ -744,6 +794,14 @@ wk_agent_cmd_run(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': c.dir = optarg; break;
+		case 'S':
+			if (nservers == WK_FAILOVER_MAX_SERVERS) {
+				fprintf(stderr, "wicket-agent: run: at most "
+				    "%d --server\n", WK_FAILOVER_MAX_SERVERS);
+				return 2;
+			}
+			servers[nservers++] = optarg;
+			break;
 		case 's': sockpath = optarg; break;
 		case 'g': group = optarg; break;
 		case 'l': wk_log_open_syslog("wicket-agent"); break;
@@ -769,13 +827,24 @@ wk_agent_cmd_run(int argc, char **argv)
 	}
 	if (insecure_http)
 		c.st.tls.insecure_http = true;
-	if (wk_agent_tls_url_ok(c.st.server, &c.st.tls, tlsmsg,
-	    sizeof(tlsmsg)) != 0) {
-		fprintf(stderr, "wicket-agent: run: refusing to run: %s. "
-		    "Enrollments made before TLS: re-enroll over https "
-		    "(docs/agent-tls.md, \"Upgrading\")\n", tlsmsg);
+	if (nservers > 0 && (r = wk_agent_servers_set(&c.st, servers,
+	    nservers, tlsmsg, sizeof(tlsmsg))) != 0) {
+		fprintf(stderr, "wicket-agent: run: --server refused: %s\n",
+		    r == WK_ERR_NOMEM ? "out of memory" : tlsmsg);
+		rc = 2;
 		goto out;
 	}
+	for (i = 0; i < c.st.nservers; i++) {
+		if (wk_agent_tls_url_ok(c.st.servers[i], &c.st.tls, tlsmsg,
+		    sizeof(tlsmsg)) != 0) {
+			fprintf(stderr, "wicket-agent: run: refusing to run: "
+			    "%s. Enrollments made before TLS: re-enroll over "
+			    "https (docs/agent-tls.md, \"Upgrading\")\n",
+			    tlsmsg);
+			goto out;
+		}
+	}
+	wk_failover_init(&c.fo, c.st.nservers);
 	if (wk_agent_sock_group(group, &gid) != 0) {
 		fprintf(stderr, "wicket-agent: run: no such group: %s\n", group);
 		goto out;
@@ -816,8 +885,9 @@ wk_agent_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	wk_agent_tls_describe(c.st.server, &c.st.tls, tlsmsg, sizeof(tlsmsg));
-	wk_log(WK_LOG_INFO, "agent_started", "instance=%s server=%s socket=%s "
-	    "%s", c.st.instance_id, c.st.server, sockpath, tlsmsg);
+	wk_log(WK_LOG_INFO, "agent_started", "instance=%s server=%s servers=%zu "
+	    "socket=%s %s", c.st.instance_id, c.st.server, c.st.nservers,
+	    sockpath, tlsmsg);
 	if (strncmp(c.st.server, "http://", 7) == 0)
 		wk_log(WK_LOG_WARN, "plain_http", "server=%s reason=\"%s\"",
 		    c.st.server, wk_agent_url_is_loopback(c.st.server) ?

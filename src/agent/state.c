@@ -5,6 +5,7 @@
  * replaced atomically: temp file, fsync, rename, fsync of the directory.
  */
 #include "agent/agent.h"
+#include "agent/failover.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@ wk_agent_state_cleanup(struct wk_agent_state *st)
 	if (st == NULL)
 		return;
 	wk_free(st->server);
+	wk_agent_servers_free(st->servers, st->nservers);
 	wk_free(st->instance_id);
 	if (st->agent_secret != NULL)
 		wk_freezero(st->agent_secret, strlen(st->agent_secret));
@@ -164,6 +166,46 @@ load_tls(const json_t *root, struct wk_agent_tls *t)
 	return 0;
 }
 
+/*
+ * "servers": every server in the order tried, the first being "server".
+ * Absent (states written before it): "server" alone. When "server" was
+ * edited by hand and is no longer the first, it goes first and the
+ * others follow in their order: "server" is what older agents and older
+ * instructions use, so it wins.
+ */
+static int
+load_servers(const json_t *root, struct wk_agent_state *st)
+{
+	const json_t *arr = json_object_get(root, "servers"), *v;
+	size_t i, n = arr == NULL ? 0 : json_array_size(arr);
+	char *u;
+
+	if (arr != NULL && (!json_is_array(arr) || n == 0 ||
+	    n > WK_FAILOVER_MAX_SERVERS))
+		return WK_ERR_INVAL;
+	if ((st->servers = wk_calloc(n + 1, sizeof(char *))) == NULL ||
+	    wk_agent_check_server_url(st->server, &st->servers[0]) != 0)
+		return WK_ERR_INVAL;
+	st->nservers = 1;
+	for (i = 0; i < n; i++) {
+		v = json_array_get(arr, i);
+		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) != json_string_length(v) ||
+		    wk_agent_check_server_url(json_string_value(v), &u) != 0)
+			return WK_ERR_INVAL;
+		if (strcmp(u, st->servers[0]) == 0) {
+			wk_free(u);
+			continue;
+		}
+		if (st->nservers == WK_FAILOVER_MAX_SERVERS) {
+			wk_free(u);
+			return WK_ERR_INVAL;
+		}
+		st->servers[st->nservers++] = u;
+	}
+	return 0;
+}
+
 int
 wk_agent_state_load(const char *dir, struct wk_agent_state *st)
 {
@@ -237,7 +279,8 @@ wk_agent_state_load(const char *dir, struct wk_agent_state *st)
 		}
 		st->nhost_keys = i + 1;
 	}
-	if ((r = load_tls(root, &st->tls)) != 0)
+	if ((r = load_tls(root, &st->tls)) != 0 ||
+	    (r = load_servers(root, st)) != 0)
 		goto out;
 	if (st->server[0] == '\0' || st->instance_id[0] == '\0' ||
 	    st->agent_secret[0] == '\0') {
@@ -257,7 +300,7 @@ wk_agent_state_load(const char *dir, struct wk_agent_state *st)
 int
 wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 {
-	json_t *root = NULL, *keys = NULL;
+	json_t *root = NULL, *keys = NULL, *servers = NULL;
 	char *text = NULL, pin[WK_SPKI_PIN_HEX_LEN + 1] = "";
 	size_t i;
 	int r;
@@ -269,6 +312,17 @@ wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 	for (i = 0; i < st->nhost_keys; i++) {
 		if (json_array_append_new(keys,
 		    json_string(st->host_keys[i])) != 0) {
+			r = WK_ERR_NOMEM;
+			goto out;
+		}
+	}
+	if ((servers = json_array()) == NULL) {
+		r = WK_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < st->nservers; i++) {
+		if (json_array_append_new(servers,
+		    json_string(st->servers[i])) != 0) {
 			r = WK_ERR_NOMEM;
 			goto out;
 		}
@@ -292,7 +346,9 @@ wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 	    json_object_set_new(root, "tls_ca_pem", json_string(
 	    st->tls.ca_pem != NULL ? st->tls.ca_pem : "")) != 0 ||
 	    json_object_set_new(root, "insecure_http",
-	    json_boolean(st->tls.insecure_http)) != 0) {
+	    json_boolean(st->tls.insecure_http)) != 0 ||
+	    (st->nservers > 0 && json_object_set(root, "servers",
+	    servers) != 0)) {
 		r = WK_ERR_NOMEM;
 		goto out;
 	}
@@ -310,6 +366,7 @@ wk_agent_state_save(const char *dir, const struct wk_agent_state *st)
 	}
 	json_decref(root);
 	json_decref(keys);
+	json_decref(servers);
 	return r;
 }
 
