@@ -147,6 +147,14 @@ struct wk_agent_rev {
 int wk_agent_rev_parse(const json_t *o, struct wk_agent_rev *out,
     const char **why);
 void wk_agent_rev_cleanup(struct wk_agent_rev *rv);
+/*
+ * Checks a revocation's signature ("key_id", "sig": base64 Ed25519 of
+ * "wicket-revocation-v1\n" + the object without them, compact, keys
+ * sorted) against the pinned record-signing keys: 0, or WK_ERR_AUTH
+ * (unsigned, unknown key, bad signature) with the reason in *why.
+ */
+int wk_agent_rev_verify(const json_t *o, const struct wk_pubkey *pinned,
+    size_t npinned, const char **why);
 /* Does it withdraw this record (issued at or before `at` unless by ids)? */
 bool wk_agent_rev_match_record(const struct wk_agent_rev *rv,
     const struct wk_keyrec *rec);
@@ -193,6 +201,8 @@ void wk_agent_revoker_take(struct wk_agent_revoker *r, const json_t *reply,
  * records and sessions (logins that were in flight), old ones forgotten. */
 void wk_agent_revoker_tick(struct wk_agent_revoker *r, struct wk_keystore *ks,
     time_t now);
+/* Revocations refused for their signature (unsigned, forged) so far. */
+uint64_t wk_agent_revoker_refused(const struct wk_agent_revoker *r);
 /* For tests: signal processes under this /proc (default "/proc"). */
 void wk_agent_revoker_set_proc(struct wk_agent_revoker *r, const char *proc);
 

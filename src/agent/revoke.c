@@ -12,9 +12,12 @@
 #include "agent/agent.h"
 #include "agent/sessions.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
+#include "common/encode.h"
 #include "common/err.h"
 #include "crypto/keyrec.h"
 
@@ -147,6 +150,10 @@ wk_agent_rev_parse(const json_t *o, struct wk_agent_rev *out,
 			    !wk_sock_user_ok((const uint8_t *)s, len))
 				return fail(out, why, "bad os_user");
 			memcpy(out->os_user, s, len + 1);
+		} else if (strcmp(key, "key_id") == 0 ||
+		    strcmp(key, "sig") == 0) {
+			if (s == NULL)
+				return fail(out, why, "bad signature member");
 		} else if (strcmp(key, "request_ids") == 0) {
 			if ((r = take_ids(v, out, why)) != 0)
 				return r;
@@ -220,4 +227,51 @@ wk_agent_rev_match_session(const struct wk_agent_rev *rv,
 	if (rv->by_ids)
 		return true;
 	return (issued_known ? issued : s->opened_at) <= rv->at;
+}
+
+int
+wk_agent_rev_verify(const json_t *o, const struct wk_pubkey *pinned,
+    size_t npinned, const char **why)
+{
+	const char *kid, *sig;
+	struct wk_buf raw, msg;
+	json_t *copy;
+	char *text;
+	int r;
+
+	*why = NULL;
+	kid = json_string_value(json_object_get(o, "key_id"));
+	sig = json_string_value(json_object_get(o, "sig"));
+	if (!json_is_object(o) || kid == NULL || sig == NULL) {
+		*why = "unsigned";
+		return WK_ERR_AUTH;
+	}
+	if ((copy = json_deep_copy(o)) == NULL) {
+		*why = "out of memory";
+		return WK_ERR_NOMEM;
+	}
+	(void)json_object_del(copy, "key_id");
+	(void)json_object_del(copy, "sig");
+	text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(copy);
+	if (text == NULL) {
+		*why = "out of memory";
+		return WK_ERR_NOMEM;
+	}
+	wk_buf_init(&msg, 256);
+	wk_buf_init(&raw, 128);
+	r = wk_buf_appendf(&msg, "wicket-revocation-v1\n%s", text);
+	free(text);	/* jansson's allocator */
+	if (r == 0 && (wk_base64_decode(wk_span_from_mem(sig, strlen(sig)),
+	    &raw) != 0 || raw.len != WK_ED25519_SIG_LEN))
+		r = WK_ERR_AUTH;
+	if (r == 0)
+		r = wk_pubkey_verify_pinned(pinned, npinned, kid,
+		    wk_span_from_mem(msg.p, msg.len), raw.p, raw.len);
+	if (r != 0)
+		*why = r == WK_ERR_NOTFOUND ? "signed by a key not pinned" :
+		    "bad signature";
+	wk_buf_cleanup(&msg);
+	wk_buf_cleanup(&raw);
+	return r == 0 ? 0 : WK_ERR_AUTH;
 }

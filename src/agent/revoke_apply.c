@@ -10,9 +10,11 @@
 #include "agent/agent.h"
 #include "agent/sessions.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -50,6 +52,7 @@ struct wk_agent_revoker {
 	size_t nending;
 	struct ending refused[ENDING_MAX];	/* logged once (a ring) */
 	size_t refused_next;
+	uint64_t unsigned_refused;	/* revocations refused: signature */
 };
 
 int
@@ -233,6 +236,35 @@ drop_held(struct wk_agent_revoker *r, size_t i)
 	r->nheld--;
 }
 
+/* The record-signing keys the agent pinned (STATE/trust): how many. */
+static size_t
+pinned_keys(const struct wk_agent_revoker *r, struct wk_pubkey *keys)
+{
+	char path[4096], inst[20];
+	uint8_t buf[8192];
+	ssize_t got;
+	size_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/trust", r->state_dir);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	got = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (got <= 0 || (size_t)got == sizeof(buf) ||
+	    wk_agent_trust_parse(wk_span_from_mem(buf, (size_t)got), inst,
+	    keys, WK_AGENT_MAX_SIGNING_KEYS, &n) != 0 ||
+	    strcmp(inst, r->instance_id) != 0)
+		return 0;
+	return n;
+}
+
+uint64_t
+wk_agent_revoker_refused(const struct wk_agent_revoker *r)
+{
+	return r->unsigned_refused;
+}
+
 void
 wk_agent_revoker_take(struct wk_agent_revoker *r, const json_t *reply,
     struct wk_keystore *ks, time_t now)
@@ -241,6 +273,9 @@ wk_agent_revoker_take(struct wk_agent_revoker *r, const json_t *reply,
 	const json_t *cur = json_object_get(reply, "revocation_cursor");
 	const json_t *v;
 	struct wk_agent_rev rv;
+	struct wk_pubkey pinned[WK_AGENT_MAX_SIGNING_KEYS];
+	size_t npinned = 0;
+	uint64_t old_cursor = r->cursor, refused_min = 0;
 	const char *why;
 	size_t i, first = r->nheld;
 
@@ -250,7 +285,25 @@ wk_agent_revoker_take(struct wk_agent_revoker *r, const json_t *reply,
 		    "is not an array\" action=ignore");
 		revs = NULL;
 	}
+	if (json_array_size(revs) > 0)
+		npinned = pinned_keys(r, pinned);
 	json_array_foreach(revs, i, v) {
+		/* signed by wicketd's record-signing key, or not taken: a
+		 * man in the middle of a plain-http channel forges none */
+		if (wk_agent_rev_verify(v, pinned, npinned, &why) != 0) {
+			r->unsigned_refused++;
+			if (json_integer_value(json_object_get(v, "id")) > 0 &&
+			    (refused_min == 0 || (uint64_t)json_integer_value(
+			    json_object_get(v, "id")) < refused_min))
+				refused_min = (uint64_t)json_integer_value(
+				    json_object_get(v, "id"));
+			wk_log(WK_LOG_ERROR, "revocation_refused", "id=%lld "
+			    "reason=\"%s\" refused=%llu action=ignore",
+			    (long long)json_integer_value(json_object_get(v,
+			    "id")), why,
+			    (unsigned long long)r->unsigned_refused);
+			continue;
+		}
 		if (wk_agent_rev_parse(v, &rv, &why) != 0) {
 			wk_log(WK_LOG_ERROR, "revocation_refused", "reason=\"%s\" "
 			    "action=ignore", why);
@@ -283,6 +336,10 @@ wk_agent_revoker_take(struct wk_agent_revoker *r, const json_t *reply,
 	for (i = first; i < r->nheld; i++)
 		if (r->held[i].id > r->cursor)
 			r->cursor = r->held[i].id;
+	/* a refused one is asked for again (the real one may follow) */
+	if (refused_min > 0 && r->cursor >= refused_min)
+		r->cursor = refused_min - 1 > old_cursor ? refused_min - 1 :
+		    old_cursor;
 }
 
 void

@@ -21,6 +21,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/time.h"
 
 #define NAME_LEN 25	/* 20 digits + ".json" */
 #define QUEUE_SCAN_MAX 100000
@@ -163,6 +164,7 @@ wk_agent_queue_peek(const char *state_dir, size_t max, char **body,
 	char **names = NULL;
 	size_t n = 0, i, taken = 0;
 	json_t *arr = NULL, *root = NULL, *ev;
+	int64_t now_ms = wk_wall_ms();
 	char *text;
 	int r;
 
@@ -189,6 +191,11 @@ wk_agent_queue_peek(const char *state_dir, size_t max, char **body,
 			wk_free(names[i]);
 			names[i] = NULL;
 			continue;
+		}
+		if (!wk_agent_queue_login_tty(state_dir, ev, now_ms)) {
+			/* its terminal is on the way: it and the rest wait */
+			json_decref(ev);
+			break;
 		}
 		if (json_array_append_new(arr, ev) != 0)
 			goto out;

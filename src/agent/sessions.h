@@ -75,6 +75,34 @@ size_t wk_agent_sessions_reap(const char *state_dir);
 /* A new random "s-..." (or "e-..." with prefix 'e') id. */
 int wk_agent_session_new_id(char prefix, char out[static 19]);
 
+/* ---- the login's terminal (session_tty.c) ---- */
+/*
+ * The pty sshd gave the session ("pts/N"): the one whose master side the
+ * monitor process pid (started at pid_start, under `proc`, "/proc"
+ * normally) holds, its lowest such descriptor. WK_ERR_NOTFOUND when it
+ * holds none (no terminal, or not yet) or is not that process any more.
+ */
+int wk_agent_session_tty(const char *proc, long pid, const char *pid_start,
+    char *out, size_t outsz);
+/* Has a grandchild of pid started (the session's shell or command)? */
+bool wk_agent_session_started(const char *proc, long pid);
+/*
+ * How long a queued Login with no terminal yet waits for one before it is
+ * sent without (a session that never asked for a pty).
+ */
+#define WK_AGENT_TTY_WAIT_MS 3000
+/* ... or, once its command runs without one, at least this long. */
+#define WK_AGENT_TTY_STARTED_MS 1000
+/*
+ * For a queued Login event with an empty "tty": fills it (and the
+ * registry entry) once the session's terminal exists. False when the
+ * event should wait (no terminal yet, the session still running, its
+ * command not started, younger than WK_AGENT_TTY_WAIT_MS).
+ */
+struct json_t;
+bool wk_agent_queue_login_tty(const char *state_dir, struct json_t *ev,
+    int64_t now_ms);
+
 /* ---- the queue (session_queue.c) ---- */
 /*
  * Appends a Login (closed_ms 0) or Logout report for s, durably, with a

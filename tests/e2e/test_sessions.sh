@@ -206,6 +206,40 @@ check "the agent saw it and recorded nothing" \
 wicket_as admin audit --output json >"$T/a-own.json"
 check "no Login with its fingerprint" bash -c "! grep -qF '$own_fp' '$T/a-own.json'"
 
+log "the login's terminal: the pty sshd gave it, never one the user made"
+check "a session without a terminal: Login's Tty is empty" \
+    jq -e '[.Events[] | select(.EventName == "wicket:Login" and .Tty == "")] | length == 1' "$T/a1.json"
+ssh-keygen -q -t ed25519 -N '' -f "$T/k3" </dev/null
+aws_as admin ec2-instance-connect send-ssh-public-key --instance-id "$instance" \
+    --instance-os-user ubuntu --ssh-public-key "file://$T/k3.pub" >/dev/null
+# ssh -tt: sshd allocates a pty after PAM's session opened
+ssh_login ubuntu 127.0.0.2 "$SSH_PORT" "$T/k3" "$T/known_hosts" -tt \
+    'tty; sleep 30' </dev/null >"$T/tty.out" 2>"$T/tty.err" &
+s3=$!
+check "the terminal session runs" until_ok 10 grep -q '^/dev/pts/' "$T/tty.out"
+shown=$(tr -d '\r' <"$T/tty.out" | grep '^/dev/pts/' | head -1)
+sid3=$(session_of)
+check "Login of the terminal session reaches the audit" until_ok 10 has_events "$sid3" Login 1
+wicket_as admin audit --session "$sid3" --output json >"$T/a3.json"
+check "Login's Tty is what tty printed in the session (${shown#/dev/})" \
+    jq -e --arg t "${shown#/dev/}" '[.Events[] | select(.EventName == "wicket:Login" and .Tty == $t)] | length == 1' "$T/a3.json"
+check "the registry has it too" jq -e --arg t "${shown#/dev/}" '.tty == $t' "$STATE/sessions/$sid3.json"
+# attack: a session without a terminal makes one of its own (script(1)
+# gives its command a pty as controlling terminal): not the login's
+ssh_login ubuntu 127.0.0.2 "$SSH_PORT" "$T/k3" "$T/known_hosts" \
+    "script -qfc 'tty; sleep 20' /dev/null" </dev/null >"$T/own-tty.out" 2>&1 &
+s4=$!
+check "the session made a pty of its own" until_ok 10 grep -q '^/dev/pts/' "$T/own-tty.out"
+sid4=$(ls -t "$STATE/sessions/" | sed 's/\.json$//' | grep -vx "$sid3" | head -1)
+check "its Login reaches the audit" until_ok 10 has_events "$sid4" Login 1
+wicket_as admin audit --session "$sid4" --output json >"$T/a4.json"
+check "... with an empty Tty, not the pty the user made" \
+    jq -e '[.Events[] | select(.EventName == "wicket:Login" and .Tty == "")] | length == 1' "$T/a4.json"
+kill "$s3" "$s4" 2>/dev/null || true
+wait "$s3" "$s4" 2>/dev/null || true
+check "both Logouts reach the audit" until_ok 10 has_events "$sid3" Logout 1
+check "... (the second)" until_ok 10 has_events "$sid4" Logout 1
+
 log "wicketd down during a login and its logout"
 ssh-keygen -q -t ed25519 -N '' -f "$T/k2" </dev/null
 aws_as admin ec2-instance-connect send-ssh-public-key --instance-id "$instance" \

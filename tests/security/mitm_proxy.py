@@ -9,7 +9,11 @@ JSON; while CTL_DIR/attack.json exists it is applied to each of them:
 
     {"keys": [{"id": ..., "public_key": ...}],  appended to signing_keys
      "rotation": ["#wicket-rotation v1\n..."],  appended to rotation
-     "records": ["#wicket-keyrec v1\n..."]}     appended to records (polls)
+     "records": ["#wicket-keyrec v1\n..."],    appended to records (polls)
+     "revocations": [{...}],                    appended to revocations (polls)
+     "alter_caller": "arn:..."}                 every genuine revocation's
+                                                caller set to it, its
+                                                request_ids removed (polls)
 
 While an attack is on, a poll wicketd holds longer than HOLD_S is
 answered by the proxy itself (a heartbeat built from the request and
@@ -138,6 +142,15 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if is_poll:
             reply.setdefault("records", [])
             reply["records"] += attack.get("records", [])
+            # revocations: forged ones appended, genuine ones altered
+            revs = reply.get("revocations", [])
+            if "alter_caller" in attack:
+                for r in revs:
+                    r["caller"] = attack["alter_caller"]
+                    r.pop("request_ids", None)
+            revs += attack.get("revocations", [])
+            if revs:
+                reply["revocations"] = revs
         return json.dumps(reply).encode(), True
 
     def relay(self):

@@ -23,6 +23,7 @@
 
 #include "agent/agent.h"
 #include "agent/sessions.h"
+#include "common/encode.h"
 #include "common/err.h"
 #include "common/time.h"
 #include "crypto/keyrec.h"
@@ -270,6 +271,44 @@ held(struct wk_keystore *ks, time_t now)
 	return wk_keystore_lookup(ks, "ubuntu", now, NULL, 0);
 }
 
+/* Signs every revocation of reply as wicketd does (revocations.c). */
+static void
+sign_revs(const struct fx *f, json_t *reply)
+{
+	json_t *revs = json_object_get(reply, "revocations"), *v;
+	struct wk_pubkey pub;
+	struct wk_buf msg, b64;
+	uint8_t sig[WK_ED25519_SIG_LEN];
+	char *text;
+	size_t i;
+
+	wk_signkey_public(f->key, &pub);
+	json_array_foreach(revs, i, v) {
+		text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		wk_buf_init(&msg, 256);
+		wk_buf_init(&b64, 128);
+		assert_int_equal(wk_buf_appendf(&msg, "wicket-revocation-v1\n%s",
+		    text), 0);
+		free(text);
+		assert_int_equal(wk_signkey_sign(f->key, wk_span_from_mem(msg.p,
+		    msg.len), sig), 0);
+		assert_int_equal(wk_base64_encode(&b64, sig, sizeof(sig)), 0);
+		json_object_set_new(v, "key_id", json_string(pub.id));
+		json_object_set_new(v, "sig", json_string(wk_buf_cstr(&b64)));
+		wk_buf_cleanup(&msg);
+		wk_buf_cleanup(&b64);
+	}
+}
+
+static void
+write_trust(const struct fx *f)
+{
+	struct wk_pubkey pub;
+
+	wk_signkey_public(f->key, &pub);
+	assert_int_equal(wk_agent_trust_write(f->dir, INST, &pub, 1), 0);
+}
+
 static void
 test_take(void **state)
 {
@@ -283,6 +322,7 @@ test_take(void **state)
 
 	assert_int_equal(wk_keystore_new(16, &ks), 0);
 	assert_int_equal(wk_agent_revoker_new(f->dir, INST, &rv), 0);
+	write_trust(f);
 	recs = json_array();
 	json_array_append_new(recs, signed_rec(f, ALICE, "ra", now - 5));
 	json_array_append_new(recs, signed_rec(f, BOB, "rb", now - 5));
@@ -316,6 +356,25 @@ test_take(void **state)
 	    (long long)now + 100, (long long)now, (long long)now + 100,
 	    (long long)now, (long long)now + 100);
 	reply = js(text);
+	/* unsigned (a man in the middle of a plain-http channel): refused */
+	wk_agent_revoker_take(rv, reply, ks, now);
+	assert_int_equal(held(ks, now), 2);
+	assert_int_equal(wk_agent_revoker_refused(rv), 4);
+	/* signed, then altered (bob's instead of alice's): refused */
+	sign_revs(f, reply);
+	{
+		json_t *alt = json_deep_copy(reply);
+		struct wk_agent_revoker *rv2;
+
+		assert_int_equal(wk_agent_revoker_new(f->dir, INST, &rv2), 0);
+		json_object_set_new(json_array_get(json_object_get(alt,
+		    "revocations"), 3), "caller", json_string(BOB));
+		wk_agent_revoker_take(rv2, alt, ks, now);
+		assert_int_equal(held(ks, now), 2);
+		assert_int_equal(wk_agent_revoker_refused(rv2), 1);
+		json_decref(alt);
+		wk_agent_revoker_free(rv2);
+	}
 	wk_agent_revoker_take(rv, reply, ks, now);
 	json_decref(reply);
 	assert_int_equal(held(ks, now), 1);
