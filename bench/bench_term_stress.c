@@ -15,7 +15,7 @@
  * one thread, epoll. Refuses anything but a loopback address.
  *
  * Environment: WK_URL (http://127.x.y.z:PORT), WK_USER, WK_PASSWORD,
- * WK_INSTANCE, WK_OS_USER (ubuntu), WK_WICKETD_PID, WK_TERMS (500),
+ * WK_INSTANCE, WK_OS_USERS (ubuntu; a comma-separated list used in turn), WK_WICKETD_PID, WK_TERMS (500),
  * WK_KEYS (50000), WK_OPEN_AT_ONCE (10), WK_PIPELINE (keys in flight per
  * terminal, 1), WK_ECHO_SAMPLES (1000), WK_LATE_MS (5000), WK_DRAIN_MS
  * (30000: how long to wait for the last echoes).
@@ -65,7 +65,9 @@ struct term {
 
 static struct sockaddr_in addr;
 static char host[64], cookie[256], origin[96];
-static const char *instance, *os_user;
+static const char *instance;
+static char *os_users[64];
+static unsigned n_os_users;
 static int ep;
 static struct term *terms;
 static unsigned nterms;
@@ -492,7 +494,8 @@ on_event(struct term *t, uint32_t ev, uint64_t now)
 		    "Origin: %s\r\nCookie: %s\r\nUpgrade: websocket\r\n"
 		    "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
 		    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-		    instance, os_user, host, origin, cookie);
+		    instance, os_users[(unsigned)t->idx % n_os_users], host,
+		    origin, cookie);
 		write_all(t->fd, req, strlen(req));
 		t->st = S_HANDSHAKE;
 		watch(t, EPOLLIN, EPOLL_CTL_MOD);
@@ -636,7 +639,17 @@ main(void)
 	nterms = (unsigned)env_num("WK_TERMS", 500);
 	late_ns = env_num("WK_LATE_MS", 5000) * 1000000ull;
 	instance = env_or("WK_INSTANCE", "");
-	os_user = env_or("WK_OS_USER", "ubuntu");
+	{
+		/* WK_OS_USERS: a comma-separated list, used in turn (the
+		 * agent holds at most 64 unexpired keys per OS user) */
+		char *list = strdup(env_or("WK_OS_USERS", "ubuntu")), *p;
+
+		for (p = list; p != NULL && n_os_users < 64; ) {
+			os_users[n_os_users++] = p;
+			if ((p = strchr(p, ',')) != NULL)
+				*p++ = '\0';
+		}
+	}
 	if (nterms == 0 || pipeline == 0 || pipeline > RING)
 		die("WK_TERMS >= 1, 1 <= WK_PIPELINE <= 64");
 	{
