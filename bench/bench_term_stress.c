@@ -609,6 +609,17 @@ type_all(unsigned pipeline, uint64_t drain_ms)
 				    t->typed - t->count, k->c == '\r' ? "\\r" :
 				    (char[]){ k->c, 0 }, (now - k->sent_ns) /
 				    1e6);
+				/* one more key: if both echoes come now,
+				 * the first waited somewhere on the way for
+				 * the next packet */
+				if (t->count < RING) {
+					unsigned long keep = t->to_type;
+
+					t->to_type = t->typed + 1;
+					type_next(t, t->count + 1);
+					t->to_type = keep > t->typed ? keep :
+					    t->typed;
+				}
 			}
 		}
 		if (nlat != seen) {

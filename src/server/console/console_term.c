@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <libssh/libssh.h>
+#include <libssh/callbacks.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -104,6 +105,14 @@ struct term {
 	char request_id[37];
 	char *caller_arn;		/* as struct wk_user's arn (heap) */
 	struct wk_recording *rec;	/* --record-sessions: from OPEN on */
+	/*
+	 * libssh took channel data off the socket (ch_cb): any libssh call
+	 * may (a write's flush, a poll of the other stream): that data waits
+	 * in libssh's buffer with no socket event to announce it, so the
+	 * bridge must run again (else an echo waits for the next packet).
+	 */
+	bool ssh_data;
+	struct ssh_channel_callbacks_struct ch_cb;
 };
 
 static struct term *terms;
@@ -357,6 +366,23 @@ rearm(struct term *t)
 
 static void schedule_kick(struct term *t);
 
+/* libssh received channel data: leave it in libssh's buffer (0 bytes
+ * taken), note that it is there. */
+static int
+ch_data_cb(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct term *t = userdata;
+
+	(void)session;
+	(void)channel;
+	(void)data;
+	(void)len;
+	(void)is_stderr;
+	t->ssh_data = true;
+	return 0;
+}
+
 /* Flushes the WebSocket and frees the terminal when it is over. Every
  * entry point of ours ends here. */
 static void
@@ -378,6 +404,11 @@ settle(struct term *t)
 	if (t->destroy) {
 		term_free(t);
 		return;
+	}
+	/* output libssh took in outside the bridge's reads */
+	if (t->ssh_data && t->st == T_OPEN && t->ch != NULL) {
+		t->ssh_data = false;
+		schedule_kick(t);
 	}
 	/* the browser caught up: read the SSH side again (libssh may hold
 	 * data no socket event will announce) */
@@ -687,6 +718,14 @@ advance(struct term *t)
 				    ssh_err(t));
 				return;
 			}
+			t->ch_cb.userdata = t;
+			t->ch_cb.channel_data_function = ch_data_cb;
+			ssh_callbacks_init(&t->ch_cb);
+			if (ssh_set_channel_callbacks(t->ch, &t->ch_cb) !=
+			    SSH_OK) {
+				connect_failf(t, "cannot watch the channel");
+				return;
+			}
 			t->st = T_CHANNEL;
 			break;
 		case T_CHANNEL:
@@ -756,11 +795,6 @@ flush_input(struct term *t)
 	}
 	if ((ssh_get_poll_flags(t->ssh) & SSH_WRITE_PENDING) != 0) {
 		(void)ssh_blocking_flush(t->ssh, 0);
-		/* the flush polls the socket for reading too: output it took
-		 * in now waits in libssh's channel buffer, and no socket event
-		 * will announce it (an echo would wait for the next packet) */
-		if (t->st == T_OPEN)
-			schedule_kick(t);
 	}
 }
 
@@ -828,8 +862,11 @@ pump_ssh(struct term *t)
 	}
 	if (ws_backlogged(t))
 		t->out_blocked = true;
+	/* what the polls below take in is seen: by them, or by ssh_data */
+	t->ssh_data = false;
 	if (!t->paused && !ws_backlogged(t) && (ssh_channel_poll(t->ch, 0) >
-	    0 || ssh_channel_poll(t->ch, 1) > 0)) {
+	    0 || ssh_channel_poll(t->ch, 1) > 0 || t->ssh_data)) {
+		t->ssh_data = false;
 		schedule_kick(t);	/* output left to read */
 		return;
 	}
