@@ -20,9 +20,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <libssh/libssh.h>
+#include <libssh/callbacks.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <wslay/wslay.h>
 
@@ -100,8 +103,16 @@ struct term {
 	struct wk_timer *auth_retry;	/* waiting to try the key again */
 	bool destroy;			/* tear down once it returns */
 	char request_id[37];
-	char caller_arn[2048];		/* as struct wk_user's arn */
+	char *caller_arn;		/* as struct wk_user's arn (heap) */
 	struct wk_recording *rec;	/* --record-sessions: from OPEN on */
+	/*
+	 * libssh took channel data off the socket (ch_cb): any libssh call
+	 * may (a write's flush, a poll of the other stream): that data waits
+	 * in libssh's buffer with no socket event to announce it, so the
+	 * bridge must run again (else an echo waits for the next packet).
+	 */
+	bool ssh_data;
+	struct ssh_channel_callbacks_struct ch_cb;
 };
 
 static struct term *terms;
@@ -115,28 +126,34 @@ wk_console_term_count(void)
 
 /* ---- WebSocket output ---- */
 
+/* Queues msg (its type byte first, then len - 1 bytes): wslay copies it. */
 static void
-ws_queue(struct term *t, char type, const void *p, size_t len)
+ws_queue_msg(struct term *t, const uint8_t *msg, size_t len)
 {
 	struct wslay_event_msg m;
-	uint8_t *buf;
 
 	if (t->ws == NULL || t->st == T_CLOSING ||
 	    wslay_event_get_close_sent(t->ws))
 		return;
-	if ((buf = wk_malloc(len + 1)) == NULL) {
+	m.opcode = WSLAY_BINARY_FRAME;
+	m.msg = msg;
+	m.msg_length = len;
+	if (wslay_event_queue_msg(t->ws, &m) != 0)
 		t->destroy = true;
-		return;
-	}
+}
+
+/* A status or error text (short: a stack copy, no allocation). */
+static void
+ws_queue(struct term *t, char type, const void *p, size_t len)
+{
+	uint8_t buf[1 + 2048];
+
+	if (len > sizeof(buf) - 1)
+		len = sizeof(buf) - 1;
 	buf[0] = (uint8_t)type;
 	if (len > 0)
 		memcpy(buf + 1, p, len);
-	m.opcode = WSLAY_BINARY_FRAME;
-	m.msg = buf;
-	m.msg_length = len + 1;
-	if (wslay_event_queue_msg(t->ws, &m) != 0)
-		t->destroy = true;
-	wk_free(buf);
+	ws_queue_msg(t, buf, len + 1);
 }
 
 static void
@@ -216,6 +233,7 @@ term_free(struct term *t)
 		wk_instance_cleanup(&t->inst);
 	wk_buf_cleanup(&t->pre);
 	wk_buf_cleanup_secret(&t->to_ssh);
+	wk_free(t->caller_arn);
 	if (t->prev != NULL)
 		t->prev->next = t->next;
 	else if (terms == t)
@@ -348,6 +366,23 @@ rearm(struct term *t)
 
 static void schedule_kick(struct term *t);
 
+/* libssh received channel data: leave it in libssh's buffer (0 bytes
+ * taken), note that it is there. */
+static int
+ch_data_cb(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct term *t = userdata;
+
+	(void)session;
+	(void)channel;
+	(void)data;
+	(void)len;
+	(void)is_stderr;
+	t->ssh_data = true;
+	return 0;
+}
+
 /* Flushes the WebSocket and frees the terminal when it is over. Every
  * entry point of ours ends here. */
 static void
@@ -369,6 +404,11 @@ settle(struct term *t)
 	if (t->destroy) {
 		term_free(t);
 		return;
+	}
+	/* output libssh took in outside the bridge's reads */
+	if (t->ssh_data && t->st == T_OPEN && t->ch != NULL) {
+		t->ssh_data = false;
+		schedule_kick(t);
 	}
 	/* the browser caught up: read the SSH side again (libssh may hold
 	 * data no socket event will announce) */
@@ -678,6 +718,14 @@ advance(struct term *t)
 				    ssh_err(t));
 				return;
 			}
+			t->ch_cb.userdata = t;
+			t->ch_cb.channel_data_function = ch_data_cb;
+			ssh_callbacks_init(&t->ch_cb);
+			if (ssh_set_channel_callbacks(t->ch, &t->ch_cb) !=
+			    SSH_OK) {
+				connect_failf(t, "cannot watch the channel");
+				return;
+			}
 			t->st = T_CHANNEL;
 			break;
 		case T_CHANNEL:
@@ -745,8 +793,9 @@ flush_input(struct term *t)
 		    (size_t)n);
 		t->to_ssh.len -= (size_t)n;
 	}
-	if ((ssh_get_poll_flags(t->ssh) & SSH_WRITE_PENDING) != 0)
+	if ((ssh_get_poll_flags(t->ssh) & SSH_WRITE_PENDING) != 0) {
 		(void)ssh_blocking_flush(t->ssh, 0);
+	}
 }
 
 static void
@@ -773,7 +822,7 @@ schedule_kick(struct term *t)
 static void
 pump_ssh(struct term *t)
 {
-	uint8_t buf[READ_CHUNK];
+	uint8_t buf[1 + READ_CHUNK];	/* a whole output message */
 	int n, i;
 
 	if (t->resize_pending) {
@@ -786,7 +835,8 @@ pump_ssh(struct term *t)
 		return;
 	for (i = 0; i < READS_PER_EVENT && !t->paused && !ws_backlogged(t);
 	    i++) {
-		n = ssh_channel_read_nonblocking(t->ch, buf, sizeof(buf), 0);
+		n = ssh_channel_read_nonblocking(t->ch, buf + 1, READ_CHUNK,
+		    0);
 		if (n == SSH_ERROR) {
 			failf(t, "The connection to %s failed: %s",
 			    t->a.instance_id, ssh_err(t));
@@ -794,23 +844,29 @@ pump_ssh(struct term *t)
 		}
 		if (n <= 0)
 			break;
-		if (!record_output(t, buf, (size_t)n))
+		if (!record_output(t, buf + 1, (size_t)n))
 			return;
-		ws_queue(t, WK_TERM_OUT_DATA, buf, (size_t)n);
+		buf[0] = WK_TERM_OUT_DATA;
+		ws_queue_msg(t, buf, (size_t)n + 1);
 	}
 	for (i = 0; i < READS_PER_EVENT && !t->paused && !ws_backlogged(t);
 	    i++) {
-		n = ssh_channel_read_nonblocking(t->ch, buf, sizeof(buf), 1);
+		n = ssh_channel_read_nonblocking(t->ch, buf + 1, READ_CHUNK,
+		    1);
 		if (n <= 0)
 			break;
-		if (!record_output(t, buf, (size_t)n))
+		if (!record_output(t, buf + 1, (size_t)n))
 			return;
-		ws_queue(t, WK_TERM_OUT_DATA, buf, (size_t)n);
+		buf[0] = WK_TERM_OUT_DATA;
+		ws_queue_msg(t, buf, (size_t)n + 1);
 	}
 	if (ws_backlogged(t))
 		t->out_blocked = true;
+	/* what the polls below take in is seen: by them, or by ssh_data */
+	t->ssh_data = false;
 	if (!t->paused && !ws_backlogged(t) && (ssh_channel_poll(t->ch, 0) >
-	    0 || ssh_channel_poll(t->ch, 1) > 0)) {
+	    0 || ssh_channel_poll(t->ch, 1) > 0 || t->ssh_data)) {
+		t->ssh_data = false;
 		schedule_kick(t);	/* output left to read */
 		return;
 	}
@@ -858,7 +914,7 @@ start_ssh(struct term *t, const struct wk_buf *priv)
 	char algos[256];
 	long timeout_s = CONNECT_DEADLINE_MS / 1000;
 	int port = t->inst.ssh_port > 0 ? t->inst.ssh_port : 22;
-	int no = 0;
+	int no = 0, yes = 1;
 
 	if (hostkey_algos(t->inst.host_keys, algos, sizeof(algos)) != 0) {
 		connect_failf(t, "no usable host key registered, so the "
@@ -878,7 +934,10 @@ start_ssh(struct term *t, const struct wk_buf *priv)
 	    ssh_options_set(t->ssh, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
 	    "/dev/null") < 0 ||
 	    ssh_options_set(t->ssh, SSH_OPTIONS_HOSTKEYS, algos) < 0 ||
-	    ssh_options_set(t->ssh, SSH_OPTIONS_TIMEOUT, &timeout_s) < 0) {
+	    ssh_options_set(t->ssh, SSH_OPTIONS_TIMEOUT, &timeout_s) < 0 ||
+	    /* a keystroke is one small packet: no Nagle delay behind an
+	     * unacknowledged one */
+	    ssh_options_set(t->ssh, SSH_OPTIONS_NODELAY, &yes) < 0) {
 		connect_failf(t, "cannot set up the SSH connection: %s",
 		    ssh_err(t));
 		return 0;
@@ -972,8 +1031,11 @@ begin(struct term *t)
 	pa.os_user = t->a.os_user;
 	/* wicket:SessionRecorded: true only when this terminal will be */
 	pa.recorded = t->srv->cfg.record_sessions;
-	snprintf(t->caller_arn, sizeof(t->caller_arn), "%s",
-	    caller.user.arn);
+	wk_free(t->caller_arn);
+	if ((t->caller_arn = wk_strdup(caller.user.arn)) == NULL) {
+		term_end(t, "wicketd is out of memory. Try again later.");
+		goto out;
+	}
 	/* the API's limit, per user (SendSSHPublicKey's is per access key;
 	 * the console has none); refused and audited like the API's */
 	if (wk_console_push_throttle_key(caller.user.id, tkey,
@@ -1169,9 +1231,13 @@ upgraded(void *arg, int fd, struct wk_span extra_in, struct wk_http_conn *hc)
 		.send_callback = ws_send_cb,
 		.on_msg_recv_callback = ws_msg_cb,
 	};
+	int one = 1;
 
 	t->hc = hc;
 	t->fd = fd;
+	/* an echo is one small frame: no Nagle delay (wslay's MSG_MORE
+	 * still joins the frames of one send) */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	t->next = terms;
 	if (terms != NULL)
 		terms->prev = t;
