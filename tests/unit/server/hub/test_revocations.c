@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "crypto/signkey.h"
 #include "server/hub/agent_hub.h"
 #include "server/hub/agent_hub_int.h"
 #include "server/server.h"
@@ -47,6 +48,9 @@ setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/w.db", f->dir);
 	if (wk_store_open(f->path, key, &f->srv.store) != 0)
 		return -1;
+	/* revocations go out signed with the record-signing key */
+	if (wk_signkey_generate(&f->srv.signkey) != 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -59,6 +63,7 @@ teardown(void **state)
 
 	wk_agent_hub_free(f->h);
 	wk_store_close(f->srv.store);
+	wk_signkey_free(f->srv.signkey);
 	snprintf(p, sizeof(p), "%s/w.db", f->dir);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/w.db-wal", f->dir);
