@@ -236,9 +236,11 @@ wicket_as admin audit --session "$sid4" --output json >"$T/a4.json"
 check "... with an empty Tty, not the pty the user made" \
     jq -e '[.Events[] | select(.EventName == "wicket:Login" and .Tty == "")] | length == 1' "$T/a4.json"
 kill "$s3" "$s4" 2>/dev/null || true
+# sshd closes the PAM session (and so the Logout) only when the session's
+# command ends: `sleep 30`/`sleep 20` outlive the killed clients
 wait "$s3" "$s4" 2>/dev/null || true
-check "both Logouts reach the audit" until_ok 10 has_events "$sid3" Logout 1
-check "... (the second)" until_ok 10 has_events "$sid4" Logout 1
+check "both Logouts reach the audit" until_ok 40 has_events "$sid3" Logout 1
+check "... (the second)" until_ok 40 has_events "$sid4" Logout 1
 
 log "wicketd down during a login and its logout"
 ssh-keygen -q -t ed25519 -N '' -f "$T/k2" </dev/null
