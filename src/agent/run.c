@@ -42,6 +42,7 @@
 #define REAP_MS 2000			/* sessions whose process is gone */
 #define REPORT_TIMEOUT_MS 30000L
 #define REPORT_BATCH 64			/* events per report */
+#define REVOCATION_REFUSED_PAUSE_MS 1000	/* after a poll that refused one */
 
 enum req_kind { REQ_NONE, REQ_UPDATE, REQ_POLL };
 
@@ -478,6 +479,7 @@ req_done(struct run_ctx *c, CURLcode cc)
 	curl_off_t retry_after = 0;
 	uint64_t ra = 0;
 	long status = 0;
+	uint64_t refused_before;
 	bool refused;
 	char *ip = NULL;
 
@@ -527,6 +529,7 @@ req_done(struct run_ctx *c, CURLcode cc)
 		succeeded(c);
 		return;
 	}
+	refused_before = wk_agent_revoker_refused(c->rv);
 	if (take_poll(c) != 0) {
 		req_finish(c);
 		backoff(c, 1000, "malformed poll reply", WK_BACKOFF_ERROR, 0);
@@ -534,6 +537,13 @@ req_done(struct run_ctx *c, CURLcode cc)
 	}
 	req_finish(c);
 	succeeded(c);
+	/*
+	 * A refused revocation keeps the cursor below it, so wicketd answers
+	 * the next poll at once: without a pause, whoever forges revocations
+	 * on the path would have the agent poll as fast as the loop turns.
+	 */
+	if (wk_agent_revoker_refused(c->rv) != refused_before)
+		c->retry_at_ms = wk_mono_ms() + REVOCATION_REFUSED_PAUSE_MS;
 }
 
 static void
