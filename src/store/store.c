@@ -745,34 +745,6 @@ wk_store_listen(struct wk_store *st, struct wk_store_listener **out)
 	WK_STORE_REPL_CALL(st, listen, out);
 }
 
-int
-wk_store_console_session_put(struct wk_store *st,
-    const struct wk_store_console_session *cs)
-{
-	WK_STORE_REPL_CALL(st, console_session_put, cs);
-}
-
-int
-wk_store_console_session_get(struct wk_store *st, const char *id_hash,
-    struct wk_store_console_session *out)
-{
-	WK_STORE_REPL_CALL(st, console_session_get, id_hash, out);
-}
-
-int
-wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
-    int64_t last_ms)
-{
-	WK_STORE_REPL_CALL(st, console_session_touch, id_hash, last_ms);
-}
-
-int
-wk_store_console_session_delete(struct wk_store *st, const char *id_hash,
-    const char *user_id)
-{
-	WK_STORE_REPL_CALL(st, console_session_delete, id_hash, user_id);
-}
-
 /* ---- release functions ---- */
 
 void

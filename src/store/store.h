@@ -507,25 +507,6 @@ int wk_store_listener_read(struct wk_store_listener *l,
 int wk_store_listener_reconnect(struct wk_store_listener *l);
 void wk_store_listener_free(struct wk_store_listener *l);	/* NULL-safe */
 
-/* Console sessions shared by the replicas (by SHA-256 of the id). */
-struct wk_store_console_session {
-	char id_hash[65];	/* hex SHA-256 of the session id */
-	char csrf[65];
-	char user[65];
-	char user_id[33];
-	char pw_tag[65];	/* hex */
-	int64_t created_ms, last_ms;	/* wall clock */
-};
-int wk_store_console_session_put(struct wk_store *st,
-    const struct wk_store_console_session *cs);
-int wk_store_console_session_get(struct wk_store *st, const char *id_hash,
-    struct wk_store_console_session *out);
-int wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
-    int64_t last_ms);
-/* user_id NULL: the one session id_hash; else every session of user_id. */
-int wk_store_console_session_delete(struct wk_store *st, const char *id_hash,
-    const char *user_id);
-
 void wk_store_free(void *p);	/* frees any array returned above */
 void wk_store_strv_free(char **v, size_t n);
 

@@ -190,13 +190,6 @@ struct wk_store_repl_ops {
 	int (*hub_records_prune)(struct wk_store *, int64_t);
 	int (*notify)(struct wk_store *, const char *);
 	int (*listen)(struct wk_store *, struct wk_store_listener **);
-	int (*console_session_put)(struct wk_store *,
-	    const struct wk_store_console_session *);
-	int (*console_session_get)(struct wk_store *, const char *,
-	    struct wk_store_console_session *);
-	int (*console_session_touch)(struct wk_store *, const char *, int64_t);
-	int (*console_session_delete)(struct wk_store *, const char *,
-	    const char *);
 };
 
 /* The first member of every backend's store object. */

@@ -337,7 +337,7 @@ int wk_pg_connect(const char *uri, PGconn **out, char *why, size_t whysz);
 /* The schema version of the database behind c (0: none yet). */
 int wk_pg_schema_version(PGconn *c, int64_t *out);
 
-/* pg_repl.c, pg_records.c, pg_notify.c, pg_console_sessions.c: replicas
+/* pg_repl.c, pg_records.c, pg_notify.c: replicas
  * (migration 7) */
 extern const struct wk_store_repl_ops wk_pg_repl_ops;
 int wk_pg_hub_epoch(struct wk_store *, char *);
@@ -349,12 +349,5 @@ int wk_pg_hub_records_ack(struct wk_store *, const char *, int64_t);
 int wk_pg_hub_records_prune(struct wk_store *, int64_t);
 int wk_pg_notify(struct wk_store *, const char *);
 int wk_pg_listen(struct wk_store *, struct wk_store_listener **);
-int wk_pg_console_session_put(struct wk_store *,
-    const struct wk_store_console_session *);
-int wk_pg_console_session_get(struct wk_store *, const char *,
-    struct wk_store_console_session *);
-int wk_pg_console_session_touch(struct wk_store *, const char *, int64_t);
-int wk_pg_console_session_delete(struct wk_store *, const char *,
-    const char *);
 
 #endif

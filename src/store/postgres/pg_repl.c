@@ -13,8 +13,4 @@ const struct wk_store_repl_ops wk_pg_repl_ops = {
 	.hub_records_prune = wk_pg_hub_records_prune,
 	.notify = wk_pg_notify,
 	.listen = wk_pg_listen,
-	.console_session_put = wk_pg_console_session_put,
-	.console_session_get = wk_pg_console_session_get,
-	.console_session_touch = wk_pg_console_session_touch,
-	.console_session_delete = wk_pg_console_session_delete,
 };

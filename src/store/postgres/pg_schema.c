@@ -251,7 +251,7 @@ static const char MIGRATION_6[] =
 
 /* Replicas (docs/replicas.md): pushed records wait in a table every
  * replica reads (the wake-up travels by NOTIFY), under one service-wide
- * poll epoch; console sessions are shared (by the hash of their id). */
+ * poll epoch. */
 static const char MIGRATION_7[] =
 "CREATE TABLE hub_records ("
 "  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -263,17 +263,7 @@ static const char MIGRATION_7[] =
 "CREATE INDEX hub_records_expires ON hub_records(expires);"
 "INSERT INTO meta (key, value) VALUES ('hub_epoch',"
 "  substr(md5(random()::text || clock_timestamp()::text), 1, 16))"
-"  ON CONFLICT (key) DO NOTHING;"
-"CREATE TABLE console_sessions ("
-"  id_hash TEXT COLLATE \"C\" PRIMARY KEY,"
-"  csrf TEXT COLLATE \"C\" NOT NULL,"
-"  user_name TEXT COLLATE \"C\" NOT NULL,"
-"  user_id TEXT COLLATE \"C\" NOT NULL,"
-"  pw_tag TEXT COLLATE \"C\" NOT NULL,"
-"  created_ms BIGINT NOT NULL,"
-"  last_ms BIGINT NOT NULL"
-");"
-"CREATE INDEX console_sessions_user ON console_sessions(user_id);";
+"  ON CONFLICT (key) DO NOTHING;";
 
 const struct wk_pg_migration wk_pg_migrations[] = {
 	{ 1, MIGRATION_1 },

@@ -253,17 +253,7 @@ static const char MIGRATION_7[] =
 "CREATE INDEX hub_records_instance ON hub_records(instance_id, seq);"
 "CREATE INDEX hub_records_expires ON hub_records(expires);"
 "INSERT OR IGNORE INTO meta (key, value) VALUES ('hub_epoch',"
-"  lower(hex(randomblob(8))));"
-"CREATE TABLE console_sessions ("
-"  id_hash TEXT PRIMARY KEY,"
-"  csrf TEXT NOT NULL,"
-"  user_name TEXT NOT NULL,"
-"  user_id TEXT NOT NULL,"
-"  pw_tag TEXT NOT NULL,"
-"  created_ms INTEGER NOT NULL,"
-"  last_ms INTEGER NOT NULL"
-");"
-"CREATE INDEX console_sessions_user ON console_sessions(user_id);";
+"  lower(hex(randomblob(8))));";
 
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
