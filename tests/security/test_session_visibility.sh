@@ -9,7 +9,8 @@
 #   deny  wicket:* on "*" and an explicit Deny on B,
 # try to see B's through the JSON API (signed requests and the `wicket`
 # CLI) and through the console: each attempt fails (AccessDenied, or B's
-# entries left out of a list) while A's stay visible. A caller allowed none
+# entries left out of a list, B's recording answered as an id that does
+# not exist) while A's stay visible. A caller allowed none
 # of the actions is refused; the administrator sees both.
 # RevokeSessions --instance is decided on the instance the same way.
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -135,6 +136,11 @@ api admin ListSessionRecordings '{}'
 check "admin: ListSessionRecordings lists A's and B's" \
     bash -c "grep -q $RA '$T/api.out' && grep -q $RB '$T/api.out'"
 
+# A recording the caller may not get is answered as an unknown id: 403
+# AccessDenied on "*" to a caller not allowed on "*" (arn, tag), 404 to one
+# allowed on "*" (deny: B's is hidden)
+UNKNOWN=cccccccc-1111-4222-8333-444444444444
+declare -A HIDDEN=([arn]=403 [tag]=403 [deny]=404)
 for u in arn tag deny; do
 	log "$u: allowed on A only; B's sessions and recordings stay hidden"
 	# the wicket CLI
@@ -164,9 +170,16 @@ for u in arn tag deny; do
 	check "$u: ListSessionRecordings InstanceId=B: 403, nothing of B" \
 	    bash -c "[ \"\$(head -1 '$T/api.out')\" = 403 ] && ! grep -q $RB '$T/api.out'"
 	api "$u" GetSessionRecording "{\"RecordingId\": \"$RB\"}"
-	check "$u: GetSessionRecording of B's: 403 AccessDeniedException, no content" \
-	    bash -c "[ \"\$(head -1 '$T/api.out')\" = 403 ] &&
-	        grep -q AccessDeniedException '$T/api.out' && ! grep -q output-of-b '$T/api.out'"
+	cp "$T/api.out" "$T/get-b.out"
+	check "$u: GetSessionRecording of B's: refused (${HIDDEN[$u]}), no content" \
+	    bash -c "[ \"\$(head -1 '$T/api.out')\" = ${HIDDEN[$u]} ] &&
+	        ! grep -q output-of-b '$T/api.out'"
+	api "$u" GetSessionRecording "{\"RecordingId\": \"$UNKNOWN\"}"
+	check "$u: ... answered exactly as an id with no recording (B's id is not revealed)" \
+	    bash -c "[ \"\$(head -1 '$T/api.out')\" = \"\$(head -1 '$T/get-b.out')\" ] &&
+	        [ \"\$(tail -n +2 '$T/api.out' | jq -r .__type)\" = \"\$(tail -n +2 '$T/get-b.out' | jq -r .__type)\" ] &&
+	        [ \"\$(tail -n +2 '$T/api.out' | jq -r .message | sed 's/$UNKNOWN/ID/')\" = \"\$(tail -n +2 '$T/get-b.out' | jq -r .message | sed 's/$RB/ID/')\" ] &&
+	        ! grep -q '$B' '$T/get-b.out'"
 	api "$u" GetSessionRecording "{\"RecordingId\": \"$RA\"}"
 	check "$u: GetSessionRecording of A's: 200 with its content" \
 	    bash -c "[ \"\$(head -1 '$T/api.out')\" = 200 ] && grep -q output-of-a '$T/api.out'"
@@ -178,8 +191,8 @@ for u in arn tag deny; do
 	check "$u: console recordings: A's only" \
 	    bash -c "tail -n +2 '$T/c.out' | jq -e '[.recordings[].id] == [\"$RA\"]'"
 	console_get "$u" "/console/api/recording?id=$RB" >"$T/c.out"
-	check "$u: console recording of B's: 403, no content" \
-	    bash -c "[ \"\$(head -1 '$T/c.out')\" = 403 ] && ! grep -q output-of-b '$T/c.out'"
+	check "$u: console recording of B's: ${HIDDEN[$u]}, no content" \
+	    bash -c "[ \"\$(head -1 '$T/c.out')\" = ${HIDDEN[$u]} ] && ! grep -q output-of-b '$T/c.out'"
 	console_get "$u" "/console/api/recording?id=$RA" >"$T/c.out"
 	check "$u: console recording of A's: 200" \
 	    bash -c "[ \"\$(head -1 '$T/c.out')\" = 200 ] && grep -q output-of-a '$T/c.out'"
@@ -199,7 +212,7 @@ check "none: ListSessionRecordings: 403, nothing listed" \
 api none GetSessionRecording "{\"RecordingId\": \"$RA\"}"
 check "none: GetSessionRecording: 403, no content" \
     bash -c "[ \"\$(head -1 '$T/api.out')\" = 403 ] && ! grep -q output-of-a '$T/api.out'"
-api none GetSessionRecording '{"RecordingId": "cccccccc-1111-4222-8333-444444444444"}'
+api none GetSessionRecording "{\"RecordingId\": \"$UNKNOWN\"}"
 check "none: an unknown id is refused the same (403, not 404)" \
     test "$(head -1 "$T/api.out")" = 403
 console_get none /console/api/instances >"$T/c.out"

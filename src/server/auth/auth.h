@@ -119,6 +119,9 @@ int wk_authz_instance_arn(const struct wk_server *srv, const char *id,
     char *out, size_t outsz);
 int wk_api_authorize_instance(const struct wk_api_req *req,
     struct wk_api_resp *resp, const char *action, const char *instance_id);
+/* The decision alone (wk_api_decide on the instance's ARN). */
+int wk_instance_decide(const struct wk_api_req *req, const char *action,
+    const char *instance_id, struct wk_decision_detail *d);
 
 /*
  * The scope of a list action (wicket:ListSessions,

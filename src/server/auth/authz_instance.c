@@ -56,6 +56,22 @@ wk_api_authorize_instance(const struct wk_api_req *req,
 	return wk_api_authorize(req, resp, action, arn, NULL, NULL, NULL);
 }
 
+int
+wk_instance_decide(const struct wk_api_req *req, const char *action,
+    const char *instance_id, struct wk_decision_detail *d)
+{
+	char arn[ARN_MAX];
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->decision = WK_DECISION_IMPLICIT_DENY;
+	d->statement = -1;
+	if ((r = wk_authz_instance_arn(req->srv, instance_id, arn,
+	    sizeof(arn))) != 0)
+		return r;
+	return wk_api_decide(req, action, arn, NULL, d);
+}
+
 /* Remembers the decision on one instance (silently not, past the cap). */
 static int
 remember(struct wk_instance_scope *s, const char *id, bool ok)
@@ -83,7 +99,6 @@ static int
 decide(struct wk_instance_scope *s, const char *id, bool *ok)
 {
 	struct wk_decision_detail d;
-	char arn[ARN_MAX];
 	size_t i;
 	int r;
 
@@ -93,11 +108,8 @@ decide(struct wk_instance_scope *s, const char *id, bool *ok)
 			*ok = s->v[i].ok;
 			return 0;
 		}
-	if ((r = wk_authz_instance_arn(s->req->srv, id, arn,
-	    sizeof(arn))) != 0)
+	if ((r = wk_instance_decide(s->req, s->action, id, &d)) != 0)
 		return r == WK_ERR_TOOBIG ? 0 : r;	/* no such instance */
-	if ((r = wk_api_decide(s->req, s->action, arn, NULL, &d)) != 0)
-		return r;
 	*ok = d.decision == WK_DECISION_ALLOW;
 	return remember(s, id, *ok);
 }

@@ -114,11 +114,37 @@ may_get(const struct wk_api_req *req, struct wk_api_resp *resp)
 	return 0;
 }
 
+/*
+ * The answer for an id with no recording the caller may see, the same
+ * whether none exists or its instance is not the caller's: 404 to a
+ * caller allowed the action on "*" (it could get any), else AccessDenied
+ * on "*". So a caller learns of no recording it may not get.
+ */
+static int
+unknown(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *id)
+{
+	struct wk_decision_detail d;
+	int r;
+
+	if ((r = wk_api_decide(req, WK_ACTION_GET_RECORDING, "*", NULL,
+	    &d)) != 0)
+		return r;
+	if (d.decision != WK_DECISION_ALLOW) {
+		wk_api_deny_error(req, resp, WK_ACTION_GET_RECORDING, "*", NULL,
+		    d.decision);
+		return WK_ERR_DENIED;
+	}
+	return wk_api_error(resp, 404, "ResourceNotFoundException",
+	    "No recording %s (never recorded, or past its retention)", id);
+}
+
 int
 wk_recordings_api_get(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *id, struct wk_buf *text)
 {
 	struct wk_recording_info info;
+	struct wk_decision_detail d;
 	int r;
 
 	memset(&info, 0, sizeof(info));
@@ -131,21 +157,19 @@ wk_recordings_api_get(const struct wk_api_req *req, struct wk_api_resp *resp,
 		    "RecordingId must be a recording id (a lower-case UUID, "
 		    "the RequestId of the terminal's audit event)");
 	r = wk_recording_info_get(req->srv->cfg.data_dir, id, &info);
-	if (r == 0 && (r = wk_api_authorize_instance(req, resp,
-	    WK_ACTION_GET_RECORDING, info.instance_id)) != 0) {
-		/* not the caller's to see: audited, nothing read */
-		if (r == WK_ERR_DENIED)
-			(void)audit_get(req, &info, resp->error_code);
-		return r;
+	if (r == 0 && (r = wk_instance_decide(req, WK_ACTION_GET_RECORDING,
+	    info.instance_id, &d)) == 0 && d.decision != WK_DECISION_ALLOW) {
+		/* not the caller's to see: audited, nothing read, and
+		 * answered as an id that does not exist */
+		(void)audit_get(req, &info, "AccessDeniedException");
+		return unknown(req, resp, id);
 	}
 	if (r == 0)
 		r = wk_recording_read(req->srv->cfg.data_dir, id,
 		    WK_RECORDING_READ_MAX,
 		    text);
 	if (r == WK_ERR_NOTFOUND)
-		return wk_api_error(resp, 404, "ResourceNotFoundException",
-		    "No recording %s (never recorded, or past its retention)",
-		    id);
+		return unknown(req, resp, id);
 	if (r != 0) {
 		wk_log(WK_LOG_ERROR, "recording", "id=%s outcome=read_failed "
 		    "error=%s", id, wk_strerror(r));
