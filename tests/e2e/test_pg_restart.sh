@@ -147,10 +147,14 @@ load() {	# load EP NAME RATE SECONDS
 	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 	AWS_ACCESS_KEY_ID=$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$A/credentials")
 	AWS_SECRET_ACCESS_KEY=$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$A/credentials")
-	load "$EP_A" setup 8 1
+	"$WK_BIN/bench_load" --endpoint "$EP_A" --endpoint "$EP_B" \
+	    --instance "$inst" --keys-file "$T/load-keys" --users 8 \
+	    --connections 2 --rate 8 --duration 1 >"$T/load-setup" 2>&1
 )
-check "the load generator's users exist, its calls succeed" \
-    grep -q 'Success=8 ThrottlingException=0 other=0 transport=0' "$T/load-setup"
+cat "$T/load-setup"
+check "the load generator's users exist, its calls through A and B succeed" \
+    grep -q 'endpoints=2 .*Success=8 ThrottlingException=0 other=0 transport=0' \
+    "$T/load-setup"
 LOAD_SECS=20
 (
 	export AWS_ACCESS_KEY_ID=unused AWS_SECRET_ACCESS_KEY=unused
@@ -251,4 +255,14 @@ check "k1 logs in" contains "$out" after-outage
 ssh-keygen -q -t ed25519 -N '' -f "$T/k2" </dev/null
 check "push of k2 through A: Success" push "$EP_A" "$T/k2.pub"
 check "k2 reached the poll held on B by NOTIFY" agent_has "$T/k2" 75
+
+log "the bench's cross-replica probe: agents polling B, pushes through A"
+out=$(AWS_ACCESS_KEY_ID=$(awk -F' *= *' '/aws_access_key_id/{print $2; exit}' "$A/credentials") \
+    AWS_SECRET_ACCESS_KEY=$(awk -F' *= *' '/aws_secret_access_key/{print $2; exit}' "$A/credentials") \
+    "$WK_BIN/bench_swarm" --endpoint "$EP_B" --data "$A" --ids "$T/ids" \
+    --agents 5 --per-addr 5 --push-each --push-endpoint "$EP_A" 2>&1) && rc=0 || rc=$?
+echo "$out"
+check "bench_swarm --push-endpoint: ran" [ "$rc" = 0 ]
+check "bench_swarm --push-endpoint: each agent polling B got its push through A" \
+    contains "$out" "pushes=5 delivered=5 refused=0"
 finish
