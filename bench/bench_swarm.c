@@ -132,7 +132,9 @@ usage(FILE *f)
 "                    the environment, --os-user), each to a random agent\n"
 "                    whose poll is held, --push-interval ms apart; the\n"
 "                    time from sending the call to that agent's poll\n"
-"                    answer carrying the record (push -> visible);\n"
+"                    answer carrying the record (push -> visible), and\n"
+"                    from the call's answer to that poll answer (0 when\n"
+"                    the poll answer came first);\n"
 "                    with --push-endpoint the calls go to another\n"
 "                    wicketd (a replica on the same PostgreSQL) than the\n"
 "                    polls: push -> visible across replicas\n"
@@ -881,7 +883,7 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 {
 	struct wk_aws_config cfg = { 0 };
 	struct wk_aws_client *client = NULL;
-	uint64_t *api, *vis, delivered = 0, refused = 0;
+	uint64_t *api, *vis, *after, delivered = 0, refused = 0;
 	size_t k = 0;
 	int rc = 0;
 
@@ -899,7 +901,8 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 	cfg.endpoint_url = wk_strdup(endpoint);
 	api = calloc(count, sizeof(*api));
 	vis = calloc(count, sizeof(*vis));
-	if (api == NULL || vis == NULL ||
+	after = calloc(count, sizeof(*after));
+	if (api == NULL || vis == NULL || after == NULL ||
 	    wk_aws_client_new(&cfg, &client) != 0)
 		return 1;
 	for (uint64_t i = 0; i < count; i++) {
@@ -945,6 +948,7 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 			run(s, 2000, seen, a);
 			if (a->want == NULL && a->seen_ns != 0) {
 				vis[k] = a->seen_ns - t0;
+				after[k] = a->seen_ns > t1 ? a->seen_ns - t1 : 0;
 				k++;
 				delivered++;
 			} else {
@@ -967,8 +971,10 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 	    (unsigned long long)refused);
 	bench_report("swarm: SendSSHPublicKey call", api, k);
 	bench_report("swarm: push -> visible at the agent", vis, k);
+	bench_report("swarm: visible after the call's answer", after, k);
 	free(api);
 	free(vis);
+	free(after);
 	wk_aws_client_free(client);
 	wk_aws_config_cleanup(&cfg);
 	return rc;
