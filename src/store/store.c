@@ -633,6 +633,57 @@ wk_store_audit_key_requests(struct wk_store *st, const char *akid,
 	    out, n);
 }
 
+int
+wk_store_console_session_put(struct wk_store *st,
+    const struct wk_console_row *cs, int64_t now_ms, size_t per_user,
+    size_t max_total)
+{
+	WK_STORE_CALL(st, console_session_put, cs, now_ms, per_user,
+	    max_total);
+}
+
+int
+wk_store_console_session_get(struct wk_store *st, const char *id_hash,
+    int64_t now_ms, struct wk_console_row *out)
+{
+	WK_STORE_CALL(st, console_session_get, id_hash, now_ms, out);
+}
+
+int
+wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
+    int64_t last_ms, int64_t idle_until_ms)
+{
+	WK_STORE_CALL(st, console_session_touch, id_hash, last_ms,
+	    idle_until_ms);
+}
+
+int
+wk_store_console_session_delete(struct wk_store *st, const char *id_hash)
+{
+	WK_STORE_CALL(st, console_session_delete, id_hash);
+}
+
+int
+wk_store_console_sessions_end_user(struct wk_store *st, const char *user_id,
+    size_t *n)
+{
+	WK_STORE_CALL(st, console_sessions_end_user, user_id, n);
+}
+
+int
+wk_store_console_sessions_count(struct wk_store *st, const char *user_id,
+    int64_t now_ms, size_t *n)
+{
+	WK_STORE_CALL(st, console_sessions_count, user_id, now_ms, n);
+}
+
+int
+wk_store_console_sessions_purge(struct wk_store *st, int64_t now_ms,
+    size_t *n)
+{
+	WK_STORE_CALL(st, console_sessions_purge, now_ms, n);
+}
+
 void
 wk_store_revocations_free(struct wk_revocation *v, size_t n)
 {

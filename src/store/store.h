@@ -463,6 +463,52 @@ struct wk_session_filter {
 int wk_store_session_list(struct wk_store *st,
     const struct wk_session_filter *f, struct wk_session **out, size_t *n);
 
+/* ---- console sessions (migration 8, docs/replicas.md): every replica
+ * validates a cookie made by any other. A row is keyed by the SHA-256 of
+ * the session token; the token (the cookie) is never stored, so a row
+ * read from the database gives no usable cookie. ---- */
+#define WK_CSESS_HASH_HEX 64
+struct wk_console_row {
+	char id_hash[WK_CSESS_HASH_HEX + 1];	/* hex SHA-256 of the token */
+	char user[65];
+	char user_id[33];
+	char pw_tag[WK_CSESS_HASH_HEX + 1];	/* hex, see console_int.h */
+	int64_t created_ms;	/* wall clock, ms since the epoch */
+	int64_t last_ms;	/* last use recorded (coarse) */
+	int64_t idle_until_ms;	/* refused from then on, unless touched */
+	int64_t expires_ms;	/* refused from then on: absolute */
+};
+/*
+ * Stores a new session, in one transaction with what makes room for it:
+ * rows expired at now_ms are deleted, then the user's oldest sessions
+ * beyond per_user - 1; WK_ERR_LIMIT when max_total live sessions remain
+ * (nothing stored). WK_ERR_EXISTS when id_hash is taken.
+ */
+int wk_store_console_session_put(struct wk_store *st,
+    const struct wk_console_row *cs, int64_t now_ms, size_t per_user,
+    size_t max_total);
+/*
+ * The session id_hash, live at now_ms (now_ms < idle_until_ms and <
+ * expires_ms); an expired one is deleted and, like an unknown one,
+ * answers WK_ERR_NOTFOUND.
+ */
+int wk_store_console_session_get(struct wk_store *st, const char *id_hash,
+    int64_t now_ms, struct wk_console_row *out);
+/* Records a use: last_ms and idle_until_ms move forward, never back. */
+int wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
+    int64_t last_ms, int64_t idle_until_ms);
+/* Deletes the session id_hash (sign-out); NOTFOUND when absent. */
+int wk_store_console_session_delete(struct wk_store *st, const char *id_hash);
+/* Deletes every session of user_id; *n (may be NULL): how many. */
+int wk_store_console_sessions_end_user(struct wk_store *st,
+    const char *user_id, size_t *n);
+/* Live sessions at now_ms, of user_id (NULL: of everyone). */
+int wk_store_console_sessions_count(struct wk_store *st, const char *user_id,
+    int64_t now_ms, size_t *n);
+/* Deletes the sessions expired at now_ms; *n (may be NULL): how many. */
+int wk_store_console_sessions_purge(struct wk_store *st, int64_t now_ms,
+    size_t *n);
+
 /* ---- replicas (migration 7, docs/replicas.md): several wicketd on one
  * PostgreSQL. SQLite (one process) lacks these: WK_ERR_UNSUPPORTED. ---- */
 /* A pushed record waiting for its agent (seq: the table's, global). */

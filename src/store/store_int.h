@@ -176,6 +176,19 @@ struct wk_store_ops {
 	    const struct wk_session *);
 	int (*session_list)(struct wk_store *, const struct wk_session_filter *,
 	    struct wk_session **, size_t *);
+	/* console sessions (migration 8) */
+	int (*console_session_put)(struct wk_store *,
+	    const struct wk_console_row *, int64_t, size_t, size_t);
+	int (*console_session_get)(struct wk_store *, const char *, int64_t,
+	    struct wk_console_row *);
+	int (*console_session_touch)(struct wk_store *, const char *, int64_t,
+	    int64_t);
+	int (*console_session_delete)(struct wk_store *, const char *);
+	int (*console_sessions_end_user)(struct wk_store *, const char *,
+	    size_t *);
+	int (*console_sessions_count)(struct wk_store *, const char *, int64_t,
+	    size_t *);
+	int (*console_sessions_purge)(struct wk_store *, int64_t, size_t *);
 	/* replicas (migration 7); NULL in SQLite (WK_ERR_UNSUPPORTED) */
 	const struct wk_store_repl_ops *repl;
 };
