@@ -509,6 +509,32 @@ int wk_store_console_sessions_count(struct wk_store *st, const char *user_id,
 int wk_store_console_sessions_purge(struct wk_store *st, int64_t now_ms,
     size_t *n);
 
+/* ---- signing keys shared by the replicas (migration 9,
+ * docs/replicas.md): the data directory's signing files as of the last
+ * rotation. Files named *.key are sealed under the master key (additional
+ * data "signing:" + name); others (signing.statements) are public. ---- */
+#define WK_SIGNING_FILES_MAX 8
+#define WK_SIGNING_FILE_MAX 65536
+struct wk_store_signing_file {
+	char name[64];		/* a file name in the data directory */
+	int64_t mtime;		/* its modification time, s */
+	size_t len;
+	char *data;		/* heap, NUL-terminated (text files) */
+};
+/* The generation: 0 before the first put, then bumped by each. */
+int wk_store_signing_generation(struct wk_store *st, int64_t *gen);
+/* Every file and the generation they belong to (one snapshot). */
+int wk_store_signing_get(struct wk_store *st, struct wk_store_signing_file **out,
+    size_t *n, int64_t *gen);
+/*
+ * Replaces the files with f[0..n) and bumps the generation, only if it is
+ * still `expect` (WK_ERR_CONFLICT otherwise: another rotation won), in one
+ * transaction; on PostgreSQL with NOTIFY wicket, 'k'. *gen: the new one.
+ */
+int wk_store_signing_put(struct wk_store *st, int64_t expect,
+    const struct wk_store_signing_file *f, size_t n, int64_t *gen);
+void wk_store_signing_files_free(struct wk_store_signing_file *v, size_t n);
+
 /* ---- replicas (migration 7, docs/replicas.md): several wicketd on one
  * PostgreSQL. SQLite (one process) lacks these: WK_ERR_UNSUPPORTED. ---- */
 /* A pushed record waiting for its agent (seq: the table's, global). */

@@ -106,6 +106,9 @@ static const struct wk_store_ops pg_ops = {
 	.console_sessions_end_user = wk_pg_console_sessions_end_user,
 	.console_sessions_count = wk_pg_console_sessions_count,
 	.console_sessions_purge = wk_pg_console_sessions_purge,
+	.signing_generation = wk_pg_signing_generation,
+	.signing_get = wk_pg_signing_get,
+	.signing_put = wk_pg_signing_put,
 };
 
 static void __attribute__((format(printf, 3, 4)))

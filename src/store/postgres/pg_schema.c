@@ -286,6 +286,24 @@ static const char MIGRATION_8[] =
 "CREATE INDEX console_sessions_idle ON console_sessions(idle_until_ms);"
 "CREATE INDEX console_sessions_expires ON console_sessions(expires_ms);";
 
+/*
+ * Signing keys shared by the replicas (docs/replicas.md): the data
+ * directory's signing files as of the last rotation, key files sealed
+ * under the master key, and a generation that every rotation bumps.
+ */
+static const char MIGRATION_9[] =
+"CREATE TABLE signing_files ("
+"  name TEXT COLLATE \"C\" PRIMARY KEY,"
+"  mtime BIGINT NOT NULL,"
+"  sealed BYTEA,"
+"  text TEXT COLLATE \"C\""
+");"
+"CREATE TABLE signing_state ("
+"  id BIGINT PRIMARY KEY CHECK (id = 1),"
+"  generation BIGINT NOT NULL"
+");"
+"INSERT INTO signing_state (id, generation) VALUES (1, 0);";
+
 const struct wk_pg_migration wk_pg_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
@@ -294,6 +312,7 @@ const struct wk_pg_migration wk_pg_migrations[] = {
 	{ 6, MIGRATION_6 },
 	{ 7, MIGRATION_7 },
 	{ 8, MIGRATION_8 },
+	{ 9, MIGRATION_9 },
 };
 const size_t wk_pg_nmigrations =
     sizeof(wk_pg_migrations) / sizeof(wk_pg_migrations[0]);

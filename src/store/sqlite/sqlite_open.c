@@ -104,6 +104,9 @@ static const struct wk_store_ops sqlite_ops = {
 	.console_sessions_end_user = wk_sq_console_sessions_end_user,
 	.console_sessions_count = wk_sq_console_sessions_count,
 	.console_sessions_purge = wk_sq_console_sessions_purge,
+	.signing_generation = wk_sq_signing_generation,
+	.signing_get = wk_sq_signing_get,
+	.signing_put = wk_sq_signing_put,
 };
 
 /* Runs a pragma that answers one text row and checks the answer. */

@@ -276,6 +276,24 @@ static const char MIGRATION_8[] =
 "CREATE INDEX console_sessions_idle ON console_sessions(idle_until_ms);"
 "CREATE INDEX console_sessions_expires ON console_sessions(expires_ms);";
 
+/*
+ * Signing keys shared by the replicas (docs/replicas.md): the data
+ * directory's signing files as of the last rotation, key files sealed
+ * under the master key, and a generation that every rotation bumps.
+ */
+static const char MIGRATION_9[] =
+"CREATE TABLE signing_files ("
+"  name TEXT PRIMARY KEY,"
+"  mtime INTEGER NOT NULL,"
+"  sealed BLOB,"
+"  text TEXT"
+");"
+"CREATE TABLE signing_state ("
+"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+"  generation INTEGER NOT NULL"
+");"
+"INSERT INTO signing_state (id, generation) VALUES (1, 0);";
+
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
@@ -284,6 +302,7 @@ const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 6, MIGRATION_6 },
 	{ 7, MIGRATION_7 },	/* h-replicas */
 	{ 8, MIGRATION_8 },
+	{ 9, MIGRATION_9 },
 };
 const size_t wk_sq_nmigrations =
     sizeof(wk_sq_migrations) / sizeof(wk_sq_migrations[0]);
