@@ -15,6 +15,7 @@
 #include "common/rand.h"
 #include "common/time.h"
 #include "server/api/api.h"
+#include "server/audit/audit.h"
 #include "server/console/console_int.h"
 #include "server/ec2/ec2.h"
 #include "server/server.h"
@@ -128,9 +129,10 @@ name_tag(const struct wk_tag *tags, size_t ntags)
 }
 
 /*
- * The open sessions (docs/sessions.md) for a caller allowed
- * wicket:ListSessions: an array, or JSON null when not allowed (the page
- * then shows no sessions section). NULL on failure.
+ * The open sessions (docs/sessions.md) the caller may list, decided as
+ * for ListSessions (wk_sessions_visible): an array, or JSON null when the
+ * caller may list on no instance (the page then shows no sessions
+ * section). NULL on failure.
  */
 static json_t *
 open_sessions(const struct wk_api_req *areq)
@@ -145,16 +147,14 @@ open_sessions(const struct wk_api_req *areq)
 
 	memset(&resp, 0, sizeof(resp));
 	wk_buf_init(&resp.xml, 0);
-	r = wk_api_authorize(areq, &resp, "wicket:ListSessions", "*", NULL,
-	    NULL, NULL);
+	memset(&f, 0, sizeof(f));
+	f.max_items = 200;
+	r = wk_sessions_visible(areq, &resp, &f, &ss, &n);
 	json_decref(resp.json);
 	wk_buf_cleanup(&resp.xml);
 	if (r == WK_ERR_DENIED)
 		return json_null();
-	memset(&f, 0, sizeof(f));
-	f.max_items = 200;
-	if (r != 0 || wk_store_session_list(areq->srv->store, &f, &ss,
-	    &n) != 0 || (arr = json_array()) == NULL)
+	if (r != 0 || (arr = json_array()) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		wk_time_iso8601((time_t)(ss[i].opened_ms / 1000), when);
