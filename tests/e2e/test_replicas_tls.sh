@@ -193,11 +193,12 @@ check "the agent fails over to B" failed_over
 # login tried before it reaches B is refused, so try for up to 15 s.
 # (wicketd_connected is logged only when that poll is answered: B holds
 # it up to 25 s unless a record comes, so it is not waited for here.)
-for _ in $(seq 1 15); do
-	out=$(wk "$EP_B" AWS_CA_BUNDLE="$CA" -- "${SSH_CMD[@]}" 2>"$T/ssh-b2.err") &&
+for tries in $(seq 1 15); do
+	out=$(wk "$EP_B" AWS_CA_BUNDLE="$CA" -- "${SSH_CMD[@]}" 2>"$T/ssh-b2.$tries.err") &&
 	    break
 	sleep 1
 done
+echo "# wicket ssh through B after the kill: $tries attempt(s)"
 check "wicket ssh via B logs in after A died" test "$out" = $'login-ok\nubuntu'
 check "the agent is connected to B" agent_connected h 2
 check "...logged as B" grep -q "event=wicketd_connected server=$EP_B" "$T/agent-h.log"
