@@ -18,7 +18,8 @@
  * WK_INSTANCE, WK_OS_USERS (ubuntu; a comma-separated list used in turn), WK_WICKETD_PID, WK_TERMS (500),
  * WK_KEYS (50000), WK_OPEN_AT_ONCE (10), WK_PIPELINE (keys in flight per
  * terminal, 1), WK_ECHO_SAMPLES (1000), WK_LATE_MS (5000), WK_DRAIN_MS
- * (30000: how long to wait for the last echoes).
+ * (30000: how long to wait for the last echoes), WK_HOLD_MS (0: how long the
+ * opened terminals stay idle before the typing).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -735,6 +736,17 @@ main(void)
 		printf("wicketd RSS %ld KiB -> %ld KiB: %.1f KiB per open "
 		    "terminal\n", rss0, rss1, (double)(rss1 - rss0) /
 		    (nterms - 1));
+	/* WK_HOLD_MS: the terminals stay open and idle this long before
+	 * the typing (to look at wicketd's heap from outside) */
+	if (env_num("WK_HOLD_MS", 0) > 0) {
+		uint64_t until = bench_now_ns() +
+		    env_num("WK_HOLD_MS", 0) * 1000000ull;
+
+		printf("holding %u terminals open\n", count_state(S_IDLE));
+		fflush(stdout);
+		while (bench_now_ns() < until)
+			pump(50);
+	}
 
 	/* the stress run: keys spread over every open terminal */
 	{

@@ -6,7 +6,7 @@
 # opens the terminals, types the keys and accounts for every echo. Usage:
 #   WK_BIN=build/release bench/bench_term_stress.sh [TERMS [KEYS]]
 # Other knobs are passed through: WK_OPEN_AT_ONCE, WK_PIPELINE,
-# WK_ECHO_SAMPLES, WK_LATE_MS, WK_DRAIN_MS.
+# WK_ECHO_SAMPLES, WK_LATE_MS, WK_DRAIN_MS, WK_HOLD_MS.
 WK_SOURCE=${WK_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$WK_SOURCE/tests/e2e/lib.sh"
 

@@ -113,7 +113,20 @@ struct wk_http_route {
 #define WK_HTTP_MAX_HEADERS WK_SIGV4_MAX_HEADERS
 #define WK_HTTP_MAX_PATH 2048		/* bytes of the raw path */
 #define WK_HTTP_MAX_QUERY 4096		/* bytes of the raw query */
-#define WK_HTTP_CONN_MEMORY (16 * 1024)	/* MHD per-connection pool (headers) */
+/*
+ * libmicrohttpd's per-connection pool: the request line and headers, their
+ * index, a copy of the Cookie header (libmicrohttpd parses cookies into a
+ * copy), the response's header block. It is zeroed whole after every
+ * request and a held connection (an agent's long-poll, an open terminal)
+ * keeps it, so its size is paid per agent in memory and per heartbeat in
+ * CPU. 10 KiB is the least that takes the largest legitimate requests: a
+ * browser's with WK_CONSOLE_MAX_COOKIE bytes of cookies (up to ~4.5 KB of
+ * cookies fit), an AWS CLI call with SigV4, a session token and the CLI's
+ * user agent (up to ~8 KB of session token fit). Past
+ * that libmicrohttpd answers 431 (within ~100 bytes of the limit it closes
+ * the connection without an answer: its response header no longer fits).
+ */
+#define WK_HTTP_CONN_MEMORY (10 * 1024)
 #define WK_HTTP_IDLE_TIMEOUT_S 30	/* silent connections are dropped */
 /*
  * Deadlines from the start of a phase, not reset by arriving bytes (see

@@ -323,6 +323,71 @@ exchange(const char *raw, struct result *out)
 	close(fd);
 }
 
+/*
+ * The largest legitimate header blocks fit libmicrohttpd's per-connection
+ * pool (WK_HTTP_CONN_MEMORY): an AWS CLI call with SigV4, a 4 KiB session
+ * token and the CLI's long user agent; a browser request with
+ * WK_CONSOLE_MAX_COOKIE bytes of cookies. A header block over the pool is
+ * answered 431.
+ */
+static void
+big_headers(void)
+{
+	static char raw[24 * 1024];
+	char fill[16 * 1024];
+	int n;
+
+	memset(fill, 'A', 4096);
+	fill[4096] = '\0';
+	n = snprintf(raw, sizeof(raw), "POST /echo HTTP/1.1\r\n"
+	    "Host: ec2-instance-connect.us-east-1.amazonaws.com\r\n"
+	    "Accept-Encoding: identity\r\n"
+	    "X-Amz-Target: AWSEC2InstanceConnectService.SendSSHPublicKey\r\n"
+	    "Content-Type: application/x-amz-json-1.1\r\n"
+	    "User-Agent: aws-cli/2.22.35 md/awscrt#0.23.8 ua/2.1 "
+	    "os/linux#6.18.0-1-amd64 md/arch#x86_64 lang/python#3.12.9 "
+	    "md/pyimpl#CPython m/b,Z,E cfg/retry-mode#standard "
+	    "md/installer#exe md/distrib#debian.12 md/prompt#off "
+	    "md/command#ec2-instance-connect.send-ssh-public-key\r\n"
+	    "X-Amz-Date: 20261206T030000Z\r\n"
+	    "X-Amz-Security-Token: %s\r\n"
+	    "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/"
+	    "20261206/us-east-1/ec2-instance-connect/aws4_request, "
+	    "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;"
+	    "x-amz-target, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe"
+	    "2855ddc963176630326f1024\r\n"
+	    "amz-sdk-invocation-id: 5f1d2a43-7c1e-4e6b-9b9a-0f3f1c2d3e4f\r\n"
+	    "amz-sdk-request: attempt=1; max=3\r\n"
+	    "X-Test: sdk-fits\r\nContent-Length: 5\r\n"
+	    "Connection: close\r\n\r\nhello", fill);
+	assert_true(n > 5000 && (size_t)n < sizeof(raw));
+	exchange(raw, &res[12]);
+	n = snprintf(raw, sizeof(raw), "GET /a%%20b HTTP/1.1\r\n"
+	    "Host: wicket.example.com\r\n"
+	    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:133.0) "
+	    "Gecko/20100101 Firefox/133.0\r\n"
+	    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,"
+	    "*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\n"
+	    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
+	    "Sec-WebSocket-Version: 13\r\n"
+	    "Origin: https://wicket.example.com\r\n"
+	    "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Cookie: wk_session=%.4080s\r\nX-Test: browser-fits\r\n"
+	    "Connection: close\r\n\r\n", fill);
+	assert_true(n > 4500 && (size_t)n < sizeof(raw));
+	exchange(raw, &res[13]);
+	/* over the pool: 431, the request never reaches a route */
+	memset(fill, 'A', sizeof(fill) - 1);
+	fill[sizeof(fill) - 1] = '\0';
+	n = snprintf(raw, sizeof(raw), "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: AWS4-HMAC-SHA256 x\r\nX-Amz-Security-Token: %s"
+	    "\r\nX-Test: too-big\r\nContent-Length: 5\r\n"
+	    "Connection: close\r\n\r\nhello", fill);
+	assert_true((size_t)n < sizeof(raw));
+	exchange(raw, &res[14]);
+}
+
 static void *
 client(void *arg)
 {
@@ -376,6 +441,7 @@ client(void *arg)
 		    "%zx\r\n%s\r\n0\r\n\r\n", strlen(big), big);
 		exchange(raw, &res[10]);
 	}
+	big_headers();
 	/* a held request whose client goes away */
 	if ((fd = dial()) >= 0) {
 		const char *raw = "GET /close HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -457,6 +523,12 @@ test_server(void **state)
 	assert_non_null(strstr(res[8].text, "HTTP/1.1 500"));
 	assert_non_null(strstr(res[9].text, "HTTP/1.1 431"));
 	assert_null(strstr(res[10].text, "HTTP/1.1 200"));
+	assert_non_null(strstr(res[12].text, "HTTP/1.1 200"));
+	assert_non_null(strstr(res[12].text, "POST|/echo||hello|sdk-fits|"));
+	assert_non_null(strstr(res[13].text, "HTTP/1.1 200"));
+	assert_non_null(strstr(res[13].text, "|browser-fits|"));
+	assert_non_null(strstr(res[14].text, "HTTP/1.1 431"));
+	assert_null(strstr(res[14].text, "too-big"));
 	assert_int_equal(held_closed, 1);
 	assert_int_equal(held_close_before_timeout, 1);
 	assert_int_equal(shutdown_closed, 1);
