@@ -360,6 +360,13 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	if ((r = check_signed_headers(req, &sreq, &a, err)) != 0)
 		return r;
 
+	/*
+	 * The request's one read of the store's authorization generation,
+	 * only now that the request is well formed; from here until the
+	 * dispatcher ends it, identity reads come from the cache (authz.h).
+	 * A failure leaves it unarmed: the reads then go to the store.
+	 */
+	(void)wk_readcache_begin(st);
 	r = wk_readcache_key_get(st, akid, &key);
 	if (r == WK_ERR_NOTFOUND || (r == 0 && !key.active)) {
 		wk_log_auth(WK_LOG_INFO, "auth", "outcome=unknown_key "

@@ -43,9 +43,10 @@ void wk_authz_cache_stats(const struct wk_authz_cache *c,
  * (access key, user, user tags, instance and its tags), kept per process
  * and
  * dropped whenever the store's authorization generation (store.h) moves.
- * wk_readcache_begin reads the generation once, at the start of a request
- * (before any read it caches), and arms the cache on the calling thread
- * until wk_readcache_end; the getters below answer from the cache only
+ * wk_readcache_begin reads the generation once per request (wk_auth_request
+ * calls it before the key read, before any read it caches) and arms the
+ * cache on the calling thread until wk_readcache_end (the dispatcher's,
+ * once the handler returned); the getters below answer from the cache only
  * while armed and read the store otherwise, so a path that never arms
  * reads fresh. A failed begin leaves it unarmed. Only successful reads
  * are kept. A cached access key has no last-used fields. Within one armed
@@ -54,7 +55,9 @@ void wk_authz_cache_stats(const struct wk_authz_cache *c,
  * precedes a handler's writes. Event-loop thread (other threads are
  * always served from the store).
  */
-#define WK_READCACHE_MAX_ENTRIES 8192	/* emptied when full */
+/* Emptied when full; an entry is at most ~3 KiB (a user), so <= ~24 MiB.
+ * Three entries per active user (key, user, tags), two per instance. */
+#define WK_READCACHE_MAX_ENTRIES 8192
 int wk_readcache_begin(struct wk_store *st);
 void wk_readcache_end(void);
 /* The armed request's generation (false: not armed for st). */

@@ -482,9 +482,8 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 	}
 
 	(void)wk_store_unavailable_take();
-	/* one generation read instead of the request's identity reads; on
-	 * failure the reads go to the store (and fail alike) */
-	(void)wk_readcache_begin(srv->store);
+	/* arms the identity read cache (auth.h) once it gets to the key; it
+	 * stays armed until the handler returns */
 	r = wk_auth_request(srv->store, req, wk_wall_now(), &k->caller, &info,
 	    &aerr);
 	if (r != 0) {
