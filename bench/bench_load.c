@@ -34,6 +34,8 @@
 #define REPLY_MAX 65536
 #define MAX_CONNS 4096
 #define MAX_CODES 16
+#define MAX_ENDPOINTS 8
+#define HOST_MAX 512
 
 static void
 usage(FILE *f)
@@ -75,7 +77,11 @@ usage(FILE *f)
 "    to loopback addresses only): anything else is refused.\n"
 "\n"
 "OPTIONS\n"
-"    -e, --endpoint URL     wicketd's API, e.g. http://127.0.0.1:8443\n"
+"    -e, --endpoint URL     wicketd's API, e.g. http://127.0.0.1:8443;\n"
+"                           repeated (up to %d): the connections are\n"
+"                           spread over them in turn (connection i uses\n"
+"                           endpoint i mod E), e.g. replicas of one\n"
+"                           service; the setup uses the first\n"
 "    -i, --instance ID      the instance the keys are pushed to (its agent\n"
 "                           must be online)\n"
 "    -f, --keys-file FILE   access keys of the load users (see Setup)\n"
@@ -105,7 +111,7 @@ usage(FILE *f)
 "EXIT STATUS\n"
 "    0 when the run completed (whatever the outcomes), 1 on a setup or\n"
 "    run failure, 2 on a usage error or a non-loopback target.\n",
-	    MAX_CONNS);
+	    MAX_ENDPOINTS, MAX_CONNS);
 }
 
 struct cred {
@@ -115,6 +121,8 @@ struct cred {
 
 struct opts {
 	const char *endpoint, *instance, *keys_file, *prefix, *region;
+	const char *endpoints[MAX_ENDPOINTS];
+	size_t nendpoints;
 	uint64_t conns, duration, rate, users, os_users, pool;
 	const char *admin_akid, *admin_secret;
 };
@@ -505,14 +513,15 @@ start(CURLM *m, struct conn *c, const struct opts *o, const char *host,
 }
 
 static int
-run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
-    const struct cred *creds, uint64_t ncreds)
+run(const struct opts *o, char (*hosts)[HOST_MAX], char **bodies,
+    size_t nbodies, const struct cred *creds, uint64_t ncreds)
 {
 	struct conn *cs = calloc(o->conns, sizeof(*cs));
 	uint64_t *lat = calloc(nbodies, sizeof(*lat));
 	struct outcome oc;
 	CURLM *m = curl_multi_init();
-	uint64_t t0, stop, last = 0, i, done = 0, inflight = 0, finished;
+	uint64_t t0, stop, last = 0, i, k, rr = 0, done = 0, inflight = 0;
+	uint64_t finished;
 	size_t next = 0;
 	bool exhausted = false;
 	int r = 1;
@@ -526,7 +535,8 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 		if ((cs[i].e = curl_easy_init()) == NULL)
 			goto out;
 		wk_buf_init(&cs[i].reply, REPLY_MAX);
-		curl_easy_setopt(cs[i].e, CURLOPT_URL, o->endpoint);
+		curl_easy_setopt(cs[i].e, CURLOPT_URL,
+		    o->endpoints[i % o->nendpoints]);
 		curl_easy_setopt(cs[i].e, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(cs[i].e, CURLOPT_WRITEDATA, &cs[i].reply);
 		curl_easy_setopt(cs[i].e, CURLOPT_NOSIGNAL, 1L);
@@ -540,10 +550,13 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 		int running, left, wait_ms = 100;
 		CURLMsg *msg;
 
-		/* send what is due on free connections */
-		for (i = 0; i < o->conns && next < nbodies; i++) {
+		/* send what is due on free connections, taken in turn from
+		 * the one after the last used (so an open loop spreads its
+		 * calls over every --endpoint) */
+		for (k = 0; k < o->conns && next < nbodies; k++) {
 			uint64_t due;
 
+			i = (rr + k) % o->conns;
 			if (cs[i].busy)
 				continue;
 			if (o->rate != 0) {
@@ -556,12 +569,13 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 					break;
 				due = now;
 			}
-			if (start(m, &cs[i], o, host, bodies, next, creds,
-			    ncreds, due) != 0) {
+			if (start(m, &cs[i], o, hosts[i % o->nendpoints],
+			    bodies, next, creds, ncreds, due) != 0) {
 				fprintf(stderr, "bench_load: cannot start a "
 				    "request\n");
 				goto out;
 			}
+			rr = (i + 1) % o->conns;
 			next++;
 			inflight++;
 		}
@@ -618,6 +632,8 @@ run(const struct opts *o, const char *host, char **bodies, size_t nbodies,
 		    "seconds=%.2f req/s=%.0f", o->rate != 0 ? "open" : "closed",
 		    (unsigned long long)o->conns, (unsigned long long)done,
 		    secs, secs > 0 ? (double)done / secs : 0.0);
+		if (o->nendpoints > 1)
+			printf(" endpoints=%zu", o->nendpoints);
 		if (o->rate != 0)
 			printf(" target=%llu/s", (unsigned long long)o->rate);
 		if (done > 0)
@@ -722,7 +738,7 @@ main(int argc, char **argv)
 	struct opts o = { .conns = 1, .duration = 5, .users = 100,
 	    .os_users = 512, .prefix = "bench-load", .region = "us-east-1" };
 	struct cred *creds;
-	char host[512], **bodies;
+	char hosts[MAX_ENDPOINTS][HOST_MAX], **bodies;
 	uint64_t ncreds, t;
 	size_t n, i;
 	int ch, r;
@@ -730,7 +746,15 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "e:i:f:c:d:r:u:m:k:p:R:h", lo,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'e': o.endpoint = optarg; break;
+		case 'e':
+			if (o.nendpoints == MAX_ENDPOINTS) {
+				fprintf(stderr, "bench_load: at most %d "
+				    "--endpoint\n", MAX_ENDPOINTS);
+				return 2;
+			}
+			o.endpoints[o.nendpoints++] = optarg;
+			o.endpoint = o.endpoints[0];
+			break;
 		case 'i': o.instance = optarg; break;
 		case 'f': o.keys_file = optarg; break;
 		case 'p': o.prefix = optarg; break;
@@ -780,8 +804,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if ((r = require_loopback(o.endpoint, host, sizeof(host))) != 0)
-		return r;
+	for (i = 0; i < o.nendpoints; i++)
+		if ((r = require_loopback(o.endpoints[i], hosts[i],
+		    sizeof(hosts[i]))) != 0)
+			return r;
 	if ((creds = calloc(o.users, sizeof(*creds))) == NULL)
 		return 1;
 	if ((ncreds = read_keys(o.keys_file, creds, o.users)) == 0) {
@@ -794,7 +820,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 		t = bench_now_ns();
-		if (setup_users(&o, host, creds) != 0)
+		if (setup_users(&o, hosts[0], creds) != 0)
 			return 1;
 		ncreds = o.users;
 		fprintf(stderr, "bench_load: created %llu users in %.1f s\n",
@@ -809,7 +835,7 @@ main(int argc, char **argv)
 	bodies = make_bodies(&o, n);
 	if (bodies == NULL)
 		return 1;
-	r = run(&o, host, bodies, n, creds, ncreds);
+	r = run(&o, hosts, bodies, n, creds, ncreds);
 	for (i = 0; i < n; i++)
 		free(bodies[i]);
 	free(bodies);

@@ -132,7 +132,12 @@ usage(FILE *f)
 "                    the environment, --os-user), each to a random agent\n"
 "                    whose poll is held, --push-interval ms apart; the\n"
 "                    time from sending the call to that agent's poll\n"
-"                    answer carrying the record (push -> visible)\n"
+"                    answer carrying the record (push -> visible), and\n"
+"                    from the call's answer to that poll answer (0 when\n"
+"                    the poll answer came first);\n"
+"                    with --push-endpoint the calls go to another\n"
+"                    wicketd (a replica on the same PostgreSQL) than the\n"
+"                    polls: push -> visible across replicas\n"
 "    --push-each     one push to every agent; all must arrive (exit 1\n"
 "                    otherwise): the behaviour check the e2e test runs\n"
 "    --watch SEC     keep holding for SEC seconds and report when agents\n"
@@ -155,6 +160,8 @@ usage(FILE *f)
 "    -M, --measure SEC\n"
 "    -P, --pushes P\n"
 "    -i, --push-interval MS   (default 100)\n"
+"    -x, --push-endpoint URL  where the pushes go (default: --endpoint;\n"
+"                             loopback only)\n"
 "    -E, --push-each\n"
 "    -u, --os-user NAME       (default ubuntu)\n"
 "    -w, --watch SEC\n"
@@ -876,7 +883,7 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 {
 	struct wk_aws_config cfg = { 0 };
 	struct wk_aws_client *client = NULL;
-	uint64_t *api, *vis, delivered = 0, refused = 0;
+	uint64_t *api, *vis, *after, delivered = 0, refused = 0;
 	size_t k = 0;
 	int rc = 0;
 
@@ -894,7 +901,8 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 	cfg.endpoint_url = wk_strdup(endpoint);
 	api = calloc(count, sizeof(*api));
 	vis = calloc(count, sizeof(*vis));
-	if (api == NULL || vis == NULL ||
+	after = calloc(count, sizeof(*after));
+	if (api == NULL || vis == NULL || after == NULL ||
 	    wk_aws_client_new(&cfg, &client) != 0)
 		return 1;
 	for (uint64_t i = 0; i < count; i++) {
@@ -940,6 +948,7 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 			run(s, 2000, seen, a);
 			if (a->want == NULL && a->seen_ns != 0) {
 				vis[k] = a->seen_ns - t0;
+				after[k] = a->seen_ns > t1 ? a->seen_ns - t1 : 0;
 				k++;
 				delivered++;
 			} else {
@@ -962,8 +971,10 @@ pushes(struct swarm *s, uint64_t count, bool each, uint64_t interval_ms,
 	    (unsigned long long)refused);
 	bench_report("swarm: SendSSHPublicKey call", api, k);
 	bench_report("swarm: push -> visible at the agent", vis, k);
+	bench_report("swarm: visible after the call's answer", after, k);
 	free(api);
 	free(vis);
+	free(after);
 	wk_aws_client_free(client);
 	wk_aws_config_cleanup(&cfg);
 	return rc;
@@ -1017,13 +1028,14 @@ main(int argc, char **argv)
 		{ "pushes", required_argument, NULL, 'P' },
 		{ "push-interval", required_argument, NULL, 'i' },
 		{ "push-each", no_argument, NULL, 'E' },
+		{ "push-endpoint", required_argument, NULL, 'x' },
 		{ "os-user", required_argument, NULL, 'u' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *endpoint = NULL, *data = NULL, *ids = NULL;
-	const char *metrics = NULL, *os_user = "ubuntu";
+	const char *metrics = NULL, *os_user = "ubuntu", *push_ep = NULL;
 	uint64_t n = 0, per_addr = 100, ramp = 5000, par = 16, pid = 0;
 	uint64_t measure = 0, npush = 0, interval = 100, watch_s = 0;
 	bool each = false;
@@ -1037,7 +1049,7 @@ main(int argc, char **argv)
 	int ch, rc = 0;
 
 	memset(&s, 0, sizeof(s));
-	while ((ch = getopt_long(argc, argv, "e:d:f:n:a:r:j:m:p:M:P:i:Eu:w:h",
+	while ((ch = getopt_long(argc, argv, "e:d:f:n:a:r:j:m:p:M:P:i:Ex:u:w:h",
 	    opts, NULL)) != -1) {
 		uint64_t *dst = NULL, max = 0;
 
@@ -1048,6 +1060,7 @@ main(int argc, char **argv)
 		case 'm': metrics = optarg; break;
 		case 'u': os_user = optarg; break;
 		case 'E': each = true; break;
+		case 'x': push_ep = optarg; break;
 		case 'n': dst = &n; max = MAX_AGENTS; break;
 		case 'a': dst = &per_addr; max = 10000; break;
 		case 'r': dst = &ramp; max = 1000000; break;
@@ -1075,6 +1088,14 @@ main(int argc, char **argv)
 	if ((rc = require_loopback(endpoint, &s.server, s.host,
 	    sizeof(s.host))) != 0)
 		return rc;
+	if (push_ep != NULL) {
+		struct sockaddr_in psa;
+		char phost[64];
+
+		if ((rc = require_loopback(push_ep, &psa, phost,
+		    sizeof(phost))) != 0)
+			return rc;
+	}
 	if (measure > 0 && pid == 0) {
 		fprintf(stderr, "bench_swarm: --measure needs --server-pid\n");
 		return 2;
@@ -1169,8 +1190,8 @@ main(int argc, char **argv)
 		fflush(stdout);
 	}
 	if (npush > 0 || each)
-		rc |= pushes(&s, npush, each, each ? 0 : interval, endpoint,
-		    os_user);
+		rc |= pushes(&s, npush, each, each ? 0 : interval,
+		    push_ep != NULL ? push_ep : endpoint, os_user);
 	fflush(stdout);
 	if (watch_s > 0)
 		watch(&s, watch_s, metrics);

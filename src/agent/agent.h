@@ -266,15 +266,22 @@ void wk_agent_sock_handle(struct wk_agent_sock *s, const struct pollfd *fds,
     size_t n);
 /* Milliseconds until the nearest client deadline, or -1 if none. */
 int wk_agent_sock_timeout_ms(const struct wk_agent_sock *s);
-/* One poll(2) round of at most timeout_ms, then handle (tests, tools). */
+/*
+ * One poll(2) round of at most timeout_ms, then handle; also dispatches
+ * the journal's finished jobs when a journal is set (tests, tools).
+ */
 int wk_agent_sock_step(struct wk_agent_sock *s, int timeout_ms);
 /*
- * Lets the socket take SESSION-OPEN/CLOSE (docs/sessions.md): the state
- * directory (registry, queue) and this host's instance id; both must
- * outlive the socket. Without it they are answered "ERR unsupported".
+ * Lets the socket take SESSION-OPEN/CLOSE (docs/sessions.md): the
+ * journal that makes them durable (sessions.h; its finished jobs must be
+ * dispatched on the socket's thread) and this host's instance id; both
+ * must outlive the socket. Without it they are answered "ERR
+ * unsupported". A SESSION-* client waits for its job, without poll
+ * events, until its deadline; a lookup never waits for one.
  */
-void wk_agent_sock_set_sessions(struct wk_agent_sock *s, const char *state_dir,
-    const char *instance_id);
+struct wk_agent_journal;
+void wk_agent_sock_set_sessions(struct wk_agent_sock *s,
+    struct wk_agent_journal *jn, const char *instance_id);
 /* Resolves --socket-group (NULL: the group of wicket-ak, if it exists). */
 int wk_agent_sock_group(const char *name, gid_t *out);
 

@@ -3,7 +3,9 @@
  * interface carries the channel to wicketd (update, then long-polls one
  * after another); the helper socket, the signalfd and the timers ride on
  * the same curl_multi_poll as extra descriptors, so a lookup is answered
- * within milliseconds while a poll is held.
+ * within milliseconds while a poll is held. The loop never waits for the
+ * disk's session bookkeeping: the journal's worker thread does it
+ * (sessions.h) and wakes the loop through its descriptor when done.
  */
 #include "agent/agent.h"
 #include "agent/backoff.h"
@@ -74,6 +76,12 @@ struct run_ctx {
 	bool single_use;		/* reported on every poll */
 	struct wk_agent_revoker *rv;	/* revocations (revoke_apply.c) */
 	/* the session reports (sessions.h): one POST at a time */
+	struct wk_agent_journal *jn;	/* every write to sessions/, queue */
+	bool stopping;			/* journal callbacks: do nothing */
+	bool rep_peeking;		/* a PEEK job is out */
+	uint64_t rep_seen_queued;	/* wk_agent_journal_queued at it */
+	uint64_t rep_idle_until_ms;	/* empty queue: look again then */
+	bool reap_pending;
 	CURL *rep_easy;
 	struct curl_slist *rep_hdrs;
 	struct wk_agent_reply rep_reply;
@@ -613,37 +621,96 @@ report_backoff(struct run_ctx *c)
 	c->rep_retry_at_ms = wk_mono_ms() + delay;
 }
 
-/*
- * Sends the oldest queued session reports (sessions.h) when none is in
- * flight; they leave the queue only when wicketd answered 200.
- */
+/* The journal read the oldest queued reports: send them. */
 static void
-report_start(struct run_ctx *c)
+report_peeked(struct wk_agent_job *job, void *arg)
 {
+	struct run_ctx *c = arg;
 	struct wk_buf url;
-	char *body = NULL;
-	int r;
 
-	if (c->rep_easy != NULL || wk_mono_ms() < c->rep_retry_at_ms)
+	c->rep_peeking = false;
+	if (c->stopping)
 		return;
-	if ((r = wk_agent_queue_peek(c->dir, REPORT_BATCH, &body,
-	    &c->rep_names, &c->rep_n)) != 0 || c->rep_n == 0) {
-		if (r != 0)
-			report_backoff(c);
-		wk_free(body);
+	if (job->r != 0) {
+		report_backoff(c);
 		return;
 	}
+	if (job->n == 0) {
+		/* nothing (or a Login waiting for its terminal) */
+		c->rep_idle_until_ms = wk_mono_ms() + HOUSEKEEPING_MS;
+		return;
+	}
+	c->rep_names = job->names;
+	c->rep_n = job->n;
+	job->names = NULL;
+	job->n = 0;
 	wk_buf_init(&url, 4096);
 	if (wk_buf_appendf(&url, "%s/agent/v1/sessions", cur_server(c)) != 0 ||
-	    wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth), body,
-	    REPORT_TIMEOUT_MS, &c->st.tls, &c->rep_reply, &c->rep_easy,
-	    &c->rep_hdrs) != 0 ||
+	    wk_agent_easy_new(wk_buf_cstr(&url), wk_buf_cstr(&c->auth),
+	    job->body, REPORT_TIMEOUT_MS, &c->st.tls, &c->rep_reply,
+	    &c->rep_easy, &c->rep_hdrs) != 0 ||
 	    curl_multi_add_handle(c->multi, c->rep_easy) != CURLM_OK) {
 		report_finish(c);
 		report_backoff(c);
 	}
 	wk_buf_cleanup(&url);
-	wk_free(body);
+}
+
+/*
+ * Sends the oldest queued session reports (sessions.h) when none is in
+ * flight; they leave the queue only when wicketd answered 200. The
+ * journal reads them (a PEEK job, after every write before it); an empty
+ * queue is read again when a job may have queued a report, or after a
+ * second (a Login waiting for its terminal).
+ */
+static void
+report_start(struct run_ctx *c)
+{
+	struct wk_agent_job *job;
+	uint64_t now = wk_mono_ms(), queued;
+
+	if (c->rep_easy != NULL || c->rep_peeking || now < c->rep_retry_at_ms)
+		return;
+	queued = wk_agent_journal_queued(c->jn);
+	if (queued == c->rep_seen_queued && now < c->rep_idle_until_ms)
+		return;
+	if ((job = wk_agent_job_new(WK_AGENT_JOB_PEEK)) == NULL) {
+		report_backoff(c);
+		return;
+	}
+	job->max = REPORT_BATCH;
+	job->done = report_peeked;
+	job->arg = c;
+	if (wk_agent_journal_submit(c->jn, job) != 0) {
+		wk_agent_job_free(job);
+		report_backoff(c);
+		return;
+	}
+	c->rep_peeking = true;
+	c->rep_seen_queued = queued;
+}
+
+/*
+ * Hands the reports wicketd took (or will never take) to the journal for
+ * removal; the next PEEK runs after it, so none is sent twice.
+ */
+static void
+report_drop(struct run_ctx *c)
+{
+	struct wk_agent_job *job;
+
+	c->rep_idle_until_ms = 0;	/* more may wait: look at once */
+	if ((job = wk_agent_job_new(WK_AGENT_JOB_DROP)) == NULL) {
+		wk_log(WK_LOG_ERROR, "session_queue_drop_failed", "dir=%s "
+		    "error=%s", c->dir, wk_strerror(WK_ERR_NOMEM));
+		return;
+	}
+	job->names = c->rep_names;
+	job->n = c->rep_n;
+	c->rep_names = NULL;
+	c->rep_n = 0;
+	if (wk_agent_journal_submit(c->jn, job) != 0)
+		wk_agent_job_free(job);
 }
 
 static void
@@ -656,11 +723,9 @@ report_done(struct run_ctx *c, CURLcode cc)
 		curl_easy_getinfo(c->rep_easy, CURLINFO_RESPONSE_CODE, &status);
 	c->rep_reply.status = status;
 	if (status == 200) {
-		if (wk_agent_queue_drop(c->dir, c->rep_names, c->rep_n) != 0)
-			wk_log(WK_LOG_ERROR, "session_queue_drop_failed",
-			    "dir=%s", c->dir);
 		wk_log(WK_LOG_INFO, "sessions_reported", "events=%zu",
 		    c->rep_n);
+		report_drop(c);
 		c->rep_attempt = 0;
 		c->rep_retry_at_ms = 0;
 	} else if (status == 400) {
@@ -668,7 +733,7 @@ report_done(struct run_ctx *c, CURLcode cc)
 		wk_agent_reply_error(&c->rep_reply, msg, sizeof(msg));
 		wk_log(WK_LOG_ERROR, "sessions_report_refused", "events=%zu "
 		    "reason=\"%s\" action=dropped", c->rep_n, msg);
-		(void)wk_agent_queue_drop(c->dir, c->rep_names, c->rep_n);
+		report_drop(c);
 	} else {
 		if (status != 0)
 			wk_agent_reply_error(&c->rep_reply, msg, sizeof(msg));
@@ -680,6 +745,33 @@ report_done(struct run_ctx *c, CURLcode cc)
 		report_backoff(c);
 	}
 	report_finish(c);
+}
+
+static void
+reaped(struct wk_agent_job *job, void *arg)
+{
+	struct run_ctx *c = arg;
+
+	(void)job;
+	c->reap_pending = false;
+}
+
+/* Sessions whose process is gone: the journal ends them. */
+static void
+reap_start(struct run_ctx *c)
+{
+	struct wk_agent_job *job;
+
+	if (c->reap_pending || (job = wk_agent_job_new(WK_AGENT_JOB_REAP)) ==
+	    NULL)
+		return;
+	job->done = reaped;
+	job->arg = c;
+	if (wk_agent_journal_submit(c->jn, job) != 0) {
+		wk_agent_job_free(job);
+		return;
+	}
+	c->reap_pending = true;
 }
 
 static int
@@ -712,7 +804,7 @@ loop(struct run_ctx *c)
 			next_house = now + HOUSEKEEPING_MS;
 		}
 		if (now >= c->reap_at_ms) {
-			(void)wk_agent_sessions_reap(c->dir);
+			reap_start(c);
 			c->reap_at_ms = now + REAP_MS;
 		}
 		report_start(c);
@@ -731,10 +823,15 @@ loop(struct run_ctx *c)
 		if (c->rep_easy == NULL && c->rep_retry_at_ms > now)
 			timeout = min_timeout(timeout,
 			    (int)(c->rep_retry_at_ms - now));
+		if (c->rep_easy == NULL && c->rep_idle_until_ms > now)
+			timeout = min_timeout(timeout,
+			    (int)(c->rep_idle_until_ms - now));
 		pfds[0].fd = c->sigfd;
 		pfds[0].events = POLLIN;
-		n = 1 + wk_agent_sock_pollfds(c->sock, pfds + 1,
-		    sizeof(pfds) / sizeof(pfds[0]) - 1);
+		pfds[1].fd = wk_agent_journal_fd(c->jn);
+		pfds[1].events = POLLIN;
+		n = 2 + wk_agent_sock_pollfds(c->sock, pfds + 2,
+		    sizeof(pfds) / sizeof(pfds[0]) - 2);
 		for (i = 0; i < n; i++) {
 			wfds[i].fd = pfds[i].fd;
 			wfds[i].events = (short)(
@@ -759,7 +856,9 @@ loop(struct run_ctx *c)
 			    si.ssi_signo);
 			return 0;
 		}
-		wk_agent_sock_handle(c->sock, pfds + 1, n - 1);
+		wk_agent_sock_handle(c->sock, pfds + 2, n - 2);
+		if (pfds[1].revents != 0)
+			wk_agent_journal_dispatch(c->jn);
 		curl_multi_perform(c->multi, &running);
 		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
 			if (m->msg == CURLMSG_DONE && m->easy_handle == c->easy)
@@ -879,6 +978,11 @@ wk_agent_cmd_run(int argc, char **argv)
 		fprintf(stderr, "wicket-agent: signalfd: %s\n", strerror(errno));
 		goto out;
 	}
+	if ((r = wk_agent_journal_new(c.dir, &c.jn)) != 0) {
+		fprintf(stderr, "wicket-agent: run: cannot start the session "
+		    "journal: %s\n", wk_strerror(r));
+		goto out;
+	}
 	if ((r = wk_agent_sock_open(sockpath, gid, c.ks, &c.sock)) != 0) {
 		fprintf(stderr, "wicket-agent: run: socket %s: %s%s\n",
 		    sockpath, wk_strerror(r), r == WK_ERR_EXISTS ?
@@ -886,7 +990,7 @@ wk_agent_cmd_run(int argc, char **argv)
 		    "socket)" : "");
 		goto out;
 	}
-	wk_agent_sock_set_sessions(c.sock, c.dir, c.st.instance_id);
+	wk_agent_sock_set_sessions(c.sock, c.jn, c.st.instance_id);
 	c.need_update = true;
 	check_host_keys(&c);
 	if (c.host_keys == NULL) {
@@ -905,9 +1009,19 @@ wk_agent_cmd_run(int argc, char **argv)
 		    "keys cross the network in clear text");
 	rc = loop(&c);
  out:
+	/*
+	 * Every job submitted is made durable first; the clients still
+	 * waiting for theirs hear their answer if they can take it at once.
+	 */
+	c.stopping = true;
+	if (c.jn != NULL) {
+		wk_agent_journal_stop(c.jn);
+		wk_agent_journal_dispatch(c.jn);
+	}
 	req_finish(&c);
 	report_finish(&c);
 	wk_agent_sock_close(c.sock);
+	wk_agent_journal_free(c.jn);
 	if (c.multi != NULL)
 		curl_multi_cleanup(c.multi);
 	if (c.sigfd >= 0)

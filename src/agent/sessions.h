@@ -122,4 +122,78 @@ int wk_agent_queue_peek(const char *state_dir, size_t max, char **body,
 int wk_agent_queue_drop(const char *state_dir, char **names, size_t n);
 void wk_agent_queue_names_free(char **names, size_t n);
 
+/* ---- the journal (journal.c) ---- */
+/*
+ * One worker thread makes every change to sessions/ and session-queue/
+ * durable, one job at a time, in the order the jobs were submitted, so
+ * the agent's event loop never waits for the disk (a key lookup from
+ * wicket-authorized-keys, which has 500 ms in all, must never queue
+ * behind an fsync) and the queue's sequence numbers (a directory scan +
+ * 1) never collide. While a journal runs, nothing else writes those two
+ * directories; the loop may read them (files appear by rename, whole).
+ *
+ * A job is submitted by the loop thread and given back to it: the
+ * worker wakes the loop through wk_agent_journal_fd, and
+ * wk_agent_journal_dispatch (on the loop thread) calls each finished
+ * job's done callback in the order the jobs finished (= were submitted),
+ * then frees the job with whatever the callback left in it.
+ */
+enum wk_agent_job_kind {
+	WK_AGENT_JOB_OPEN,	/* in: ses, time_ms. registry file + Login */
+	WK_AGENT_JOB_CLOSE,	/* in: ses.pid, ses.os_user. out: ended */
+	WK_AGENT_JOB_REAP,	/* out: ended (wk_agent_sessions_reap) */
+	WK_AGENT_JOB_PEEK,	/* in: max. out: body, names, n */
+	WK_AGENT_JOB_DROP,	/* in: names, n (the job owns them) */
+};
+
+struct wk_agent_job {
+	enum wk_agent_job_kind kind;
+	struct wk_agent_session ses;
+	int64_t time_ms;
+	size_t max;
+	char **names;		/* freed with the job unless taken */
+	size_t n;
+	char *body;		/* freed with the job unless taken */
+	size_t ended;
+	int r;			/* the outcome: 0 or a WK_ERR_* */
+	/* the submitter's: called on the loop thread; may be NULL */
+	void (*done)(struct wk_agent_job *job, void *arg);
+	void *arg;
+	uint64_t tag;
+	struct wk_agent_job *next;	/* the journal's */
+};
+
+struct wk_agent_journal;
+
+/* A zeroed job of that kind (NULL: out of memory). */
+struct wk_agent_job *wk_agent_job_new(enum wk_agent_job_kind kind);
+void wk_agent_job_free(struct wk_agent_job *job);
+/* Starts the worker for state_dir (which must outlive the journal). */
+int wk_agent_journal_new(const char *state_dir,
+    struct wk_agent_journal **out);
+/* Readable (POLLIN) when finished jobs wait for wk_agent_journal_dispatch. */
+int wk_agent_journal_fd(const struct wk_agent_journal *j);
+/*
+ * Queues job (0: the journal owns it until its callback ran). After
+ * wk_agent_journal_stop: WK_ERR_UNAVAIL, and the caller keeps it.
+ */
+int wk_agent_journal_submit(struct wk_agent_journal *j,
+    struct wk_agent_job *job);
+/* Calls the finished jobs' callbacks and frees the jobs (loop thread). */
+void wk_agent_journal_dispatch(struct wk_agent_journal *j);
+/*
+ * How many jobs that may have queued a report (OPEN, CLOSE, a REAP that
+ * ended a session) have finished: a change means the queue may have
+ * grown since the caller last looked.
+ */
+uint64_t wk_agent_journal_queued(struct wk_agent_journal *j);
+/*
+ * Finishes every job submitted so far (none is lost), then stops the
+ * worker; their callbacks wait for the next wk_agent_journal_dispatch.
+ * Idempotent.
+ */
+void wk_agent_journal_stop(struct wk_agent_journal *j);
+/* Stops, then frees finished jobs without calling their callbacks. */
+void wk_agent_journal_free(struct wk_agent_journal *j);
+
 #endif

@@ -3,7 +3,10 @@
  * Non-blocking, driven by the caller's event loop (run.c hands our
  * descriptors to curl_multi_poll), so lookups are answered while a
  * long-poll to wicketd is held. Every client gets WK_SOCK_TIMEOUT_MS in
- * all and at most WK_SOCK_MAX_REQUEST bytes of request.
+ * all and at most WK_SOCK_MAX_REQUEST bytes of request. Nothing here
+ * touches the disk: SESSION-OPEN and SESSION-CLOSE become journal jobs
+ * (sessions.h), and their client waits, without poll events, for its job
+ * to be durable while every other client is served.
  */
 #include "agent/agent.h"
 
@@ -25,11 +28,16 @@
 #include "crypto/keyrec.h"
 
 #define SOCK_MAX_CLIENTS 32
+/* an answer later than this after the connection is logged (a stall) */
+#define SOCK_SLOW_ANSWER_MS 100
 
 struct sock_client {
 	int fd;				/* -1: free slot */
 	bool root;			/* SO_PEERCRED uid 0: may CONSUME */
+	uint64_t accepted_ms;
 	uint64_t deadline_ms;
+	const char *verb;		/* for the slow-answer log */
+	uint64_t job_tag;		/* != 0: waiting for that journal job */
 	uint8_t in[WK_SOCK_MAX_REQUEST];
 	size_t inlen;
 	bool writing;
@@ -41,16 +49,17 @@ struct wk_agent_sock {
 	int lfd;
 	char *path;
 	struct wk_keystore *ks;
-	const char *state_dir;		/* sessions: NULL until set */
+	struct wk_agent_journal *jn;	/* sessions: NULL until set */
 	const char *instance_id;
+	uint64_t next_tag;
 	struct sock_client clients[SOCK_MAX_CLIENTS];
 };
 
 void
-wk_agent_sock_set_sessions(struct wk_agent_sock *s, const char *state_dir,
-    const char *instance_id)
+wk_agent_sock_set_sessions(struct wk_agent_sock *s,
+    struct wk_agent_journal *jn, const char *instance_id)
 {
-	s->state_dir = state_dir;
+	s->jn = jn;
 	s->instance_id = instance_id;
 }
 
@@ -203,6 +212,7 @@ client_close(struct sock_client *c)
 	c->inlen = 0;
 	c->writing = false;
 	c->outoff = 0;
+	c->job_tag = 0;
 	wk_buf_cleanup(&c->out);
 }
 
@@ -241,8 +251,8 @@ wk_agent_sock_pollfds(const struct wk_agent_sock *s, struct pollfd *fds,
 	for (i = 0; i < SOCK_MAX_CLIENTS && n < max; i++) {
 		const struct sock_client *c = &s->clients[i];
 
-		if (c->fd < 0)
-			continue;
+		if (c->fd < 0 || c->job_tag != 0)
+			continue;	/* free, or waiting for the journal */
 		fds[n].fd = c->fd;
 		fds[n].events = c->writing ? POLLOUT : POLLIN;
 		fds[n++].revents = 0;
@@ -298,7 +308,10 @@ accept_all(struct wk_agent_sock *s)
 			return;	/* EAGAIN, or a transient error */
 		c->fd = fd;
 		c->root = peer_is_root(fd);
-		c->deadline_ms = wk_mono_ms() + WK_SOCK_TIMEOUT_MS;
+		c->accepted_ms = wk_mono_ms();
+		c->deadline_ms = c->accepted_ms + WK_SOCK_TIMEOUT_MS;
+		c->verb = "-";
+		c->job_tag = 0;
 		c->inlen = 0;
 		c->writing = false;
 		c->outoff = 0;
@@ -322,15 +335,78 @@ answer_consume(struct wk_agent_sock *s, struct sock_client *c,
 	return wk_buf_append_str(&c->out, "OK\n");
 }
 
+static void client_write(struct sock_client *c);
+
+/*
+ * A SESSION-* job is durable (or failed): its client, if it is still
+ * there (not timed out), hears the outcome now.
+ */
+static void
+session_job_done(struct wk_agent_job *job, void *arg)
+{
+	struct wk_agent_sock *s = arg;
+	struct sock_client *c = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < SOCK_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0 && s->clients[i].job_tag == job->tag) {
+			c = &s->clients[i];
+			break;
+		}
+	if (c == NULL)
+		return;	/* gave up (deadline): the job counts all the same */
+	c->job_tag = 0;
+	wk_buf_reset(&c->out);
+	if (job->r != 0)
+		r = wk_agent_format_error(&c->out, "state");
+	else if (job->kind == WK_AGENT_JOB_OPEN)
+		r = wk_buf_appendf(&c->out, "OK %s\n", job->ses.session_id);
+	else
+		r = wk_buf_append_str(&c->out, "OK\n");
+	if (r != 0) {
+		client_close(c);
+		return;
+	}
+	if (job->r != 0)
+		wk_log(WK_LOG_INFO, "request_refused", "reason=state");
+	c->writing = true;
+	c->outoff = 0;
+	client_write(c);	/* usually writable at once */
+}
+
+/* Hands job to the journal; c waits for it (session_job_done). */
+static int
+submit_session_job(struct wk_agent_sock *s, struct sock_client *c,
+    struct wk_agent_job *job, const char **why)
+{
+	int r;
+
+	if (++s->next_tag == 0)
+		s->next_tag = 1;
+	job->tag = s->next_tag;
+	job->done = session_job_done;
+	job->arg = s;
+	if ((r = wk_agent_journal_submit(s->jn, job)) != 0) {
+		wk_agent_job_free(job);
+		*why = "state";
+		return r;
+	}
+	c->job_tag = job->tag;
+	return 0;
+}
+
 /*
  * pam_wicket opened a session: when a held record has the key that logged
- * in, register the session and queue its Login (both durable before OK).
+ * in, the journal registers the session and queues its Login; the client
+ * hears OK once both are durable.
  */
 static int
 answer_session_open(struct wk_agent_sock *s, struct sock_client *c,
     const struct wk_sock_req *req, const char **why)
 {
-	struct wk_agent_session ses;
+	struct wk_agent_job *job;
+	struct wk_agent_session *ses;
 	struct wk_keyrec rec;
 	int64_t now_ms = wk_wall_ms();
 	int r;
@@ -339,7 +415,7 @@ answer_session_open(struct wk_agent_sock *s, struct sock_client *c,
 		*why = "denied";
 		return WK_ERR_DENIED;
 	}
-	if (s->state_dir == NULL) {
+	if (s->jn == NULL) {
 		*why = "unsupported";
 		return WK_ERR_INVAL;
 	}
@@ -350,71 +426,55 @@ answer_session_open(struct wk_agent_sock *s, struct sock_client *c,
 		    req->pid);
 		return wk_buf_append_str(&c->out, "OK none\n");
 	}
-	memset(&ses, 0, sizeof(ses));
-	if ((r = wk_agent_session_new_id('s', ses.session_id)) != 0 ||
-	    (r = wk_agent_pid_start(req->pid, ses.pid_start,
-	    sizeof(ses.pid_start))) != 0) {
+	if ((job = wk_agent_job_new(WK_AGENT_JOB_OPEN)) == NULL)
+		return WK_ERR_NOMEM;
+	ses = &job->ses;
+	if ((r = wk_agent_session_new_id('s', ses->session_id)) != 0 ||
+	    (r = wk_agent_pid_start(req->pid, ses->pid_start,
+	    sizeof(ses->pid_start))) != 0) {
+		wk_agent_job_free(job);
 		*why = "pid";
 		return r;
 	}
-	ses.pid = req->pid;
-	snprintf(ses.os_user, sizeof(ses.os_user), "%s", req->user);
-	snprintf(ses.fingerprint, sizeof(ses.fingerprint), "%s",
+	ses->pid = req->pid;
+	snprintf(ses->os_user, sizeof(ses->os_user), "%s", req->user);
+	snprintf(ses->fingerprint, sizeof(ses->fingerprint), "%s",
 	    req->fingerprint);
-	snprintf(ses.request_id, sizeof(ses.request_id), "%s", rec.request_id);
-	snprintf(ses.caller_arn, sizeof(ses.caller_arn), "%s", rec.caller_arn);
-	snprintf(ses.instance_id, sizeof(ses.instance_id), "%s",
+	snprintf(ses->request_id, sizeof(ses->request_id), "%s",
+	    rec.request_id);
+	snprintf(ses->caller_arn, sizeof(ses->caller_arn), "%s",
+	    rec.caller_arn);
+	snprintf(ses->instance_id, sizeof(ses->instance_id), "%s",
 	    s->instance_id);
 	/* "/dev/pts/3" -> "pts/3"; sshd's "ssh" (no terminal) -> "" */
 	if (strncmp(req->tty, "/dev/", 5) == 0)
-		snprintf(ses.tty, sizeof(ses.tty), "%s", req->tty + 5);
-	snprintf(ses.source, sizeof(ses.source), "%s", req->rhost);
-	ses.opened_at = now_ms / 1000;
-	if ((r = wk_agent_session_write(s->state_dir, &ses)) != 0 ||
-	    (r = wk_agent_queue_add(s->state_dir, &ses, true, now_ms)) != 0) {
-		(void)wk_agent_session_remove(s->state_dir, ses.session_id);
-		wk_log(WK_LOG_ERROR, "session_open_failed", "user=%s pid=%ld "
-		    "error=%s", req->user, req->pid, wk_strerror(r));
-		*why = "state";
-		return r;
-	}
-	wk_log(WK_LOG_INFO, "session_open", "session=%s user=%s pid=%ld "
-	    "request_id=%s tty=%s source=%s", ses.session_id, ses.os_user,
-	    ses.pid, ses.request_id, ses.tty, ses.source);
-	return wk_buf_appendf(&c->out, "OK %s\n", ses.session_id);
+		snprintf(ses->tty, sizeof(ses->tty), "%s", req->tty + 5);
+	snprintf(ses->source, sizeof(ses->source), "%s", req->rhost);
+	ses->opened_at = now_ms / 1000;
+	job->time_ms = now_ms;
+	return submit_session_job(s, c, job, why);
 }
 
-/* pam_wicket closed a session: queue the Logout of pid's sessions. */
+/* pam_wicket closed a session: the journal queues the Logout of pid's. */
 static int
 answer_session_close(struct wk_agent_sock *s, struct sock_client *c,
     const struct wk_sock_req *req, const char **why)
 {
-	struct wk_agent_session *v = NULL;
-	size_t n = 0, i;
-	int r;
+	struct wk_agent_job *job;
 
 	if (!c->root) {
 		*why = "denied";
 		return WK_ERR_DENIED;
 	}
-	if (s->state_dir == NULL) {
+	if (s->jn == NULL) {
 		*why = "unsupported";
 		return WK_ERR_INVAL;
 	}
-	if ((r = wk_agent_sessions_list(s->state_dir, &v, &n)) != 0) {
-		*why = "state";
-		return r;
-	}
-	for (i = 0; i < n && r == 0; i++) {
-		if (v[i].pid != req->pid || strcmp(v[i].os_user,
-		    req->user) != 0)
-			continue;
-		if ((r = wk_agent_session_end(s->state_dir, &v[i],
-		    "logout")) != 0)
-			*why = "state";
-	}
-	wk_agent_sessions_free(v, n);
-	return r != 0 ? r : wk_buf_append_str(&c->out, "OK\n");
+	if ((job = wk_agent_job_new(WK_AGENT_JOB_CLOSE)) == NULL)
+		return WK_ERR_NOMEM;
+	job->ses.pid = req->pid;
+	snprintf(job->ses.os_user, sizeof(job->ses.os_user), "%s", req->user);
+	return submit_session_job(s, c, job, why);
 }
 
 static void
@@ -428,12 +488,16 @@ client_answer(struct wk_agent_sock *s, struct sock_client *c)
 
 	r = wk_agent_parse_req(wk_span_from_mem(c->in, c->inlen), &req, &why);
 	if (r == 0 && req.verb == WK_SOCK_CONSUME) {
+		c->verb = "CONSUME";
 		r = answer_consume(s, c, &req, &why);
 	} else if (r == 0 && req.verb == WK_SOCK_SESSION_OPEN) {
+		c->verb = "SESSION-OPEN";
 		r = answer_session_open(s, c, &req, &why);
 	} else if (r == 0 && req.verb == WK_SOCK_SESSION_CLOSE) {
+		c->verb = "SESSION-CLOSE";
 		r = answer_session_close(s, c, &req, &why);
 	} else if (r == 0) {
+		c->verb = "LOOKUP";
 		if (req.conn[0] != '\0')
 			n = wk_keystore_lookup_lease(s->ks, req.user,
 			    req.fingerprint, req.conn, wk_wall_now(),
@@ -458,6 +522,8 @@ client_answer(struct wk_agent_sock *s, struct sock_client *c)
 		}
 		wk_log(WK_LOG_INFO, "request_refused", "reason=%s",
 		    why != NULL ? why : wk_strerror(r));
+	} else if (c->job_tag != 0) {
+		return;	/* answered when its journal job is durable */
 	}
 	c->writing = true;
 	c->outoff = 0;
@@ -501,6 +567,7 @@ client_read(struct wk_agent_sock *s, struct sock_client *c)
 static void
 client_write(struct sock_client *c)
 {
+	uint64_t took;
 	ssize_t put;
 
 	while (c->outoff < c->out.len) {
@@ -514,6 +581,11 @@ client_write(struct sock_client *c)
 		}
 		c->outoff += (size_t)put;
 	}
+	/* a stall (the loop or the journal) shows here before it hurts */
+	took = wk_mono_ms() - c->accepted_ms;
+	if (took > SOCK_SLOW_ANSWER_MS)
+		wk_log(WK_LOG_WARN, "sock_slow_answer", "verb=%s ms=%llu",
+		    c->verb, (unsigned long long)took);
 	client_close(c);	/* one request per connection */
 }
 
@@ -549,8 +621,8 @@ wk_agent_sock_handle(struct wk_agent_sock *s, const struct pollfd *fds,
 	now = wk_mono_ms();
 	for (j = 0; j < SOCK_MAX_CLIENTS; j++) {
 		if (s->clients[j].fd >= 0 && s->clients[j].deadline_ms <= now) {
-			wk_log(WK_LOG_INFO, "sock_timeout", "deadline_ms=%d",
-			    WK_SOCK_TIMEOUT_MS);
+			wk_log(WK_LOG_INFO, "sock_timeout", "deadline_ms=%d "
+			    "verb=%s", WK_SOCK_TIMEOUT_MS, s->clients[j].verb);
 			client_close(&s->clients[j]);
 		}
 	}
@@ -559,17 +631,23 @@ wk_agent_sock_handle(struct wk_agent_sock *s, const struct pollfd *fds,
 int
 wk_agent_sock_step(struct wk_agent_sock *s, int timeout_ms)
 {
-	struct pollfd fds[SOCK_MAX_CLIENTS + 1];
+	struct pollfd fds[SOCK_MAX_CLIENTS + 2];
 	size_t n;
 	int t, r;
 
-	n = wk_agent_sock_pollfds(s, fds, SOCK_MAX_CLIENTS + 1);
+	/* fds[0]: the journal's finished jobs, when there is a journal */
+	fds[0].fd = s->jn != NULL ? wk_agent_journal_fd(s->jn) : -1;
+	fds[0].events = POLLIN;
+	fds[0].revents = 0;
+	n = 1 + wk_agent_sock_pollfds(s, fds + 1, SOCK_MAX_CLIENTS + 1);
 	t = wk_agent_sock_timeout_ms(s);
 	if (t < 0 || t > timeout_ms)
 		t = timeout_ms;
 	r = poll(fds, n, t);
 	if (r < 0)
 		return errno == EINTR ? 0 : WK_ERR_IO;
-	wk_agent_sock_handle(s, fds, n);
+	wk_agent_sock_handle(s, fds + 1, n - 1);
+	if (fds[0].revents != 0)
+		wk_agent_journal_dispatch(s->jn);
 	return 0;
 }

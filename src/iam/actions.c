@@ -36,6 +36,9 @@
  *  - wicket:SingleUse and wicket:SessionRecorded on SendSSHPublicKey are
  *    wicket's own keys (SessionRecorded: true only for a console terminal
  *    that wicketd records, docs/recordings.md).
+ *  - wicket's session actions (ListSessions, ListSessionRecordings,
+ *    GetSessionRecording, RevokeSessions) act on an instance as
+ *    SendSSHPublicKey does, with its keys (docs/sessions.md).
  *
  * A key ending in '/' names a family (aws:RequestTag/KEY). Keys compare
  * ASCII case-insensitively, as IAM compares condition key names.
@@ -59,6 +62,9 @@
 	"ec2:MetadataHttpTokens ec2:NewInstanceProfile ec2:PlacementGroup " \
 	"ec2:ProductCode ec2:RootDeviceType ec2:Tenancy"
 #define REQ_TAGS "aws:RequestTag/ aws:TagKeys"
+/* EC2 Instance Connect's instance type; wicket's session actions on an
+ * instance take the same. */
+#define WK_EIC_INSTANCE_KEYS "aws:ResourceTag/ ec2:ResourceTag/"
 
 #define ROW(a, k, x, r) { a, k, x, r }
 #define NONE ""
@@ -135,11 +141,17 @@ const struct wk_action_keys wk_action_keys_table[] = {
 	    "wicket:SessionRecorded", NONE,
 	    WK_RES_INSTANCE),
 	/* ---- wicket's own ---- */
-	ROW("wicket:GetSessionRecording", NONE, NONE, WK_RES_NONE),
+	/* decided on the instance's ARN, with its tags as for a push
+	 * (docs/sessions.md); "*" when the request names no instance */
+	ROW("wicket:GetSessionRecording", WK_EIC_INSTANCE_KEYS, NONE,
+	    WK_RES_INSTANCE),
 	ROW("wicket:ListAuditEvents", NONE, NONE, WK_RES_NONE),
-	ROW("wicket:ListSessionRecordings", NONE, NONE, WK_RES_NONE),
-	ROW("wicket:RevokeSessions", NONE, NONE, WK_RES_NONE),
-	ROW("wicket:ListSessions", NONE, NONE, WK_RES_NONE),
+	ROW("wicket:ListSessionRecordings", WK_EIC_INSTANCE_KEYS, NONE,
+	    WK_RES_INSTANCE),
+	ROW("wicket:RevokeSessions", WK_EIC_INSTANCE_KEYS, NONE,
+	    WK_RES_INSTANCE),
+	ROW("wicket:ListSessions", WK_EIC_INSTANCE_KEYS, NONE,
+	    WK_RES_INSTANCE),
 	{ NULL, NULL, NULL, WK_RES_NONE },
 };
 

@@ -120,6 +120,15 @@ struct wk_decision_detail {
 int wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
     const struct wk_authz_request *req, struct wk_decision_detail *out);
 
+/*
+ * Whether some Allow statement names `action` (in Action, or by not being
+ * in its NotAction), resources and conditions aside: false means the
+ * policies allow the action on no resource at all. For list actions that
+ * answer only the entries the caller may see (docs/sessions.md).
+ */
+bool wk_policy_may_allow(const struct wk_policy_ref *policies, size_t n,
+    const char *action);
+
 /* "allowed", "explicitDeny", "implicitDeny" */
 const char *wk_decision_name(enum wk_decision d);
 

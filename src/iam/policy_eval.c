@@ -177,6 +177,31 @@ stmt_targets(const struct wk_stmt *s, const struct wk_authz_request *req,
 	return (rc == 1) != s->not_resource;
 }
 
+bool
+wk_policy_may_allow(const struct wk_policy_ref *policies, size_t n,
+    const char *action)
+{
+	size_t i, j, alen;
+
+	if (action == NULL || (n > 0 && policies == NULL))
+		return false;
+	alen = strlen(action);
+	for (i = 0; i < n; i++) {
+		const struct wk_policy *p = policies[i].policy;
+
+		if (p == NULL)
+			continue;
+		for (j = 0; j < p->nstmts; j++) {
+			const struct wk_stmt *s = &p->stmts[j];
+
+			if (!s->deny && action_in(s, action, alen, false) !=
+			    s->not_action)
+				return true;
+		}
+	}
+	return false;
+}
+
 int
 wk_policy_evaluate(const struct wk_policy_ref *policies, size_t n,
     const struct wk_authz_request *req, struct wk_decision_detail *out)

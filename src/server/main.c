@@ -322,7 +322,9 @@ static const char signing_help[] =
 "that was current when `next` made it, vouching for the next one. Hosts\n"
 "pin a new key only through a statement signed by a key they pin. A\n"
 "running `wicketd serve` picks up every change within a few seconds (or\n"
-"at once on SIGHUP) and tells the connected agents immediately.\n"
+"at once on SIGHUP) and tells the connected agents immediately. With a\n"
+"PostgreSQL store, run it on any one replica's DIR: the keys are stored\n"
+"(sealed) in the database and every replica takes them at once.\n"
 "\n"
 "A rotation:\n"
 "  wicketd signing-key next --data DIR     # new key, announced\n"
@@ -636,7 +638,9 @@ load_server(struct wk_server *srv, char *why, size_t whysz)
 	if ((r = wk_data_open_store(srv->cfg.data_dir, &srv->store, why,
 	    whysz)) != 0)
 		return r;
-	if ((r = wk_signing_server_load(srv, why, whysz)) != 0)
+	/* replicas on PostgreSQL: the store's signing keys first */
+	if ((r = wk_signing_shared_start(srv, why, whysz)) != 0 ||
+	    (r = wk_signing_server_load(srv, why, whysz)) != 0)
 		return r;
 	if ((r = wk_store_meta_get(srv->store, "account_id", &v)) != 0 ||
 	    !wk_valid_account_id(v)) {
@@ -1179,6 +1183,33 @@ recorded_key_ttl(const char *data)
 	return ttl;
 }
 
+/*
+ * For a data directory on PostgreSQL: *st opened and DIR synced with the
+ * store's signing keys (docs/replicas.md), at generation *gen. NULL for
+ * SQLite.
+ */
+static int
+signing_shared_open(const char *data, struct wk_store **st, int64_t *gen,
+    char *why, size_t whysz)
+{
+	char loc[2048];
+	int r;
+
+	*st = NULL;
+	if ((r = wk_data_store_location(data, loc, sizeof(loc), why,
+	    whysz)) != 0)
+		return r;
+	if (!wk_store_is_postgres(loc))
+		return 0;
+	if ((r = wk_data_open_store(data, st, why, whysz)) != 0)
+		return r;
+	if ((r = wk_signing_sync(*st, data, NULL, gen, why, whysz)) != 0) {
+		wk_store_close(*st);
+		*st = NULL;
+	}
+	return r;
+}
+
 static int
 signing_list(const char *data)
 {
@@ -1212,6 +1243,8 @@ cmd_signing_key(int argc, char **argv)
 	};
 	const char *data = NULL, *sub;
 	char why[1400], id[WK_SIGNKEY_ID_LEN + 1];
+	struct wk_store *st = NULL;
+	int64_t gen = 0;
 	unsigned ttl = 0;
 	bool force = false;
 	int ch, r;
@@ -1252,9 +1285,17 @@ cmd_signing_key(int argc, char **argv)
 		return usage_error("signing-key", "--force is for promote");
 	if (ttl != 0 && strcmp(sub, "retire") != 0)
 		return usage_error("signing-key", "--key-ttl is for retire");
-	if (strcmp(sub, "list") == 0)
-		return signing_list(data);
 	why[0] = '\0';
+	/* replicas on PostgreSQL: start from the service's keys */
+	if ((r = signing_shared_open(data, &st, &gen, why,
+	    sizeof(why))) != 0) {
+		fprintf(stderr, "wicketd signing-key %s: %s\n", sub, why);
+		return 1;
+	}
+	if (strcmp(sub, "list") == 0) {
+		wk_store_close(st);
+		return signing_list(data);
+	}
 	if (strcmp(sub, "next") == 0) {
 		if ((r = wk_signing_next(data, id, why, sizeof(why))) == 0)
 			printf("%s next %s/%s\n", id, data,
@@ -1268,6 +1309,10 @@ cmd_signing_key(int argc, char **argv)
 		r = wk_signing_retire(data, wk_wall_now(),
 		    ttl + WK_SIGNING_SKEW_S, why, sizeof(why));
 	}
+	/* ... and every replica (NOTIFY 'k') takes the result */
+	if (r == 0 && st != NULL)
+		r = wk_signing_publish(st, data, gen, why, sizeof(why));
+	wk_store_close(st);
 	if (r != 0) {
 		fprintf(stderr, "wicketd signing-key %s: %s\n", sub, why);
 		return 1;

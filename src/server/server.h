@@ -53,6 +53,8 @@ struct wk_server {
 	struct wk_signkey *prev_signkey;
 	char *rotation;		/* signing.statements, announced; may be NULL */
 	struct wk_signing_watch *signwatch;	/* key reloads; may be NULL */
+	/* signing keys synced with the store (PostgreSQL, signing_sync.c) */
+	bool signing_shared;
 	char account_id[13];
 	char region[32];
 	struct wk_loop *loop;

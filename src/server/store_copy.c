@@ -6,7 +6,8 @@
  * members and inline policies, attachments, instances with tags, unused
  * join tokens (by hash), the audit log in order (with the login columns;
  * the sessions open now come with their Login event) and the revocations
- * in order (new ids, same order). Used by `wicketd store copy`.
+ * in order (new ids, same order). Console sessions are not copied (the
+ * users sign in again on the copy). Used by `wicketd store copy`.
  */
 #include <stdio.h>
 #include <string.h>

@@ -633,6 +633,105 @@ wk_store_audit_key_requests(struct wk_store *st, const char *akid,
 	    out, n);
 }
 
+int
+wk_store_console_session_put(struct wk_store *st,
+    const struct wk_console_row *cs, int64_t now_ms, size_t per_user,
+    size_t max_total)
+{
+	WK_STORE_CALL(st, console_session_put, cs, now_ms, per_user,
+	    max_total);
+}
+
+int
+wk_store_console_session_get(struct wk_store *st, const char *id_hash,
+    int64_t now_ms, struct wk_console_row *out)
+{
+	WK_STORE_CALL(st, console_session_get, id_hash, now_ms, out);
+}
+
+int
+wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
+    int64_t last_ms, int64_t idle_until_ms)
+{
+	WK_STORE_CALL(st, console_session_touch, id_hash, last_ms,
+	    idle_until_ms);
+}
+
+int
+wk_store_console_session_delete(struct wk_store *st, const char *id_hash)
+{
+	WK_STORE_CALL(st, console_session_delete, id_hash);
+}
+
+int
+wk_store_console_sessions_end_user(struct wk_store *st, const char *user_id,
+    size_t *n)
+{
+	WK_STORE_CALL(st, console_sessions_end_user, user_id, n);
+}
+
+int
+wk_store_console_sessions_count(struct wk_store *st, const char *user_id,
+    int64_t now_ms, size_t *n)
+{
+	WK_STORE_CALL(st, console_sessions_count, user_id, now_ms, n);
+}
+
+int
+wk_store_console_sessions_purge(struct wk_store *st, int64_t now_ms,
+    size_t *n)
+{
+	WK_STORE_CALL(st, console_sessions_purge, now_ms, n);
+}
+
+int
+wk_store_signing_generation(struct wk_store *st, int64_t *gen)
+{
+	WK_STORE_CALL(st, signing_generation, gen);
+}
+
+int
+wk_store_signing_get(struct wk_store *st, struct wk_store_signing_file **out,
+    size_t *n, int64_t *gen)
+{
+	WK_STORE_CALL(st, signing_get, out, n, gen);
+}
+
+int
+wk_store_signing_put(struct wk_store *st, int64_t expect,
+    const struct wk_store_signing_file *f, size_t n, int64_t *gen)
+{
+	WK_STORE_CALL(st, signing_put, expect, f, n, gen);
+}
+
+void
+wk_store_signing_files_free(struct wk_store_signing_file *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].data != NULL)
+			wk_freezero(v[i].data, v[i].len + 1);
+	wk_free(v);
+}
+
+int
+wk_store_signing_file_check(const struct wk_store_signing_file *f, bool *sealed)
+{
+	size_t nl;
+
+	if (f == NULL || f->data == NULL ||
+	    (nl = strnlen(f->name, sizeof(f->name))) == 0 ||
+	    nl >= sizeof(f->name) || strchr(f->name, '/') != NULL ||
+	    strcmp(f->name, ".") == 0 || strcmp(f->name, "..") == 0 ||
+	    f->mtime < 0 || strlen(f->data) != f->len)
+		return WK_ERR_INVAL;
+	*sealed = nl > 4 && strcmp(f->name + nl - 4, ".key") == 0;
+	if (f->len > (*sealed ? WK_SEAL_PLAIN_MAX - 1 : WK_SIGNING_FILE_MAX))
+		return WK_ERR_TOOBIG;
+	return 0;
+}
+
 void
 wk_store_revocations_free(struct wk_revocation *v, size_t n)
 {

@@ -472,6 +472,78 @@ struct wk_session_filter {
 int wk_store_session_list(struct wk_store *st,
     const struct wk_session_filter *f, struct wk_session **out, size_t *n);
 
+/* ---- console sessions (migration 8, docs/replicas.md): every replica
+ * validates a cookie made by any other. A row is keyed by the SHA-256 of
+ * the session token; the token (the cookie) is never stored, so a row
+ * read from the database gives no usable cookie. ---- */
+#define WK_CSESS_HASH_HEX 64
+struct wk_console_row {
+	char id_hash[WK_CSESS_HASH_HEX + 1];	/* hex SHA-256 of the token */
+	char user[65];
+	char user_id[33];
+	char pw_tag[WK_CSESS_HASH_HEX + 1];	/* hex, see console_int.h */
+	int64_t created_ms;	/* wall clock, ms since the epoch */
+	int64_t last_ms;	/* last use recorded (coarse) */
+	int64_t idle_until_ms;	/* refused from then on, unless touched */
+	int64_t expires_ms;	/* refused from then on: absolute */
+};
+/*
+ * Stores a new session, in one transaction with what makes room for it:
+ * rows expired at now_ms are deleted, then the user's oldest sessions
+ * beyond per_user - 1; WK_ERR_LIMIT when max_total live sessions remain
+ * (nothing stored). WK_ERR_EXISTS when id_hash is taken.
+ */
+int wk_store_console_session_put(struct wk_store *st,
+    const struct wk_console_row *cs, int64_t now_ms, size_t per_user,
+    size_t max_total);
+/*
+ * The session id_hash, live at now_ms (now_ms < idle_until_ms and <
+ * expires_ms); an expired one is deleted and, like an unknown one,
+ * answers WK_ERR_NOTFOUND.
+ */
+int wk_store_console_session_get(struct wk_store *st, const char *id_hash,
+    int64_t now_ms, struct wk_console_row *out);
+/* Records a use: last_ms and idle_until_ms move forward, never back. */
+int wk_store_console_session_touch(struct wk_store *st, const char *id_hash,
+    int64_t last_ms, int64_t idle_until_ms);
+/* Deletes the session id_hash (sign-out); NOTFOUND when absent. */
+int wk_store_console_session_delete(struct wk_store *st, const char *id_hash);
+/* Deletes every session of user_id; *n (may be NULL): how many. */
+int wk_store_console_sessions_end_user(struct wk_store *st,
+    const char *user_id, size_t *n);
+/* Live sessions at now_ms, of user_id (NULL: of everyone). */
+int wk_store_console_sessions_count(struct wk_store *st, const char *user_id,
+    int64_t now_ms, size_t *n);
+/* Deletes the sessions expired at now_ms; *n (may be NULL): how many. */
+int wk_store_console_sessions_purge(struct wk_store *st, int64_t now_ms,
+    size_t *n);
+
+/* ---- signing keys shared by the replicas (migration 9,
+ * docs/replicas.md): the data directory's signing files as of the last
+ * rotation. Files named *.key are sealed under the master key (additional
+ * data "signing:" + name); others (signing.statements) are public. ---- */
+#define WK_SIGNING_FILES_MAX 8
+#define WK_SIGNING_FILE_MAX 65536
+struct wk_store_signing_file {
+	char name[64];		/* a file name in the data directory */
+	int64_t mtime;		/* its modification time, s */
+	size_t len;
+	char *data;		/* heap, NUL-terminated (text files) */
+};
+/* The generation: 0 before the first put, then bumped by each. */
+int wk_store_signing_generation(struct wk_store *st, int64_t *gen);
+/* Every file and the generation they belong to (one snapshot). */
+int wk_store_signing_get(struct wk_store *st, struct wk_store_signing_file **out,
+    size_t *n, int64_t *gen);
+/*
+ * Replaces the files with f[0..n) and bumps the generation, only if it is
+ * still `expect` (WK_ERR_CONFLICT otherwise: another rotation won), in one
+ * transaction; on PostgreSQL with NOTIFY wicket, 'k'. *gen: the new one.
+ */
+int wk_store_signing_put(struct wk_store *st, int64_t expect,
+    const struct wk_store_signing_file *f, size_t n, int64_t *gen);
+void wk_store_signing_files_free(struct wk_store_signing_file *v, size_t n);
+
 /* ---- replicas (migration 7, docs/replicas.md): several wicketd on one
  * PostgreSQL. SQLite (one process) lacks these: WK_ERR_UNSUPPORTED. ---- */
 /* A pushed record waiting for its agent (seq: the table's, global). */

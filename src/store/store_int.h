@@ -176,6 +176,25 @@ struct wk_store_ops {
 	    const struct wk_session *);
 	int (*session_list)(struct wk_store *, const struct wk_session_filter *,
 	    struct wk_session **, size_t *);
+	/* console sessions (migration 8) */
+	int (*console_session_put)(struct wk_store *,
+	    const struct wk_console_row *, int64_t, size_t, size_t);
+	int (*console_session_get)(struct wk_store *, const char *, int64_t,
+	    struct wk_console_row *);
+	int (*console_session_touch)(struct wk_store *, const char *, int64_t,
+	    int64_t);
+	int (*console_session_delete)(struct wk_store *, const char *);
+	int (*console_sessions_end_user)(struct wk_store *, const char *,
+	    size_t *);
+	int (*console_sessions_count)(struct wk_store *, const char *, int64_t,
+	    size_t *);
+	int (*console_sessions_purge)(struct wk_store *, int64_t, size_t *);
+	/* signing files (migration 9) */
+	int (*signing_generation)(struct wk_store *, int64_t *);
+	int (*signing_get)(struct wk_store *, struct wk_store_signing_file **,
+	    size_t *, int64_t *);
+	int (*signing_put)(struct wk_store *, int64_t,
+	    const struct wk_store_signing_file *, size_t, int64_t *);
 	/* replicas (migration 7); NULL in SQLite (WK_ERR_UNSUPPORTED) */
 	const struct wk_store_repl_ops *repl;
 };
@@ -230,6 +249,11 @@ int wk_store_pg_migrate(const char *uri, int *from, int *to, char *why,
 #define WK_SEAL_OVERHEAD	(1 + WK_SEAL_NONCE_LEN + WK_SEAL_TAG_LEN)
 #define WK_SEAL_PLAIN_MAX	1024
 
+/* Checks of a signing file shared by both backends: a plain name (no
+ * '/', not "." or ".."), data within WK_SIGNING_FILE_MAX and, for a key
+ * file (*.key), within WK_SEAL_PLAIN_MAX. *sealed: whether it is one. */
+int wk_store_signing_file_check(const struct wk_store_signing_file *f,
+    bool *sealed);
 int wk_store_seal(const uint8_t key[WK_MASTER_KEY_LEN], const char *aad,
     const char *plain, uint8_t **out, size_t *outlen);
 int wk_store_unseal(const uint8_t key[WK_MASTER_KEY_LEN], const char *aad,

@@ -21,6 +21,10 @@ for url in http://10.0.0.1:8443 "http://[2001:db8::1]:8443" \
 	check "$url refused (exit 2)" [ "$rc" -eq 2 ]
 	check "$url: says why" contains "$out" "only loopback targets"
 done
+out=$("$BL" --endpoint http://127.0.0.1:1 --endpoint http://10.0.0.1:8443 \
+    --instance i-0123456789abcdef0 --keys-file "$T/never" 2>&1) && rc=0 || rc=$?
+check "a second --endpoint that is not loopback is refused" [ "$rc" -eq 2 ]
+check "the second --endpoint: says why" contains "$out" "only loopback targets"
 out=$("$BL" --endpoint ftp://127.0.0.1/ --instance i-1 --keys-file "$T/never" 2>&1) && rc=0 || rc=$?
 check "ftp:// refused" [ "$rc" -eq 2 ]
 check "nothing was written" [ ! -e "$T/never" ]

@@ -22,6 +22,9 @@ for url in http://10.0.0.1:8443 http://192.0.2.7:80 http://0.0.0.0:80 \
 	out=$("$BS" --endpoint "$url" --ids "$T/never" --agents 1 2>&1) && rc=0 || rc=$?
 	check "$url refused (exit 2)" [ "$rc" -eq 2 ]
 done
+out=$("$BS" --endpoint http://127.0.0.1:1 --push-endpoint http://10.0.0.1:8443 \
+    --ids "$T/never" --agents 1 2>&1) && rc=0 || rc=$?
+check "a --push-endpoint that is not loopback is refused (exit 2)" [ "$rc" -eq 2 ]
 check "nothing was written" [ ! -e "$T/never" ]
 check "--help is the manual" contains "$("$BS" --help)" "EXIT STATUS"
 

@@ -13,11 +13,14 @@
 #               happens; when it reconnects it drops the record
 #   instance    --instance --os-user: only that OS user's keys and sessions
 #
-# Sessions: the session registry (STATE/sessions/*.json) is written by the
-# agent when pam_wicket reports a login (issue 12 item 1, another branch).
-# Until that lands this test writes the registry entry itself, in the
-# contract's format, for the sshd process serving the connection (the
-# listener's child); switch to the real PAM path at merge.
+# Sessions are real: sshd runs with UsePAM yes and ExposeAuthInfo yes and
+# pam_wicket in its session stack (as `wicket-agent install-sshd` puts it,
+# noconsume), so the agent's session registry (STATE/sessions/*.json) is
+# written from the login itself and the process a revocation ends is the
+# one pam_wicket reported (sshd's per-connection monitor). sshd's PAM
+# service is its program name ($T/bin/wicket-e2e-rev-XXXXXX,
+# /etc/pam.d/wicket-e2e-rev-XXXXXX removed on exit); /etc/pam.d/sshd is
+# never touched.
 . "$(dirname "$0")/lib.sh"
 
 REGION=us-east-1
@@ -27,8 +30,24 @@ PORT=$(free_port)
 ENDPOINT="http://127.0.0.1:$PORT"
 SSH_PORT=$(free_port)
 ADDR=127.0.0.6
+PAM_SERVICE=wicket-e2e-rev-$(tr A-Z a-z <<<"${T##*.}")
+PAM_MODULE="${WK_PAM_MODULE:-$WK_BIN/pam_wicket.so}"
 ensure_user ubuntu
 ensure_ak_user
+
+if [ ! -f "$PAM_MODULE" ]; then
+	# 77: ctest reports the test as skipped, not passed
+	echo "e2e: $PAM_MODULE not built: skipped"
+	exit 77
+fi
+if [ -e "/etc/pam.d/$PAM_SERVICE" ]; then
+	echo "e2e: /etc/pam.d/$PAM_SERVICE exists (another run?); refusing" >&2
+	exit 1
+fi
+trap 'rm -f "/etc/pam.d/$PAM_SERVICE"; cleanup' EXIT
+cp "$PAM_MODULE" "$T/bin/pam_wicket.so"
+chmod 644 "$T/bin/pam_wicket.so"
+ln -s "$SSHD" "$T/bin/$PAM_SERVICE"
 
 wicket_as() {	# wicket_as PROFILE ARGS...
 	local profile=$1; shift
@@ -73,11 +92,11 @@ gone() {	# gone PID: the process ended (10 s)
 }
 
 # open_session NAME KEY CALLER REQUEST: a long-running login in the
-# background; sets SSH_PID_<NAME> and SESS_PID_<NAME> (the sshd process
-# serving it) and registers it as pam_wicket would (see the header)
+# background; sets SSH_PID_<NAME>, SESS_ID_<NAME> and SESS_PID_<NAME>, the
+# process pam_wicket reported for it (from the agent's registry, which must name
+# the push's request and caller)
 open_session() {
-	local name=$1 key=$2 caller=$3 req=$4 before after pid start
-	before=$(pgrep -P "$(cat "$T/sshd-h/sshd.pid")" | sort || true)
+	local name=$1 key=$2 caller=$3 req=$4 pid=
 	ssh_login ubuntu "$ADDR" "$SSH_PORT" "$key" "$T/known_hosts" \
 	    'echo started; exec sleep 300' </dev/null >"$T/sess-$name.out" \
 	    2>>"$T/ssh.err" &
@@ -88,21 +107,17 @@ open_session() {
 		sleep 0.1
 	done
 	grep -q started "$T/sess-$name.out" || return 1
-	after=$(pgrep -P "$(cat "$T/sshd-h/sshd.pid")" | sort || true)
-	pid=$(comm -13 <(echo "$before") <(echo "$after") | head -1)
+	for _ in $(seq 1 100); do
+		set -- $(cat "$T/agent-h/sessions/"*.json 2>/dev/null | jq -r \
+		    --arg r "$req" --arg c "$caller" \
+		    'select(.request_id == $r and .caller_arn == $c) |
+		    "\(.pid) \(.session_id)"' | head -1)
+		pid=${1:-}
+		[ -n "$pid" ] && eval "SESS_ID_$name=$2" && break
+		sleep 0.1
+	done
 	[ -n "$pid" ] || return 1
 	eval "SESS_PID_$name=$pid"
-	start=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)
-	mkdir -p "$T/agent-h/sessions" && chmod 700 "$T/agent-h/sessions"
-	jq -n --arg sid "s-$(printf '%016x' "$pid")" --argjson pid "$pid" \
-	    --arg start "$start" --arg caller "$caller" --arg req "$req" \
-	    --arg inst "$instance" --argjson now "$(date +%s)" \
-	    '{session_id: $sid, pid: $pid, pid_start: $start, os_user: "ubuntu",
-	      fingerprint: "", request_id: $req, caller_arn: $caller,
-	      instance_id: $inst, tty: "", source: "127.0.0.1",
-	      opened_at: $now}' >"$T/agent-h/sessions/.tmp"
-	mv "$T/agent-h/sessions/.tmp" \
-	    "$T/agent-h/sessions/s-$(printf '%016x' "$pid").json"
 }
 
 log "control plane, one host"
@@ -115,7 +130,34 @@ ssh-keygen -q -t ed25519 -N '' -f "$sshd_dir/ssh_host_ed25519_key" </dev/null
 instance=$(agent_enroll h "$ADDR" "$SSH_PORT" "$sshd_dir/ssh_host_ed25519_key.pub")
 agent_start h
 agent_connected h 1
-sshd_start h "$ADDR" "$SSH_PORT" "$T/agent-h" "$T/agent-h.sock"
+cat >"/etc/pam.d/$PAM_SERVICE" <<PAM
+# wicket's e2e test (tests/e2e/test_revoke.sh); removed on exit.
+auth required pam_deny.so
+account required pam_permit.so
+session optional $T/bin/pam_wicket.so socket=$T/agent-h.sock noconsume
+session required pam_permit.so
+PAM
+cat >"$sshd_dir/sshd_config" <<CFG
+Port $SSH_PORT
+ListenAddress $ADDR
+HostKey $sshd_dir/ssh_host_ed25519_key
+PidFile $sshd_dir/sshd.pid
+AuthorizedKeysFile none
+AuthorizedKeysCommand $HOST_BIN/wicket-authorized-keys --state $T/agent-h --socket $T/agent-h.sock %u %f
+AuthorizedKeysCommandUser wicket-ak
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM yes
+ExposeAuthInfo yes
+PermitRootLogin no
+StrictModes no
+LogLevel VERBOSE
+CFG
+chmod 755 "$sshd_dir"
+mkdir -p /run/sshd
+"$T/bin/$PAM_SERVICE" -D -e -f "$sshd_dir/sshd_config" >>"$T/sshd-h.log" 2>&1 &
+PIDS+=("$!")
+wait_tcp "$ADDR" "$SSH_PORT"
 known_hosts_for h "$ADDR" "$SSH_PORT" >"$T/known_hosts"
 inst_arn="arn:aws:ec2:$REGION:$ACCOUNT:instance/$instance"
 
@@ -157,7 +199,10 @@ check "login with k1 is refused" lacks "$out" in-k1
 log "caller: alice's session ends, carol's survives"
 r2=$(push alice "$T/k2.pub")
 open_session alice "$T/k2" "$alice_arn" "$r2"
-check "alice's long-running session is open" test -n "${SESS_PID_alice:-}"
+check "alice's long-running session is open, registered by pam_wicket" \
+    test -n "${SESS_PID_alice:-}"
+check "... its process is sshd's monitor (root), the connection's" \
+    test "$(stat -c %u "/proc/$SESS_PID_alice")" = 0
 r3=$(push carol "$T/k3.pub")
 open_session carol "$T/k3" "$carol_arn" "$r3"
 check "carol's long-running session is open" test -n "${SESS_PID_carol:-}"
@@ -170,6 +215,19 @@ check "carol's session process is still there" kill -0 "$SESS_PID_carol"
 check "carol's ssh is still connected" kill -0 "$SSH_PID_carol"
 check "the agent logged the session it ended" \
     grep -q "event=session_ended .*pid=$SESS_PID_alice " "$T/agent-h.log"
+logout_of() {	# logout_of SESSION: its Logout is in the audit
+	wicket_as admin audit --session "$1" --output json 2>/dev/null |
+	    jq -e '[.Events[] | select(.EventName == "wicket:Logout")] | length == 1' >/dev/null
+}
+ended=
+for _ in $(seq 1 50); do
+	logout_of "$SESS_ID_alice" && ended=1 && break
+	sleep 0.2
+done
+check "the ended session's Logout reaches the audit" test -n "$ended"
+out=$(wicket_as admin sessions --output json)
+check "wicket sessions lists carol's session, not alice's" \
+    bash -c "grep -q '$SESS_ID_carol' <<<'$out' && ! grep -q '$SESS_ID_alice' <<<'$out'"
 
 log "again: a later push by alice works"
 sleep 1	# records carry whole seconds: a push in the revoke's second is revoked too

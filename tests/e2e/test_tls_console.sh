@@ -13,7 +13,7 @@ NODE=${NODE:-node}
 PW_DIR="$WK_SOURCE/web/node_modules/playwright-core"
 if [ ! -x "$CHROMIUM" ] || ! command -v "$NODE" >/dev/null; then
 	echo "SKIP: chromium or node missing (scripts/install-deps.sh)"
-	exit 0
+	exit 77
 fi
 if [ ! -f "$PW_DIR/index.mjs" ]; then
 	(cd "$WK_SOURCE/web" && npm ci --no-audit --no-fund --loglevel=error)

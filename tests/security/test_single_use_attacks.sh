@@ -26,14 +26,15 @@ SSH1=$(free_port)
 SSH2=$(free_port)
 OSUSER=wksu	# our own login user: its ~/.pam_environment is ours to write
 PAM_SERVICE=wicket-sec-sshd-$(tr A-Z a-z <<<"${T##*.}")	# libpam lower-cases
-PAM_MODULE="$WK_BIN/pam_wicket.so"
+PAM_MODULE="${WK_PAM_MODULE:-$WK_BIN/pam_wicket.so}"
 ensure_user "$OSUSER"
 ensure_ak_user
 HOME_DIR=$(getent passwd "$OSUSER" | cut -d: -f6)
 
 if [ ! -f "$PAM_MODULE" ]; then
-	echo "security: $PAM_MODULE not built (sanitizer build, or no libpam0g-dev): skipped"
-	exit 0
+	# 77: ctest reports the test as skipped, not passed
+	echo "security: $PAM_MODULE not built: skipped"
+	exit 77
 fi
 if [ -e "/etc/pam.d/$PAM_SERVICE" ]; then
 	echo "security: /etc/pam.d/$PAM_SERVICE exists; refusing" >&2

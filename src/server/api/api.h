@@ -128,6 +128,28 @@ int wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *action, const char *resource, const struct wk_ctx *extra,
     const char *deny_code, struct wk_decision_detail *detail);
 
+/*
+ * wk_api_authorize's decision alone: nothing is set in a response. A
+ * failure (NOMEM, STORE, a stored policy that no longer parses) returns
+ * its error with detail an implicit deny: fail closed.
+ */
+int wk_api_decide(const struct wk_api_req *req, const char *action,
+    const char *resource, const struct wk_ctx *extra,
+    struct wk_decision_detail *detail);
+
+/*
+ * *out: whether some Allow statement of the caller's policies names
+ * `action`, whatever its resource and conditions (wk_policy_may_allow).
+ * false: the caller may do it on no resource at all.
+ */
+int wk_api_may_allow(const struct wk_api_req *req, const char *action,
+    bool *out);
+
+/* The protocol's access-denied error, as wk_api_authorize sets it. */
+void wk_api_deny_error(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *action, const char *resource, const char *deny_code,
+    enum wk_decision d);
+
 struct wk_api_action {
 	const char *name;	/* Query Action, or JSON operation name */
 	enum wk_protocol protocol;

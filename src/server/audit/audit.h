@@ -85,5 +85,16 @@ void wk_audit_batch_stats(struct wk_audit_batch_stats *out);
 extern const struct wk_api_action wk_wicket_list_audit_events;
 /* WicketListSessions (wicket_list_sessions.c) */
 extern const struct wk_api_action wk_wicket_list_sessions;
+/*
+ * The open sessions matching f that req's caller may see, newest first,
+ * at most f->max_items: wicket:ListSessions decided on each session's
+ * instance (wk_instance_scope_new in auth.h; f->instance_id set: on that
+ * instance alone). The JSON API and the console list through this one
+ * function. The newest WK_SESSIONS_SCAN_MAX open sessions are looked at.
+ * Denied: resp has AccessDenied, WK_ERR_DENIED. *out: wk_store_free.
+ */
+#define WK_SESSIONS_SCAN_MAX 1000
+int wk_sessions_visible(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const struct wk_session_filter *f, struct wk_session **out, size_t *n);
 
 #endif

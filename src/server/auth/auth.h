@@ -112,6 +112,41 @@ void wk_auth_peek_service(const struct wk_http_request *req, char *out,
     size_t outsz);
 
 /*
+ * authz_instance.c: decisions on an instance (docs/sessions.md).
+ * wk_authz_instance_arn writes "arn:aws:ec2:REGION:ACCOUNT:instance/ID",
+ * the resource of every action on an instance (WK_ERR_TOOBIG when it does
+ * not fit). wk_api_authorize_instance is wk_api_authorize on that ARN
+ * (the instance's tags in the context as for a push).
+ */
+int wk_authz_instance_arn(const struct wk_server *srv, const char *id,
+    char *out, size_t outsz);
+int wk_api_authorize_instance(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *action, const char *instance_id);
+/* The decision alone (wk_api_decide on the instance's ARN). */
+int wk_instance_decide(const struct wk_api_req *req, const char *action,
+    const char *instance_id, struct wk_decision_detail *d);
+
+/*
+ * The scope of a list action (wicket:ListSessions,
+ * wicket:ListSessionRecordings): which entries the caller may see, each
+ * by its instance. With instance_id (the request's filter) the action is
+ * authorized on that instance: denied, resp gets AccessDenied and
+ * WK_ERR_DENIED is returned. Without, it is refused the same way (on "*")
+ * only when no Allow statement of the caller's policies names the action;
+ * otherwise wk_instance_scope_allows decides each instance on its ARN (an
+ * explicit Deny on an instance, or a condition its tags fail, hides its
+ * entries). Decisions are remembered for the scope's life, which must not
+ * outlast req. Errors (NOMEM, STORE) are to fail the request.
+ */
+struct wk_instance_scope;
+int wk_instance_scope_new(const struct wk_api_req *req,
+    struct wk_api_resp *resp, const char *action, const char *instance_id,
+    struct wk_instance_scope **out);
+int wk_instance_scope_allows(struct wk_instance_scope *s,
+    const char *instance_id, bool *ok);
+void wk_instance_scope_free(struct wk_instance_scope *s);	/* NULL-safe */
+
+/*
  * sigkey_cache.c: the derived signing key for (access key id, secret,
  * date, region, service), from a small cache (keyed by a hash of the
  * secret, compared in constant time; entries wiped when replaced) or

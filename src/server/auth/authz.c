@@ -235,23 +235,22 @@ deny_error(const struct wk_api_req *req, struct wk_api_resp *resp,
 }
 
 int
-wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
-    const char *action, const char *resource, const struct wk_ctx *extra,
-    const char *deny_code, struct wk_decision_detail *detail)
+wk_api_decide(const struct wk_api_req *req, const char *action,
+    const char *resource, const struct wk_ctx *extra,
+    struct wk_decision_detail *detail)
 {
 	struct wk_server *srv = req->srv;
 	const struct wk_policy_ref *refs;
 	struct wk_authz_principal pr;
 	struct wk_authz_input in;
-	struct wk_decision_detail d;
 	struct wk_authz_request ar;
 	struct wk_ctx *ctx = NULL;
 	size_t n;
 	int r;
 
-	memset(&d, 0, sizeof(d));
-	d.decision = WK_DECISION_IMPLICIT_DENY;
-	d.statement = -1;
+	memset(detail, 0, sizeof(*detail));
+	detail->decision = WK_DECISION_IMPLICIT_DENY;
+	detail->statement = -1;
 	if (resource == NULL)
 		resource = "*";
 	if (srv->authz == NULL && (r = wk_authz_cache_new(&srv->authz)) != 0)
@@ -279,25 +278,69 @@ wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
 	ar.action = action;
 	ar.resource = resource;
 	ar.ctx = ctx;
-	if ((r = wk_policy_evaluate(refs, n, &ar, &d)) != 0)
+	if ((r = wk_policy_evaluate(refs, n, &ar, detail)) != 0)
 		goto out;
 	wk_log_auth(WK_LOG_DEBUG, "authz", "request_id=%s caller=%s "
 	    "action=%s resource=%s decision=%s", req->request_id != NULL ?
 	    req->request_id : "-", req->caller->user.arn, action, resource,
-	    wk_decision_name(d.decision));
-	wk_metrics_decision(d.decision == WK_DECISION_ALLOW);
-	if (d.decision != WK_DECISION_ALLOW) {
-		deny_error(req, resp, action, resource, deny_code, d.decision);
-		r = WK_ERR_DENIED;
-	}
+	    wk_decision_name(detail->decision));
+	wk_metrics_decision(detail->decision == WK_DECISION_ALLOW);
  out:
-	if (r != 0 && r != WK_ERR_DENIED)
+	if (r != 0) {
+		detail->decision = WK_DECISION_IMPLICIT_DENY;	/* fail closed */
 		wk_log(WK_LOG_ERROR, "authz", "request_id=%s caller=%s "
 		    "action=%s error=%s", req->request_id != NULL ?
 		    req->request_id : "-", req->caller->user.arn, action,
 		    wk_strerror(r));
+	}
+	wk_ctx_free(ctx);
+	return r;
+}
+
+int
+wk_api_may_allow(const struct wk_api_req *req, const char *action,
+    bool *out)
+{
+	struct wk_server *srv = req->srv;
+	const struct wk_policy_ref *refs;
+	size_t n;
+	int r;
+
+	*out = false;
+	if (srv->authz == NULL && (r = wk_authz_cache_new(&srv->authz)) != 0)
+		return r;
+	if ((r = wk_authz_policies(srv->authz, srv->store,
+	    req->caller->user.name, &refs, &n)) != 0)
+		return r;
+	*out = wk_policy_may_allow(refs, n, action);
+	return 0;
+}
+
+void
+wk_api_deny_error(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *action, const char *resource, const char *deny_code,
+    enum wk_decision d)
+{
+	deny_error(req, resp, action, resource != NULL ? resource : "*",
+	    deny_code, d);
+}
+
+int
+wk_api_authorize(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *action, const char *resource, const struct wk_ctx *extra,
+    const char *deny_code, struct wk_decision_detail *detail)
+{
+	struct wk_decision_detail d;
+	int r;
+
+	if (resource == NULL)
+		resource = "*";
+	r = wk_api_decide(req, action, resource, extra, &d);
+	if (r == 0 && d.decision != WK_DECISION_ALLOW) {
+		deny_error(req, resp, action, resource, deny_code, d.decision);
+		r = WK_ERR_DENIED;
+	}
 	if (detail != NULL)
 		*detail = d;
-	wk_ctx_free(ctx);
 	return r;
 }

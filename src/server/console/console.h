@@ -26,6 +26,7 @@
 #include "server/http/http.h"
 
 struct wk_server;
+struct wk_store;
 struct wk_api_action;
 
 /* wicketd serve --recording-max-bytes, --recording-retention */
@@ -57,16 +58,18 @@ size_t wk_console_recordings_sweep(struct wk_server *srv);
  */
 int wk_console_set_web_dir(const char *dir);
 
-/* Forgets every session, lockout and terminal (tests, shutdown). */
+/* Forgets every lockout and terminal (tests, shutdown); sessions are the
+ * store's. */
 void wk_console_reset(void);
 
 /*
  * The IAM user user_id lost its console access (DeleteLoginProfile,
- * DeleteUser, a new password): its sessions end, its open terminals
- * close. Sessions are also checked against the store on every use, so
- * this only makes it immediate (and closes the terminals).
+ * DeleteUser, a new password): its sessions end (deleted from the store,
+ * so on every replica), its open terminals here close. Sessions are also
+ * checked against the store on every use, and terminals every minute, so
+ * this makes it immediate.
  */
-void wk_console_end_user(const char *user_id);
+void wk_console_end_user(struct wk_store *st, const char *user_id);
 
 void wk_console_root(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req);

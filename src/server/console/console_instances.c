@@ -15,6 +15,7 @@
 #include "common/rand.h"
 #include "common/time.h"
 #include "server/api/api.h"
+#include "server/audit/audit.h"
 #include "server/console/console_int.h"
 #include "server/ec2/ec2.h"
 #include "server/server.h"
@@ -60,32 +61,39 @@ wk_console_caller_load(struct wk_server *srv, const char *user,
 	return r;
 }
 
-struct wk_console_session *
+int
 wk_console_session_live(struct wk_server *srv,
-    const struct wk_http_request *req, uint64_t now_ms)
+    const struct wk_http_request *req, int64_t now_ms,
+    struct wk_console_session *out)
 {
-	struct wk_console_session *s;
 	struct wk_caller caller;
 	int r;
 
-	if ((s = wk_console_session_of(req, now_ms)) == NULL)
-		return NULL;
-	r = wk_console_caller_load(srv, s->user, s->user_id, s->pw_tag,
+	if ((r = wk_console_session_of(srv->store, req, now_ms, out)) != 0) {
+		if (r != WK_ERR_NOTFOUND)
+			wk_log(WK_LOG_ERROR, "console_session",
+			    "source_ip=%s error=%s", req->source_ip,
+			    wk_strerror(r));
+		return r;
+	}
+	r = wk_console_caller_load(srv, out->user, out->user_id, out->pw_tag,
 	    &caller);
 	wk_explicit_bzero(&caller, sizeof(caller));
 	if (r == 0)
-		return s;
+		return 0;
 	if (r == WK_ERR_NOTFOUND || r == WK_ERR_DENIED) {
 		wk_log_auth(WK_LOG_INFO, "console_session", "user=%s "
-		    "source_ip=%s outcome=ended reason=%s", s->user,
+		    "source_ip=%s outcome=ended reason=%s", out->user,
 		    req->source_ip, r == WK_ERR_NOTFOUND ? "user_gone" :
 		    "credentials_changed");
-		wk_console_session_destroy(s);
+		wk_console_session_destroy(srv->store, out);
+		r = WK_ERR_DENIED;
 	} else {
 		wk_log(WK_LOG_ERROR, "console_session", "user=%s error=%s",
-		    s->user, wk_strerror(r));
+		    out->user, wk_strerror(r));
 	}
-	return NULL;
+	wk_explicit_bzero(out, sizeof(*out));
+	return r;
 }
 
 int
@@ -121,9 +129,10 @@ name_tag(const struct wk_tag *tags, size_t ntags)
 }
 
 /*
- * The open sessions (docs/sessions.md) for a caller allowed
- * wicket:ListSessions: an array, or JSON null when not allowed (the page
- * then shows no sessions section). NULL on failure.
+ * The open sessions (docs/sessions.md) the caller may list, decided as
+ * for ListSessions (wk_sessions_visible): an array, or JSON null when the
+ * caller may list on no instance (the page then shows no sessions
+ * section). NULL on failure.
  */
 static json_t *
 open_sessions(const struct wk_api_req *areq)
@@ -138,16 +147,14 @@ open_sessions(const struct wk_api_req *areq)
 
 	memset(&resp, 0, sizeof(resp));
 	wk_buf_init(&resp.xml, 0);
-	r = wk_api_authorize(areq, &resp, "wicket:ListSessions", "*", NULL,
-	    NULL, NULL);
+	memset(&f, 0, sizeof(f));
+	f.max_items = 200;
+	r = wk_sessions_visible(areq, &resp, &f, &ss, &n);
 	json_decref(resp.json);
 	wk_buf_cleanup(&resp.xml);
 	if (r == WK_ERR_DENIED)
 		return json_null();
-	memset(&f, 0, sizeof(f));
-	f.max_items = 200;
-	if (r != 0 || wk_store_session_list(areq->srv->store, &f, &ss,
-	    &n) != 0 || (arr = json_array()) == NULL)
+	if (r != 0 || (arr = json_array()) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		wk_time_iso8601((time_t)(ss[i].opened_ms / 1000), when);
@@ -172,7 +179,7 @@ void
 wk_console_instances(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
 {
-	struct wk_console_session *s;
+	struct wk_console_session sess, *s = &sess;
 	struct wk_caller caller;
 	struct wk_api_req areq;
 	struct wk_api_resp resp;
@@ -186,7 +193,7 @@ wk_console_instances(struct wk_server *srv, struct wk_http_conn *c,
 
 	memset(&resp, 0, sizeof(resp));
 	wk_buf_init(&resp.xml, 0);
-	if ((s = wk_console_session_live(srv, req, wk_mono_ms())) == NULL ||
+	if (wk_console_session_live(srv, req, wk_wall_ms(), s) != 0 ||
 	    wk_console_caller_load(srv, s->user, s->user_id, NULL,
 	    &caller) != 0) {
 		wk_console_error(c, 401, "NotSignedIn", "Sign in first.");
@@ -241,6 +248,7 @@ wk_console_instances(struct wk_server *srv, struct wk_http_conn *c,
 	    "sessions", o), NULL);
 	arr = NULL;
  out:
+	wk_explicit_bzero(&sess, sizeof(sess));
 	json_decref(arr);
 	json_decref(resp.json);
 	wk_buf_cleanup(&resp.xml);

@@ -30,21 +30,28 @@
 #define WK_CONSOLE_MAX_COOKIE 4096	/* bytes of the Cookie header read */
 #define WK_CONSOLE_PW_TAG_LEN 32	/* SHA-256 */
 
+/* The idle timer is written at most this often per session (so a busy
+ * console does not write on every request): the idle limit is met
+ * within a minute. */
+#define WK_CONSOLE_TOUCH_MS (60ull * 1000)
+
 /*
  * A session is bound to the IAM user's id (a user deleted and re-created
  * under the same name has another id) and to the login profile's password
  * hash as it was at sign-in (pw_tag, a digest of the encoded hash: new
  * after UpdateLoginProfile with a password or a re-created profile), both
  * checked against the store on every use (wk_console_session_live).
+ * Sessions live in the store (wk_store_console_session_*), keyed by
+ * id_hash; this is a copy for one request, wiped by the caller.
  */
 struct wk_console_session {
-	char id[WK_CONSOLE_TOKEN_HEX + 1];	/* secret */
-	char csrf[WK_CONSOLE_TOKEN_HEX + 1];	/* secret */
+	char id[WK_CONSOLE_TOKEN_HEX + 1];	/* secret: the cookie */
+	char csrf[WK_CONSOLE_TOKEN_HEX + 1];	/* secret, derived from id */
+	char id_hash[WK_CONSOLE_TOKEN_HEX + 1];	/* the store's key */
 	char user[65];
 	char user_id[33];
 	uint8_t pw_tag[WK_CONSOLE_PW_TAG_LEN];
-	uint64_t created_ms, last_ms;		/* monotonic */
-	struct wk_console_session *next;
+	int64_t created_ms, last_ms;		/* wall clock */
 };
 
 /*
@@ -57,35 +64,45 @@ int wk_console_cookie_get(struct wk_span header, const char *name,
 
 /* A fresh random token: 64 lower-case hex characters + NUL. */
 int wk_console_token_new(char out[static WK_CONSOLE_TOKEN_HEX + 1]);
+/* What a token gives: the store's key (hex SHA-256 of the token) and
+ * the CSRF token (hex SHA-256 of a label and the token). */
+void wk_console_token_keys(struct wk_span token,
+    char id_hash[static WK_CONSOLE_TOKEN_HEX + 1],
+    char csrf[static WK_CONSOLE_TOKEN_HEX + 1]);
 
 /*
- * Creates a session for user (name, id, pw_tag) at now_ms; *out is owned
- * by the table. A user at WK_CONSOLE_MAX_SESSIONS_PER_USER loses its
- * oldest session; WK_ERR_LIMIT when the whole table is full.
+ * Creates a session for user (name, id, pw_tag) at now_ms (wall clock)
+ * in the store; *out gets its token. A user at
+ * WK_CONSOLE_MAX_SESSIONS_PER_USER loses its oldest session; WK_ERR_LIMIT
+ * when WK_CONSOLE_MAX_SESSIONS live ones exist; a store error as is.
  */
-int wk_console_session_create(const char *user, const char *user_id,
-    const uint8_t pw_tag[static WK_CONSOLE_PW_TAG_LEN], uint64_t now_ms,
-    struct wk_console_session **out);
+int wk_console_session_create(struct wk_store *st, const char *user,
+    const char *user_id, const uint8_t pw_tag[static WK_CONSOLE_PW_TAG_LEN],
+    int64_t now_ms, struct wk_console_session *out);
 /* The digest of an encoded password hash a session is bound to. */
 void wk_console_pw_tag(const char *encoded,
     uint8_t out[static WK_CONSOLE_PW_TAG_LEN]);
-/* Destroys every session of user_id; returns how many. */
-size_t wk_console_sessions_end_user(const char *user_id);
-/* Sessions of user_id (tests). */
-size_t wk_console_session_count_user(const char *user_id);
+/* Ends every session of user_id (on every replica); returns how many. */
+size_t wk_console_sessions_end_user(struct wk_store *st, const char *user_id);
+/* Live sessions of user_id, of everyone (tests, metrics). */
+size_t wk_console_session_count_user(struct wk_store *st, const char *user_id,
+    int64_t now_ms);
+size_t wk_console_session_count(struct wk_store *st, int64_t now_ms);
 /*
- * The live session whose id equals token (constant-time compare),
- * refreshing its idle timer; NULL when absent, idle for 30 min or older
- * than 12 h (an expired one is destroyed).
+ * The live session whose token is `token`, refreshing its idle timer
+ * (at most once per WK_CONSOLE_TOUCH_MS): WK_ERR_NOTFOUND when absent,
+ * idle for 30 min or older than 12 h (an expired one is deleted), or a
+ * store error.
  */
-struct wk_console_session *wk_console_session_find(struct wk_span token,
-    uint64_t now_ms);
-/* The session of a request (its wk_session cookie), or NULL. */
-struct wk_console_session *wk_console_session_of(
-    const struct wk_http_request *req, uint64_t now_ms);
-void wk_console_session_destroy(struct wk_console_session *s);
-void wk_console_sessions_reset(void);
-size_t wk_console_session_count(void);
+int wk_console_session_find(struct wk_store *st, struct wk_span token,
+    int64_t now_ms, struct wk_console_session *out);
+/* The session of a request (its wk_session cookie), as _find. */
+int wk_console_session_of(struct wk_store *st,
+    const struct wk_http_request *req, int64_t now_ms,
+    struct wk_console_session *out);
+/* Deletes s from the store (sign-out, or its user changed). */
+void wk_console_session_destroy(struct wk_store *st,
+    const struct wk_console_session *s);
 
 /* Constant-time check of the request's X-Wicket-CSRF header against want. */
 bool wk_console_csrf_ok(const struct wk_http_request *req, const char *want);
@@ -186,12 +203,14 @@ struct wk_server;
 int wk_console_caller_load(struct wk_server *srv, const char *user,
     const char *user_id, const uint8_t *pw_tag, struct wk_caller *out);
 /*
- * The session of a request, checked against the store as above: a
- * session whose user, id or password no longer match is destroyed (and
- * NULL returned); on a store error NULL is returned and the session kept.
+ * The session of a request (0, *out filled; the caller wipes it),
+ * checked against the store as above: a session whose user, id or
+ * password no longer match is destroyed (WK_ERR_DENIED); on a store
+ * error that error, the session kept. now_ms: wall clock.
  */
-struct wk_console_session *wk_console_session_live(struct wk_server *srv,
-    const struct wk_http_request *req, uint64_t now_ms);
+int wk_console_session_live(struct wk_server *srv,
+    const struct wk_http_request *req, int64_t now_ms,
+    struct wk_console_session *out);
 /* The console's throttle key for pushes: one token bucket per IAM user
  * (the API's is per access key; the console has none). */
 int wk_console_push_throttle_key(const char *user_id, char *out,

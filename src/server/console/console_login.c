@@ -212,13 +212,14 @@ void
 wk_console_session_get(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
 {
-	struct wk_console_session *s;
+	struct wk_console_session s;
 	char pre[WK_CONSOLE_TOKEN_HEX + 1];
 	struct wk_buf h;
 
-	if ((s = wk_console_session_live(srv, req, wk_mono_ms())) != NULL) {
+	if (wk_console_session_live(srv, req, wk_wall_ms(), &s) == 0) {
 		wk_console_json(c, 200, json_pack("{s:b, s:s, s:s}",
-		    "signedIn", 1, "user", s->user, "csrf", s->csrf), NULL);
+		    "signedIn", 1, "user", s.user, "csrf", s.csrf), NULL);
+		wk_explicit_bzero(&s, sizeof(s));
 		return;
 	}
 	/* not signed in: a pre-session token for the sign-in form */
@@ -346,7 +347,7 @@ busy(struct wk_http_conn *c)
 static void
 login_finish(struct login_wait *w, bool ok)
 {
-	struct wk_console_session *s = NULL;
+	struct wk_console_session sess, *s = &sess;
 	struct wk_http_conn *c = w->c;
 	struct wk_login_profile lp;
 	uint8_t tag[WK_CONSOLE_PW_TAG_LEN];
@@ -358,6 +359,7 @@ login_finish(struct login_wait *w, bool ok)
 	memset(&u, 0, sizeof(u));
 	memset(&lp, 0, sizeof(lp));
 	memset(tag, 0, sizeof(tag));
+	memset(&sess, 0, sizeof(sess));
 	/* the password checked must still be the user's: not changed or
 	 * re-created (another user of the same name) meanwhile */
 	if (ok && wk_store_login_profile_get(w->srv->store, w->user,
@@ -381,9 +383,13 @@ login_finish(struct login_wait *w, bool ok)
 	/* this user proved its password: its own counter is cleared, not
 	 * the address's (other users' guesses from there still count) */
 	wk_console_lock_clear(w->ukey);
-	if ((r = wk_console_session_create(u.name, u.id, tag, w->now,
-	    &s)) != 0) {
-		wk_console_error(c, r == WK_ERR_LIMIT ? 503 : 500,
+	if ((r = wk_console_session_create(w->srv->store, u.name, u.id, tag,
+	    wk_wall_ms(), s)) != 0) {
+		if (r != WK_ERR_LIMIT)
+			wk_log(WK_LOG_ERROR, "console_login", "user=%s "
+			    "error=%s", u.name, wk_strerror(r));
+		wk_console_error(c, r == WK_ERR_LIMIT ||
+		    r == WK_ERR_STORE_UNAVAIL ? 503 : 500,
 		    "Unavailable", "Cannot sign in now; try again later.");
 		goto out;
 	}
@@ -393,7 +399,7 @@ login_finish(struct login_wait *w, bool ok)
 	    SESSION_COOKIE_AGE_S, w->secure) != 0 ||
 	    wk_console_cookie_header(&h, WK_CONSOLE_PRE_COOKIE, "", 0,
 	    w->secure) != 0) {
-		wk_console_session_destroy(s);
+		wk_console_session_destroy(w->srv->store, s);
 		wk_console_error(c, 500, "InternalError", "internal error");
 		goto out;
 	}
@@ -403,6 +409,7 @@ login_finish(struct login_wait *w, bool ok)
 	    "user", s->user, "csrf", s->csrf), wk_buf_cstr(&h));
  out:
 	wk_explicit_bzero(&lp, sizeof(lp));
+	wk_explicit_bzero(&sess, sizeof(sess));
 	wk_buf_cleanup_secret(&h);
 }
 
@@ -569,18 +576,25 @@ void
 wk_console_logout(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
 {
-	struct wk_console_session *s;
+	struct wk_console_session sess, *s = &sess;
 	struct wk_buf h;
+	int r;
 
-	(void)srv;
+	memset(&sess, 0, sizeof(sess));
 	wk_buf_init(&h, 1024);
 	if (!wk_console_same_origin(req, true)) {
 		wk_console_error(c, 403, "CrossOrigin",
 		    "Cross-origin request refused.");
 		goto out;
 	}
-	if ((s = wk_console_session_of(req, wk_mono_ms())) == NULL) {
-		wk_console_error(c, 401, "NotSignedIn", "Not signed in.");
+	if ((r = wk_console_session_of(srv->store, req, wk_wall_ms(),
+	    s)) != 0) {
+		if (r != WK_ERR_NOTFOUND)
+			wk_console_error(c, 503, "Unavailable", "Cannot sign "
+			    "out now; try again later.");
+		else
+			wk_console_error(c, 401, "NotSignedIn",
+			    "Not signed in.");
 		goto out;
 	}
 	if (!wk_console_csrf_ok(req, s->csrf)) {
@@ -590,11 +604,12 @@ wk_console_logout(struct wk_server *srv, struct wk_http_conn *c,
 	}
 	wk_log_auth(WK_LOG_INFO, "console_logout", "user=%s source_ip=%s "
 	    "outcome=signed_out", s->user, req->source_ip);
-	wk_console_session_destroy(s);
+	wk_console_session_destroy(srv->store, s);
 	(void)wk_console_cookie_header(&h, WK_CONSOLE_COOKIE, "", 0,
 	    req->secure);
 	wk_console_json(c, 200, json_pack("{s:b}", "signedIn", 0),
 	    wk_buf_cstr(&h));
  out:
+	wk_explicit_bzero(&sess, sizeof(sess));
 	wk_buf_cleanup(&h);
 }

@@ -7,14 +7,20 @@
  *     100), "NextToken"?} -> {"Recordings": [{"RecordingId", "StartTime",
  *     "CallerArn", "UserName", "InstanceId", "OsUser", "SourceIp",
  *     "Width", "Height", "Size"}], "NextToken"?}, newest first;
- *     wicket:ListSessionRecordings on "*".
+ *     wicket:ListSessionRecordings on each recording's instance
+ *     (arn:aws:ec2:REGION:ACCOUNT:instance/ID): with InstanceId, on that
+ *     one (AccessDenied when not allowed); without, the recordings of
+ *     instances the caller may not list are left out (AccessDenied only
+ *     when no Allow statement of the caller names the action).
  *   GetSessionRecording {"RecordingId"} -> {"RecordingId", "Asciicast"}
- *     (the asciicast v2 text); wicket:GetSessionRecording on "*"; every
- *     call, allowed or denied, is audited (who watched what).
+ *     (the asciicast v2 text); wicket:GetSessionRecording on the
+ *     recording's instance; every call, allowed or denied, is audited
+ *     (who watched what).
  *
- * Authorization comes first: a caller not allowed learns nothing (not
- * whether an id exists). A RecordingId that is not a lower-case UUID is
- * refused (ValidationException) before any file is named.
+ * A caller whose policies allow the action on no resource at all is
+ * refused first and learns nothing (not whether an id exists). A
+ * RecordingId that is not a lower-case UUID is refused
+ * (ValidationException) before any file is named. docs/recordings.md.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -26,6 +32,7 @@
 #include "common/time.h"
 #include "server/api/api.h"
 #include "server/audit/audit.h"
+#include "server/auth/auth.h"
 #include "server/console/console_int.h"
 #include "server/server.h"
 
@@ -36,30 +43,42 @@ int
 wk_recordings_api_list(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *instance_id, struct wk_recording_info **out, size_t *n)
 {
+	struct wk_instance_scope *scope = NULL;
 	struct wk_recording_info *v = NULL;
 	size_t len = 0, i, k;
+	bool ok;
 	int r;
 
 	*out = NULL;
 	*n = 0;
-	if ((r = wk_api_authorize(req, resp, WK_ACTION_LIST_RECORDINGS, "*",
-	    NULL, NULL, NULL)) != 0)
+	if ((r = wk_instance_scope_new(req, resp, WK_ACTION_LIST_RECORDINGS,
+	    instance_id, &scope)) != 0)
 		return r;
 	if ((r = wk_recordings_list(req->srv->cfg.data_dir, &v, &len)) != 0) {
 		wk_log(WK_LOG_ERROR, "recording", "outcome=list_failed "
 		    "error=%s", wk_strerror(r));
-		return wk_api_error(resp, 500, "InternalServerError",
+		r = wk_api_error(resp, 500, "InternalServerError",
 		    "Cannot list the recordings now.");
+		goto out;
 	}
-	if (instance_id != NULL) {
-		for (i = 0, k = 0; i < len; i++)
-			if (strcmp(v[i].instance_id, instance_id) == 0)
-				v[k++] = v[i];
-		len = k;
+	for (i = 0, k = 0; i < len; i++) {
+		if (instance_id != NULL &&
+		    strcmp(v[i].instance_id, instance_id) != 0)
+			continue;
+		if ((r = wk_instance_scope_allows(scope, v[i].instance_id,
+		    &ok)) != 0)
+			goto out;
+		if (ok)
+			v[k++] = v[i];
 	}
 	*out = v;
-	*n = len;
-	return 0;
+	v = NULL;
+	*n = k;
+	r = 0;
+ out:
+	wk_free(v);
+	wk_instance_scope_free(scope);
+	return r;
 }
 
 /* The audit event of a fetch: who watched which session. */
@@ -77,16 +96,59 @@ audit_get(const struct wk_api_req *req, const struct wk_recording_info *info,
 	return wk_audit_write(req, &ai);
 }
 
+/* Refused (AccessDenied on "*") when the caller may get a recording of
+ * no instance at all: decided before anything is read. */
+static int
+may_get(const struct wk_api_req *req, struct wk_api_resp *resp)
+{
+	bool may;
+	int r;
+
+	if ((r = wk_api_may_allow(req, WK_ACTION_GET_RECORDING, &may)) != 0)
+		return r;
+	if (!may) {
+		wk_api_deny_error(req, resp, WK_ACTION_GET_RECORDING, "*", NULL,
+		    WK_DECISION_IMPLICIT_DENY);
+		return WK_ERR_DENIED;
+	}
+	return 0;
+}
+
+/*
+ * The answer for an id with no recording the caller may see, the same
+ * whether none exists or its instance is not the caller's: 404 to a
+ * caller allowed the action on "*" (it could get any), else AccessDenied
+ * on "*". So a caller learns of no recording it may not get.
+ */
+static int
+unknown(const struct wk_api_req *req, struct wk_api_resp *resp,
+    const char *id)
+{
+	struct wk_decision_detail d;
+	int r;
+
+	if ((r = wk_api_decide(req, WK_ACTION_GET_RECORDING, "*", NULL,
+	    &d)) != 0)
+		return r;
+	if (d.decision != WK_DECISION_ALLOW) {
+		wk_api_deny_error(req, resp, WK_ACTION_GET_RECORDING, "*", NULL,
+		    d.decision);
+		return WK_ERR_DENIED;
+	}
+	return wk_api_error(resp, 404, "ResourceNotFoundException",
+	    "No recording %s (never recorded, or past its retention)", id);
+}
+
 int
 wk_recordings_api_get(const struct wk_api_req *req, struct wk_api_resp *resp,
     const char *id, struct wk_buf *text)
 {
 	struct wk_recording_info info;
+	struct wk_decision_detail d;
 	int r;
 
 	memset(&info, 0, sizeof(info));
-	if ((r = wk_api_authorize(req, resp, WK_ACTION_GET_RECORDING, "*",
-	    NULL, NULL, NULL)) != 0) {
+	if ((r = may_get(req, resp)) != 0) {
 		(void)audit_get(req, NULL, resp->error_code);
 		return r;
 	}
@@ -95,14 +157,19 @@ wk_recordings_api_get(const struct wk_api_req *req, struct wk_api_resp *resp,
 		    "RecordingId must be a recording id (a lower-case UUID, "
 		    "the RequestId of the terminal's audit event)");
 	r = wk_recording_info_get(req->srv->cfg.data_dir, id, &info);
+	if (r == 0 && (r = wk_instance_decide(req, WK_ACTION_GET_RECORDING,
+	    info.instance_id, &d)) == 0 && d.decision != WK_DECISION_ALLOW) {
+		/* not the caller's to see: audited, nothing read, and
+		 * answered as an id that does not exist */
+		(void)audit_get(req, &info, "AccessDeniedException");
+		return unknown(req, resp, id);
+	}
 	if (r == 0)
 		r = wk_recording_read(req->srv->cfg.data_dir, id,
 		    WK_RECORDING_READ_MAX,
 		    text);
 	if (r == WK_ERR_NOTFOUND)
-		return wk_api_error(resp, 404, "ResourceNotFoundException",
-		    "No recording %s (never recorded, or past its retention)",
-		    id);
+		return unknown(req, resp, id);
 	if (r != 0) {
 		wk_log(WK_LOG_ERROR, "recording", "id=%s outcome=read_failed "
 		    "error=%s", id, wk_strerror(r));
@@ -189,19 +256,11 @@ list_recordings(const struct wk_api_req *req, struct wk_api_resp *resp)
 	char token[24];
 	int r;
 
-	/* authorized first (inside _api_list), then the parameters */
-	if ((r = wk_recordings_api_list(req, resp, NULL, &v, &n)) != 0)
-		return r;
+	/* the parameters first: the instance they name is the resource */
 	if ((r = list_params(req, resp, &instance_id, &max, &start)) != 0)
+		return r;
+	if ((r = wk_recordings_api_list(req, resp, instance_id, &v, &n)) != 0)
 		goto out;
-	if (instance_id != NULL) {
-		size_t k = 0;
-
-		for (i = 0; i < n; i++)
-			if (strcmp(v[i].instance_id, instance_id) == 0)
-				v[k++] = v[i];
-		n = k;
-	}
 	r = WK_ERR_NOMEM;
 	if ((arr = json_array()) == NULL)
 		goto out;
@@ -239,9 +298,8 @@ get_recording(const struct wk_api_req *req, struct wk_api_resp *resp)
 		if (strcmp(key, "RecordingId") == 0 && json_is_string(v))
 			id = json_string_value(v);
 		else if (strcmp(key, "RecordingId") != 0) {
-			/* authorization still comes first */
-			r = wk_api_authorize(req, resp,
-			    WK_ACTION_GET_RECORDING, "*", NULL, NULL, NULL);
+			/* refused first when allowed nowhere */
+			r = may_get(req, resp);
 			if (r == 0)
 				r = wk_api_error(resp, 400,
 				    "ValidationException",

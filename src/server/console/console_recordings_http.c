@@ -26,11 +26,14 @@ as_user(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req, struct wk_caller *caller,
     struct wk_api_req *areq, char rid[static 37])
 {
-	struct wk_console_session *s;
+	struct wk_console_session sess, *s = &sess;
+	bool in;
 
-	if ((s = wk_console_session_live(srv, req, wk_mono_ms())) == NULL ||
+	in = wk_console_session_live(srv, req, wk_wall_ms(), s) == 0 &&
 	    wk_console_caller_load(srv, s->user, s->user_id, NULL,
-	    caller) != 0) {
+	    caller) == 0;
+	wk_explicit_bzero(&sess, sizeof(sess));
+	if (!in) {
 		wk_console_error(c, 401, "NotSignedIn", "Sign in first.");
 		return false;
 	}

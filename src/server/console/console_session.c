@@ -1,71 +1,47 @@
 /*
- * console_session.c - console sessions: random 32-byte ids in an HttpOnly,
- * SameSite=Strict cookie (Secure on TLS), a synchronizer CSRF token per
- * session, idle (30 min) and absolute (12 h) expiry, server-side sign-out.
- * Tokens are compared in constant time, wiped when freed, never logged.
+ * console_session.c - console sessions: random 32-byte tokens in an
+ * HttpOnly, SameSite=Strict cookie (Secure on TLS), a synchronizer CSRF
+ * token per session, idle (30 min) and absolute (12 h) expiry, server-side
+ * sign-out. Sessions live in the store (every replica validates them),
+ * under the SHA-256 of the token: the token and the CSRF token (derived
+ * from it) are never stored, wiped after use, never logged.
  */
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/encode.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/rand.h"
 #include "crypto/hash.h"
 #include "server/console/console_int.h"
 
-static struct wk_console_session *sessions;
-static size_t nsessions;
+
+/* Hex of a digest (2 * len + 1 bytes in out). */
+static void
+hex_of(const uint8_t *p, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
 
 int
 wk_console_token_new(char out[static WK_CONSOLE_TOKEN_HEX + 1])
 {
 	uint8_t raw[WK_CONSOLE_TOKEN_BYTES];
-	struct wk_buf b;
 	int r;
 
 	out[0] = '\0';
 	if ((r = wk_random_bytes(raw, sizeof(raw))) != 0)
 		return r;
-	wk_buf_init(&b, WK_CONSOLE_TOKEN_HEX + 1);
-	if ((r = wk_hex_encode(&b, raw, sizeof(raw))) == 0 &&
-	    b.len == WK_CONSOLE_TOKEN_HEX) {
-		memcpy(out, b.p, WK_CONSOLE_TOKEN_HEX);
-		out[WK_CONSOLE_TOKEN_HEX] = '\0';
-	} else if (r == 0) {
-		r = WK_ERR_INTERNAL;
-	}
+	hex_of(raw, sizeof(raw), out);
 	wk_explicit_bzero(raw, sizeof(raw));
-	wk_buf_cleanup_secret(&b);
-	return r;
-}
-
-static void
-session_free(struct wk_console_session *s)
-{
-	wk_freezero(s, sizeof(*s));
-}
-
-static bool
-expired(const struct wk_console_session *s, uint64_t now_ms)
-{
-	return now_ms - s->last_ms > WK_CONSOLE_IDLE_MS ||
-	    now_ms - s->created_ms > WK_CONSOLE_ABSOLUTE_MS;
-}
-
-static void
-sweep(uint64_t now_ms)
-{
-	struct wk_console_session **pp = &sessions, *s;
-
-	while ((s = *pp) != NULL) {
-		if (expired(s, now_ms)) {
-			*pp = s->next;
-			nsessions--;
-			session_free(s);
-		} else {
-			pp = &s->next;
-		}
-	}
+	return 0;
 }
 
 void
@@ -75,163 +51,164 @@ wk_console_pw_tag(const char *encoded,
 	wk_sha256(encoded, strlen(encoded), out);
 }
 
-/* Unlinks and frees *pp (a session in the list). */
-static void
-unlink_at(struct wk_console_session **pp)
+void
+wk_console_token_keys(struct wk_span token,
+    char id_hash[static WK_CONSOLE_TOKEN_HEX + 1],
+    char csrf[static WK_CONSOLE_TOKEN_HEX + 1])
 {
-	struct wk_console_session *s = *pp;
+	static const char csrf_label[] = "wicket console csrf";
+	uint8_t buf[sizeof(csrf_label) + WK_CONSOLE_TOKEN_HEX];
+	uint8_t d[WK_SHA256_LEN];
 
-	*pp = s->next;
-	nsessions--;
-	session_free(s);
+	wk_sha256(token.p, token.len, d);
+	hex_of(d, sizeof(d), id_hash);
+	/* the CSRF token: another digest of the token (domain-separated), so
+	 * the store holds neither and any replica derives it */
+	memcpy(buf, csrf_label, sizeof(csrf_label));
+	memcpy(buf + sizeof(csrf_label), token.p, token.len);
+	wk_sha256(buf, sizeof(csrf_label) + token.len, d);
+	hex_of(d, sizeof(d), csrf);
+	wk_explicit_bzero(buf, sizeof(buf));
+	wk_explicit_bzero(d, sizeof(d));
 }
 
-/* Makes room for one more session of user_id: its oldest ones go. */
-static void
-cap_user(const char *user_id)
+/* The session of a store row, the token known (its keys derived). */
+static int
+from_row(const struct wk_console_row *row, struct wk_span token,
+    struct wk_console_session *out)
 {
-	struct wk_console_session **pp, **oldest;
-	size_t n;
+	char hash[WK_CONSOLE_TOKEN_HEX + 1];
 
-	for (;;) {
-		n = 0;
-		oldest = NULL;
-		for (pp = &sessions; *pp != NULL; pp = &(*pp)->next) {
-			if (strcmp((*pp)->user_id, user_id) != 0)
-				continue;
-			n++;
-			if (oldest == NULL ||
-			    (*pp)->created_ms <= (*oldest)->created_ms)
-				oldest = pp;	/* the list is newest first */
-		}
-		if (n < WK_CONSOLE_MAX_SESSIONS_PER_USER || oldest == NULL)
-			return;
-		unlink_at(oldest);
-	}
-}
-
-int
-wk_console_session_create(const char *user, const char *user_id,
-    const uint8_t pw_tag[static WK_CONSOLE_PW_TAG_LEN], uint64_t now_ms,
-    struct wk_console_session **out)
-{
-	struct wk_console_session *s;
-	int r;
-
-	*out = NULL;
-	if (user == NULL || strlen(user) >= sizeof(s->user) ||
-	    user_id == NULL || user_id[0] == '\0' ||
-	    strlen(user_id) >= sizeof(s->user_id) || pw_tag == NULL)
-		return WK_ERR_INVAL;
-	sweep(now_ms);
-	cap_user(user_id);
-	if (nsessions >= WK_CONSOLE_MAX_SESSIONS)
-		return WK_ERR_LIMIT;
-	if ((s = wk_calloc(1, sizeof(*s))) == NULL)
-		return WK_ERR_NOMEM;
-	if ((r = wk_console_token_new(s->id)) != 0 ||
-	    (r = wk_console_token_new(s->csrf)) != 0) {
-		session_free(s);
-		return r;
-	}
-	memcpy(s->user, user, strlen(user) + 1);
-	memcpy(s->user_id, user_id, strlen(user_id) + 1);
-	memcpy(s->pw_tag, pw_tag, WK_CONSOLE_PW_TAG_LEN);
-	s->created_ms = s->last_ms = now_ms;
-	s->next = sessions;
-	sessions = s;
-	nsessions++;
-	*out = s;
+	wk_console_token_keys(token, hash, out->csrf);
+	memcpy(out->id, token.p, WK_CONSOLE_TOKEN_HEX);
+	out->id[WK_CONSOLE_TOKEN_HEX] = '\0';
+	memcpy(out->id_hash, hash, sizeof(hash));
+	memcpy(out->user, row->user, sizeof(out->user));
+	memcpy(out->user_id, row->user_id, sizeof(out->user_id));
+	out->created_ms = row->created_ms;
+	out->last_ms = row->last_ms;
+	if (wk_hex_decode(wk_span_from_cstr(row->pw_tag), out->pw_tag,
+	    sizeof(out->pw_tag)) != 0)
+		return WK_ERR_STORE;
 	return 0;
 }
 
-size_t
-wk_console_sessions_end_user(const char *user_id)
+int
+wk_console_session_create(struct wk_store *st, const char *user,
+    const char *user_id, const uint8_t pw_tag[static WK_CONSOLE_PW_TAG_LEN],
+    int64_t now_ms, struct wk_console_session *out)
 {
-	struct wk_console_session **pp = &sessions;
+	struct wk_console_row row;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&row, 0, sizeof(row));
+	if (user == NULL || user[0] == '\0' ||
+	    strlen(user) >= sizeof(row.user) ||
+	    user_id == NULL || user_id[0] == '\0' ||
+	    strlen(user_id) >= sizeof(row.user_id) || pw_tag == NULL ||
+	    now_ms < 0)
+		return WK_ERR_INVAL;
+	if ((r = wk_console_token_new(out->id)) != 0)
+		goto out;
+	memcpy(row.user, user, strlen(user) + 1);
+	memcpy(row.user_id, user_id, strlen(user_id) + 1);
+	hex_of(pw_tag, WK_CONSOLE_PW_TAG_LEN, row.pw_tag);
+	row.created_ms = row.last_ms = now_ms;
+	row.idle_until_ms = now_ms + (int64_t)WK_CONSOLE_IDLE_MS;
+	row.expires_ms = now_ms + (int64_t)WK_CONSOLE_ABSOLUTE_MS;
+	wk_console_token_keys(wk_span_from_mem(out->id, WK_CONSOLE_TOKEN_HEX),
+	    row.id_hash, out->csrf);
+	if ((r = wk_store_console_session_put(st, &row, now_ms,
+	    WK_CONSOLE_MAX_SESSIONS_PER_USER, WK_CONSOLE_MAX_SESSIONS)) != 0)
+		goto out;
+	r = from_row(&row, wk_span_from_mem(out->id, WK_CONSOLE_TOKEN_HEX),
+	    out);
+ out:
+	if (r != 0)
+		wk_explicit_bzero(out, sizeof(*out));
+	wk_explicit_bzero(&row, sizeof(row));
+	return r;
+}
+
+size_t
+wk_console_sessions_end_user(struct wk_store *st, const char *user_id)
+{
 	size_t n = 0;
+	int r;
 
 	if (user_id == NULL || user_id[0] == '\0')
 		return 0;
-	while (*pp != NULL) {
-		if (strcmp((*pp)->user_id, user_id) == 0) {
-			unlink_at(pp);
-			n++;
-		} else {
-			pp = &(*pp)->next;
-		}
-	}
+	if ((r = wk_store_console_sessions_end_user(st, user_id, &n)) != 0)
+		wk_log(WK_LOG_ERROR, "console_session", "user_id=%s "
+		    "outcome=end_failed error=%s", user_id, wk_strerror(r));
 	return n;
 }
 
 size_t
-wk_console_session_count_user(const char *user_id)
+wk_console_session_count_user(struct wk_store *st, const char *user_id,
+    int64_t now_ms)
 {
 	size_t n = 0;
 
-	for (const struct wk_console_session *s = sessions; s != NULL;
-	    s = s->next)
-		if (strcmp(s->user_id, user_id) == 0)
-			n++;
+	(void)wk_store_console_sessions_count(st, user_id, now_ms, &n);
 	return n;
 }
 
-struct wk_console_session *
-wk_console_session_find(struct wk_span token, uint64_t now_ms)
+int
+wk_console_session_find(struct wk_store *st, struct wk_span token,
+    int64_t now_ms, struct wk_console_session *out)
 {
-	struct wk_console_session *s, *found = NULL;
+	struct wk_console_row row;
+	char hash[WK_CONSOLE_TOKEN_HEX + 1], csrf[WK_CONSOLE_TOKEN_HEX + 1];
+	int r;
 
+	memset(out, 0, sizeof(*out));
 	if (token.p == NULL || token.len != WK_CONSOLE_TOKEN_HEX)
-		return NULL;
-	/* every live session is compared, in constant time each */
-	for (s = sessions; s != NULL; s = s->next) {
-		if (wk_span_ct_eq(token, wk_span_from_mem(s->id,
-		    WK_CONSOLE_TOKEN_HEX)))
-			found = s;
-	}
-	if (found == NULL)
-		return NULL;
-	if (now_ms < found->last_ms)
-		now_ms = found->last_ms;
-	if (expired(found, now_ms)) {
-		wk_console_session_destroy(found);
-		return NULL;
-	}
-	found->last_ms = now_ms;
-	return found;
+		return WK_ERR_NOTFOUND;
+	/* the row is found by the token's digest: an index lookup compares
+	 * digests, never the secret itself */
+	wk_console_token_keys(token, hash, csrf);
+	r = wk_store_console_session_get(st, hash, now_ms, &row);
+	wk_explicit_bzero(csrf, sizeof(csrf));
+	if (r != 0)
+		goto out;
+	if ((r = from_row(&row, token, out)) != 0)
+		goto out;
+	/* the idle timer, coarsely: one write a minute per session at most */
+	if (now_ms - row.last_ms >= (int64_t)WK_CONSOLE_TOUCH_MS &&
+	    wk_store_console_session_touch(st, hash, now_ms,
+	    now_ms + (int64_t)WK_CONSOLE_IDLE_MS) == 0)
+		out->last_ms = now_ms;
+ out:
+	if (r != 0)
+		wk_explicit_bzero(out, sizeof(*out));
+	wk_explicit_bzero(&row, sizeof(row));
+	wk_explicit_bzero(hash, sizeof(hash));
+	return r;
 }
 
 void
-wk_console_session_destroy(struct wk_console_session *s)
+wk_console_session_destroy(struct wk_store *st,
+    const struct wk_console_session *s)
 {
-	struct wk_console_session **pp;
+	int r;
 
-	for (pp = &sessions; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			nsessions--;
-			session_free(s);
-			return;
-		}
-	}
-}
-
-void
-wk_console_sessions_reset(void)
-{
-	struct wk_console_session *s;
-
-	while ((s = sessions) != NULL) {
-		sessions = s->next;
-		session_free(s);
-	}
-	nsessions = 0;
+	if (s == NULL || s->id_hash[0] == '\0')
+		return;
+	r = wk_store_console_session_delete(st, s->id_hash);
+	if (r != 0 && r != WK_ERR_NOTFOUND)
+		wk_log(WK_LOG_ERROR, "console_session", "user=%s "
+		    "outcome=delete_failed error=%s", s->user, wk_strerror(r));
 }
 
 size_t
-wk_console_session_count(void)
+wk_console_session_count(struct wk_store *st, int64_t now_ms)
 {
-	return nsessions;
+	size_t n = 0;
+
+	(void)wk_store_console_sessions_count(st, NULL, now_ms, &n);
+	return n;
 }
 
 static bool
@@ -297,17 +274,19 @@ wk_console_cookie_get(struct wk_span header, const char *name,
 	return WK_ERR_NOTFOUND;
 }
 
-struct wk_console_session *
-wk_console_session_of(const struct wk_http_request *req, uint64_t now_ms)
+int
+wk_console_session_of(struct wk_store *st, const struct wk_http_request *req,
+    int64_t now_ms, struct wk_console_session *out)
 {
 	struct wk_span tok;
 
+	memset(out, 0, sizeof(*out));
 	/* a request may carry several Cookie fields; HTTP/1.1 browsers send
 	 * one, and only the first is read */
 	if (wk_console_cookie_get(wk_http_header(req, "Cookie"),
 	    WK_CONSOLE_COOKIE, &tok) != 0)
-		return NULL;
-	return wk_console_session_find(tok, now_ms);
+		return WK_ERR_NOTFOUND;
+	return wk_console_session_find(st, tok, now_ms, out);
 }
 
 bool

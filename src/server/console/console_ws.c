@@ -125,7 +125,7 @@ void
 wk_console_ws(struct wk_server *srv, struct wk_http_conn *c,
     const struct wk_http_request *req)
 {
-	struct wk_console_session *s;
+	struct wk_console_session sess, *s = &sess;
 	struct wk_console_term_args a;
 	char accept[29], num[8];
 	uint64_t v;
@@ -138,7 +138,7 @@ wk_console_ws(struct wk_server *srv, struct wk_http_conn *c,
 		refuse(c, 403, "cross-origin WebSocket refused\n");
 		return;
 	}
-	if ((s = wk_console_session_live(srv, req, wk_mono_ms())) == NULL) {
+	if (wk_console_session_live(srv, req, wk_wall_ms(), s) != 0) {
 		wk_log_auth(WK_LOG_INFO, "console_ws", "source_ip=%s "
 		    "outcome=refused reason=no_session", req->source_ip);
 		refuse(c, 403, "not signed in\n");
@@ -150,12 +150,16 @@ wk_console_ws(struct wk_server *srv, struct wk_http_conn *c,
 	    "Sec-WebSocket-Version")), "13") ||
 	    wk_ws_accept_key(wk_http_header(req, "Sec-WebSocket-Key"),
 	    accept) != 0) {
+		wk_explicit_bzero(&sess, sizeof(sess));
 		refuse(c, 400, "a WebSocket handshake is expected here\n");
 		return;
 	}
-	snprintf(a.user, sizeof(a.user), "%s", s->user);
-	snprintf(a.user_id, sizeof(a.user_id), "%s", s->user_id);
+	_Static_assert(sizeof(a.user) == sizeof(s->user) &&
+	    sizeof(a.user_id) == sizeof(s->user_id), "same fields");
+	memcpy(a.user, s->user, sizeof(a.user));	/* NUL-terminated */
+	memcpy(a.user_id, s->user_id, sizeof(a.user_id));
 	memcpy(a.pw_tag, s->pw_tag, sizeof(a.pw_tag));
+	wk_explicit_bzero(&sess, sizeof(sess));	/* the tokens */
 	snprintf(a.source_ip, sizeof(a.source_ip), "%s",
 	    req->source_ip != NULL ? req->source_ip : "-");
 	a.secure = req->secure;

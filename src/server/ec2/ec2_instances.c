@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "server/hub/agent_hub.h"
 #include "server/api/api.h"
+#include "server/auth/auth.h"
 #include "server/ec2/ec2.h"
 #include "server/server.h"
 
@@ -20,13 +21,8 @@ int
 wk_ec2_instance_arn(const struct wk_server *srv, const char *id, char *out,
     size_t outsz)
 {
-	int n;
-
-	n = snprintf(out, outsz, "arn:aws:ec2:%s:%s:instance/%s", srv->region,
-	    srv->account_id, id);
-	if (n < 0 || (size_t)n >= outsz)
-		return WK_ERR_TOOBIG;
-	return 0;
+	/* one form for every action on an instance (auth/authz_instance.c) */
+	return wk_authz_instance_arn(srv, id, out, outsz);
 }
 
 int

@@ -139,7 +139,8 @@ void wk_push_limit_reset(void);	/* tests */
 int wk_push_reply(const char *request_id, const struct wk_instance *inst,
     json_t **out);
 
-/* Sets resp to ServiceException for err; returns err. */
+/* Sets resp to ServiceException for err (ServiceUnavailable, 503, when
+ * err is WK_ERR_STORE_UNAVAIL); returns err. */
 int wk_push_service_error(struct wk_api_resp *resp, int err);
 
 #endif

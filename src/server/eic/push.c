@@ -31,9 +31,21 @@ invalid(struct wk_api_resp *resp, const char *field, const char *what)
 	    what);
 }
 
+/*
+ * A failure of ours: 500 ServiceException, except when the database was
+ * unreachable (PostgreSQL restarting): 503 ServiceUnavailable, which
+ * clients retry. The dispatcher maps a store outage to 503 too, but only
+ * for what fails within the request's own turn: a push answered later
+ * (its group commit failed, or the record's write after it) comes here.
+ */
 int
 wk_push_service_error(struct wk_api_resp *resp, int err)
 {
+	if (err == WK_ERR_STORE_UNAVAIL) {
+		wk_api_error(resp, 503, "ServiceUnavailable", "The service is "
+		    "unavailable. Please try again later.");
+		return err;
+	}
 	wk_api_error(resp, 500, "ServiceException",
 	    "The service encountered an internal error: %s", wk_strerror(err));
 	return err;

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "server/hub/agent_hub_int.h"
+#include "server/hub/signing_keys.h"
 #include "server/server.h"
 
 #define LISTEN_RETRY_MS 1000
@@ -136,6 +137,9 @@ on_notify(void *arg, const char *payload)
 		wk_hub_revocations_wake(h, strcmp(payload + 2, "*") == 0 ?
 		    NULL : payload + 2);
 	}
+	else if (strcmp(payload, "k") == 0)
+		/* a rotation published by a replica: sync, reload, announce */
+		wk_signing_server_sync(h->srv);
 	/* anything else: a newer wicketd's; ignored */
 }
 

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "crypto/signkey.h"
@@ -148,6 +149,48 @@ int wk_signing_server_reload(struct wk_server *srv, bool force,
  */
 int wk_signing_watch_start(struct wk_server *srv);
 void wk_signing_watch_stop(struct wk_server *srv);	/* NULL-safe */
+
+/* ---- for signing_sync.c ---- */
+/* Writes DIR/name atomically (never half), then sets its mtime. */
+int wk_signing_write_file(const char *dir, const char *name, const char *data,
+    size_t len, mode_t mode, time_t mtime, char *why, size_t whysz);
+/* Locks DIR (flock) as next/promote/retire do; close(*fd_out) unlocks. */
+int wk_signing_lock_dir(const char *dir, int *fd_out, char *why,
+    size_t whysz);
+
+/* ---- shared by replicas on PostgreSQL (signing_sync.c) ----
+ * The store holds the service's signing files (migration 9, sealed) and a
+ * generation each rotation bumps; DIR/signing.generation says which one
+ * the directory holds. docs/replicas.md. */
+#define WK_DATA_SIGNING_GENERATION "signing.generation"
+struct wk_store;
+/*
+ * Brings DIR in line with the store: when the store has no files yet
+ * (generation 0), DIR's are published (the first replica seeds them);
+ * when its generation differs from DIR's, the store's files replace DIR's
+ * (keys 0600, statements 0644, with their mtimes; files the store lacks
+ * are removed). *changed (may be NULL): whether DIR changed; *gen (may be
+ * NULL): the generation DIR now holds.
+ */
+int wk_signing_sync(struct wk_store *st, const char *dir, bool *changed,
+    int64_t *gen, char *why, size_t whysz);
+/*
+ * After a rotation in DIR, synced at generation `base` before it:
+ * publishes DIR's files as generation base + 1. WK_ERR_CONFLICT when
+ * another rotation was published since (DIR is then replaced by the
+ * store's files on the next sync, and this rotation is not kept).
+ */
+int wk_signing_publish(struct wk_store *st, const char *dir, int64_t base,
+    char *why, size_t whysz);
+/*
+ * The running server (srv->signing_shared): syncs DIR from the store and,
+ * when it changed, reloads the keys (and wakes the agents' polls). Called
+ * on NOTIFY 'k' and by the reload timer.
+ */
+void wk_signing_server_sync(struct wk_server *srv);
+/* At start-up: decides srv->signing_shared (a PostgreSQL store) and, if
+ * so, syncs DIR before the keys are loaded. */
+int wk_signing_shared_start(struct wk_server *srv, char *why, size_t whysz);
 
 /*
  * agent_hub.c: answers every held poll now (their replies carry the new

@@ -6,7 +6,10 @@
  *    one), "OsUser" (only with InstanceId)} ->
  *   {"RevocationId", "RevokedAt" (epoch seconds: pushes issued at or
  *    before it), "RequestIds" (when the selector resolved to them)}
- * Authorized as wicket:RevokeSessions on "*"; a refusal is audited too.
+ * Authorized as wicket:RevokeSessions: with InstanceId on that instance
+ * (arn:aws:ec2:REGION:ACCOUNT:instance/ID, its tags in the context, as the
+ * session actions), otherwise on "*" (the other selectors reach every
+ * instance); a refusal is audited too. The selector is checked first.
  */
 #include <jansson.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "common/err.h"
 #include "server/api/api.h"
 #include "server/audit/audit.h"
+#include "server/auth/auth.h"
 #include "server/hub/agent_hub.h"
 
 static int
@@ -154,16 +158,19 @@ wicket_revoke_sessions(const struct wk_api_req *req,
 	struct wk_audit_info ai;
 	int r;
 
-	if ((r = wk_api_authorize(req, resp, WK_REVOKE_ACTION, "*", NULL,
-	    NULL, NULL)) != 0) {
+	if ((r = parse(req->json, resp, &sel)) != 0)
+		return r;
+	r = sel.instance_id != NULL ? wk_api_authorize_instance(req, resp,
+	    WK_REVOKE_ACTION, sel.instance_id) : wk_api_authorize(req, resp,
+	    WK_REVOKE_ACTION, "*", NULL, NULL, NULL);
+	if (r != 0) {
 		memset(&ai, 0, sizeof(ai));
 		ai.action = WK_REVOKE_ACTION;
+		ai.instance_id = sel.instance_id;
 		ai.error_code = resp->error_code;
 		(void)wk_audit_write(req, &ai);
 		return r;
 	}
-	if ((r = parse(req->json, resp, &sel)) != 0)
-		return r;
 	if ((r = wk_revoke_issue(req, &sel, &rev)) != 0) {
 		if (r == WK_ERR_UNSUPPORTED)
 			return wk_api_error(resp, 503, "ServiceUnavailable",

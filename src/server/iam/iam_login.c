@@ -164,7 +164,7 @@ create_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 		goto out;
 	}
 	/* a new password: no console session of before lives on */
-	wk_console_end_user(u.id);
+	wk_console_end_user(req->srv->store, u.id);
 	r = write_profile(&resp->xml, &lp);
 out:
 	wk_explicit_bzero(&lp, sizeof(lp));
@@ -234,7 +234,8 @@ update_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 	    false)) != 0)
 		r = profile_err(resp, r, u.name);
 	else if (pw != NULL)
-		wk_console_end_user(u.id);	/* the password changed */
+		wk_console_end_user(req->srv->store,
+		    u.id);	/* the password changed */
 out:
 	wk_explicit_bzero(&lp, sizeof(lp));
 	return r;
@@ -254,7 +255,7 @@ delete_login_profile(const struct wk_api_req *req, struct wk_api_resp *resp)
 	if ((r = wk_store_login_profile_delete(req->srv->store, u.name)) != 0)
 		r = profile_err(resp, r, u.name);
 	else
-		wk_console_end_user(u.id);
+		wk_console_end_user(req->srv->store, u.id);
 	return r;
 }
 

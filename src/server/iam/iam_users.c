@@ -158,7 +158,8 @@ update_user(const struct wk_api_req *req, struct wk_api_resp *resp)
 		r = wk_iam_store_err(resp, r,
 		    &(struct wk_iam_errmsg){ .exists = msg });
 	} else if (new_name != NULL) {
-		wk_console_end_user(u.id);	/* another identity now */
+		wk_console_end_user(req->srv->store,
+		    u.id);	/* another identity now */
 	}
 out:
 	return r;
@@ -222,7 +223,7 @@ delete_user(const struct wk_api_req *req, struct wk_api_resp *resp)
 		    .conflict = r == WK_ERR_CONFLICT ?
 		    user_conflict(req, u.name) : NULL });
 	} else {
-		wk_console_end_user(u.id);
+		wk_console_end_user(req->srv->store, u.id);
 		wk_revoke_user(req, u.arn, "DeleteUser");
 	}
 	return r;

@@ -23,7 +23,7 @@
 
 #define WK_PG_SLOTS		64
 #define WK_PG_PARAMS_MAX	24
-#define WK_PG_SCHEMA_VERSION	7
+#define WK_PG_SCHEMA_VERSION	9
 
 /* One statement: its static SQL, bound parameters and, once run, the
  * result and the current row. */
@@ -350,5 +350,26 @@ int wk_pg_hub_records_ack(struct wk_store *, const char *, int64_t);
 int wk_pg_hub_records_prune(struct wk_store *, int64_t);
 int wk_pg_notify(struct wk_store *, const char *);
 int wk_pg_listen(struct wk_store *, struct wk_store_listener **);
+
+/* pg_console.c: console sessions (migration 8) */
+int wk_pg_console_session_put(struct wk_store *,
+    const struct wk_console_row *, int64_t, size_t, size_t);
+int wk_pg_console_session_get(struct wk_store *, const char *, int64_t,
+    struct wk_console_row *);
+int wk_pg_console_session_touch(struct wk_store *, const char *, int64_t,
+    int64_t);
+int wk_pg_console_session_delete(struct wk_store *, const char *);
+int wk_pg_console_sessions_end_user(struct wk_store *, const char *,
+    size_t *);
+int wk_pg_console_sessions_count(struct wk_store *, const char *,
+    int64_t, size_t *);
+int wk_pg_console_sessions_purge(struct wk_store *, int64_t, size_t *);
+
+/* pg_signing.c: signing files (migration 9) */
+int wk_pg_signing_generation(struct wk_store *, int64_t *);
+int wk_pg_signing_get(struct wk_store *, struct wk_store_signing_file **,
+    size_t *, int64_t *);
+int wk_pg_signing_put(struct wk_store *, int64_t,
+    const struct wk_store_signing_file *, size_t, int64_t *);
 
 #endif

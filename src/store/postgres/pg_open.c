@@ -99,6 +99,16 @@ static const struct wk_store_ops pg_ops = {
 	.audit_key_requests = wk_pg_audit_key_requests,
 	.session_report = wk_pg_session_report,
 	.session_list = wk_pg_session_list,
+	.console_session_put = wk_pg_console_session_put,
+	.console_session_get = wk_pg_console_session_get,
+	.console_session_touch = wk_pg_console_session_touch,
+	.console_session_delete = wk_pg_console_session_delete,
+	.console_sessions_end_user = wk_pg_console_sessions_end_user,
+	.console_sessions_count = wk_pg_console_sessions_count,
+	.console_sessions_purge = wk_pg_console_sessions_purge,
+	.signing_generation = wk_pg_signing_generation,
+	.signing_get = wk_pg_signing_get,
+	.signing_put = wk_pg_signing_put,
 };
 
 static void __attribute__((format(printf, 3, 4)))

@@ -265,6 +265,45 @@ static const char MIGRATION_7[] =
 "  substr(md5(random()::text || clock_timestamp()::text), 1, 16))"
 "  ON CONFLICT (key) DO NOTHING;";
 
+/*
+ * Console sessions every replica validates (docs/replicas.md): keyed by
+ * the SHA-256 of the session token, never the token; the user they are
+ * bound to (id, and the digest of the password hash at sign-in), idle and
+ * absolute expiry on the wall clock.
+ */
+static const char MIGRATION_8[] =
+"CREATE TABLE console_sessions ("
+"  id_hash TEXT COLLATE \"C\" PRIMARY KEY,"
+"  user_name TEXT COLLATE \"C\" NOT NULL,"
+"  user_id TEXT COLLATE \"C\" NOT NULL,"
+"  pw_tag TEXT COLLATE \"C\" NOT NULL,"
+"  created_ms BIGINT NOT NULL,"
+"  last_ms BIGINT NOT NULL,"
+"  idle_until_ms BIGINT NOT NULL,"
+"  expires_ms BIGINT NOT NULL"
+");"
+"CREATE INDEX console_sessions_user ON console_sessions(user_id, created_ms);"
+"CREATE INDEX console_sessions_idle ON console_sessions(idle_until_ms);"
+"CREATE INDEX console_sessions_expires ON console_sessions(expires_ms);";
+
+/*
+ * Signing keys shared by the replicas (docs/replicas.md): the data
+ * directory's signing files as of the last rotation, key files sealed
+ * under the master key, and a generation that every rotation bumps.
+ */
+static const char MIGRATION_9[] =
+"CREATE TABLE signing_files ("
+"  name TEXT COLLATE \"C\" PRIMARY KEY,"
+"  mtime BIGINT NOT NULL,"
+"  sealed BYTEA,"
+"  text TEXT COLLATE \"C\""
+");"
+"CREATE TABLE signing_state ("
+"  id BIGINT PRIMARY KEY CHECK (id = 1),"
+"  generation BIGINT NOT NULL"
+");"
+"INSERT INTO signing_state (id, generation) VALUES (1, 0);";
+
 const struct wk_pg_migration wk_pg_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
@@ -272,6 +311,8 @@ const struct wk_pg_migration wk_pg_migrations[] = {
 	{ 4, MIGRATION_4 },
 	{ 6, MIGRATION_6 },
 	{ 7, MIGRATION_7 },
+	{ 8, MIGRATION_8 },
+	{ 9, MIGRATION_9 },
 };
 const size_t wk_pg_nmigrations =
     sizeof(wk_pg_migrations) / sizeof(wk_pg_migrations[0]);

@@ -16,7 +16,7 @@
 
 #define WK_SQ_CACHE_SLOTS	512
 #define WK_SQ_BUSY_TIMEOUT_MS	5000
-#define WK_SQ_SCHEMA_VERSION	7
+#define WK_SQ_SCHEMA_VERSION	9
 
 struct wk_sq_cache_ent {
 	const char *sql;	/* key: address of static text */
@@ -292,5 +292,26 @@ int wk_sq_session_report(struct wk_store *, struct wk_audit_event *, bool,
     const struct wk_session *);
 int wk_sq_session_list(struct wk_store *, const struct wk_session_filter *,
     struct wk_session **, size_t *);
+
+/* sqlite_console.c: console sessions (migration 8) */
+int wk_sq_console_session_put(struct wk_store *,
+    const struct wk_console_row *, int64_t, size_t, size_t);
+int wk_sq_console_session_get(struct wk_store *, const char *, int64_t,
+    struct wk_console_row *);
+int wk_sq_console_session_touch(struct wk_store *, const char *, int64_t,
+    int64_t);
+int wk_sq_console_session_delete(struct wk_store *, const char *);
+int wk_sq_console_sessions_end_user(struct wk_store *, const char *,
+    size_t *);
+int wk_sq_console_sessions_count(struct wk_store *, const char *,
+    int64_t, size_t *);
+int wk_sq_console_sessions_purge(struct wk_store *, int64_t, size_t *);
+
+/* sqlite_signing.c: signing files (migration 9) */
+int wk_sq_signing_generation(struct wk_store *, int64_t *);
+int wk_sq_signing_get(struct wk_store *, struct wk_store_signing_file **,
+    size_t *, int64_t *);
+int wk_sq_signing_put(struct wk_store *, int64_t,
+    const struct wk_store_signing_file *, size_t, int64_t *);
 
 #endif

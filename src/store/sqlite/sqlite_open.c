@@ -97,6 +97,16 @@ static const struct wk_store_ops sqlite_ops = {
 	.audit_key_requests = wk_sq_audit_key_requests,
 	.session_report = wk_sq_session_report,
 	.session_list = wk_sq_session_list,
+	.console_session_put = wk_sq_console_session_put,
+	.console_session_get = wk_sq_console_session_get,
+	.console_session_touch = wk_sq_console_session_touch,
+	.console_session_delete = wk_sq_console_session_delete,
+	.console_sessions_end_user = wk_sq_console_sessions_end_user,
+	.console_sessions_count = wk_sq_console_sessions_count,
+	.console_sessions_purge = wk_sq_console_sessions_purge,
+	.signing_generation = wk_sq_signing_generation,
+	.signing_get = wk_sq_signing_get,
+	.signing_put = wk_sq_signing_put,
 };
 
 /* Runs a pragma that answers one text row and checks the answer. */

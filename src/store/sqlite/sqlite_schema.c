@@ -255,6 +255,45 @@ static const char MIGRATION_7[] =
 "INSERT OR IGNORE INTO meta (key, value) VALUES ('hub_epoch',"
 "  lower(hex(randomblob(8))));";
 
+/*
+ * Console sessions every replica validates (docs/replicas.md): keyed by
+ * the SHA-256 of the session token, never the token; the user they are
+ * bound to (id, and the digest of the password hash at sign-in), idle and
+ * absolute expiry on the wall clock.
+ */
+static const char MIGRATION_8[] =
+"CREATE TABLE console_sessions ("
+"  id_hash TEXT PRIMARY KEY,"
+"  user_name TEXT NOT NULL,"
+"  user_id TEXT NOT NULL,"
+"  pw_tag TEXT NOT NULL,"
+"  created_ms INTEGER NOT NULL,"
+"  last_ms INTEGER NOT NULL,"
+"  idle_until_ms INTEGER NOT NULL,"
+"  expires_ms INTEGER NOT NULL"
+");"
+"CREATE INDEX console_sessions_user ON console_sessions(user_id, created_ms);"
+"CREATE INDEX console_sessions_idle ON console_sessions(idle_until_ms);"
+"CREATE INDEX console_sessions_expires ON console_sessions(expires_ms);";
+
+/*
+ * Signing keys shared by the replicas (docs/replicas.md): the data
+ * directory's signing files as of the last rotation, key files sealed
+ * under the master key, and a generation that every rotation bumps.
+ */
+static const char MIGRATION_9[] =
+"CREATE TABLE signing_files ("
+"  name TEXT PRIMARY KEY,"
+"  mtime INTEGER NOT NULL,"
+"  sealed BLOB,"
+"  text TEXT"
+");"
+"CREATE TABLE signing_state ("
+"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+"  generation INTEGER NOT NULL"
+");"
+"INSERT INTO signing_state (id, generation) VALUES (1, 0);";
+
 const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 1, MIGRATION_1 },
 	{ 2, MIGRATION_2 },
@@ -262,6 +301,8 @@ const struct wk_sq_migration wk_sq_migrations[] = {
 	{ 4, MIGRATION_4 },
 	{ 6, MIGRATION_6 },
 	{ 7, MIGRATION_7 },	/* h-replicas */
+	{ 8, MIGRATION_8 },
+	{ 9, MIGRATION_9 },
 };
 const size_t wk_sq_nmigrations =
     sizeof(wk_sq_migrations) / sizeof(wk_sq_migrations[0]);

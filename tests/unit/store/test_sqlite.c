@@ -480,8 +480,10 @@ test_dns_name_migration(void **state)
 	f->st = NULL;
 	assert_int_equal(raw_exec(f->path,
 	    "DELETE FROM schema_version WHERE version >= 3;"
-	    /* what the later migrations made (7: replicas, 6: revocations) */
-	    "DROP TABLE hub_records;"
+	    /* what the later migrations made (9: signing files, 8: console
+	     * sessions, 7: replicas, 6: revocations) */
+	    "DROP TABLE hub_records; DROP TABLE console_sessions;"
+	    "DROP TABLE signing_files; DROP TABLE signing_state;"
 	    "DELETE FROM meta WHERE key = 'hub_epoch';"
 	    "DROP TABLE revocations; DROP INDEX audit_key;"
 	    /* back to version 2: undo 4 too */

@@ -251,8 +251,13 @@ static const struct spec specs[] = {
 	    "wicket:SessionRecorded", "false" }, PUSH_JSON },
 	{ "wicket:ListAuditEvents", "ListAuditEvents", { "*" }, { NULL },
 	    { NULL }, "{}" },
-	{ "wicket:ListSessionRecordings", "ListSessionRecordings", { "*" },
-	    { NULL }, { NULL }, "{}" },
+	/* the session actions on the instance they name, with its tags */
+	{ "wicket:ListSessionRecordings", "ListSessionRecordings",
+	    { INST_ARN }, { NULL }, { NULL }, "{\"InstanceId\":\"" INST "\"}" },
+	{ "wicket:ListSessions", "ListSessions", { INST_ARN }, { NULL },
+	    { NULL }, "{\"InstanceId\":\"" INST "\"}" },
+	{ "wicket:RevokeSessions", "RevokeSessions", { INST_ARN }, { NULL },
+	    { NULL }, "{\"InstanceId\":\"" INST "\",\"OsUser\":\"nobody\"}" },
 };
 
 /* eve's policies: an Allow of everything with one Deny on one key, or an

@@ -264,7 +264,6 @@ test_console(void **state)
 	wk_console_terms_reset();
 	wk_agent_hub_free(f->srv.hub);
 	wk_loop_free(f->srv.loop);
-	wk_console_sessions_reset();
 	wk_console_locks_reset();
 	wk_console_set_web_dir(NULL);
 	snprintf(p, sizeof(p), "%s/index.html", webdir);
@@ -331,9 +330,10 @@ test_console(void **state)
 }
 
 /* The session of a request carrying cookie id, checked against the store. */
-static struct wk_console_session *
+static int
 live(struct fx *f, const char *id)
 {
+	struct wk_console_session s;
 	char cookie[128];
 	struct wk_sigv4_header h;
 	struct wk_http_request r;
@@ -346,7 +346,7 @@ live(struct fx *f, const char *id)
 	r.headers = &h;
 	r.nheaders = 1;
 	r.source_ip = "127.0.0.1";
-	return wk_console_session_live(&f->srv, &r, 1000);
+	return wk_console_session_live(&f->srv, &r, 1000, &s);
 }
 
 static void
@@ -369,14 +369,13 @@ static void
 test_session_binding(void **state)
 {
 	struct fx *f = *state;
-	struct wk_console_session *s;
+	struct wk_console_session sess, *s = &sess;
 	struct wk_caller c;
 	uint8_t tag[WK_CONSOLE_PW_TAG_LEN], tag2[WK_CONSOLE_PW_TAG_LEN];
 	char id[WK_CONSOLE_TOKEN_HEX + 1], old_uid[33];
 	const char *uid = f->nobody.user.id;
 
 	wk_log_set_level(WK_LOG_WARN);
-	wk_console_sessions_reset();
 	set_password(f, "nobody");
 	profile_tag(f, "nobody", tag);
 	assert_int_equal(wk_console_caller_load(&f->srv, "nobody", uid, tag,
@@ -391,49 +390,52 @@ test_session_binding(void **state)
 	    &c), WK_ERR_DENIED);
 
 	/* a new password ends the session at once, and on use */
-	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
-	    &s), 0);
+	assert_int_equal(wk_console_session_create(f->srv.store, "nobody",
+	    uid, tag, 1000, s), 0);
 	memcpy(id, s->id, sizeof(id));
-	assert_non_null(live(f, id));
+	assert_int_equal(live(f, id), 0);
 	CALL_OK(f, "UpdateLoginProfile", "UserName", "nobody", "Password",
 	    "N3w-passw0rd!");
-	assert_int_equal(wk_console_session_count_user(uid), 0);
+	assert_int_equal(wk_console_session_count_user(f->srv.store, uid,
+	    1000), 0);
 	assert_int_equal(wk_console_caller_load(&f->srv, "nobody", uid, tag,
 	    &c), WK_ERR_DENIED);
 	/* ... also when the hook did not run (another replica changed it) */
-	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
-	    &s), 0);
+	assert_int_equal(wk_console_session_create(f->srv.store, "nobody",
+	    uid, tag, 1000, s), 0);
 	memcpy(id, s->id, sizeof(id));
-	assert_null(live(f, id));
-	assert_int_equal(wk_console_session_count_user(uid), 0);
+	assert_int_not_equal(live(f, id), 0);
+	assert_int_equal(wk_console_session_count_user(f->srv.store, uid,
+	    1000), 0);
 	/* the flag alone (no password) keeps sessions */
 	profile_tag(f, "nobody", tag);
-	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
-	    &s), 0);
+	assert_int_equal(wk_console_session_create(f->srv.store, "nobody",
+	    uid, tag, 1000, s), 0);
 	memcpy(id, s->id, sizeof(id));
 	CALL_OK(f, "UpdateLoginProfile", "UserName", "nobody",
 	    "PasswordResetRequired", "true");
-	assert_non_null(live(f, id));
+	assert_int_equal(live(f, id), 0);
 
 	/* DeleteLoginProfile; a profile created again does not revive it */
 	CALL_OK(f, "DeleteLoginProfile", "UserName", "nobody");
-	assert_int_equal(wk_console_session_count_user(uid), 0);
-	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
-	    &s), 0);
+	assert_int_equal(wk_console_session_count_user(f->srv.store, uid,
+	    1000), 0);
+	assert_int_equal(wk_console_session_create(f->srv.store, "nobody",
+	    uid, tag, 1000, s), 0);
 	memcpy(id, s->id, sizeof(id));
-	assert_null(live(f, id));
+	assert_int_not_equal(live(f, id), 0);
 	set_password(f, "nobody");
-	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
-	    &s), 0);
+	assert_int_equal(wk_console_session_create(f->srv.store, "nobody",
+	    uid, tag, 1000, s), 0);
 	memcpy(id, s->id, sizeof(id));
-	assert_null(live(f, id));
+	assert_int_not_equal(live(f, id), 0);
 
 	/* DeleteUser, then a new user of the same name */
 	profile_tag(f, "nobody", tag);
-	assert_int_equal(wk_console_session_create("nobody", uid, tag, 1000,
-	    &s), 0);
+	assert_int_equal(wk_console_session_create(f->srv.store, "nobody",
+	    uid, tag, 1000, s), 0);
 	memcpy(id, s->id, sizeof(id));
-	assert_non_null(live(f, id));
+	assert_int_equal(live(f, id), 0);
 	snprintf(old_uid, sizeof(old_uid), "%s", uid);
 	CALL_OK(f, "DeleteLoginProfile", "UserName", "nobody");
 	CALL_OK(f, "DeleteUser", "UserName", "nobody");
@@ -441,14 +443,13 @@ test_session_binding(void **state)
 	set_password(f, "nobody");
 	profile_tag(f, "nobody", tag);
 	/* even with the very same password hash: another id */
-	assert_int_equal(wk_console_session_create("nobody", old_uid, tag,
-	    1000, &s), 0);
+	assert_int_equal(wk_console_session_create(f->srv.store, "nobody", old_uid,
+	    tag, 1000, s), 0);
 	memcpy(id, s->id, sizeof(id));
-	assert_null(live(f, id));
+	assert_int_not_equal(live(f, id), 0);
 	assert_int_equal(wk_console_caller_load(&f->srv, "nobody", old_uid,
 	    tag, &c), WK_ERR_DENIED);
-	assert_int_equal(wk_console_session_count(), 0);
-	wk_console_sessions_reset();
+	assert_int_equal(wk_console_session_count(f->srv.store, 1000), 0);
 }
 
 /* The console's pushes take the API's token bucket, one per user. */

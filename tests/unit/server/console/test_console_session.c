@@ -1,13 +1,16 @@
 /*
- * test_console_session.c - console sessions, cookies, CSRF, same-origin
- * checks and sign-in backoff (console_session.c, console_login.c).
+ * test_console_session.c - console sessions (in a SQLite store; the
+ * store's own tests run both backends), cookies, CSRF, same-origin checks
+ * and sign-in backoff (console_session.c, console_login.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -80,78 +83,188 @@ test_tokens(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* A fresh SQLite store per test: sessions live in the store. */
+struct sfx {
+	char dir[64];
+	struct wk_store *st;
+};
+
+static int
+sfx_setup(void **state)
+{
+	struct sfx *f = calloc(1, sizeof(*f));
+	uint8_t key[WK_MASTER_KEY_LEN] = { 7 };
+	char path[128];
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/wk_csess_XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/w.db", f->dir);
+	if (wk_store_open(path, key, &f->st) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+sfx_teardown(void **state)
+{
+	struct sfx *f = *state;
+	char path[128];
+
+	wk_store_close(f->st);
+	snprintf(path, sizeof(path), "%s/w.db", f->dir);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/w.db-wal", f->dir);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/w.db-shm", f->dir);
+	(void)unlink(path);
+	(void)rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+#define T0 ((int64_t)1700000000000)
+
+static int
+find(struct wk_store *st, const char *id, int64_t now,
+    struct wk_console_session *out)
+{
+	return wk_console_session_find(st, wk_span_from_cstr(id), now, out);
+}
+
 static void
 test_sessions(void **state)
 {
-	struct wk_console_session *s, *t;
+	struct wk_store *st = ((struct sfx *)*state)->st;
+	struct wk_console_session s, t, got;
 	char id[WK_CONSOLE_TOKEN_HEX + 1];
-	uint64_t t0 = 1000000;
 
-	(void)state;
-	wk_console_sessions_reset();
-	assert_int_equal(wk_console_session_create("alice", "AIDA_alice", TAG, t0, &s), 0);
-	assert_int_equal(wk_console_session_count(), 1);
-	memcpy(id, s->id, sizeof(id));
-	assert_ptr_equal(wk_console_session_find(wk_span_from_cstr(id),
-	    t0 + 1000), s);
+	assert_int_equal(wk_console_session_create(st, "alice", "AIDA_alice",
+	    TAG, T0, &s), 0);
+	assert_int_equal(wk_console_session_count(st, T0), 1);
+	memcpy(id, s.id, sizeof(id));
+	assert_int_equal(find(st, id, T0 + 1000, &got), 0);
+	assert_string_equal(got.user, "alice");
+	assert_string_equal(got.csrf, s.csrf);
+	assert_string_equal(got.id_hash, s.id_hash);
 	/* a wrong or short token finds nothing */
 	id[0] = id[0] == 'a' ? 'b' : 'a';
-	assert_null(wk_console_session_find(wk_span_from_cstr(id), t0));
-	assert_null(wk_console_session_find(WK_SPAN_LIT("abc"), t0));
-	assert_null(wk_console_session_find(WK_SPAN_NULL, t0));
-	memcpy(id, s->id, sizeof(id));
+	assert_int_equal(find(st, id, T0, &got), WK_ERR_NOTFOUND);
+	assert_int_equal(wk_console_session_find(st, WK_SPAN_LIT("abc"), T0,
+	    &got), WK_ERR_NOTFOUND);
+	assert_int_equal(wk_console_session_find(st, WK_SPAN_NULL, T0, &got),
+	    WK_ERR_NOTFOUND);
+	memcpy(id, s.id, sizeof(id));
 	/* idle timeout: refreshed by use, expired after 30 min unused */
-	assert_non_null(wk_console_session_find(wk_span_from_cstr(id),
-	    t0 + WK_CONSOLE_IDLE_MS - 1));
-	assert_null(wk_console_session_find(wk_span_from_cstr(id),
-	    t0 + 2 * WK_CONSOLE_IDLE_MS + 10));
-	assert_int_equal(wk_console_session_count(), 0);
+	assert_int_equal(find(st, id, T0 + (int64_t)WK_CONSOLE_IDLE_MS - 1,
+	    &got), 0);
+	assert_int_equal(find(st, id, T0 + 2 * (int64_t)WK_CONSOLE_IDLE_MS +
+	    10, &got), WK_ERR_NOTFOUND);
+	assert_int_equal(wk_console_session_count(st, T0), 0);
 
 	/* absolute timeout: 12 h even when used every 10 minutes */
-	assert_int_equal(wk_console_session_create("bob", "AIDA_bob", TAG, t0, &s), 0);
-	memcpy(id, s->id, sizeof(id));
-	for (uint64_t now = t0; now < t0 + WK_CONSOLE_ABSOLUTE_MS;
+	assert_int_equal(wk_console_session_create(st, "bob", "AIDA_bob", TAG,
+	    T0, &s), 0);
+	memcpy(id, s.id, sizeof(id));
+	for (int64_t now = T0; now < T0 + (int64_t)WK_CONSOLE_ABSOLUTE_MS;
 	    now += 10 * 60 * 1000)
-		assert_non_null(wk_console_session_find(
-		    wk_span_from_cstr(id), now));
-	assert_null(wk_console_session_find(wk_span_from_cstr(id),
-	    t0 + WK_CONSOLE_ABSOLUTE_MS + 1));
+		assert_int_equal(find(st, id, now, &got), 0);
+	assert_int_equal(find(st, id, T0 + (int64_t)WK_CONSOLE_ABSOLUTE_MS +
+	    1, &got), WK_ERR_NOTFOUND);
 
 	/* sign-out destroys it server side */
-	assert_int_equal(wk_console_session_create("carol", "AIDA_carol", TAG, t0, &s), 0);
-	assert_int_equal(wk_console_session_create("dave", "AIDA_dave", TAG, t0, &t), 0);
-	memcpy(id, s->id, sizeof(id));
-	wk_console_session_destroy(s);
-	assert_null(wk_console_session_find(wk_span_from_cstr(id), t0));
-	assert_int_equal(wk_console_session_count(), 1);
-	assert_int_equal(wk_console_session_create(NULL, "AIDA_x", TAG, t0, &s),
-	    WK_ERR_INVAL);
-	wk_console_sessions_reset();
-	assert_int_equal(wk_console_session_count(), 0);
+	assert_int_equal(wk_console_session_create(st, "carol", "AIDA_carol",
+	    TAG, T0, &s), 0);
+	assert_int_equal(wk_console_session_create(st, "dave", "AIDA_dave",
+	    TAG, T0, &t), 0);
+	memcpy(id, s.id, sizeof(id));
+	wk_console_session_destroy(st, &s);
+	assert_int_equal(find(st, id, T0, &got), WK_ERR_NOTFOUND);
+	assert_int_equal(wk_console_session_count(st, T0), 1);
+	assert_int_equal(wk_console_session_create(st, NULL, "AIDA_x", TAG, T0,
+	    &s), WK_ERR_INVAL);
+	assert_int_equal(wk_console_session_create(st, "", "AIDA_x", TAG, T0,
+	    &s), WK_ERR_INVAL);
+}
+
+/* The idle timer is written at most once a minute per session. */
+static void
+test_touch_coarse(void **state)
+{
+	struct wk_store *st = ((struct sfx *)*state)->st;
+	struct wk_console_session s, got;
+	struct wk_console_row row;
+
+	assert_int_equal(wk_console_session_create(st, "alice", "AIDA_alice",
+	    TAG, T0, &s), 0);
+	assert_int_equal(find(st, s.id, T0 + 30 * 1000, &got), 0);
+	assert_int_equal(wk_store_console_session_get(st, s.id_hash, T0,
+	    &row), 0);
+	assert_int_equal(row.last_ms, T0);
+	assert_int_equal(row.idle_until_ms, T0 + (int64_t)WK_CONSOLE_IDLE_MS);
+	assert_int_equal(find(st, s.id, T0 + 61 * 1000, &got), 0);
+	assert_int_equal(got.last_ms, T0 + 61 * 1000);
+	assert_int_equal(wk_store_console_session_get(st, s.id_hash, T0,
+	    &row), 0);
+	assert_int_equal(row.last_ms, T0 + 61 * 1000);
+	assert_int_equal(row.idle_until_ms, T0 + 61 * 1000 +
+	    (int64_t)WK_CONSOLE_IDLE_MS);
+}
+
+/* What the store holds gives no usable cookie: the row's key is a digest
+ * of the token, the CSRF token is not stored, and the key presented as a
+ * cookie finds nothing. */
+static void
+test_stolen_row(void **state)
+{
+	struct wk_store *st = ((struct sfx *)*state)->st;
+	struct wk_console_session s, got;
+	struct wk_console_row row;
+	char h[WK_CONSOLE_TOKEN_HEX + 1], c[WK_CONSOLE_TOKEN_HEX + 1];
+
+	assert_int_equal(wk_console_session_create(st, "alice", "AIDA_alice",
+	    TAG, T0, &s), 0);
+	assert_string_not_equal(s.id_hash, s.id);
+	assert_string_not_equal(s.csrf, s.id);
+	assert_string_not_equal(s.csrf, s.id_hash);
+	wk_console_token_keys(wk_span_from_cstr(s.id), h, c);
+	assert_string_equal(h, s.id_hash);
+	assert_string_equal(c, s.csrf);
+	assert_int_equal(wk_store_console_session_get(st, s.id_hash, T0,
+	    &row), 0);
+	assert_null(strstr((const char *)&row, s.id));
+	assert_int_equal(find(st, row.id_hash, T0, &got), WK_ERR_NOTFOUND);
+	/* the row is found only under the digest of the token */
+	assert_int_equal(wk_store_console_session_get(st, s.id, T0, &row),
+	    WK_ERR_NOTFOUND);
 }
 
 static void
 test_session_of_request(void **state)
 {
-	struct wk_console_session *s;
+	struct wk_store *st = ((struct sfx *)*state)->st;
+	struct wk_console_session s, got;
 	struct wk_buf cookie;
 	struct wk_sigv4_header h[1];
 	struct wk_http_request r;
 
-	(void)state;
-	wk_console_sessions_reset();
-	assert_int_equal(wk_console_session_create("alice", "AIDA_alice", TAG, 5000, &s), 0);
+	assert_int_equal(wk_console_session_create(st, "alice", "AIDA_alice",
+	    TAG, T0, &s), 0);
 	wk_buf_init(&cookie, 4096);
 	assert_int_equal(wk_buf_appendf(&cookie, "x=1; wk_session=%s",
-	    s->id), 0);
+	    s.id), 0);
 	h[0].name = WK_SPAN_LIT("Cookie");
 	h[0].value = wk_buf_span(&cookie);
 	r = req_with(h, 1, false);
-	assert_ptr_equal(wk_console_session_of(&r, 6000), s);
+	assert_int_equal(wk_console_session_of(st, &r, T0 + 1000, &got), 0);
+	assert_string_equal(got.id_hash, s.id_hash);
 	r.nheaders = 0;
-	assert_null(wk_console_session_of(&r, 6000));
+	assert_int_equal(wk_console_session_of(st, &r, T0 + 1000, &got),
+	    WK_ERR_NOTFOUND);
 	wk_buf_cleanup(&cookie);
-	wk_console_sessions_reset();
 }
 
 static void
@@ -278,46 +391,38 @@ test_lockout(void **state)
 static void
 test_session_per_user_cap(void **state)
 {
-	struct wk_console_session *s, *bob;
-	char bob_id[WK_CONSOLE_TOKEN_HEX + 1], first[WK_CONSOLE_TOKEN_HEX + 1];
-	char second[WK_CONSOLE_TOKEN_HEX + 1];
-	uint64_t t0 = 1000000;
+	struct wk_store *st = ((struct sfx *)*state)->st;
+	struct wk_console_session s, bob, got;
+	char first[WK_CONSOLE_TOKEN_HEX + 1], second[WK_CONSOLE_TOKEN_HEX + 1];
 
-	(void)state;
-	wk_console_sessions_reset();
-	assert_int_equal(wk_console_session_create("bob", "AIDA_bob", TAG,
-	    t0, &bob), 0);
-	memcpy(bob_id, bob->id, sizeof(bob_id));
+	assert_int_equal(wk_console_session_create(st, "bob", "AIDA_bob", TAG,
+	    T0, &bob), 0);
 	for (int i = 0; i < 3 * WK_CONSOLE_MAX_SESSIONS_PER_USER; i++) {
-		assert_int_equal(wk_console_session_create("mallory",
-		    "AIDA_mallory", TAG, t0 + 1 + (uint64_t)i, &s), 0);
+		assert_int_equal(wk_console_session_create(st, "mallory",
+		    "AIDA_mallory", TAG, T0 + 1 + i, &s), 0);
 		if (i == 0)
-			memcpy(first, s->id, sizeof(first));
+			memcpy(first, s.id, sizeof(first));
 		if (i == 1)
-			memcpy(second, s->id, sizeof(second));
-		assert_true(wk_console_session_count_user("AIDA_mallory") <=
-		    WK_CONSOLE_MAX_SESSIONS_PER_USER);
+			memcpy(second, s.id, sizeof(second));
+		assert_true(wk_console_session_count_user(st, "AIDA_mallory",
+		    T0 + 1 + i) <= WK_CONSOLE_MAX_SESSIONS_PER_USER);
 	}
-	assert_int_equal(wk_console_session_count_user("AIDA_mallory"),
-	    WK_CONSOLE_MAX_SESSIONS_PER_USER);
-	assert_int_equal(wk_console_session_count(),
+	assert_int_equal(wk_console_session_count_user(st, "AIDA_mallory",
+	    T0 + 100), WK_CONSOLE_MAX_SESSIONS_PER_USER);
+	assert_int_equal(wk_console_session_count(st, T0 + 100),
 	    WK_CONSOLE_MAX_SESSIONS_PER_USER + 1);
 	/* bob's session lives on; mallory's oldest went first */
-	assert_ptr_equal(wk_console_session_find(wk_span_from_cstr(bob_id),
-	    t0 + 100), bob);
-	assert_null(wk_console_session_find(wk_span_from_cstr(first),
-	    t0 + 100));
-	assert_null(wk_console_session_find(wk_span_from_cstr(second),
-	    t0 + 100));
+	assert_int_equal(find(st, bob.id, T0 + 100, &got), 0);
+	assert_int_equal(find(st, first, T0 + 100, &got), WK_ERR_NOTFOUND);
+	assert_int_equal(find(st, second, T0 + 100, &got), WK_ERR_NOTFOUND);
 	/* the cap goes by the user id, not the name as written */
-	assert_int_equal(wk_console_session_create("MALLORY", "AIDA_mallory",
-	    TAG, t0 + 200, &s), 0);
-	assert_int_equal(wk_console_session_count_user("AIDA_mallory"),
-	    WK_CONSOLE_MAX_SESSIONS_PER_USER);
+	assert_int_equal(wk_console_session_create(st, "MALLORY",
+	    "AIDA_mallory", TAG, T0 + 200, &s), 0);
+	assert_int_equal(wk_console_session_count_user(st, "AIDA_mallory",
+	    T0 + 200), WK_CONSOLE_MAX_SESSIONS_PER_USER);
 	/* an empty id is refused */
-	assert_int_equal(wk_console_session_create("x", "", TAG, t0, &s),
+	assert_int_equal(wk_console_session_create(st, "x", "", TAG, T0, &s),
 	    WK_ERR_INVAL);
-	wk_console_sessions_reset();
 }
 
 /* Ending a user (its login profile or password changed) ends all its
@@ -325,34 +430,29 @@ test_session_per_user_cap(void **state)
 static void
 test_sessions_end_user(void **state)
 {
-	struct wk_console_session *a1, *a2, *b;
-	char id1[WK_CONSOLE_TOKEN_HEX + 1], id2[WK_CONSOLE_TOKEN_HEX + 1];
-	uint64_t t0 = 1000000;
+	struct wk_store *st = ((struct sfx *)*state)->st;
+	struct wk_console_session a1, a2, b, got;
 	uint8_t t1[WK_CONSOLE_PW_TAG_LEN], t2[WK_CONSOLE_PW_TAG_LEN];
 
-	(void)state;
-	wk_console_sessions_reset();
-	assert_int_equal(wk_console_session_create("alice", "AIDA_a", TAG, t0,
-	    &a1), 0);
-	memcpy(id1, a1->id, sizeof(id1));
-	assert_int_equal(wk_console_session_create("alice", "AIDA_a", TAG, t0,
-	    &a2), 0);
-	memcpy(id2, a2->id, sizeof(id2));
-	assert_int_equal(wk_console_session_create("bob", "AIDA_b", TAG, t0,
-	    &b), 0);
-	assert_string_equal(b->user_id, "AIDA_b");
-	assert_memory_equal(b->pw_tag, TAG, sizeof(TAG));
-	assert_int_equal(wk_console_sessions_end_user("AIDA_a"), 2);
-	assert_null(wk_console_session_find(wk_span_from_cstr(id1), t0));
-	assert_null(wk_console_session_find(wk_span_from_cstr(id2), t0));
-	assert_int_equal(wk_console_session_count(), 1);
-	assert_int_equal(wk_console_sessions_end_user("AIDA_a"), 0);
-	assert_int_equal(wk_console_sessions_end_user(""), 0);
+	assert_int_equal(wk_console_session_create(st, "alice", "AIDA_a", TAG,
+	    T0, &a1), 0);
+	assert_int_equal(wk_console_session_create(st, "alice", "AIDA_a", TAG,
+	    T0, &a2), 0);
+	assert_int_equal(wk_console_session_create(st, "bob", "AIDA_b", TAG,
+	    T0, &b), 0);
+	assert_int_equal(find(st, b.id, T0, &got), 0);
+	assert_string_equal(got.user_id, "AIDA_b");
+	assert_memory_equal(got.pw_tag, TAG, sizeof(TAG));
+	assert_int_equal(wk_console_sessions_end_user(st, "AIDA_a"), 2);
+	assert_int_equal(find(st, a1.id, T0, &got), WK_ERR_NOTFOUND);
+	assert_int_equal(find(st, a2.id, T0, &got), WK_ERR_NOTFOUND);
+	assert_int_equal(wk_console_session_count(st, T0), 1);
+	assert_int_equal(wk_console_sessions_end_user(st, "AIDA_a"), 0);
+	assert_int_equal(wk_console_sessions_end_user(st, ""), 0);
 	/* the password tag: one per encoded hash (salt included) */
 	wk_console_pw_tag("$argon2id$v=19$m=19456,t=2,p=1$c2FsdDE$aGFzaA", t1);
 	wk_console_pw_tag("$argon2id$v=19$m=19456,t=2,p=1$c2FsdDI$aGFzaA", t2);
 	assert_memory_not_equal(t1, t2, sizeof(t1));
-	wk_console_sessions_reset();
 }
 
 /* Lock keys: the user by its canonical (lower-case) name, IPv6 by /64. */
@@ -459,14 +559,22 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cookie_get),
 		cmocka_unit_test(test_tokens),
-		cmocka_unit_test(test_sessions),
-		cmocka_unit_test(test_session_of_request),
+		cmocka_unit_test_setup_teardown(test_sessions, sfx_setup,
+		    sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_session_of_request,
+		    sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_touch_coarse, sfx_setup,
+		    sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_stolen_row, sfx_setup,
+		    sfx_teardown),
 		cmocka_unit_test(test_csrf),
 		cmocka_unit_test(test_same_origin),
 		cmocka_unit_test(test_cookie_header),
 		cmocka_unit_test(test_lockout),
-		cmocka_unit_test(test_session_per_user_cap),
-		cmocka_unit_test(test_sessions_end_user),
+		cmocka_unit_test_setup_teardown(test_session_per_user_cap, sfx_setup,
+		    sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_end_user, sfx_setup,
+		    sfx_teardown),
 		cmocka_unit_test(test_lock_keys),
 		cmocka_unit_test(test_lock_ip_and_forget),
 		cmocka_unit_test(test_lock_flood),
