@@ -108,15 +108,29 @@ wk_buf_putc(struct wk_buf *b, int c)
 	return wk_buf_append(b, &ch, 1);
 }
 
+/*
+ * Formats straight into the room the buffer has: only text that does not
+ * fit is formatted a second time, once the buffer has grown (formatting
+ * twice, to measure and then to write, was most of what a formatted
+ * append cost).
+ */
 int
 wk_buf_vappendf(struct wk_buf *b, const char *fmt, va_list ap)
 {
+	size_t avail = b->p != NULL ? b->cap - b->len : 0;
 	va_list cp;
 	int n, r;
 
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(avail > 0 ? (char *)b->p + b->len : NULL, avail, fmt,
+	    cp);
 	va_end(cp);
+	if (n >= 0 && (size_t)n < avail && (size_t)n <= b->max - b->len) {
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (b->p != NULL)
+		b->p[b->len] = '\0';	/* drop what did not fit */
 	if (n < 0)
 		return WK_ERR_INVAL;
 	if ((r = wk_buf_reserve(b, (size_t)n)) != 0)

@@ -175,6 +175,11 @@ wk_keyrec_format_unsigned(const struct wk_keyrec *rec, const char *key_id,
 		r = WK_ERR_INVAL;
 		goto out;
 	}
+	/* room for the whole record first: formatted once (buf.c) */
+	(void)wk_buf_reserve(out, 256 + strlen(key_id) +
+	    strlen(rec->instance_id) + strlen(rec->os_user) +
+	    strlen(rec->caller_arn) + strlen(rec->request_id) +
+	    strlen(rec->from) + strlen(rec->pubkey));
 	if ((r = wk_buf_appendf(out, MAGIC "\n#KeyId=%s\n#Timestamp=%" PRId64
 	    "\n#Expires=%" PRId64 "\n#Instance=%s\n#User=%s\n#Caller=%s\n"
 	    "#Request=%s\n#From=%s\n#Once=%c\n%s\n", key_id, rec->issued,

@@ -161,16 +161,19 @@ append_trimmed(struct wk_buf *out, struct wk_span v)
 	int r;
 
 	v = wk_span_trim(v);
-	for (size_t i = 0; i < v.len; i++) {
+	for (size_t i = 0, j; i < v.len; i = j) {
 		if (is_ws(v.p[i])) {
 			pending = true;
+			j = i + 1;
 			continue;
 		}
 		if (pending && (r = wk_buf_putc(out, ' ')) != 0)
 			return r;
 		pending = false;
-		if ((r = wk_buf_putc(out, v.p[i])) != 0)
-			return r;
+		for (j = i; j < v.len && !is_ws(v.p[j]); j++)
+			;
+		if ((r = wk_buf_append(out, v.p + i, j - i)) != 0)
+			return r;	/* a run of non-space at once */
 	}
 	return 0;
 }

@@ -1155,6 +1155,8 @@ cmd_serve(int argc, char **argv)
 	wk_signing_watch_stop(&srv);
 	wk_agent_hub_free(srv.hub);
 	wk_authz_cache_free(srv.authz);
+	wk_readcache_reset();	/* the cached access keys' secrets, wiped */
+	wk_sigkey_cache_reset();	/* and the derived signing keys */
 	wk_loop_free(srv.loop);
 	wk_signing_server_cleanup(&srv);
 	wk_store_close(srv.store);

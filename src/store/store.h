@@ -280,8 +280,17 @@ int wk_store_effective_policies(struct wk_store *st, const char *user_name,
     struct wk_effective_policy **out, size_t *n);
 void wk_effective_policy_list_free(struct wk_effective_policy *p, size_t n);
 /*
- * A counter bumped by every write that can change some user's effective
- * policies; callers cache parsed policies and re-read when it moves.
+ * The authorization generation: a counter bumped, in the same transaction,
+ * by every write that can change an authorization decision or what a
+ * request is authenticated as: policies and their versions, attachments,
+ * inline policies, groups and memberships, users (update, delete, console
+ * sign-in), access keys (status, delete), user and instance tags,
+ * instances (update, delete). Not by last-used times, instance last_seen,
+ * audit events or records. It lives in the database, so a write by any
+ * process (a `wicketd store` command, another wicketd on PostgreSQL)
+ * moves it for all. Callers cache what they read and drop the cache when
+ * it moves; nothing created is cached as absent, so creations need no
+ * bump.
  */
 int wk_store_policy_generation(struct wk_store *st, uint64_t *out);
 

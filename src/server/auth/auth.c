@@ -360,7 +360,14 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 	if ((r = check_signed_headers(req, &sreq, &a, err)) != 0)
 		return r;
 
-	r = wk_store_key_get(st, akid, &key);
+	/*
+	 * The request's one read of the store's authorization generation,
+	 * only now that the request is well formed; from here until the
+	 * dispatcher ends it, identity reads come from the cache (authz.h).
+	 * A failure leaves it unarmed: the reads then go to the store.
+	 */
+	(void)wk_readcache_begin(st);
+	r = wk_readcache_key_get(st, akid, &key);
 	if (r == WK_ERR_NOTFOUND || (r == 0 && !key.active)) {
 		wk_log_auth(WK_LOG_INFO, "auth", "outcome=unknown_key "
 		    "access_key_id=%s source_ip=%s", akid,
@@ -401,7 +408,7 @@ wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
 		goto out;
 	}
 
-	r = wk_store_user_get(st, key.user_name, &caller->user);
+	r = wk_readcache_user_get(st, key.user_name, &caller->user);
 	if (r == WK_ERR_NOTFOUND) {
 		r = fail(err, WK_AUTH_UNKNOWN_KEY, msg_bad_key);
 		goto out;

@@ -80,6 +80,9 @@ int wk_auth_error_set(struct wk_api_resp *resp, enum wk_protocol proto,
  * Authenticates req at wall time `now`. Returns 0 and fills caller and
  * info, or a negative WK_ERR_* with err filled (WK_ERR_AUTH for every
  * refusal, WK_ERR_STORE/NOMEM for internal failures, status 500).
+ * A well-formed request arms the identity read cache
+ * (wk_readcache_begin, authz.h) before it reads the key: the caller ends
+ * it (wk_readcache_end) once the request's handler has returned.
  */
 int wk_auth_request(struct wk_store *st, const struct wk_http_request *req,
     time_t now, struct wk_caller *caller, struct wk_auth_info *info,

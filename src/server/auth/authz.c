@@ -175,7 +175,8 @@ wk_authz_policies(struct wk_authz_cache *c, struct wk_store *st,
 
 		lc[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
 	}
-	if ((r = wk_store_policy_generation(st, &gen)) != 0)
+	if (!wk_readcache_generation(st, &gen) &&
+	    (r = wk_store_policy_generation(st, &gen)) != 0)
 		return r;
 	if (!c->have_generation || gen != c->generation) {
 		if (c->count > 0)

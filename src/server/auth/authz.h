@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "iam/policy.h"
@@ -36,6 +37,51 @@ struct wk_authz_stats {
 };
 void wk_authz_cache_stats(const struct wk_authz_cache *c,
     struct wk_authz_stats *out);
+
+/*
+ * read_cache.c: the reads that authenticate and authorize an API request
+ * (access key, user, user tags, instance and its tags), kept per process
+ * and
+ * dropped whenever the store's authorization generation (store.h) moves.
+ * wk_readcache_begin reads the generation once per request (wk_auth_request
+ * calls it before the key read, before any read it caches) and arms the
+ * cache on the calling thread until wk_readcache_end (the dispatcher's,
+ * once the handler returned); the getters below answer from the cache only
+ * while armed and read the store otherwise, so a path that never arms
+ * reads fresh. A failed begin leaves it unarmed. Only successful reads
+ * are kept. A cached access key has no last-used fields. Within one armed
+ * request a write made by that request is not seen by its later cached
+ * reads: arm only around authentication and the authorization that
+ * precedes a handler's writes. Event-loop thread (other threads are
+ * always served from the store).
+ */
+/* Emptied when full; an entry is at most ~3 KiB (a user), so <= ~24 MiB.
+ * Three entries per active user (key, user, tags), two per instance. */
+#define WK_READCACHE_MAX_ENTRIES 8192
+int wk_readcache_begin(struct wk_store *st);
+void wk_readcache_end(void);
+/* The armed request's generation (false: not armed for st). */
+bool wk_readcache_generation(struct wk_store *st, uint64_t *gen);
+int wk_readcache_key_get(struct wk_store *st, const char *id,
+    struct wk_access_key *out);
+int wk_readcache_user_get(struct wk_store *st, const char *name,
+    struct wk_user *out);
+/* A copy (wk_instance_cleanup); last_seen is 0 when it came from the
+ * cache. */
+int wk_readcache_instance_get(struct wk_store *st, const char *id,
+    struct wk_instance *out);
+/* Copies, released with wk_store_free, as the store's lists. */
+int wk_readcache_user_tags(struct wk_store *st, const char *name,
+    struct wk_tag **out, size_t *n);
+int wk_readcache_instance_tags(struct wk_store *st, const char *id,
+    struct wk_tag **out, size_t *n);
+struct wk_readcache_stats {
+	unsigned long hits;
+	unsigned long misses;
+	unsigned long flushes;
+};
+void wk_readcache_stats(struct wk_readcache_stats *out);
+void wk_readcache_reset(void);	/* empties and disarms (tests) */
 
 /* The facts the standard context keys are built from. */
 struct wk_authz_principal {

@@ -56,7 +56,7 @@ wk_authz_context(struct wk_store *st, const struct wk_authz_principal *p,
 	if (p->region != NULL && p->region[0] != '\0' &&
 	    (r = wk_ctx_add(ctx, "aws:RequestedRegion", p->region)) != 0)
 		goto out;
-	if ((r = wk_store_user_tags_list(st, p->user->name, &tags,
+	if ((r = wk_readcache_user_tags(st, p->user->name, &tags,
 	    &ntags)) != 0 && r != WK_ERR_NOTFOUND)
 		goto out;
 	for (size_t i = 0; i < ntags; i++) {
@@ -211,12 +211,12 @@ user_keys(struct wk_store *st, struct wk_ctx *ctx,
 	if (*name == '\0' || strlen(name) >= sizeof(u.name))
 		return 0;
 	memset(&u, 0, sizeof(u));
-	r = wk_store_user_get(st, name, &u);
+	r = wk_readcache_user_get(st, name, &u);
 	if (r == WK_ERR_NOTFOUND || (r == 0 && strcmp(u.arn, arn) != 0))
 		return 0;	/* no such user: no resource keys */
 	if (r != 0)
 		return r;
-	if ((r = wk_store_user_tags_list(st, u.name, &tags, &n)) != 0) {
+	if ((r = wk_readcache_user_tags(st, u.name, &tags, &n)) != 0) {
 		if (r == WK_ERR_NOTFOUND)
 			r = 0;
 		goto out;
@@ -255,7 +255,7 @@ instance_keys(struct wk_store *st, struct wk_ctx *ctx,
 		return 0;
 	/* The tag list is also the existence check (NOTFOUND: no such
 	 * instance, no resource keys): one query on the push's hot path. */
-	if ((r = wk_store_instance_tags_list(st, id, &tags, &n)) != 0)
+	if ((r = wk_readcache_instance_tags(st, id, &tags, &n)) != 0)
 		return r == WK_ERR_NOTFOUND ? 0 : r;
 	if ((r = add_listed(ctx, row, "ec2:InstanceID", id)) != 0)
 		goto out;

@@ -14,6 +14,7 @@
 #include "agent/sockproto.h"
 #include "server/hub/agent_hub.h"
 #include "server/api/api.h"
+#include "server/auth/auth.h"
 #include "server/audit/audit.h"
 #include "server/ec2/ec2.h"
 #include "server/eic/eic.h"
@@ -222,7 +223,7 @@ decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 			r = wk_push_service_error(resp, r);
 		goto out;
 	}
-	r = wk_store_instance_get(req->srv->store, a->instance_id, &inst);
+	r = wk_readcache_instance_get(req->srv->store, a->instance_id, &inst);
 	if (r == WK_ERR_NOTFOUND) {
 		r = wk_api_error(resp, 404, "EC2InstanceNotFoundException",
 		    "The specified instance was not found: %s",

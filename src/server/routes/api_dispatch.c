@@ -482,6 +482,8 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 	}
 
 	(void)wk_store_unavailable_take();
+	/* arms the identity read cache (auth.h) once it gets to the key; it
+	 * stays armed until the handler returns */
 	r = wk_auth_request(srv->store, req, wk_wall_now(), &k->caller, &info,
 	    &aerr);
 	if (r != 0) {
@@ -515,6 +517,7 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 	k->areq.call = &k->base;
 	wk_api_set_current(&k->areq, k->proto);
 	r = k->act->handle(&k->areq, &k->resp);
+	wk_readcache_end();
 	wk_api_set_current(NULL, k->proto);
 	if (r == WK_API_LATER) {
 		/* answered by answer_later once the handler's work is done
@@ -537,6 +540,7 @@ wk_api_dispatch(struct wk_server *srv, struct wk_http_conn *c,
 	if (k->resp.error_code[0] != '\0' && k->resp.status < 400)
 		k->resp.status = 400;
  reply:
+	wk_readcache_end();
 	if (wk_store_unavailable_take() && k->resp.error_code[0] != '\0')
 		unavailable_error(&k->resp);
 	reply(k);

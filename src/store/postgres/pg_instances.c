@@ -151,16 +151,19 @@ static const char SQL_INSTANCE_UPDATE[] =
 int
 wk_pg_instance_update(struct wk_store *st, const struct wk_instance *in)
 {
+	struct wk_pg *s = wk_pgs(st);
 	int changes, r;
 
 	if ((r = check_instance(in)) != 0)
 		return r;
-	if ((r = wk_pg_run(wk_pgs(st), "instance_update", SQL_INSTANCE_UPDATE,
+	if ((r = wk_pg_begin(s)) != 0)
+		return r;
+	if ((r = wk_pg_run(s, "instance_update", SQL_INSTANCE_UPDATE,
 	    &changes, "tttitt", in->id, in->hostname, in->address,
 	    (int64_t)in->ssh_port,
-	    in->host_keys != NULL ? in->host_keys : "", in->dns_name)) != 0)
-		return r;
-	return changes == 1 ? 0 : WK_ERR_NOTFOUND;
+	    in->host_keys != NULL ? in->host_keys : "", in->dns_name)) == 0)
+		r = changes == 1 ? wk_pg_bump_generation(s) : WK_ERR_NOTFOUND;
+	return wk_pg_end(s, r);
 }
 
 static const char SQL_INSTANCE_TOUCH[] =
@@ -184,12 +187,15 @@ static const char SQL_INSTANCE_DELETE[] = "DELETE FROM instances WHERE id = $1";
 int
 wk_pg_instance_delete(struct wk_store *st, const char *id)
 {
+	struct wk_pg *s = wk_pgs(st);
 	int changes, r;
 
 	if ((r = wk_store_check_str(id, 19)) != 0)
 		return r == WK_ERR_TOOBIG ? WK_ERR_NOTFOUND : r;
-	if ((r = wk_pg_run(wk_pgs(st), "instance_delete", SQL_INSTANCE_DELETE,
-	    &changes, "t", id)) != 0)
+	if ((r = wk_pg_begin(s)) != 0)
 		return r;
-	return changes == 1 ? 0 : WK_ERR_NOTFOUND;
+	if ((r = wk_pg_run(s, "instance_delete", SQL_INSTANCE_DELETE,
+	    &changes, "t", id)) == 0)
+		r = changes == 1 ? wk_pg_bump_generation(s) : WK_ERR_NOTFOUND;
+	return wk_pg_end(s, r);
 }

@@ -123,7 +123,8 @@ int wk_pg_col_bytea(struct wk_pg_stmt *stmt, int col, uint8_t **out,
 #define WK_PG_MIGRATE_LOCK	0x77696b6d67LL	/* "wikmg" */
 int wk_pg_begin(struct wk_pg *s);
 int wk_pg_end(struct wk_pg *s, int r);
-/* Bumps the policy generation (inside the caller's transaction). */
+/* Bumps the authorization generation (store.h; inside the caller's
+ * transaction). */
 int wk_pg_bump_generation(struct wk_pg *s);
 
 /* Row ids of named entities: NOTFOUND when absent. */

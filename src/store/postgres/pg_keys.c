@@ -204,27 +204,33 @@ int
 wk_pg_key_set_active(struct wk_store *st, const char *user_name,
     const char *id, bool active)
 {
+	struct wk_pg *s = wk_pgs(st);
 	int changes, r;
 
 	if ((r = check_user_key(user_name, id)) != 0)
 		return r;
-	if ((r = wk_pg_run(wk_pgs(st), "key_set_active", SQL_KEY_SET_ACTIVE,
-	    &changes, "tti", user_name, id, (int64_t)(active ? 1 : 0))) != 0)
+	if ((r = wk_pg_begin(s)) != 0)
 		return r;
-	return changes == 1 ? 0 : WK_ERR_NOTFOUND;
+	if ((r = wk_pg_run(s, "key_set_active", SQL_KEY_SET_ACTIVE,
+	    &changes, "tti", user_name, id, (int64_t)(active ? 1 : 0))) == 0)
+		r = changes == 1 ? wk_pg_bump_generation(s) : WK_ERR_NOTFOUND;
+	return wk_pg_end(s, r);
 }
 
 int
 wk_pg_key_delete(struct wk_store *st, const char *user_name, const char *id)
 {
+	struct wk_pg *s = wk_pgs(st);
 	int changes, r;
 
 	if ((r = check_user_key(user_name, id)) != 0)
 		return r;
-	if ((r = wk_pg_run(wk_pgs(st), "key_delete", SQL_KEY_DELETE, &changes,
-	    "tt", user_name, id)) != 0)
+	if ((r = wk_pg_begin(s)) != 0)
 		return r;
-	return changes == 1 ? 0 : WK_ERR_NOTFOUND;
+	if ((r = wk_pg_run(s, "key_delete", SQL_KEY_DELETE, &changes,
+	    "tt", user_name, id)) == 0)
+		r = changes == 1 ? wk_pg_bump_generation(s) : WK_ERR_NOTFOUND;
+	return wk_pg_end(s, r);
 }
 
 static const char SQL_KEY_TOUCH[] =

@@ -157,8 +157,7 @@ wk_pg_user_update(struct wk_store *st, const char *name, const char *new_name,
 		goto out;
 	if (new_name != NULL) {
 		if ((r = wk_pg_run(s, "user_update", SQL_USER_SET_NAME, NULL,
-		    "it", uid, new_name)) != 0 ||
-		    (r = wk_pg_bump_generation(s)) != 0)
+		    "it", uid, new_name)) != 0)
 			goto out;
 	}
 	if (new_path != NULL && (r = wk_pg_run(s, "user_update",
@@ -167,6 +166,7 @@ wk_pg_user_update(struct wk_store *st, const char *name, const char *new_name,
 	if (new_arn != NULL && (r = wk_pg_run(s, "user_update",
 	    SQL_USER_SET_ARN, NULL, "it", uid, new_arn)) != 0)
 		goto out;
+	r = wk_pg_bump_generation(s);
  out:
 	return wk_pg_end(s, r);
 }
@@ -210,14 +210,17 @@ static const char SQL_USER_TOUCH_PW[] =
 int
 wk_pg_user_touch_password(struct wk_store *st, const char *name, time_t when)
 {
+	struct wk_pg *s = wk_pgs(st);
 	int changes, r;
 
 	if ((r = wk_store_check_str(name, USER_NAME_MAX)) != 0)
 		return r == WK_ERR_TOOBIG ? WK_ERR_NOTFOUND : r;
-	if ((r = wk_pg_run(wk_pgs(st), "user_touch_password", SQL_USER_TOUCH_PW,
-	    &changes, "ti", name, (int64_t)when)) != 0)
+	if ((r = wk_pg_begin(s)) != 0)
 		return r;
-	return changes == 1 ? 0 : WK_ERR_NOTFOUND;
+	if ((r = wk_pg_run(s, "user_touch_password", SQL_USER_TOUCH_PW,
+	    &changes, "ti", name, (int64_t)when)) == 0)
+		r = changes == 1 ? wk_pg_bump_generation(s) : WK_ERR_NOTFOUND;
+	return wk_pg_end(s, r);
 }
 
 /* ---- login profiles ---- */

@@ -87,7 +87,8 @@ int wk_sq_col_strdup(sqlite3_stmt *stmt, int col, char **out);
  * rolls back otherwise, returning the final result. */
 int wk_sq_begin(struct wk_sqlite *s);
 int wk_sq_end(struct wk_sqlite *s, int r);
-/* Bumps the policy generation (inside the caller's transaction). */
+/* Bumps the authorization generation (store.h; inside the caller's
+ * transaction). */
 int wk_sq_bump_generation(struct wk_sqlite *s);
 
 /* Row ids of named entities: NOTFOUND when absent. */

@@ -140,6 +140,8 @@ tags_set(struct wk_sqlite *s, const struct tag_sql *q, const char *name,
 		r = wk_sq_int(s, q->op, q->count, &cnt, "i", o.uid);
 	if (r == 0 && cnt > WK_STORE_TAGS_MAX)
 		r = WK_ERR_LIMIT;
+	if (r == 0)
+		r = wk_sq_bump_generation(s);
  out:
 	return wk_sq_end(s, r);
 }
@@ -167,6 +169,7 @@ tags_remove(struct wk_sqlite *s, const struct tag_sql *q, const char *name,
 		if ((r = owner_bind_run(s, q, q->remove, &o, NULL, keys[i],
 		    NULL)) != 0)
 			goto out;
+	r = wk_sq_bump_generation(s);
  out:
 	return wk_sq_end(s, r);
 }

@@ -55,6 +55,46 @@ test_append_and_cap(void **state)
 	wk_buf_cleanup_secret(&b);
 }
 
+/*
+ * appendf writes into the room there is when the text fits, and when it
+ * does not, nothing of the first, cut attempt stays: the buffer grows and
+ * holds exactly the text, or (over the ceiling) is left as it was.
+ */
+static void
+test_appendf_in_place_and_spill(void **state)
+{
+	struct wk_buf b;
+	char big[200];
+
+	(void)state;
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	wk_buf_init(&b, 300);
+	assert_int_equal(wk_buf_append_str(&b, "ab"), 0);	/* cap 64 */
+	assert_int_equal(b.cap, 64);
+	assert_int_equal(wk_buf_appendf(&b, "<%s>", "cd"), 0);	/* fits */
+	assert_string_equal(wk_buf_cstr(&b), "ab<cd>");
+	assert_int_equal(b.cap, 64);
+	assert_int_equal(wk_buf_appendf(&b, "[%s]", big), 0);	/* spills */
+	assert_int_equal(b.len, 6 + 201);
+	assert_int_equal(memcmp(b.p, "ab<cd>[zzz", 10), 0);
+	assert_int_equal(b.p[b.len - 1], ']');
+	assert_int_equal(b.p[b.len], '\0');
+	/* over the ceiling: refused, the buffer as it was */
+	assert_int_equal(wk_buf_appendf(&b, "%s", big), WK_ERR_TOOBIG);
+	assert_int_equal(b.len, 207);
+	assert_int_equal(b.p[b.len], '\0');
+	assert_int_equal(b.p[b.len - 1], ']');
+	/* exactly up to the ceiling */
+	assert_int_equal(wk_buf_appendf(&b, "%.*s", 93, big), 0);
+	assert_int_equal(b.len, 300);
+	assert_int_equal(wk_buf_appendf(&b, "%s", ""), 0);
+	assert_int_equal(wk_buf_appendf(&b, "x"), WK_ERR_TOOBIG);
+	assert_int_equal(b.len, 300);
+	assert_int_equal(b.p[300], '\0');
+	wk_buf_cleanup(&b);
+}
+
 static void
 test_growth_and_binary(void **state)
 {
@@ -218,6 +258,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_and_cap),
+		cmocka_unit_test(test_appendf_in_place_and_spill),
 		cmocka_unit_test(test_growth_and_binary),
 		cmocka_unit_test(test_alloc_failure),
 		cmocka_unit_test(test_spans),

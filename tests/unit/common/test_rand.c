@@ -69,6 +69,9 @@ test_instance_and_uuid(void **state)
 	assert_int_equal(u[18], '-');
 	assert_non_null(strchr("89ab", u[19]));
 	assert_int_equal(u[23], '-');
+	for (size_t i = 0; i < 36; i++)
+		if (i != 8 && i != 13 && i != 18 && i != 23)
+			assert_non_null(strchr("0123456789abcdef", u[i]));
 }
 
 int

@@ -821,6 +821,95 @@ test_effective_and_generation(void **state)
 	assert_int_equal(fx_gen(f), g);
 }
 
+/*
+ * Every write a cached authentication or authorization read depends on
+ * (access key status and existence, user rows, user and instance tags,
+ * instances) moves the generation; last-used times, instance last_seen
+ * and failed writes do not.
+ */
+static void
+test_generation_moves_on_identity_writes(void **state)
+{
+	struct fx *f = *state;
+	struct wk_access_key k;
+	struct wk_instance in;
+	struct wk_tag t;
+	const char *rm[] = { "team" };
+	uint64_t g;
+
+	assert_int_equal(fx_add_user(f, "alice"), 0);
+	mkkey(&k, "AKIAAAAAAAAAAAAAAAA1", "alice", "s1");
+	assert_int_equal(wk_store_key_create(f->st, &k), 0);
+	memset(&in, 0, sizeof(in));
+	snprintf(in.id, sizeof(in.id), "i-0123456789abcdef0");
+	snprintf(in.hostname, sizeof(in.hostname), "web1");
+	snprintf(in.address, sizeof(in.address), "127.0.0.2");
+	in.ssh_port = 2222;
+	snprintf(in.agent_secret_hash, sizeof(in.agent_secret_hash), "%064d",
+	    7);
+	in.create_date = 1700000000;
+	assert_int_equal(wk_store_instance_create(f->st, &in), 0);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.key, sizeof(t.key), "team");
+	snprintf(t.value, sizeof(t.value), "red");
+
+	g = fx_gen(f);
+	assert_int_equal(wk_store_key_set_active(f->st, "alice", k.id, false),
+	    0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_key_set_active(f->st, "alice", k.id, true),
+	    0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_user_tags_set(f->st, "alice", &t, 1), 0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_user_tags_remove(f->st, "alice", rm, 1), 0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_instance_tags_set(f->st, in.id, &t, 1), 0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_instance_tags_remove(f->st, in.id, rm, 1),
+	    0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_user_update(f->st, "alice", NULL, "/ops/",
+	    NULL), 0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_user_touch_password(f->st, "alice",
+	    1700000500), 0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	snprintf(in.hostname, sizeof(in.hostname), "web1b");
+	assert_int_equal(wk_store_instance_update(f->st, &in), 0);
+	assert_true(fx_gen(f) > g);
+
+	/* usage bookkeeping and failed writes leave it alone */
+	g = fx_gen(f);
+	assert_int_equal(wk_store_key_touch(f->st, k.id, 1700000600, "ec2",
+	    "us-east-1"), 0);
+	assert_int_equal(wk_store_instance_touch(f->st, in.id, 1700000600),
+	    0);
+	assert_int_equal(wk_store_key_set_active(f->st, "alice",
+	    "AKIAAAAAAAAAAAAAAAA9", false), WK_ERR_NOTFOUND);
+	assert_int_equal(wk_store_key_delete(f->st, "bob", k.id),
+	    WK_ERR_NOTFOUND);
+	assert_int_equal(wk_store_instance_delete(f->st,
+	    "i-ffffffffffffffff0"), WK_ERR_NOTFOUND);
+	assert_int_equal(wk_store_user_touch_password(f->st, "zed",
+	    1700000500), WK_ERR_NOTFOUND);
+	assert_int_equal(fx_gen(f), g);
+
+	assert_int_equal(wk_store_key_delete(f->st, "alice", k.id), 0);
+	assert_true(fx_gen(f) > g);
+	g = fx_gen(f);
+	assert_int_equal(wk_store_instance_delete(f->st, in.id), 0);
+	assert_true(fx_gen(f) > g);
+}
+
 int
 main(void)
 {
@@ -848,6 +937,9 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_effective_and_generation,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_generation_moves_on_identity_writes, fx_setup,
+		    fx_teardown),
 	};
 
 	return FX_RUN_BOTH("store", tests);

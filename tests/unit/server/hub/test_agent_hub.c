@@ -274,6 +274,58 @@ test_reply(void **state)
 	wk_buf_cleanup(&b64);
 }
 
+/*
+ * The records member is written without jansson for ASCII records: every
+ * byte that JSON must escape (quote, backslash, each control character)
+ * comes back unchanged through a JSON parser, a UTF-8 record too, and a
+ * record that is not UTF-8 fails the reply as jansson made it fail.
+ */
+static void
+test_reply_escapes_records(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_hub_agent *a;
+	struct wk_buf out;
+	json_error_t jerr;
+	json_t *root, *recs;
+	char ctl[40];
+	const char *utf8 = "#From=caf\xc3\xa9 \xe2\x9c\x93";
+	size_t i;
+
+	for (i = 0; i < 31; i++)
+		ctl[i] = (char)(i + 1);		/* 0x01 .. 0x1f */
+	memcpy(ctl + 31, "\"\\/\x7f~ok", 8);	/* 7 bytes and the NUL */
+	wk_buf_init(&out, 1 << 20);
+	assert_int_equal(wk_signkey_generate(&f->srv.next_signkey), 0);
+	assert_int_equal(wk_hub_get(f->h, "i-00000000000000007", &a), 0);
+	assert_int_equal(wk_hub_enqueue(f->h, a, wk_span_from_cstr(ctl),
+	    T0 + 60, T0), 0);
+	assert_int_equal(wk_hub_enqueue(f->h, a, wk_span_from_cstr(utf8),
+	    T0 + 60, T0), 0);
+	assert_int_equal(wk_hub_enqueue(f->h, a, WK_SPAN_LIT("\\"), T0 + 60,
+	    T0), 0);
+	assert_int_equal(wk_hub_reply(f->h, a, 0, T0, &out), 0);
+	root = json_loadb((const char *)out.p, out.len, 0, &jerr);
+	assert_non_null(root);
+	recs = json_object_get(root, "records");
+	assert_int_equal(json_array_size(recs), 3);
+	assert_int_equal(json_string_length(json_array_get(recs, 0)), 38);
+	assert_memory_equal(json_string_value(json_array_get(recs, 0)), ctl,
+	    38);
+	assert_string_equal(json_string_value(json_array_get(recs, 1)), utf8);
+	assert_string_equal(json_string_value(json_array_get(recs, 2)), "\\");
+	assert_non_null(json_object_get(root, "signing_keys"));
+	json_decref(root);
+
+	/* not UTF-8: refused, and nothing of it is left in the buffer */
+	wk_buf_reset(&out);
+	assert_int_equal(wk_hub_enqueue(f->h, a, WK_SPAN_LIT("bad \xff byte"),
+	    T0 + 60, T0), 0);
+	assert_int_not_equal(wk_hub_reply(f->h, a, 0, T0, &out), 0);
+	assert_int_equal(out.len, 0);
+	wk_buf_cleanup(&out);
+}
+
 static void
 test_online_and_sweep(void **state)
 {
@@ -500,6 +552,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_epoch_cursor, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_escapes_records,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_online_and_sweep, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_push_public, setup,
