@@ -373,6 +373,99 @@ hub_dump_cb(const char *buffer, size_t size, void *data)
 	return wk_buf_append(data, buffer, size) == 0 ? 0 : -1;
 }
 
+/* The server's keys (current, next, previous) and statements now. */
+static void
+ann_current(const struct wk_server *srv, bool have[3],
+    struct wk_pubkey keys[3], const char **rotation)
+{
+	const struct wk_signkey *k[3];
+
+	k[0] = srv != NULL ? srv->signkey : NULL;
+	k[1] = srv != NULL ? srv->next_signkey : NULL;
+	k[2] = srv != NULL ? srv->prev_signkey : NULL;
+	for (size_t i = 0; i < 3; i++) {
+		have[i] = k[i] != NULL;
+		memset(&keys[i], 0, sizeof(keys[i]));
+		if (have[i])
+			wk_signkey_public(k[i], &keys[i]);
+	}
+	*rotation = srv != NULL && srv->rotation != NULL ? srv->rotation : "";
+}
+
+static bool
+ann_same_key(const struct wk_pubkey *a, const struct wk_pubkey *b)
+{
+	return memcmp(a->raw, b->raw, sizeof(a->raw)) == 0 &&
+	    strcmp(a->id, b->id) == 0;
+}
+
+static int
+ann_rebuild(struct wk_agent_hub *h, const bool have[3],
+    const struct wk_pubkey keys[3], const char *rotation)
+{
+	json_t *o;
+	char *rot;
+	int r;
+
+	h->ann_valid = false;
+	wk_buf_reset(&h->ann);
+	if ((rot = wk_strdup(rotation)) == NULL)
+		return WK_ERR_NOMEM;
+	if ((o = json_object()) == NULL) {
+		wk_free(rot);
+		return WK_ERR_NOMEM;
+	}
+	if ((r = wk_hub_announce(h->srv, o)) != 0)
+		goto out;
+	r = WK_ERR_NOMEM;
+	if (json_dump_callback(o, hub_dump_cb, &h->ann, JSON_COMPACT) != 0)
+		goto out;
+	/* {...} -> the members alone */
+	if (h->ann.len < 2 || h->ann.p[0] != '{' ||
+	    h->ann.p[h->ann.len - 1] != '}') {
+		r = WK_ERR_INTERNAL;
+		goto out;
+	}
+	memmove(h->ann.p, h->ann.p + 1, h->ann.len - 2);
+	h->ann.len -= 2;
+	h->ann.p[h->ann.len] = '\0';
+	wk_free(h->ann_rotation);
+	h->ann_rotation = rot;
+	rot = NULL;
+	for (size_t i = 0; i < 3; i++) {
+		h->ann_have[i] = have[i];
+		h->ann_keys[i] = keys[i];
+	}
+	h->ann_valid = true;
+	h->ann_builds++;
+	r = 0;
+ out:
+	if (r != 0)
+		wk_buf_reset(&h->ann);
+	wk_free(rot);
+	json_decref(o);
+	return r;
+}
+
+int
+wk_hub_announce_cached(struct wk_agent_hub *h, struct wk_buf *out)
+{
+	struct wk_pubkey keys[3];
+	const char *rotation;
+	bool have[3], same;
+	int r;
+
+	ann_current(h->srv, have, keys, &rotation);
+	same = h->ann_valid && h->ann_rotation != NULL &&
+	    strcmp(h->ann_rotation, rotation) == 0;
+	for (size_t i = 0; same && i < 3; i++)
+		same = have[i] == h->ann_have[i] &&
+		    (!have[i] || ann_same_key(&keys[i], &h->ann_keys[i]));
+	if (!same && (r = ann_rebuild(h, have, keys, rotation)) != 0)
+		return r;
+	return wk_buf_append(out, h->ann.p, h->ann.len);
+}
+
 /*
  * Appends a record's text as a JSON string. Records are printable ASCII
  * lines (keyrec.c); such text is escaped here directly, at a fraction of
@@ -453,19 +546,22 @@ wk_hub_reply(struct wk_agent_hub *h, const struct wk_hub_agent *a,
 	    (json_int_t)newest);
 	if (root == NULL)
 		goto out;
-	if ((r = wk_hub_announce(h->srv, root)) != 0 ||
-	    (r = wk_hub_revocations_reply(h, a, now, root)) != 0)
+	if ((r = wk_hub_revocations_reply(h, a, now, root)) != 0)
 		goto out;
 	r = WK_ERR_NOMEM;
 	if (json_dump_callback(root, hub_dump_cb, out, JSON_COMPACT) != 0)
 		goto out;
-	/* the object's closing brace gives way to the records member */
+	/* the object's closing brace gives way to the announce members
+	 * (cached: the same for every answer until the keys change) and
+	 * the records member */
 	if (out->len == start || out->p[out->len - 1] != '}') {
 		r = WK_ERR_INTERNAL;
 		goto out;
 	}
 	out->len--;
-	if ((r = wk_buf_append_str(out, ",\"records\":[")) != 0)
+	if ((r = wk_buf_putc(out, ',')) != 0 ||
+	    (r = wk_hub_announce_cached(h, out)) != 0 ||
+	    (r = wk_buf_append_str(out, ",\"records\":[")) != 0)
 		goto out;
 	for (rec = a != NULL ? a->head : NULL; rec != NULL; rec = rec->next) {
 		if (rec->seq <= cursor || rec->expires <= now)
@@ -577,6 +673,7 @@ wk_agent_hub_new(struct wk_server *srv, struct wk_agent_hub **out)
 	    (r = wk_hex_encode(&hex, boot, sizeof(boot))) != 0)
 		goto out;
 	memcpy(h->epoch, hex.p, WK_HUB_EPOCH_LEN);
+	wk_buf_init(&h->ann, 256 * 1024);
 	h->epoch[WK_HUB_EPOCH_LEN] = '\0';
 	hub_arm_sweep(h);
 	wk_hub_revocations_init(h);
@@ -635,6 +732,8 @@ wk_agent_hub_free(struct wk_agent_hub *h)
 		wk_free(a);
 	}
 	wk_free(h->slots);
+	wk_buf_cleanup(&h->ann);
+	wk_free(h->ann_rotation);
 	wk_free(h);
 }
 

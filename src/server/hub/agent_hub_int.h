@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "crypto/pubkey.h"
 #include "server/hub/agent_hub.h"
 #include "server/http/http.h"
 #include "store/store.h"
@@ -101,6 +102,20 @@ struct wk_agent_hub {
 	struct wk_watch *lwatch;
 	struct wk_timer *lretry;
 	char epoch[WK_HUB_EPOCH_LEN + 1];
+	/*
+	 * The announce part of every poll answer ("signing_keys":[...],
+	 * "rotation":[...], without braces), built once and kept with the
+	 * public keys and statements it was built from; every answer compares
+	 * those with the server's current ones and rebuilds on any difference
+	 * (agent_hub.c: wk_hub_announce_cached), so it cannot go stale
+	 * whichever path changes the keys.
+	 */
+	struct wk_buf ann;
+	bool ann_valid;
+	bool ann_have[3];		/* current, next, previous */
+	struct wk_pubkey ann_keys[3];
+	char *ann_rotation;		/* copy of srv->rotation ("" for none) */
+	uint64_t ann_builds;		/* rebuilds (tests) */
 };
 
 /* The instance's slot, or NULL. */
@@ -150,6 +165,13 @@ int wk_hub_rotation(const struct wk_server *srv, json_t **out);
  * key (docs/protocols.md, "Signing-key rotation").
  */
 int wk_hub_announce(const struct wk_server *srv, json_t *reply);
+/*
+ * Appends the announce members (as wk_hub_announce sets them, serialized,
+ * without braces) from the hub's cache, rebuilt first when the server's
+ * signing keys or rotation statements differ from the ones it was built
+ * from.
+ */
+int wk_hub_announce_cached(struct wk_agent_hub *h, struct wk_buf *out);
 
 /* ---- revocations on the poll (revocations.c, docs/revocation.md) ---- */
 #define WK_HUB_REVS_PER_REPLY 32

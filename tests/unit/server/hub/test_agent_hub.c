@@ -326,6 +326,128 @@ test_reply_escapes_records(void **state)
 	wk_buf_cleanup(&out);
 }
 
+/* The answer's keys and statements, parsed back from a reply. */
+static json_t *
+reply_root(struct fixture *f, struct wk_buf *out)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	wk_buf_reset(out);
+	assert_int_equal(wk_hub_reply(f->h, NULL, 0, T0, out), 0);
+	root = json_loadb((const char *)out->p, out->len, 0, &jerr);
+	assert_non_null(root);
+	return root;
+}
+
+static const char *
+reply_key_id(json_t *root, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(
+	    json_object_get(root, "signing_keys"), i), "id"));
+}
+
+/*
+ * The announce part of an answer is built once and reused, and every
+ * change of what it is built from shows in the very next answer: a key
+ * added, a key replaced (even by one at the same address), a key
+ * removed, statements set, changed in place, removed. Nothing in the
+ * hub is told of these changes: the cache compares the keys' public
+ * halves and the statements' text itself.
+ */
+static void
+test_reply_announce_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct wk_pubkey pk;
+	struct wk_buf out, first;
+	json_t *root;
+	char rot[64];
+	uint64_t builds;
+
+	wk_buf_init(&out, 1 << 20);
+	wk_buf_init(&first, 1 << 20);
+	root = reply_root(f, &out);
+	assert_int_equal(json_array_size(json_object_get(root,
+	    "signing_keys")), 1);
+	assert_int_equal(json_array_size(json_object_get(root, "rotation")), 0);
+	json_decref(root);
+	assert_int_equal(wk_buf_append(&first, out.p, out.len), 0);
+	builds = f->h->ann_builds;
+	assert_int_equal(builds, 1);
+
+	/* unchanged: the same bytes, not rebuilt */
+	root = reply_root(f, &out);
+	json_decref(root);
+	assert_int_equal(out.len, first.len);
+	assert_memory_equal(out.p, first.p, out.len);
+	assert_int_equal(f->h->ann_builds, builds);
+
+	/* a next key */
+	assert_int_equal(wk_signkey_generate(&f->srv.next_signkey), 0);
+	root = reply_root(f, &out);
+	assert_int_equal(json_array_size(json_object_get(root,
+	    "signing_keys")), 2);
+	wk_signkey_public(f->srv.next_signkey, &pk);
+	assert_string_equal(reply_key_id(root, 1), pk.id);
+	json_decref(root);
+
+	/* the current key replaced: freed first, so the new one may well
+	 * sit at the old one's address */
+	wk_signkey_free(f->srv.signkey);
+	f->srv.signkey = NULL;
+	assert_int_equal(wk_signkey_generate(&f->srv.signkey), 0);
+	wk_signkey_public(f->srv.signkey, &pk);
+	root = reply_root(f, &out);
+	assert_string_equal(reply_key_id(root, 0), pk.id);
+	json_decref(root);
+
+	/* the next key gone */
+	wk_signkey_free(f->srv.next_signkey);
+	f->srv.next_signkey = NULL;
+	root = reply_root(f, &out);
+	assert_int_equal(json_array_size(json_object_get(root,
+	    "signing_keys")), 1);
+	json_decref(root);
+
+	/* statements (the hub splits them in 7-line pieces), then the same
+	 * buffer rewritten in place, then none */
+	snprintf(rot, sizeof(rot), "a\nb\nc\nd\ne\nf\ng1\n");
+	f->srv.rotation = rot;
+	root = reply_root(f, &out);
+	assert_int_equal(json_array_size(json_object_get(root, "rotation")), 1);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(root, "rotation"), 0)), rot);
+	json_decref(root);
+	rot[13] = '2';
+	root = reply_root(f, &out);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(root, "rotation"), 0)), "a\nb\nc\nd\ne\nf\ng2\n");
+	json_decref(root);
+	f->srv.rotation = NULL;
+	root = reply_root(f, &out);
+	assert_int_equal(json_array_size(json_object_get(root, "rotation")), 0);
+	json_decref(root);
+
+	/* a previous key that is the current one: listed once */
+	f->srv.prev_signkey = f->srv.signkey;
+	root = reply_root(f, &out);
+	assert_int_equal(json_array_size(json_object_get(root,
+	    "signing_keys")), 1);
+	json_decref(root);
+	f->srv.prev_signkey = NULL;
+
+	/* no key at all: an answer without keys, as before the cache */
+	wk_signkey_free(f->srv.signkey);
+	f->srv.signkey = NULL;
+	root = reply_root(f, &out);
+	assert_int_equal(json_array_size(json_object_get(root,
+	    "signing_keys")), 0);
+	json_decref(root);
+	wk_buf_cleanup(&out);
+	wk_buf_cleanup(&first);
+}
+
 static void
 test_online_and_sweep(void **state)
 {
@@ -552,6 +674,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_epoch_cursor, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_announce_cache, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_reply_escapes_records,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_online_and_sweep, setup,
