@@ -137,9 +137,16 @@ on_notify(void *arg, const char *payload)
 		wk_hub_revocations_wake(h, strcmp(payload + 2, "*") == 0 ?
 		    NULL : payload + 2);
 	}
-	else if (strcmp(payload, "k") == 0)
-		/* a rotation published by a replica: sync, reload, announce */
+	else if (strcmp(payload, "k") == 0) {
+		/*
+		 * A rotation published: sync, reload, announce. The replica
+		 * whose data dir the command rotated already has the files
+		 * (the sync pulls nothing), so check them here too rather
+		 * than on the next reload tick.
+		 */
 		wk_signing_server_sync(h->srv);
+		(void)wk_signing_server_reload(h->srv, false, NULL);
+	}
 	/* anything else: a newer wicketd's; ignored */
 }
 
