@@ -325,6 +325,34 @@ wk_push_audit_queue(const struct wk_api_req *req, const struct wk_push_args *a,
 	return wk_audit_queue(req, &ai, done, arg);
 }
 
+int
+wk_push_queue(const struct wk_api_req *req, const struct wk_push_args *a,
+    const struct wk_push_result *res, struct wk_push_state *st, bool allowed,
+    const char *error_code, void (*done)(void *arg, int result), void *arg)
+{
+	struct wk_audit_info ai = {
+		.action = WK_EC2IC_ACTION,
+		.instance_id = a->instance_id,
+		.os_user = a->os_user,
+		.key_fingerprint = res->fp[0] != '\0' ? res->fp : NULL,
+		.error_code = error_code,
+	};
+	int r;
+
+	st->in_batch = false;
+	if (!allowed || done == NULL ||
+	    !wk_agent_hub_stores_records(req->srv->hub))
+		return wk_audit_queue(req, &ai, done, arg);
+	memset(&st->rec, 0, sizeof(st->rec));
+	st->rec.instance_id = a->instance_id;
+	st->rec.record = wk_buf_cstr(&st->rec_text);
+	st->rec.len = st->rec_text.len;
+	st->rec.expires = (int64_t)st->expires;
+	if ((r = wk_audit_queue_record(req, &ai, &st->rec, done, arg)) == 0)
+		st->in_batch = true;
+	return r;
+}
+
 void
 wk_push_state_init(struct wk_push_state *st)
 {
@@ -373,7 +401,15 @@ wk_push_deliver(const struct wk_api_req *req, struct wk_api_resp *resp,
 {
 	int r;
 
-	if ((r = wk_agent_hub_push(req->srv->hub, a->instance_id,
+	if (st->in_batch) {
+		/* committed with the event: in the table, NOTIFY sent; a
+		 * poll held here is answered now, any other reads the table */
+		if ((r = wk_agent_hub_pushed(req->srv->hub, a->instance_id,
+		    wk_buf_span(&st->rec_text), st->expires, st->rec.seq)) != 0)
+			wk_log(WK_LOG_ERROR, "push", "request_id=%s instance=%s "
+			    "outcome=stored_not_woken error=%s",
+			    req->request_id, a->instance_id, wk_strerror(r));
+	} else if ((r = wk_agent_hub_push(req->srv->hub, a->instance_id,
 	    wk_buf_span(&st->rec_text), st->expires)) != 0) {
 		wk_push_service_error(resp, r);
 		/* the second event records the failure; with group commit it
