@@ -42,6 +42,10 @@ void wk_audit_build(const struct wk_api_req *req,
  */
 int wk_audit_write(const struct wk_api_req *req,
     const struct wk_audit_info *info);
+/* As wk_audit_write, with a pushed record (rec->seq set) stored in the
+ * same transaction (wk_store_audit_commit); rec NULL: none. */
+int wk_audit_write_record(const struct wk_api_req *req,
+    const struct wk_audit_info *info, struct wk_store_record_put *rec);
 
 /* The auth log line of an event that is now durable. */
 void wk_audit_log_written(const struct wk_audit_event *ev);

@@ -107,9 +107,10 @@ struct wk_push_state {
 	struct wk_buf pubkey;
 	struct wk_buf rec_text;		/* the signed record */
 	time_t expires;
-	/* wk_push_queue: the record committed with the event (replicas) */
+	/* replicas: the record committed with the event (wk_push_queue,
+	 * wk_push_key); _deliver then only wakes a poll held here */
 	struct wk_store_record_put rec;
-	bool in_batch;
+	bool with_event;
 };
 void wk_push_state_init(struct wk_push_state *st);
 void wk_push_state_cleanup(struct wk_push_state *st);
