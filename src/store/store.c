@@ -579,14 +579,23 @@ wk_store_token_list_unused(struct wk_store *st, struct wk_token_row **out,
 int
 wk_store_audit_append(struct wk_store *st, struct wk_audit_event *ev)
 {
-	WK_STORE_CALL(st, audit_append, ev, 1);
+	WK_STORE_CALL(st, audit_append, ev, 1, NULL, 0);
 }
 
 int
 wk_store_audit_append_batch(struct wk_store *st, struct wk_audit_event *evs,
     size_t n)
 {
-	WK_STORE_CALL(st, audit_append, evs, n);
+	WK_STORE_CALL(st, audit_append, evs, n, NULL, 0);
+}
+
+int
+wk_store_audit_commit(struct wk_store *st, struct wk_audit_event *evs,
+    size_t n, struct wk_store_record_put *recs, size_t nrec)
+{
+	if ((recs == NULL) != (nrec == 0) || nrec > n)
+		return WK_ERR_INVAL;
+	WK_STORE_CALL(st, audit_append, evs, n, recs, nrec);
 }
 
 int

@@ -379,6 +379,26 @@ int wk_store_audit_append(struct wk_store *st, struct wk_audit_event *ev);
  */
 int wk_store_audit_append_batch(struct wk_store *st,
     struct wk_audit_event *evs, size_t n);
+/* A pushed record to store with an audit batch (wk_store_audit_commit). */
+struct wk_store_record_put {
+	const char *instance_id;
+	const char *record;	/* len bytes, NUL-terminated */
+	size_t len;
+	int64_t expires;
+	int64_t seq;		/* out: the table's number; 0 unless written */
+};
+/*
+ * Group commit with pushes: appends n events and, in the same durable
+ * transaction, stores nrec pushed records (nrec <= n) as
+ * wk_store_hub_record_put would (each announced by NOTIFY wicket
+ * 'r <instance>', delivered at the commit), setting each event's id and
+ * each record's seq; all or none are written. With nrec == 0 this is
+ * wk_store_audit_append_batch. Records need the replicas' table: SQLite
+ * (one process, records in memory) answers WK_ERR_UNSUPPORTED for
+ * nrec > 0 and writes nothing.
+ */
+int wk_store_audit_commit(struct wk_store *st, struct wk_audit_event *evs,
+    size_t n, struct wk_store_record_put *recs, size_t nrec);
 struct wk_audit_filter {
 	const char *instance_id;	/* NULL: any */
 	const char *caller_arn;		/* NULL: any */

@@ -157,7 +157,10 @@ struct wk_store_ops {
 	int (*token_list_unused)(struct wk_store *, struct wk_token_row **,
 	    size_t *);
 
-	int (*audit_append)(struct wk_store *, struct wk_audit_event *, size_t);
+	/* events, then records (nrec <= n) in one transaction; a backend
+	 * without the replicas' table refuses nrec > 0 (UNSUPPORTED) */
+	int (*audit_append)(struct wk_store *, struct wk_audit_event *, size_t,
+	    struct wk_store_record_put *, size_t);
 	int (*audit_query)(struct wk_store *, const struct wk_audit_filter *,
 	    struct wk_audit_event **, size_t *);
 

@@ -2,7 +2,10 @@
 # Two wicketd on one PostgreSQL are one service (docs/replicas.md, issue 11
 # part 2): a key pushed through replica A with the aws CLI reaches the agent
 # long-polling replica B (the table + NOTIFY), and OpenSSH logs in with it;
-# a push while B's agent reconnects is caught up from the table; then
+# a push whose commit fails (the database refuses its record, written in
+# its audit batch's transaction) is answered ServiceException and leaves
+# no audit event and no key at the agent; a push while B's agent
+# reconnects is caught up from the table; then
 # kill -9 of A while pushes flow through both: every push answered Success
 # is in the audit and reaches its agent (part 3's first failure test).
 # Needs root and Debian's postgresql package (scripts/install-deps.sh).
@@ -68,6 +71,46 @@ check "the key reached the agent polling B" contains "$got" \
 out=$(ssh_login ubuntu 127.0.0.2 "$SSH_PORT" "$T/k" "$T/known_hosts" \
     'echo replicas-ok' 2>"$T/ssh.err") || true
 check "ssh with the key pushed through A" contains "$out" replicas-ok
+
+log "a push whose commit fails through A: nothing of it anywhere"
+# The database refuses the push's record (a constraint added for the
+# test): the record is written in the audit batch's transaction, so the
+# whole batch fails. The caller hears ServiceException, its event is not
+# in the audit (nothing was committed; before, the event was committed
+# first, then the row failed), and B's agent never gets the key.
+lacks() { ! contains "$1" "$2"; }
+ssh-keygen -q -t ed25519 -N '' -f "$T/kf" </dev/null
+kf_fp=$(ssh-keygen -lf "$T/kf.pub" | cut -d' ' -f2)
+PG_DB=wk pg_psql "ALTER TABLE hub_records ADD CONSTRAINT wk_test_refuse
+    CHECK (instance_id <> '$inst')" >/dev/null
+ENDPOINT=$EP_A
+out=$(AWS_MAX_ATTEMPTS=1 aws_as admin ec2-instance-connect \
+    send-ssh-public-key --instance-id "$inst" --instance-os-user ubuntu \
+    --ssh-public-key "file://$T/kf.pub" 2>&1) || true
+check "the failed commit answers ServiceException" contains "$out" \
+    ServiceException
+PG_DB=wk pg_psql "ALTER TABLE hub_records DROP CONSTRAINT wk_test_refuse" \
+    >/dev/null
+check "the failed push's event is not in the audit (one transaction)" \
+    test "$(PG_DB=wk pg_psql "SELECT count(*) FROM audit
+    WHERE key_fingerprint = '$kf_fp'")" = 0
+ssh-keygen -q -t ed25519 -N '' -f "$T/kg" </dev/null
+out=$(aws_as admin ec2-instance-connect send-ssh-public-key \
+    --instance-id "$inst" --instance-os-user ubuntu \
+    --ssh-public-key "file://$T/kg.pub")
+check "the next push through A: Success" \
+    test "$(jq -r .Success <<<"$out")" = true
+got=""
+for _ in $(seq 1 50); do
+	got=$("$HOST_BIN/wicket-authorized-keys" --state "$T/agent-h1" \
+	    --socket "$T/agent-h1.sock" ubuntu 2>/dev/null || true)
+	contains "$got" "$(cut -d' ' -f2 "$T/kg.pub")" && break
+	sleep 0.1
+done
+check "the next push reached the agent polling B" contains "$got" \
+    "$(cut -d' ' -f2 "$T/kg.pub")"
+check "the failed push's key never reached it" lacks "$got" \
+    "$(cut -d' ' -f2 "$T/kf.pub")"
 
 log "kill -9 of A while pushes flow through both"
 ssh-keygen -q -t ed25519 -N '' -f "$T/k2" </dev/null

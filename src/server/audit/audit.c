@@ -90,6 +90,13 @@ wk_audit_log_written(const struct wk_audit_event *ev)
 int
 wk_audit_write(const struct wk_api_req *req, const struct wk_audit_info *info)
 {
+	return wk_audit_write_record(req, info, NULL);
+}
+
+int
+wk_audit_write_record(const struct wk_api_req *req,
+    const struct wk_audit_info *info, struct wk_store_record_put *rec)
+{
 	struct wk_audit_event ev;
 	uint64_t t0 = wk_metrics_now_us();
 	int r;
@@ -97,7 +104,8 @@ wk_audit_write(const struct wk_api_req *req, const struct wk_audit_info *info)
 	if (req->srv == NULL || req->srv->store == NULL)
 		return WK_ERR_STORE;
 	wk_audit_build(req, info, wk_wall_ms(), &ev);
-	r = wk_store_audit_append(req->srv->store, &ev);
+	r = wk_store_audit_commit(req->srv->store, &ev, 1, rec,
+	    rec != NULL ? 1 : 0);
 	wk_metrics_audit_write(r == 0, wk_metrics_now_us() - t0, 1);
 	if (r != 0) {
 		wk_log(WK_LOG_ERROR, "audit", "request_id=%s outcome=failed "

@@ -42,6 +42,10 @@ void wk_audit_build(const struct wk_api_req *req,
  */
 int wk_audit_write(const struct wk_api_req *req,
     const struct wk_audit_info *info);
+/* As wk_audit_write, with a pushed record (rec->seq set) stored in the
+ * same transaction (wk_store_audit_commit); rec NULL: none. */
+int wk_audit_write_record(const struct wk_api_req *req,
+    const struct wk_audit_info *info, struct wk_store_record_put *rec);
 
 /* The auth log line of an event that is now durable. */
 void wk_audit_log_written(const struct wk_audit_event *ev);
@@ -72,6 +76,16 @@ bool wk_audit_batch_on(void);
 int wk_audit_queue(const struct wk_api_req *req,
     const struct wk_audit_info *info, void (*done)(void *arg, int result),
     void *arg);
+/*
+ * As wk_audit_queue, with a pushed record committed in the same
+ * transaction as the batch (wk_store_audit_commit: on PostgreSQL with
+ * replicas, the record becomes visible to the other replicas exactly when
+ * the event is durable, never when the batch fails). rec is borrowed until
+ * done runs; its seq is set when result is 0. done must not be NULL.
+ */
+int wk_audit_queue_record(const struct wk_api_req *req,
+    const struct wk_audit_info *info, struct wk_store_record_put *rec,
+    void (*done)(void *arg, int result), void *arg);
 
 struct wk_audit_batch_stats {
 	uint64_t batches, events;		/* committed */

@@ -4,6 +4,10 @@
  * (wk_store_audit_append_batch), and each waiter hears the outcome only
  * after that commit.
  *
+ * A waiter may bring a pushed record (wk_audit_queue_record): the batch's
+ * records are written in its transaction (wk_store_audit_commit), so a
+ * push commits once, and its record exists exactly when its event does.
+ *
  * A batch closes when it holds max_events events, or wait_ms after its
  * first event (0: at the end of the loop turn that queued it, so every
  * request read in that turn shares the commit; under load the requests
@@ -30,6 +34,7 @@
 struct waiter {
 	void (*done)(void *arg, int result);
 	void *arg;
+	struct wk_store_record_put *rec;	/* borrowed; NULL: none */
 };
 
 static struct {
@@ -41,6 +46,7 @@ static struct {
 	struct wk_timer *timer;
 	struct wk_audit_event *evs;	/* max_events */
 	struct waiter *waiters;		/* max_events */
+	struct wk_store_record_put *recs;	/* max_events: the commit's */
 	size_t n;
 	bool in_place;		/* answering from waiters[] itself */
 	struct wk_log_limit fail_lim;
@@ -59,15 +65,22 @@ commit(void)
 {
 	struct waiter *w;
 	uint64_t t0;
-	size_t n = B.n;
+	size_t n = B.n, nrec = 0, i;
 	int r;
 
 	wk_loop_timer_cancel(B.loop, B.timer);
 	B.timer = NULL;
 	if (n == 0)
 		return;
+	for (i = 0; i < n; i++)
+		if (B.waiters[i].rec != NULL)
+			B.recs[nrec++] = *B.waiters[i].rec;
 	t0 = wk_metrics_now_us();
-	r = wk_store_audit_append_batch(B.store, B.evs, n);
+	r = wk_store_audit_commit(B.store, B.evs, n, nrec > 0 ? B.recs : NULL,
+	    nrec);
+	for (i = 0, nrec = 0; i < n; i++)
+		if (B.waiters[i].rec != NULL)
+			B.waiters[i].rec->seq = r == 0 ? B.recs[nrec++].seq : 0;
 	wk_metrics_audit_write(r == 0, wk_metrics_now_us() - t0,
 	    (unsigned)n);
 	B.stats.batches++;
@@ -75,7 +88,7 @@ commit(void)
 		B.stats.largest = n;
 	if (r == 0) {
 		B.stats.events += n;
-		for (size_t i = 0; i < n; i++)
+		for (i = 0; i < n; i++)
 			wk_audit_log_written(&B.evs[i]);
 	} else {
 		B.stats.failed_batches++;
@@ -90,7 +103,7 @@ commit(void)
 		/* cannot copy: answer in place, nothing may be queued
 		 * meanwhile (wk_audit_queue refuses while in_place) */
 		B.in_place = true;
-		for (size_t i = 0; i < n; i++)
+		for (i = 0; i < n; i++)
 			if (B.waiters[i].done != NULL)
 				B.waiters[i].done(B.waiters[i].arg, r);
 		B.in_place = false;
@@ -99,7 +112,7 @@ commit(void)
 	}
 	memcpy(w, B.waiters, n * sizeof(*w));
 	B.n = 0;
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		if (w[i].done != NULL)
 			w[i].done(w[i].arg, r);
 	wk_free(w);
@@ -113,9 +126,10 @@ tick(void *arg)
 	commit();
 }
 
-int
-wk_audit_queue(const struct wk_api_req *req, const struct wk_audit_info *info,
-    void (*done)(void *arg, int result), void *arg)
+static int
+queue(const struct wk_api_req *req, const struct wk_audit_info *info,
+    struct wk_store_record_put *rec, void (*done)(void *arg, int result),
+    void *arg)
 {
 	if (!B.on)
 		return WK_ERR_INVAL;
@@ -126,6 +140,7 @@ wk_audit_queue(const struct wk_api_req *req, const struct wk_audit_info *info,
 	wk_audit_build(req, info, wk_wall_ms(), &B.evs[B.n]);
 	B.waiters[B.n].done = done;
 	B.waiters[B.n].arg = arg;
+	B.waiters[B.n].rec = rec;
 	B.n++;
 	if (B.n >= B.max_events) {
 		/* full: closes now; committed from the loop, after this
@@ -145,6 +160,24 @@ wk_audit_queue(const struct wk_api_req *req, const struct wk_audit_info *info,
 }
 
 int
+wk_audit_queue(const struct wk_api_req *req, const struct wk_audit_info *info,
+    void (*done)(void *arg, int result), void *arg)
+{
+	return queue(req, info, NULL, done, arg);
+}
+
+int
+wk_audit_queue_record(const struct wk_api_req *req,
+    const struct wk_audit_info *info, struct wk_store_record_put *rec,
+    void (*done)(void *arg, int result), void *arg)
+{
+	if (rec == NULL || done == NULL)
+		return WK_ERR_INVAL;
+	rec->seq = 0;
+	return queue(req, info, rec, done, arg);
+}
+
+int
 wk_audit_batch_start(struct wk_server *srv, unsigned max_events,
     unsigned wait_ms)
 {
@@ -155,9 +188,11 @@ wk_audit_batch_start(struct wk_server *srv, unsigned max_events,
 	memset(&B, 0, sizeof(B));
 	B.evs = wk_calloc(max_events, sizeof(*B.evs));
 	B.waiters = wk_calloc(max_events, sizeof(*B.waiters));
-	if (B.evs == NULL || B.waiters == NULL) {
+	B.recs = wk_calloc(max_events, sizeof(*B.recs));
+	if (B.evs == NULL || B.waiters == NULL || B.recs == NULL) {
 		wk_free(B.evs);
 		wk_free(B.waiters);
+		wk_free(B.recs);
 		memset(&B, 0, sizeof(B));
 		return WK_ERR_NOMEM;
 	}
@@ -190,6 +225,7 @@ wk_audit_batch_stop(void)
 	B.on = false;
 	wk_free(B.evs);
 	wk_free(B.waiters);
+	wk_free(B.recs);
 	memset(&B, 0, sizeof(B));
 }
 

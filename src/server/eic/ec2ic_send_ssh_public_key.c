@@ -131,7 +131,11 @@ check_members(const json_t *obj, struct wk_api_resp *resp)
  * ---- group commit (WK_API_LATER) ----
  * A push waits, suspended, until the batch holding its audit event is
  * durable; only then is the record handed to the hub and the caller
- * answered. A failed commit answers ServiceException and delivers nothing.
+ * answered. With replicas the record is written in that batch's
+ * transaction (wk_push_queue): one commit per push, and the record is
+ * visible to other replicas exactly when the push is durable. A failed
+ * commit answers ServiceException (ServiceUnavailable when the database is
+ * unreachable) and delivers nothing, on any replica.
  */
 struct push_job {
 	const struct wk_api_req *req;
@@ -195,7 +199,7 @@ push_later(const struct wk_api_req *req, struct wk_api_resp *resp,
 	j->res.want_instance = true;
 	j->r = r_early != 0 ? r_early :
 	    wk_push_decide(req, resp, a, &j->res, &j->st);
-	r = wk_push_audit_queue(req, a, j->res.fp, j->r != 0 ?
+	r = wk_push_queue(req, a, &j->res, &j->st, j->r == 0, j->r != 0 ?
 	    resp->error_code : "", push_job_done, j);
 	if (r == 0)
 		return WK_API_LATER;

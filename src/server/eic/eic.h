@@ -107,6 +107,10 @@ struct wk_push_state {
 	struct wk_buf pubkey;
 	struct wk_buf rec_text;		/* the signed record */
 	time_t expires;
+	/* replicas: the record committed with the event (wk_push_queue,
+	 * wk_push_key); _deliver then only wakes a poll held here */
+	struct wk_store_record_put rec;
+	bool with_event;
 };
 void wk_push_state_init(struct wk_push_state *st);
 void wk_push_state_cleanup(struct wk_push_state *st);
@@ -116,6 +120,18 @@ int wk_push_decide(const struct wk_api_req *req, struct wk_api_resp *resp,
 int wk_push_deliver(const struct wk_api_req *req, struct wk_api_resp *resp,
     const struct wk_push_args *a, const struct wk_push_result *res,
     struct wk_push_state *st);
+/*
+ * Queues the push's audit event for the group commit (done(arg, result)
+ * once the batch is durable or failed). When the push was allowed
+ * (`allowed`: _decide returned 0) and the hub keeps records in the store
+ * (replicas on PostgreSQL), the signed record rides in the same
+ * transaction: other replicas see it exactly when the event is durable,
+ * and never when the batch fails; _deliver then only wakes a poll held
+ * here. 0, or the error of wk_audit_queue (done will not run).
+ */
+int wk_push_queue(const struct wk_api_req *req, const struct wk_push_args *a,
+    const struct wk_push_result *res, struct wk_push_state *st, bool allowed,
+    const char *error_code, void (*done)(void *arg, int result), void *arg);
 
 /*
  * push_limit.c: an agent holds at most WK_SOCK_MAX_RECORDS live records per

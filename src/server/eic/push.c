@@ -325,6 +325,51 @@ wk_push_audit_queue(const struct wk_api_req *req, const struct wk_push_args *a,
 	return wk_audit_queue(req, &ai, done, arg);
 }
 
+/* The push's audit event. */
+static void
+push_info(struct wk_audit_info *ai, const struct wk_push_args *a,
+    const char *fp, const char *error_code)
+{
+	memset(ai, 0, sizeof(*ai));
+	ai->action = WK_EC2IC_ACTION;
+	ai->instance_id = a->instance_id;
+	ai->os_user = a->os_user;
+	ai->key_fingerprint = fp != NULL && fp[0] != '\0' ? fp : NULL;
+	ai->error_code = error_code;
+}
+
+/* With replicas (records in the store): fills st->rec, true. */
+static bool
+record_with_event(const struct wk_api_req *req, const struct wk_push_args *a,
+    struct wk_push_state *st)
+{
+	if (!wk_agent_hub_stores_records(req->srv->hub))
+		return false;
+	memset(&st->rec, 0, sizeof(st->rec));
+	st->rec.instance_id = a->instance_id;
+	st->rec.record = wk_buf_cstr(&st->rec_text);
+	st->rec.len = st->rec_text.len;
+	st->rec.expires = (int64_t)st->expires;
+	return true;
+}
+
+int
+wk_push_queue(const struct wk_api_req *req, const struct wk_push_args *a,
+    const struct wk_push_result *res, struct wk_push_state *st, bool allowed,
+    const char *error_code, void (*done)(void *arg, int result), void *arg)
+{
+	struct wk_audit_info ai;
+	int r;
+
+	push_info(&ai, a, res->fp, error_code);
+	st->with_event = false;
+	if (!allowed || done == NULL || !record_with_event(req, a, st))
+		return wk_audit_queue(req, &ai, done, arg);
+	if ((r = wk_audit_queue_record(req, &ai, &st->rec, done, arg)) == 0)
+		st->with_event = true;
+	return r;
+}
+
 void
 wk_push_state_init(struct wk_push_state *st)
 {
@@ -373,7 +418,15 @@ wk_push_deliver(const struct wk_api_req *req, struct wk_api_resp *resp,
 {
 	int r;
 
-	if ((r = wk_agent_hub_push(req->srv->hub, a->instance_id,
+	if (st->with_event) {
+		/* committed with the event: in the table, NOTIFY sent; a
+		 * poll held here is answered now, any other reads the table */
+		if ((r = wk_agent_hub_pushed(req->srv->hub, a->instance_id,
+		    wk_buf_span(&st->rec_text), st->expires, st->rec.seq)) != 0)
+			wk_log(WK_LOG_ERROR, "push", "request_id=%s instance=%s "
+			    "outcome=stored_not_woken error=%s",
+			    req->request_id, a->instance_id, wk_strerror(r));
+	} else if ((r = wk_agent_hub_push(req->srv->hub, a->instance_id,
 	    wk_buf_span(&st->rec_text), st->expires)) != 0) {
 		wk_push_service_error(resp, r);
 		/* the second event records the failure; with group commit it
@@ -398,6 +451,7 @@ wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
 {
 	struct wk_push_result local;
 	struct wk_push_state st;
+	struct wk_audit_info ai;
 	int r, ar;
 
 	if (res == NULL) {
@@ -411,9 +465,16 @@ wk_push_key(const struct wk_api_req *req, struct wk_api_resp *resp,
 		goto out;
 	}
 	r = wk_push_decide(req, resp, a, res, &st);
-	/* the audit event is durable before anyone hears the answer */
-	if ((ar = wk_push_audit(req, a, res->fp, r != 0 ? resp->error_code :
-	    "")) != 0) {
+	/* the audit event is durable before anyone hears the answer; with
+	 * replicas the record is written in the same transaction */
+	if (r == 0 && record_with_event(req, a, &st)) {
+		push_info(&ai, a, res->fp, "");
+		ar = wk_audit_write_record(req, &ai, &st.rec);
+		st.with_event = ar == 0;
+	} else
+		ar = wk_push_audit(req, a, res->fp, r != 0 ?
+		    resp->error_code : "");
+	if (ar != 0) {
 		resp->error_code[0] = '\0';
 		r = wk_push_service_error(resp, ar);
 		goto out;

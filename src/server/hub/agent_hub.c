@@ -758,6 +758,21 @@ wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
 	return 0;
 }
 
+bool
+wk_agent_hub_stores_records(struct wk_agent_hub *h)
+{
+	return h != NULL && h->repl != NULL && h->repl->pushed != NULL;
+}
+
+int
+wk_agent_hub_pushed(struct wk_agent_hub *h, const char *instance_id,
+    struct wk_span record, time_t expires, int64_t seq)
+{
+	if (!wk_agent_hub_stores_records(h))
+		return WK_ERR_INVAL;
+	return h->repl->pushed(h, instance_id, record, expires, seq);
+}
+
 void
 wk_agent_hub_wake_all(struct wk_agent_hub *h)
 {

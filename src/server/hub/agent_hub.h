@@ -39,6 +39,17 @@ int wk_agent_hub_replicas_start(struct wk_agent_hub *h);
 int wk_agent_hub_push(struct wk_agent_hub *h, const char *instance_id,
     struct wk_span record, time_t expires);
 /*
+ * True when pushed records live in the store (replicas on PostgreSQL): a
+ * push may then write its record in its audit batch's transaction
+ * (wk_audit_queue_record) and announce it with wk_agent_hub_pushed
+ * instead of wk_agent_hub_push. False on SQLite (records in memory).
+ */
+bool wk_agent_hub_stores_records(struct wk_agent_hub *h);
+/* A record the store committed (seq; its NOTIFY went out at the commit):
+ * answers the instance's poll if it is held here. Writes nothing. */
+int wk_agent_hub_pushed(struct wk_agent_hub *h, const char *instance_id,
+    struct wk_span record, time_t expires, int64_t seq);
+/*
  * True when the instance's agent said, on its latest poll, that its sshd
  * consumes single-use keys (pam_wicket installed: `single_use=1`).
  */

@@ -197,6 +197,8 @@ void wk_hub_revocations_wake(struct wk_agent_hub *h, const char *instance_id);
 struct wk_hub_repl_hooks {
 	int (*push)(struct wk_agent_hub *, const char *, struct wk_span,
 	    time_t);
+	int (*pushed)(struct wk_agent_hub *, const char *, struct wk_span,
+	    time_t, int64_t);
 	void (*load)(struct wk_agent_hub *, struct wk_hub_agent *, uint64_t,
 	    time_t);
 	bool (*online)(struct wk_agent_hub *, const char *);
@@ -212,6 +214,9 @@ void wk_hub_replicas_stop(struct wk_agent_hub *h);
 /* Stores the record (and NOTIFYs every replica); wakes a poll held here. */
 int wk_hub_replicas_push(struct wk_agent_hub *h, const char *instance_id,
     struct wk_span record, time_t expires);
+/* A record already stored (seq): wakes a poll held here. */
+int wk_hub_replicas_pushed(struct wk_agent_hub *h, const char *instance_id,
+    struct wk_span record, time_t expires, int64_t seq);
 /* A poll arrived with `cursor`: forgets what it acknowledged and queues
  * what the table holds after it. Failures are logged (the poll is held). */
 void wk_hub_replicas_load(struct wk_agent_hub *h, struct wk_hub_agent *a,

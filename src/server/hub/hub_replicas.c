@@ -72,7 +72,6 @@ int
 wk_hub_replicas_push(struct wk_agent_hub *h, const char *instance_id,
     struct wk_span record, time_t expires)
 {
-	struct wk_hub_agent *a;
 	time_t now = wk_wall_now();
 	char text[8193];
 	int64_t seq;
@@ -85,6 +84,18 @@ wk_hub_replicas_push(struct wk_agent_hub *h, const char *instance_id,
 	if ((r = wk_store_hub_record_put(h->srv->store, instance_id, text,
 	    record.len, (int64_t)expires, &seq)) != 0)
 		return r;
+	return wk_hub_replicas_pushed(h, instance_id, record, expires, seq);
+}
+
+int
+wk_hub_replicas_pushed(struct wk_agent_hub *h, const char *instance_id,
+    struct wk_span record, time_t expires, int64_t seq)
+{
+	struct wk_hub_agent *a;
+	time_t now = wk_wall_now();
+
+	if (seq <= 0)
+		return WK_ERR_INVAL;
 	/* held here: answered now, without waiting for our own NOTIFY */
 	if ((a = wk_hub_find(h, instance_id)) != NULL && a->held != NULL &&
 	    wk_hub_enqueue_seq(h, a, record, expires, now, (uint64_t)seq) == 0)
@@ -194,6 +205,7 @@ listen_watch(struct wk_agent_hub *h)
 
 static const struct wk_hub_repl_hooks repl_hooks = {
 	.push = wk_hub_replicas_push,
+	.pushed = wk_hub_replicas_pushed,
 	.load = wk_hub_replicas_load,
 	.online = wk_hub_replicas_online,
 	.stop = wk_hub_replicas_stop,

@@ -54,31 +54,44 @@ wk_pg_audit_insert(struct wk_pg *s, struct wk_audit_event *ev)
 	return r;
 }
 
+/* Events, then the pushes' records with their NOTIFY, in one transaction:
+ * a record is visible to the replicas exactly when its event is durable. */
 int
-wk_pg_audit_append(struct wk_store *st, struct wk_audit_event *evs, size_t n)
+wk_pg_audit_append(struct wk_store *st, struct wk_audit_event *evs, size_t n,
+    struct wk_store_record_put *recs, size_t nrec)
 {
 	struct wk_pg *s = wk_pgs(st);
 	size_t i;
 	int r;
 
-	if (evs == NULL || n == 0)
+	if (evs == NULL || n == 0 || (recs == NULL) != (nrec == 0) ||
+	    nrec > n)
 		return WK_ERR_INVAL;
 	if (n > WK_STORE_AUDIT_BATCH_MAX)
 		return WK_ERR_TOOBIG;
 	for (i = 0; i < n; i++)
 		if ((r = wk_pg_audit_check(&evs[i])) != 0)
 			return r;
-	if (n == 1)
+	for (i = 0; i < nrec; i++) {
+		recs[i].seq = 0;
+		if ((r = wk_pg_record_check(&recs[i])) != 0)
+			return r;
+	}
+	if (n == 1 && nrec == 0)
 		return wk_pg_audit_insert(s, &evs[0]);	/* autocommit */
 	if ((r = wk_pg_begin(s)) != 0)
 		return r;
-	for (i = 0; i < n; i++)
-		if ((r = wk_pg_audit_insert(s, &evs[i])) != 0)
-			break;
+	for (i = 0; i < n && r == 0; i++)
+		r = wk_pg_audit_insert(s, &evs[i]);
+	for (i = 0; i < nrec && r == 0; i++)
+		r = wk_pg_record_insert(s, &recs[i]);
 	r = wk_pg_end(s, r);
-	if (r != 0)
+	if (r != 0) {
 		for (i = 0; i < n; i++)
 			evs[i].id = 0;
+		for (i = 0; i < nrec; i++)
+			recs[i].seq = 0;
+	}
 	return r;
 }
 

@@ -306,7 +306,8 @@ int wk_pg_token_list_unused(struct wk_store *, struct wk_token_row **,
     size_t *);
 
 /* pg_audit.c */
-int wk_pg_audit_append(struct wk_store *, struct wk_audit_event *, size_t);
+int wk_pg_audit_append(struct wk_store *, struct wk_audit_event *, size_t,
+    struct wk_store_record_put *, size_t);
 int wk_pg_audit_query(struct wk_store *, const struct wk_audit_filter *,
     struct wk_audit_event **, size_t *);
 /* the audit append without its checks, for pg_sessions.c */
@@ -342,6 +343,10 @@ int wk_pg_schema_version(PGconn *c, int64_t *out);
  * (migration 7) */
 extern const struct wk_store_repl_ops wk_pg_repl_ops;
 int wk_pg_hub_epoch(struct wk_store *, char *);
+/* A pushed record's checks; its insert and NOTIFY in the open transaction
+ * (pg_records.c), seq set. */
+int wk_pg_record_check(const struct wk_store_record_put *);
+int wk_pg_record_insert(struct wk_pg *, struct wk_store_record_put *);
 int wk_pg_hub_record_put(struct wk_store *, const char *, const char *,
     size_t, int64_t, int64_t *);
 int wk_pg_hub_records_since(struct wk_store *, const char *, int64_t,

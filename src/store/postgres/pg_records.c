@@ -50,30 +50,59 @@ static const char SQL_RECORD_INSERT[] =
 static const char SQL_NOTIFY[] = "SELECT pg_notify('wicket', $1)";
 
 int
+wk_pg_record_check(const struct wk_store_record_put *rec)
+{
+	int r;
+
+	if ((r = wk_store_check_str(rec->instance_id, INSTANCE_MAX)) != 0)
+		return r;
+	if (rec->record == NULL || rec->len == 0 || rec->len > RECORD_MAX ||
+	    strlen(rec->record) != rec->len || rec->instance_id[0] == '\0')
+		return WK_ERR_INVAL;
+	return 0;
+}
+
+int
+wk_pg_record_insert(struct wk_pg *s, struct wk_store_record_put *rec)
+{
+	char payload[2 + INSTANCE_MAX + 1];
+	int r;
+
+	rec->seq = 0;
+	if ((r = wk_pg_record_check(rec)) != 0)
+		return r;
+	memcpy(payload, "r ", 2);
+	memcpy(payload + 2, rec->instance_id, strlen(rec->instance_id) + 1);
+	if ((r = wk_pg_int(s, "hub_record_put", SQL_RECORD_INSERT, &rec->seq,
+	    "tti", rec->instance_id, rec->record, rec->expires)) == 0)
+		r = wk_pg_run(s, "hub_record_put", SQL_NOTIFY, NULL, "t",
+		    payload);
+	if (r != 0)
+		rec->seq = 0;
+	return r;
+}
+
+int
 wk_pg_hub_record_put(struct wk_store *st, const char *instance_id,
     const char *record, size_t len, int64_t expires, int64_t *seq)
 {
 	struct wk_pg *s = wk_pgs(st);
-	char payload[2 + INSTANCE_MAX + 1];
+	struct wk_store_record_put rec = {
+		.instance_id = instance_id,
+		.record = record,
+		.len = len,
+		.expires = expires,
+	};
 	int r;
 
 	*seq = 0;
-	if ((r = wk_store_check_str(instance_id, INSTANCE_MAX)) != 0)
+	if ((r = wk_pg_record_check(&rec)) != 0)
 		return r;
-	if (record == NULL || len == 0 || len > RECORD_MAX ||
-	    strlen(record) != len || instance_id[0] == '\0')
-		return WK_ERR_INVAL;
-	memcpy(payload, "r ", 2);
-	memcpy(payload + 2, instance_id, strlen(instance_id) + 1);
 	if ((r = wk_pg_begin(s)) != 0)
 		return r;
-	if ((r = wk_pg_int(s, "hub_record_put", SQL_RECORD_INSERT, seq,
-	    "tti", instance_id, record, expires)) == 0)
-		r = wk_pg_run(s, "hub_record_put", SQL_NOTIFY, NULL, "t",
-		    payload);
-	r = wk_pg_end(s, r);
-	if (r != 0)
-		*seq = 0;
+	r = wk_pg_end(s, wk_pg_record_insert(s, &rec));
+	if (r == 0)
+		*seq = rec.seq;
 	return r;
 }
 

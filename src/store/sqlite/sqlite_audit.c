@@ -55,15 +55,20 @@ wk_sq_audit_insert(struct wk_sqlite *s, struct wk_audit_event *ev)
 	return 0;
 }
 
+/* Records (nrec > 0) would need the replicas' table: one process keeps
+ * them in memory (agent_hub.c), so they are refused, nothing written. */
 int
-wk_sq_audit_append(struct wk_store *st, struct wk_audit_event *evs, size_t n)
+wk_sq_audit_append(struct wk_store *st, struct wk_audit_event *evs, size_t n,
+    struct wk_store_record_put *recs, size_t nrec)
 {
 	struct wk_sqlite *s = wk_sq(st);
 	size_t i;
 	int r;
 
-	if (evs == NULL || n == 0)
+	if (evs == NULL || n == 0 || (recs == NULL) != (nrec == 0))
 		return WK_ERR_INVAL;
+	if (nrec > 0)
+		return WK_ERR_UNSUPPORTED;
 	if (n > WK_STORE_AUDIT_BATCH_MAX)
 		return WK_ERR_TOOBIG;
 	for (i = 0; i < n; i++)

@@ -280,7 +280,8 @@ int wk_sq_audit_key_requests(struct wk_store *, const char *, const char *,
     int64_t, size_t, char ***, size_t *);
 
 /* sqlite_audit.c */
-int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t);
+int wk_sq_audit_append(struct wk_store *, struct wk_audit_event *, size_t,
+    struct wk_store_record_put *, size_t);
 int wk_sq_audit_query(struct wk_store *, const struct wk_audit_filter *,
     struct wk_audit_event **, size_t *);
 /* the audit append without its checks, for sqlite_sessions.c */
