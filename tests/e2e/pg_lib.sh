@@ -46,3 +46,30 @@ pg_stop() {
 	pg_ctl_as -m fast stop || true
 	PG_STOP_ON_EXIT=
 }
+
+# The set-up of the replica tests: PostgreSQL up with a database "wk"
+# (URI names it; db SQL runs SQL in it), stopped when the test exits. Ends
+# the test when this machine has no PostgreSQL. Set the EXIT trap (with
+# pg_stop) before calling it.
+pg_store_up() {
+	if ! pg_ready; then
+		echo "$(basename "$0"): no PostgreSQL here" \
+		    "(scripts/install-deps.sh)" >&2
+		exit 1
+	fi
+	pg_start
+	pg_psql "CREATE DATABASE wk" >/dev/null
+	URI="postgresql:///wk?host=$PG_DIR&user=postgres"
+}
+db() { PG_DB=wk pg_psql "$1"; }
+
+# pg_replicas_init DIR_A DIR_B [INIT ARGS...]: `wicketd init` on DIR_A
+# with the store at URI, DIR_B a copy of it (the same master key, signing
+# keys and store: another replica), as README's production section does.
+pg_replicas_init() {
+	local a=$1 b=$2
+	shift 2
+	"$WK_BIN/wicketd" init --data "$a" --store "$URI" \
+	    --store-password-file "$PG_DIR/pgpass" "$@" >/dev/null
+	cp -a "$a" "$b"
+}

@@ -12,23 +12,15 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
 
-if ! pg_ready; then
-	echo "e2e: no PostgreSQL here (scripts/install-deps.sh)" >&2
-	exit 1
-fi
 trap 'pg_stop; cleanup' EXIT
-pg_start
-pg_psql "CREATE DATABASE wk" >/dev/null
-URI="postgresql:///wk?host=$PG_DIR&user=postgres"
+pg_store_up
 ensure_user ubuntu
 ensure_ak_user
 
 log "two replicas on one PostgreSQL"
 A=$T/a
 B=$T/b
-"$WK_BIN/wicketd" init --data "$A" --store "$URI" \
-    --store-password-file "$PG_DIR/pgpass" >/dev/null
-cp -a "$A" "$B"	# the same master key and signing keys, its own dir
+pg_replicas_init "$A" "$B"	# the same master key and signing keys, its own dir
 PORT_A=$(free_port)
 PORT_B=$(free_port)
 wicketd_start "$A" "$PORT_A"

@@ -12,15 +12,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
 
-if ! pg_ready; then
-	echo "e2e: no PostgreSQL here (scripts/install-deps.sh)" >&2
-	exit 1
-fi
 trap 'pg_stop; cleanup' EXIT
-pg_start
-pg_psql "CREATE DATABASE wk" >/dev/null
-URI="postgresql:///wk?host=$PG_DIR&user=postgres"
-db() { PG_DB=wk pg_psql "$1"; }
+pg_store_up
 ensure_user ubuntu
 ensure_ak_user
 TOOL="$WK_BIN/keyrec_tool"
@@ -28,9 +21,7 @@ TOOL="$WK_BIN/keyrec_tool"
 log "two replicas on one PostgreSQL, an agent on B"
 A=$T/a
 B=$T/b
-"$WK_BIN/wicketd" init --data "$A" --store "$URI" \
-    --store-password-file "$PG_DIR/pgpass" >/dev/null
-cp -a "$A" "$B"
+pg_replicas_init "$A" "$B"
 cp -a "$A" "$T/c"	# a third replica, started only after the rotation
 PORT_A=$(free_port)
 PORT_B=$(free_port)

@@ -12,15 +12,8 @@ source "$(dirname "$0")/../e2e/lib.sh"
 source "$(dirname "$0")/../e2e/pg_lib.sh"
 source "$(dirname "$0")/../e2e/console_lib.sh"
 
-if ! pg_ready; then
-	echo "security: no PostgreSQL here (scripts/install-deps.sh)" >&2
-	exit 1
-fi
 trap 'pg_stop; cleanup' EXIT
-pg_start
-pg_psql "CREATE DATABASE wk" >/dev/null
-URI="postgresql:///wk?host=$PG_DIR&user=postgres"
-db() { PG_DB=wk pg_psql "$1"; }
+pg_store_up
 TOOL="$WK_BIN/keyrec_tool"
 key_id() {	# key_id FILE: the id of the signing key in FILE
 	"$TOOL" pubkey "$1" 2>/dev/null | cut -d" " -f1
@@ -29,9 +22,7 @@ key_id() {	# key_id FILE: the id of the signing key in FILE
 log "two replicas on one PostgreSQL"
 A=$T/a
 B=$T/b
-"$WK_BIN/wicketd" init --data "$A" --store "$URI" \
-    --store-password-file "$PG_DIR/pgpass" >/dev/null
-cp -a "$A" "$B"
+pg_replicas_init "$A" "$B"
 PORT_A=$(free_port)
 PORT_B=$(free_port)
 wicketd_start "$A" "$PORT_A"
